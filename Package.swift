@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (lowest first): CBLAS/CZlib → Linalg → NeuralNets → Datasets → instruments → Lab → overparam.
+let package = Package(
+    name: "Overparam",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "overparam", targets: ["overparam"]),
+        .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "NeuralNets", targets: ["NeuralNets"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: nil,
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: nil,
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "Linalg",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: fastMath
+        ),
+        .target(
+            name: "NeuralNets",
+            dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: fastMath
+        ),
+        .target(
+            name: "Datasets",
+            dependencies: ["Linalg", "CZlib"],
+            swiftSettings: fastMath
+        ),
+        .executableTarget(
+            name: "overparam",
+            dependencies: [
+                "Linalg", "NeuralNets", "Datasets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
+
+// Generic kernels are specialized across module boundaries only when their bodies are visible;
+// cross-module optimization lets the CLI and the instruments get Float/Double-specialized code.
+var fastMath: [SwiftSetting] {
+    [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+}

@@ -1,0 +1,100 @@
+import Linalg
+
+/// An IDX array (the MNIST file format): big-endian header, magic 0x0000TTNN with type TT and
+/// NN dimensions. Only unsigned bytes (0x08) are used by image sets; that is what we read.
+public struct IDXArray: Sendable {
+    public var shape: [Int]
+    public var bytes: [UInt8]
+}
+
+public func readIDX(_ path: String) throws -> IDXArray {
+    let b = try readMaybeGzip(path)
+    guard b.count >= 4 else { throw DataError.malformed(path: path, reason: "file too short for an IDX header (\(b.count) bytes)") }
+    guard b[0] == 0, b[1] == 0 else {
+        throw DataError.malformed(path: path, reason: "bad IDX magic number (first bytes \(b[0]), \(b[1]); expected 0, 0)")
+    }
+    guard b[2] == 0x08 else {
+        throw DataError.malformed(path: path, reason: "unsupported IDX element type 0x\(String(b[2], radix: 16)) (only unsigned bytes, 0x08)")
+    }
+    let dims = Int(b[3])
+    guard dims >= 1, b.count >= 4 + 4 * dims else {
+        throw DataError.malformed(path: path, reason: "IDX header truncated (\(dims) dimensions)")
+    }
+    var shape = [Int]()
+    for d in 0..<dims {
+        let o = 4 + 4 * d
+        shape.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
+    }
+    let count = shape.reduce(1, *)
+    let start = 4 + 4 * dims
+    guard b.count - start == count else {
+        throw DataError.malformed(path: path, reason: "IDX payload has \(b.count - start) bytes, header shape \(shape) needs \(count)" +
+                                  (b.count - start < count ? " (file truncated)" : ""))
+    }
+    return IDXArray(shape: shape, bytes: Array(b[start...]))
+}
+
+/// A labelled dataset: inputs `x` of shape [n, ...] and integer class labels.
+public struct LabeledData<T: Scalar>: Sendable {
+    public var x: Tensor<T>
+    public var labels: [Int]
+    public var classes: Int
+
+    public init(x: Tensor<T>, labels: [Int], classes: Int) {
+        precondition(x.shape.first == labels.count, "LabeledData: \(x.shape.first ?? 0) inputs but \(labels.count) labels")
+        self.x = x; self.labels = labels; self.classes = classes
+    }
+
+    public var count: Int { labels.count }
+
+    public func prefix(_ n: Int) -> LabeledData {
+        LabeledData(x: x.rows(0..<min(n, count)), labels: Array(labels.prefix(n)), classes: classes)
+    }
+}
+
+/// Reads an IDX image file [n, h, w] and label file [n] into NHWC inputs scaled to [0, 1].
+public func readIDXImages<T: Scalar>(images: String, labels: String, as: T.Type = T.self) throws -> LabeledData<T> {
+    let img = try readIDX(images)
+    let lab = try readIDX(labels)
+    guard img.shape.count == 3 else {
+        throw DataError.malformed(path: images, reason: "expected an image array [n, h, w], got shape \(img.shape)")
+    }
+    guard lab.shape.count == 1 else {
+        throw DataError.malformed(path: labels, reason: "expected a label vector [n], got shape \(lab.shape)")
+    }
+    guard img.shape[0] == lab.shape[0] else {
+        throw DataError.malformed(path: labels, reason: "\(lab.shape[0]) labels but \(img.shape[0]) images in \(images)")
+    }
+    var pixels = [T](repeating: 0, count: img.bytes.count)
+    let inv: T = 1 / 255
+    img.bytes.withUnsafeBufferPointer { src in
+        pixels.withUnsafeMutableBufferPointer { dst in
+            for i in 0..<src.count { dst[i] = T(src[i]) * inv }
+        }
+    }
+    let x = Tensor<T>(shape: img.shape + [1], scalars: pixels)
+    let y = lab.bytes.map(Int.init)
+    return LabeledData(x: x, labels: y, classes: (y.max() ?? 0) + 1)
+}
+
+/// Fashion-MNIST from Debian's `dataset-fashion-mnist` (or `$OVERPARAM_FASHION_MNIST`).
+public enum FashionMNIST {
+    public static var directory: String {
+        if let p = getenv("OVERPARAM_FASHION_MNIST") { return String(cString: p) }
+        return "/usr/share/datasets/fashion-mnist"
+    }
+
+    public static func load<T: Scalar>(train: Bool = true, as: T.Type = T.self) throws -> LabeledData<T> {
+        let stem = train ? "train" : "t10k"
+        let dir = directory
+        let images = "\(dir)/\(stem)-images-idx3-ubyte.gz"
+        guard FileManager.default.fileExists(atPath: images) else {
+            throw DataError.notFound("Fashion-MNIST not found at \(dir): install Debian's dataset-fashion-mnist (the README's setup does) or set OVERPARAM_FASHION_MNIST")
+        }
+        var d: LabeledData<T> = try readIDXImages(images: images, labels: "\(dir)/\(stem)-labels-idx1-ubyte.gz")
+        d.classes = 10
+        return d
+    }
+}
+
+import Foundation

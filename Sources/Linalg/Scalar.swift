@@ -1,0 +1,77 @@
+import CBLAS
+import RealModule
+
+/// The element types of every array and network: `Float` for training speed, `Double` for
+/// rank computations and gradient checks. BLAS/LAPACK entry points are static requirements so
+/// generic code reaches the right routine (`sgemm` or `dgemm`) without a runtime type test.
+public protocol Scalar: Real, BinaryFloatingPoint, SIMDScalar, Codable, Sendable
+where Self.RawSignificand: FixedWidthInteger {
+    /// C = alpha · op(A) · op(B) + beta · C, row-major.
+    static func blasGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// Divide-and-conquer SVD of a row-major m × n matrix (overwritten). `u`/`vt` nil → values only.
+    /// Returns LAPACK's info code.
+    static func lapackGesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
+        u: UnsafeMutablePointer<Self>?, vt: UnsafeMutablePointer<Self>?) -> Int32
+
+    static var typeName: String { get }
+}
+
+@inline(__always) private func tr(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: Scalar {
+    public static func blasGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        BLAS.ensureConfigured()
+        cblas_sgemm(CblasRowMajor, tr(transA), tr(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    public static func lapackGesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
+        u: UnsafeMutablePointer<Float>?, vt: UnsafeMutablePointer<Float>?
+    ) -> Int32 {
+        BLAS.ensureConfigured()
+        let k = min(m, n)
+        let jobz: CChar = u == nil ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "S"))
+        return LAPACKE_sgesdd(LAPACK_ROW_MAJOR, jobz, Int32(m), Int32(n), a, Int32(n), s,
+                              u, Int32(max(k, 1)), vt, Int32(max(n, 1)))
+    }
+
+    public static var typeName: String { "Float" }
+}
+
+extension Double: Scalar {
+    public static func blasGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        BLAS.ensureConfigured()
+        cblas_dgemm(CblasRowMajor, tr(transA), tr(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    public static func lapackGesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,
+        u: UnsafeMutablePointer<Double>?, vt: UnsafeMutablePointer<Double>?
+    ) -> Int32 {
+        BLAS.ensureConfigured()
+        let k = min(m, n)
+        let jobz: CChar = u == nil ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "S"))
+        return LAPACKE_dgesdd(LAPACK_ROW_MAJOR, jobz, Int32(m), Int32(n), a, Int32(n), s,
+                              u, Int32(max(k, 1)), vt, Int32(max(n, 1)))
+    }
+
+    public static var typeName: String { "Double" }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Linalg
+
+/// The engine's reference training shapes (issue #2), each measured as SGD-momentum steps on a
+/// fixed batch of 128, single-threaded, exactly as the peers in bench/peers/ do.
+public struct BenchmarkShape: Sendable {
+    public var key: String
+    public var name: String
+    public var spec: String
+    public var batch: Int
+
+    public static let all: [BenchmarkShape] = [
+        .init(key: "a", name: "mlp64", spec: "mlp:64-32-10:relu", batch: 128),
+        .init(key: "b", name: "mlp784s", spec: "mlp:784-64-10:relu", batch: 128),
+        .init(key: "c", name: "mlp784l", spec: "mlp:784-512-512-10:relu", batch: 128),
+        .init(key: "d", name: "cnn", spec: "cnn:28x28x1-c16-m2-c32-m2-10:relu", batch: 128),
+        .init(key: "e", name: "vit", spec: "vit:28x28x1-p4-d64-b2-h4-m128-10", batch: 128),
+    ]
+
+    public static func named(_ s: String) -> BenchmarkShape? {
+        all.first { $0.key == s || $0.name == s }
+    }
+}
+
+public struct BenchmarkResult: Sendable, Codable {
+    public var name: String
+    public var framework: String
+    public var spec: String
+    public var steps_per_second: Double
+    public var gflops: Double
+    public var parameters: Int
+    public var flops_per_step: Int
+    public var seconds_per_step: Double
+}
+
+/// Times training steps of one shape: warm-up, then `repetitions` windows of about `seconds`
+/// each; the best window counts (the least disturbed by the rest of the machine).
+public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3) throws -> BenchmarkResult {
+    var net = try Network<Float>(spec: shape.spec)
+    net.initialize(.torch, rng: RNG(seed: 1))
+    var r = RNG(seed: 2)
+    let b = shape.batch
+    let x: [Float] = r.normals(b * net.inputSize)
+    let labels = (0..<b).map { _ in Int32(r.int(below: net.outputSize)) }
+    var opt = Optimizer<Float>(.sgd(momentum: 0.9), learningRate: 0.01)
+    let ws = Workspace<Float>()
+    func step() {
+        x.withUnsafeBufferPointer { xs in
+            labels.withUnsafeBufferPointer { l in
+                _ = net.lossAndGradient(xs.baseAddress!, batch: b, targets: .classes(l), loss: .crossEntropy, ws: ws)
+            }
+        }
+        opt.update(&net.parameters, net.gradients)
+    }
+    // Warm-up: page in buffers and let the caches settle.
+    let warmStart = DispatchTime.now().uptimeNanoseconds
+    var warm = 0
+    while warm < 5 || (warm < 200 && Double(DispatchTime.now().uptimeNanoseconds - warmStart) < 0.3e9) { step(); warm += 1 }
+    var best = Double.infinity
+    for _ in 0..<max(1, repetitions) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var steps = 0
+        var elapsed = 0.0
+        repeat {
+            step(); steps += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        } while elapsed < seconds || steps < 5
+        best = min(best, elapsed / Double(steps))
+    }
+    let flops = net.flopsPerStep(batch: b)
+    return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / best,
+                           gflops: Double(flops) / best / 1e9, parameters: net.parameterCount,
+                           flops_per_step: flops, seconds_per_step: best)
+}

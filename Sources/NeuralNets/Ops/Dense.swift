@@ -1,0 +1,27 @@
+import Linalg
+
+// y[R,O] = x[R,I] · W[O,I]ᵀ + b[O]
+func denseForward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ b: UnsafePointer<T>?,
+    _ y: UnsafeMutablePointer<T>, rows: Int, inputs: Int, outputs: Int
+) {
+    if let b {
+        for r in 0..<rows { (y + r * outputs).update(from: b, count: outputs) }
+    }
+    gemm(transB: true, m: rows, n: outputs, k: inputs, x, w, beta: b == nil ? 0 : 1, y)
+}
+
+// dW[O,I] += dyᵀ · x;  db[O] += Σ_r dy[r];  dx[R,I] += dy · W   (dx skipped when nil)
+func denseBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>,
+    _ dx: UnsafeMutablePointer<T>?, _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
+    rows: Int, inputs: Int, outputs: Int
+) {
+    gemm(transA: true, m: outputs, n: inputs, k: rows, dy, x, beta: 1, dw)
+    if let db {
+        for r in 0..<rows { addInPlace(dy + r * outputs, db, outputs) }
+    }
+    if let dx {
+        gemm(m: rows, n: inputs, k: outputs, dy, w, beta: 1, dx)
+    }
+}

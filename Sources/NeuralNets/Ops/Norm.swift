@@ -1,0 +1,59 @@
+import Linalg
+import RealModule
+
+let layerNormEpsilon = 1e-5
+
+// y[R,F] = (x − μ_r) · rstd_r · γ + β;  stats[2R] keeps (μ_r, rstd_r) for the backward pass.
+func layerNormForward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>,
+    _ y: UnsafeMutablePointer<T>, _ stats: UnsafeMutablePointer<T>, rows: Int, features f: Int
+) {
+    let invF = 1 / T(f)
+    for r in 0..<rows {
+        let xr = x + r * f, yr = y + r * f
+        let mean = sum(xr, f) * invF
+        var v: T = 0
+        for i in 0..<f { let d = xr[i] - mean; v += d * d }
+        let rstd = 1 / T.sqrt(v * invF + T(layerNormEpsilon))
+        for i in 0..<f { yr[i] = (xr[i] - mean) * rstd * gamma[i] + beta[i] }
+        stats[2 * r] = mean; stats[2 * r + 1] = rstd
+    }
+}
+
+// dγ += Σ dy·x̂;  dβ += Σ dy;  dx += rstd · (g − mean(g) − x̂ · mean(g·x̂)) with g = dy·γ
+func layerNormBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
+    _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
+    rows: Int, features f: Int
+) {
+    let invF = 1 / T(f)
+    for r in 0..<rows {
+        let xr = x + r * f, dyr = dy + r * f
+        let mean = stats[2 * r], rstd = stats[2 * r + 1]
+        var sg: T = 0, sgx: T = 0
+        for i in 0..<f {
+            let xh = (xr[i] - mean) * rstd
+            dgamma[i] += dyr[i] * xh
+            dbeta[i] += dyr[i]
+            let g = dyr[i] * gamma[i]
+            sg += g; sgx += g * xh
+        }
+        guard let dx else { continue }
+        let dxr = dx + r * f
+        let mg = sg * invF, mgx = sgx * invF
+        for i in 0..<f {
+            let xh = (xr[i] - mean) * rstd
+            dxr[i] += rstd * (dyr[i] * gamma[i] - mg - xh * mgx)
+        }
+    }
+}
+
+// y = x · mask, mask ∈ {0, 1/(1−p)} drawn per entry.
+func dropoutForward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ mask: UnsafeMutablePointer<T>,
+    rate: Double, count: Int, rng: inout RNG
+) {
+    let keep = T(1 / (1 - rate))
+    for i in 0..<count { mask[i] = rng.uniform() < rate ? 0 : keep }
+    for i in 0..<count { y[i] = x[i] * mask[i] }
+}

@@ -1,0 +1,190 @@
+import Linalg
+
+/// What a forward/backward pass works on: raw views of the flat buffers, the scratch memory,
+/// the batch size, and whether it is a training pass (dropout on).
+struct Pass<T: Scalar> {
+    let params: UnsafePointer<T>
+    let grads: UnsafeMutablePointer<T>?
+    let ws: Workspace<T>
+    let batch: Int
+    let training: Bool
+    var rng: RNG
+
+    init(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, ws: Workspace<T>, batch: Int, training: Bool, rng: RNG) {
+        self.params = params; self.grads = grads; self.ws = ws; self.batch = batch; self.training = training; self.rng = rng
+    }
+
+    /// Where a node's output lives: layers that do not change values hand on their input.
+    func outputPointer(_ n: Node, input: UnsafePointer<T>) -> UnsafePointer<T> {
+        switch n.layer {
+        case .flatten: return input
+        case .dropout where !training: return input
+        case .activation(.identity): return input
+        default: return UnsafePointer(ws.buffer(n.id, .output, batch * n.outSize))
+        }
+    }
+
+    mutating func forward(_ nodes: [Node], _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        var cur = x
+        for n in nodes { cur = forward(n, cur) }
+        return cur
+    }
+
+    mutating func forward(_ n: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        let y = outputPointer(n, input: x)
+        if y == x { return x }
+        let out = UnsafeMutablePointer(mutating: y)
+        let p = params + n.paramOffset
+        let B = batch
+        switch n.layer {
+        case let .dense(i, o, bias):
+            denseForward(x, p, bias ? p + i * o : nil, out, rows: B * n.inSize / i, inputs: i, outputs: o)
+        case let .activation(a):
+            activationForward(a, x, out, B * n.inSize)
+        case let .conv2d(ci, co, k, s, pad, bias):
+            let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
+            let col = ws.buffer(n.id, .a, B * g.ho * g.wo * g.patch)
+            conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co)
+        case let .maxPool2d(k, s):
+            let g = Window(input: n.inShape, k: k, stride: s, pad: 0)
+            maxPoolForward(x, out, ws.intBuffer(n.id, B * n.outSize), batch: B, g)
+        case let .avgPool2d(k, s):
+            avgPoolForward(x, out, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
+        case let .layerNorm(f):
+            let rows = B * n.inSize / f
+            layerNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * rows), rows: rows, features: f)
+        case let .dropout(rate):
+            dropoutForward(x, out, ws.buffer(n.id, .a, B * n.inSize), rate: rate, count: B * n.inSize, rng: &rng)
+        case let .patchEmbedding(pt, c, d):
+            let rows = B * n.outShape[0]
+            let patches = ws.buffer(n.id, .a, rows * pt * pt * c)
+            extractPatches(x, patches, batch: B, h: n.inShape[0], w: n.inShape[1], c: c, patch: pt)
+            denseForward(patches, p, p + d * pt * pt * c, out, rows: rows, inputs: pt * pt * c, outputs: d)
+        case .positionEmbedding:
+            addPositionForward(x, p, out, batch: B, size: n.inSize)
+        case let .selfAttention(d, h):
+            let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
+            attentionForward(x, p, out, qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
+                             probs: ws.buffer(n.id, .b, B * h * a.tokens * a.tokens),
+                             ctx: ws.buffer(n.id, .c, a.rows * d), a)
+        case .meanPoolTokens:
+            meanTokensForward(x, out, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
+        case .residual:
+            let inner = forward(n.children, x)
+            let count = B * n.inSize
+            for i in 0..<count { out[i] = x[i] + inner[i] }
+        case .flatten:
+            break
+        }
+        return y
+    }
+
+    /// Backward through a sequence: adds parameter gradients, and input gradients into `dx`
+    /// when given. Nothing below the lowest parameterized layer is computed when `dx` is nil.
+    mutating func backward(_ nodes: [Node], _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
+        var inputs = [UnsafePointer<T>]()
+        inputs.reserveCapacity(nodes.count)
+        var cur = x
+        for n in nodes { inputs.append(cur); cur = outputPointer(n, input: cur) }
+        var firstTrainable = nodes.count
+        if dx == nil {
+            firstTrainable = nodes.firstIndex { hasParameters($0) } ?? nodes.count
+        } else {
+            firstTrainable = 0
+        }
+        var g = dy
+        for i in stride(from: nodes.count - 1, through: firstTrainable, by: -1) {
+            let n = nodes[i]
+            var dIn: UnsafeMutablePointer<T>? = nil
+            if i > 0 {
+                if i > firstTrainable {
+                    let prev = nodes[i - 1]
+                    let buf = ws.buffer(prev.id, .outputGrad, batch * prev.outSize)
+                    buf.update(repeating: 0, count: batch * prev.outSize)
+                    dIn = buf
+                }
+            } else {
+                dIn = dx
+            }
+            backward(n, inputs[i], g, dIn)
+            guard let d = dIn else { break }
+            g = UnsafePointer(d)
+        }
+    }
+
+    func hasParameters(_ n: Node) -> Bool {
+        n.paramCount > 0 || n.children.contains { hasParameters($0) }
+    }
+
+    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
+        let p = params + n.paramOffset
+        let gp = grads! + n.paramOffset
+        let B = batch
+        switch n.layer {
+        case let .dense(i, o, bias):
+            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o)
+        case let .activation(a):
+            guard let dx else { return }
+            activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize)
+        case let .conv2d(ci, co, k, s, pad, bias):
+            let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
+            let rows = B * g.ho * g.wo
+            let col = ws.buffer(n.id, .a, rows * g.patch)
+            let dcol = dx == nil ? col : ws.buffer(n.id, .b, rows * g.patch)
+            conv2dBackward(p, dy, dx, gp, bias ? gp + co * k * k * ci : nil, col: col, dcol: dcol, batch: B, g, outChannels: co)
+        case .maxPool2d:
+            guard let dx else { return }
+            maxPoolBackward(dy, ws.intBuffer(n.id, B * n.outSize), dx, count: B * n.outSize)
+        case let .avgPool2d(k, s):
+            guard let dx else { return }
+            avgPoolBackward(dy, dx, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
+        case let .layerNorm(f):
+            let rows = B * n.inSize / f
+            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f)
+        case .dropout:
+            guard let dx else { return }
+            let count = B * n.inSize
+            if training {
+                let mask = ws.buffer(n.id, .a, count)
+                for i in 0..<count { dx[i] += dy[i] * mask[i] }
+            } else {
+                addInPlace(dy, dx, count)
+            }
+        case let .patchEmbedding(pt, c, d):
+            let rows = B * n.outShape[0]
+            let k = pt * pt * c
+            let patches = ws.buffer(n.id, .a, rows * k)
+            var dpatches: UnsafeMutablePointer<T>? = nil
+            if dx != nil {
+                dpatches = ws.buffer(n.id, .b, rows * k)
+                dpatches!.update(repeating: 0, count: rows * k)
+            }
+            denseBackward(patches, p, dy, dpatches, gp, gp + d * k, rows: rows, inputs: k, outputs: d)
+            if let dx, let dpatches {
+                scatterPatchesAdd(dpatches, dx, batch: B, h: n.inShape[0], w: n.inShape[1], c: c, patch: pt)
+            }
+        case .positionEmbedding:
+            let size = n.inSize
+            for b in 0..<B { addInPlace(dy + b * size, gp, size) }
+            if let dx { addInPlace(dy, dx, B * size) }
+        case let .selfAttention(d, h):
+            let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
+            attentionBackward(x, p, dy, dx, gp,
+                              qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
+                              probs: ws.buffer(n.id, .b, B * h * a.tokens * a.tokens),
+                              ctx: ws.buffer(n.id, .c, a.rows * d),
+                              dctx: ws.buffer(n.id, .d, a.rows * d),
+                              dqkv: ws.buffer(n.id, .e, a.rows * 3 * d),
+                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a)
+        case .meanPoolTokens:
+            guard let dx else { return }
+            meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
+        case .residual:
+            if let dx { addInPlace(dy, dx, B * n.inSize) }
+            backward(n.children, x, dy, dx)
+        case .flatten:
+            guard let dx else { return }
+            addInPlace(dy, dx, B * n.inSize)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Linalg
+
+/// How to train: objective, optimizer, batches, budget and stopping rule.
+public struct TrainConfig: Sendable {
+    public var loss: Loss = .crossEntropy
+    public var optimizer: OptimizerKind = .sgd(momentum: 0.9)
+    public var learningRate: Double = 0.01
+    public var schedule: Schedule = .constant
+    /// nil: full batch (gradient descent on all n samples each step).
+    public var batchSize: Int? = 128
+    /// The step budget.
+    public var maxSteps: Int = 1000
+    /// Seeds the shuffling and dropout (initialization is the caller's).
+    public var seed: UInt64 = 0
+    /// Stop when train accuracy (a fraction in [0, 1]) reaches this.
+    public var targetAccuracy: Double? = nil
+    /// Stop when the mean train loss falls to this.
+    public var targetLoss: Double? = nil
+    /// Evaluate the whole training set every this many steps (default: once per epoch).
+    public var evaluateEvery: Int? = nil
+
+    public init() {}
+}
+
+public enum StopReason: String, Sendable, Codable {
+    case targetAccuracy = "target-accuracy"
+    case targetLoss = "target-loss"
+    case budget
+}
+
+public struct TrainRecord: Sendable, Codable, Equatable {
+    public var step: Int
+    public var loss: Double
+    public var accuracy: Double?
+}
+
+public struct TrainResult: Sendable {
+    public var steps: Int
+    public var stopReason: StopReason
+    /// Loss and accuracy on the whole training set at the last evaluation.
+    public var finalLoss: Double
+    public var finalAccuracy: Double?
+    public var history: [TrainRecord]
+}
+
+/// Mini-batch training from a given initialization. Deterministic for a seed: the batch order
+/// comes from `config.seed`, BLAS runs single-threaded and every kernel is sequential.
+///
+/// Throws `NetworkError.diverged` as soon as a batch loss is NaN or infinite.
+public func train<T: Scalar>(
+    _ net: inout Network<T>, x: Tensor<T>, y: Supervision<T>, config c: TrainConfig,
+    ws: Workspace<T> = Workspace(), progress: ((TrainRecord) -> Void)? = nil
+) throws -> TrainResult {
+    let n = try net.checkInput(x)
+    try net.checkTargets(y, n: n, loss: c.loss)
+    guard n > 0 else { throw NetworkError.invalidArgument("cannot train on an empty dataset") }
+    guard c.maxSteps >= 0 else { throw NetworkError.invalidArgument("the step budget must be ≥ 0") }
+    guard c.learningRate.isFinite, c.learningRate > 0 else { throw NetworkError.invalidArgument("the learning rate must be positive, got \(c.learningRate)") }
+    let batch = min(c.batchSize ?? n, n)
+    guard batch > 0 else { throw NetworkError.invalidArgument("the batch size must be positive") }
+    let stepsPerEpoch = (n + batch - 1) / batch
+    let evalEvery = c.evaluateEvery ?? stepsPerEpoch
+    var opt = Optimizer<T>(c.optimizer, learningRate: c.learningRate, schedule: c.schedule)
+    let rng = RNG(seed: c.seed)
+    let inSize = net.inputSize, outSize = net.outputSize
+    let xb = ws.scratch(2, batch * inSize)
+    let tb = ws.scratch(3, batch * outSize)
+    var lb = [Int32](repeating: 0, count: batch)
+    var order = Array(0..<n)
+    var history = [TrainRecord]()
+
+    func evaluate(_ step: Int) throws -> TrainRecord {
+        let (l, a) = try net.evaluate(x, y, loss: c.loss, ws: ws)
+        guard l.isFinite else { throw NetworkError.diverged(step: step, loss: l) }
+        let r = TrainRecord(step: step, loss: l, accuracy: a)
+        history.append(r)
+        progress?(r)
+        return r
+    }
+    func done(_ r: TrainRecord) -> StopReason? {
+        if let t = c.targetAccuracy, let a = r.accuracy, a >= t { return .targetAccuracy }
+        if let t = c.targetLoss, r.loss <= t { return .targetLoss }
+        return nil
+    }
+
+    var last = try evaluate(0)
+    if let why = done(last) { return TrainResult(steps: 0, stopReason: why, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history) }
+    var step = 0
+    while step < c.maxSteps {
+        let pos = step % stepsPerEpoch
+        if pos == 0 && batch < n {
+            var r = rng.split(UInt64(step / stepsPerEpoch))
+            order = r.permutation(n)
+        }
+        let lo = pos * batch, hi = min(lo + batch, n)
+        let b = hi - lo
+        // Gather the batch into contiguous scratch so every layer sees one dense block.
+        let loss: T = x.scalars.withUnsafeBufferPointer { xs in
+            for (k, i) in order[lo..<hi].enumerated() {
+                (xb + k * inSize).update(from: xs.baseAddress! + i * inSize, count: inSize)
+            }
+            let dropRNG = rng.split(0x8000_0000 | UInt64(step))
+            switch y {
+            case let .classes(labels):
+                for (k, i) in order[lo..<hi].enumerated() { lb[k] = labels[i] }
+                return lb.withUnsafeBufferPointer { l in
+                    net.lossAndGradient(xb, batch: b, targets: .classes(UnsafeBufferPointer(rebasing: l[0..<b])), loss: c.loss, ws: ws, rng: dropRNG)
+                }
+            case let .values(v):
+                v.scalars.withUnsafeBufferPointer { vs in
+                    for (k, i) in order[lo..<hi].enumerated() {
+                        (tb + k * outSize).update(from: vs.baseAddress! + i * outSize, count: outSize)
+                    }
+                }
+                return net.lossAndGradient(xb, batch: b, targets: .values(tb), loss: c.loss, ws: ws, rng: dropRNG)
+            }
+        }
+        guard loss.isFinite else { throw NetworkError.diverged(step: step + 1, loss: Double(loss)) }
+        opt.update(&net.parameters, net.gradients)
+        step += 1
+        if step % evalEvery == 0 || step == c.maxSteps {
+            last = try evaluate(step)
+            if let why = done(last) { return TrainResult(steps: step, stopReason: why, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history) }
+        }
+    }
+    return TrainResult(steps: step, stopReason: .budget, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history)
+}

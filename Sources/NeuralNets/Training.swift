@@ -1,0 +1,149 @@
+import Linalg
+import RealModule
+
+/// What a network is trained to predict: class labels (cross-entropy) or real targets (MSE).
+public enum Supervision<T: Scalar>: Sendable {
+    case classes([Int32])
+    case values(Tensor<T>)
+
+    public var count: Int {
+        switch self {
+        case let .classes(c): return c.count
+        case let .values(v): return v.shape.first ?? 0
+        }
+    }
+}
+
+extension Network {
+    func checkInput(_ x: Tensor<T>) throws -> Int {
+        guard x.rank >= 1, Array(x.shape.dropFirst()) == inputShape else {
+            throw NetworkError.shapeMismatch("\(name.isEmpty ? "network" : name) takes inputs of shape [n, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
+        }
+        return x.shape[0]
+    }
+
+    func checkTargets(_ y: Supervision<T>, n: Int, loss: Loss) throws {
+        guard y.count == n else { throw NetworkError.shapeMismatch("\(n) inputs but \(y.count) targets") }
+        switch (y, loss) {
+        case let (.classes(c), .crossEntropy):
+            if let bad = c.first(where: { $0 < 0 || Int($0) >= outputSize }) {
+                throw NetworkError.shapeMismatch("label \(bad) is outside 0..<\(outputSize), the network's number of outputs")
+            }
+        case let (.values(v), .meanSquaredError):
+            guard v.count == n * outputSize else {
+                throw NetworkError.shapeMismatch("targets have shape \(v.shape); the network outputs \(outputSize) values per input")
+            }
+        case (.classes, .meanSquaredError):
+            throw NetworkError.invalidArgument("mean squared error needs real-valued targets, not class labels")
+        case (.values, .crossEntropy):
+            throw NetworkError.invalidArgument("cross-entropy needs class labels, not real-valued targets")
+        }
+    }
+
+    /// Outputs for every input, in evaluation mode (no dropout), computed in chunks.
+    public func predict(_ x: Tensor<T>, ws: Workspace<T> = Workspace(), chunk: Int = 1024) throws -> Tensor<T> {
+        let n = try checkInput(x)
+        var out = [T](repeating: 0, count: n * outputSize)
+        let inSize = inputSize, outSize = outputSize
+        parameters.withUnsafeBufferPointer { p in
+            x.scalars.withUnsafeBufferPointer { xs in
+                var start = 0
+                while start < n {
+                    let b = min(chunk, n - start)
+                    var pass = Pass(params: p.baseAddress!, grads: nil, ws: ws, batch: b, training: false, rng: RNG(seed: 0))
+                    let y = pass.forward(nodes, xs.baseAddress! + start * inSize)
+                    for i in 0..<(b * outSize) { out[start * outSize + i] = y[i] }
+                    start += b
+                }
+            }
+        }
+        return Tensor(shape: [n] + outputShape, scalars: out)
+    }
+
+    /// Mean loss and, for class labels, accuracy (fraction correct) over a whole dataset.
+    public func evaluate(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace()) throws -> (loss: Double, accuracy: Double?) {
+        let n = try checkInput(x)
+        try checkTargets(y, n: n, loss: loss)
+        let out = try predict(x, ws: ws)
+        return out.scalars.withUnsafeBufferPointer { o in
+            switch y {
+            case let .classes(labels):
+                let l = labels.withUnsafeBufferPointer { softmaxCrossEntropy(o.baseAddress!, $0, nil, batch: n, classes: outputSize) }
+                let pred = argmaxRows(o.baseAddress!, rows: n, cols: outputSize)
+                var correct = 0
+                for i in 0..<n where pred[i] == Int(labels[i]) { correct += 1 }
+                return (Double(l), Double(correct) / Double(max(n, 1)))
+            case let .values(v):
+                let l = v.scalars.withUnsafeBufferPointer { meanSquaredError(o.baseAddress!, $0.baseAddress!, nil, count: n * outputSize) }
+                return (Double(l), nil)
+            }
+        }
+    }
+
+    /// Forward and backward on one batch: sets `gradients` to ∇θ of the mean batch loss and
+    /// returns the loss. `x` points at `batch` inputs; targets are the batch's own.
+    public mutating func lossAndGradient(
+        _ x: UnsafePointer<T>, batch: Int, targets: Targets<T>, loss: Loss,
+        ws: Workspace<T>, training: Bool = true, rng: RNG = RNG(seed: 0)
+    ) -> T {
+        let outSize = outputSize
+        let nodes = self.nodes
+        let dOut = ws.scratch(0, batch * outSize)
+        return parameters.withUnsafeBufferPointer { p in
+            gradients.withUnsafeMutableBufferPointer { g in
+                g.update(repeating: 0)
+                var pass = Pass(params: p.baseAddress!, grads: g.baseAddress!, ws: ws, batch: batch, training: training, rng: rng)
+                let y = pass.forward(nodes, x)
+                let l: T
+                switch (targets, loss) {
+                case let (.classes(c), _):
+                    l = softmaxCrossEntropy(y, c, dOut, batch: batch, classes: outSize)
+                case let (.values(t), _):
+                    l = meanSquaredError(y, t, dOut, count: batch * outSize)
+                }
+                pass.backward(nodes, x, dOut, nil)
+                return l
+            }
+        }
+    }
+
+    /// The full gradient of the mean loss over a dataset, with the loss: (loss, ∇θ).
+    public mutating func lossAndGradient(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace()) throws -> (loss: Double, gradient: [T]) {
+        let n = try checkInput(x)
+        try checkTargets(y, n: n, loss: loss)
+        let l: T = x.scalars.withUnsafeBufferPointer { xs in
+            switch y {
+            case let .classes(c):
+                return c.withUnsafeBufferPointer { lossAndGradient(xs.baseAddress!, batch: n, targets: .classes($0), loss: loss, ws: ws, training: false) }
+            case let .values(v):
+                return v.scalars.withUnsafeBufferPointer { lossAndGradient(xs.baseAddress!, batch: n, targets: .values($0.baseAddress!), loss: loss, ws: ws, training: false) }
+            }
+        }
+        return (Double(l), gradients)
+    }
+
+    /// Per-sample Jacobian of a one-output network: J[i, j] = ∂f(x_i)/∂θ_j, an n × P matrix.
+    public func jacobian(_ x: Tensor<T>, ws: Workspace<T> = Workspace()) throws -> Tensor<T> {
+        let n = try checkInput(x)
+        guard outputSize == 1 else {
+            throw NetworkError.invalidArgument("the per-sample Jacobian needs a network with one output; this one has \(outputSize)")
+        }
+        let P = parameterCount, inSize = inputSize
+        var J = [T](repeating: 0, count: n * P)
+        let one = ws.scratch(1, 1)
+        one[0] = 1
+        parameters.withUnsafeBufferPointer { p in
+            x.scalars.withUnsafeBufferPointer { xs in
+                J.withUnsafeMutableBufferPointer { j in
+                    for i in 0..<n {
+                        // Backward adds, so each row starts at zero and receives ∂f(x_i)/∂θ directly.
+                        var pass = Pass(params: p.baseAddress!, grads: j.baseAddress! + i * P, ws: ws, batch: 1, training: false, rng: RNG(seed: 0))
+                        _ = pass.forward(nodes, xs.baseAddress! + i * inSize)
+                        pass.backward(nodes, xs.baseAddress! + i * inSize, one, nil)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [n, P], scalars: J)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import NeuralNets
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Training steps per second and GFLOP/s on the reference shapes (single-threaded).")
+
+    @Option(help: "Comma-separated shapes: a,b,c,d,e or mlp64,mlp784s,mlp784l,cnn,vit.")
+    var shapes: String = "a,b,c,d,e"
+
+    @Option(help: "Seconds per timing window (best of three windows).")
+    var seconds: Double = 2
+
+    @Flag(help: "Print one JSON object per shape.")
+    var json = false
+
+    func run() throws {
+        BLAS.threads = 1
+        let picked = try shapes.split(separator: ",").map { s -> BenchmarkShape in
+            guard let shape = BenchmarkShape.named(String(s)) else {
+                throw ValidationError("unknown shape '\(s)'; choose from \(BenchmarkShape.all.map { "\($0.key)/\($0.name)" }.joined(separator: ", "))")
+            }
+            return shape
+        }
+        if !json { print("shape     spec                                  params     steps/s    GFLOP/s") }
+        for shape in picked {
+            let r: BenchmarkResult
+            do { r = try benchmark(shape, seconds: seconds) } catch { fail(error) }
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                print(String(decoding: try enc.encode(r), as: UTF8.self))
+            } else {
+                print(pad(r.name, 9), pad(r.spec, 37), pad(String(r.parameters), 10, right: true),
+                      pad(String(format: "%.1f", r.steps_per_second), 10, right: true),
+                      pad(String(format: "%.1f", r.gflops), 10, right: true))
+            }
+            fflush(stdout)
+        }
+    }
+}
+
+func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+    if s.count >= n { return s }
+    let fill = String(repeating: " ", count: n - s.count)
+    return right ? fill + s : s + fill
+}

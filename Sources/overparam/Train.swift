@@ -1,0 +1,122 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Linalg
+import NeuralNets
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on a dataset and report train/test loss and accuracy.")
+
+    @Option(help: "Model spec, e.g. mlp:784-256-10:relu or cnn:28x28x1-c16-m2-c32-m2-10:relu.")
+    var arch: String = "mlp:784-256-10:relu"
+
+    @Option(help: "Dataset: fashion-mnist.")
+    var data: String = "fashion-mnist"
+
+    @Option(help: "Training samples (a prefix of the training set).")
+    var trainSize: Int = 10000
+
+    @Option(help: "Test samples (a prefix of the test set).")
+    var testSize: Int = 10000
+
+    @Option(help: "Optimizer: sgd, adam or adamw.")
+    var optimizer: String = "sgd"
+
+    @Option(help: "Learning rate.")
+    var lr: Double = 0.05
+
+    @Option(help: "Momentum (sgd).")
+    var momentum: Double = 0.9
+
+    @Option(help: "Mini-batch size; 0 means full batch.")
+    var batchSize: Int = 128
+
+    @Option(help: "Epochs (passes over the training set).")
+    var epochs: Int = 5
+
+    @Option(help: "Initialization: he, xavier, torch or gaussian:STD.")
+    var initialization: String = "torch"
+
+    @Option(help: "Seed for initialization and batch order.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Stop early at this train accuracy (0–1).")
+    var targetAccuracy: Double?
+
+    @Flag(help: "Print one JSON object with the results.")
+    var json = false
+
+    func run() throws {
+        do { try execute() } catch { fail(error) }
+    }
+
+    func execute() throws {
+        guard data == "fashion-mnist" else {
+            throw ValidationError("unknown dataset '\(data)'; available: fashion-mnist")
+        }
+        guard trainSize > 0, testSize >= 0 else { throw ValidationError("--train-size must be positive and --test-size ≥ 0") }
+        let train = try FashionMNIST.load(train: true, as: Float.self).prefix(trainSize)
+        let test = try FashionMNIST.load(train: false, as: Float.self).prefix(testSize)
+        var net = try Network<Float>(spec: arch, inputShape: Array(train.x.shape.dropFirst()))
+        net.initialize(try parseInitialization(initialization), rng: RNG(seed: seed))
+        var c = TrainConfig()
+        c.optimizer = try parseOptimizer(optimizer, momentum: momentum)
+        c.learningRate = lr
+        c.batchSize = batchSize == 0 ? nil : batchSize
+        c.seed = seed
+        c.targetAccuracy = targetAccuracy
+        let batch = min(c.batchSize ?? train.count, train.count)
+        c.maxSteps = epochs * ((train.count + batch - 1) / batch)
+        let y = Supervision<Float>.classes(train.labels.map { Int32($0) })
+        if !json {
+            print("\(arch): \(net.parameterCount) parameters; \(train.count) train / \(test.count) test samples; \(c.optimizer), lr \(lr), batch \(batch)")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try NeuralNets.train(&net, x: train.x, y: y, config: c) { r in
+            guard !json else { return }
+            let acc = r.accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"
+            print(String(format: "  step %6d  train loss %.4f  train acc %@", r.step, r.loss, acc))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var testLoss = Double.nan, testAcc: Double? = nil
+        if test.count > 0 {
+            (testLoss, testAcc) = try net.evaluate(test.x, .classes(test.labels.map { Int32($0) }), loss: .crossEntropy)
+        }
+        if json {
+            let out: [String: Any] = [
+                "arch": arch, "parameters": net.parameterCount, "steps": result.steps,
+                "train_loss": result.finalLoss, "train_accuracy": result.finalAccuracy ?? NSNull(),
+                "test_loss": testLoss, "test_accuracy": testAcc ?? NSNull(), "seconds": seconds,
+                "stop_reason": result.stopReason.rawValue,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "done in %.1f s (%d steps, %@): train acc %.2f%%, test acc %.2f%%, test loss %.4f",
+                         seconds, result.steps, result.stopReason.rawValue, 100 * (result.finalAccuracy ?? 0), 100 * (testAcc ?? 0), testLoss))
+        }
+    }
+}
+
+func parseInitialization(_ s: String) throws -> Initialization {
+    switch s.lowercased() {
+    case "he", "kaiming": return .he
+    case "xavier", "glorot": return .xavier
+    case "torch", "pytorch": return .torch
+    default:
+        if s.lowercased().hasPrefix("gaussian:"), let std = Double(s.dropFirst(9)), std >= 0, std.isFinite {
+            return .gaussian(std: std)
+        }
+        throw ValidationError("unknown initialization '\(s)'; use he, xavier, torch or gaussian:STD (e.g. gaussian:1e-3)")
+    }
+}
+
+func parseOptimizer(_ s: String, momentum: Double) throws -> OptimizerKind {
+    switch s.lowercased() {
+    case "sgd", "gd": return .sgd(momentum: momentum)
+    case "nesterov": return .sgd(momentum: momentum, nesterov: true)
+    case "adam": return .adam()
+    case "adamw": return .adamW()
+    default: throw ValidationError("unknown optimizer '\(s)'; use sgd, nesterov, adam or adamw")
+    }
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Single-threaded CPU training speed of five model shapes in PyTorch (eager). See README.md."""
+import argparse
+import json
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# FLOPs per training step (batch 128). Convention: every matmul-like op (dense, conv, attention
+# QK^T and AV) counts 2*MACs forward + 2*MACs weight gradient + 2*MACs input gradient, except the
+# first layer, which has no input gradient. Element-wise ops (activations, bias, norms, softmax,
+# pooling, loss, optimizer update) are not counted.
+FLOPS_PER_STEP = {
+    "mlp64": 1294336,  # (a) MLP 64-32-10
+    "mlp784s": 26181632,  # (b) MLP 784-64-10
+    "mlp784l": 410779648,  # (c) MLP 784-512-512-10
+    "cnn": 763478016,  # (d) conv16-pool-conv32-pool-dense
+    "vit": 2964488192,  # (e) 4x4-patch ViT, width 64, 2 blocks, 4 heads
+}
+LETTERS = dict(zip("abcde", FLOPS_PER_STEP))
+BATCH, CLASSES = 128, 10
+
+
+def mlp(*dims):
+    layers = [nn.Linear(dims[0], dims[1])]
+    for m, n in zip(dims[1:], dims[2:]):
+        layers += [nn.ReLU(), nn.Linear(m, n)]
+    return nn.Sequential(*layers)
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1568, CLASSES))
+
+
+class Block(nn.Module):
+    def __init__(self, d=64, heads=4, hidden=128):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, d))
+
+    def forward(self, x):
+        b, t, d = x.shape
+        hd = d // self.heads
+        q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(hd), dim=-1) @ v  # [b, h, t, hd]
+        x = x + self.proj(a.transpose(1, 2).reshape(b, t, d))
+        return x + self.mlp(self.ln2(x))
+
+
+class ViT(nn.Module):
+    def __init__(self, d=64):
+        super().__init__()
+        self.embed = nn.Linear(16, d)
+        self.pos = nn.Parameter(0.02 * torch.randn(49, d))
+        self.blocks = nn.Sequential(Block(d), Block(d))
+        self.ln = nn.LayerNorm(d)
+        self.head = nn.Linear(d, CLASSES)
+
+    def forward(self, x):  # x: [b, 1, 28, 28] -> 49 patches of 4x4
+        p = x.reshape(-1, 7, 4, 7, 4).transpose(2, 3).reshape(-1, 49, 16)
+        x = self.blocks(self.embed(p) + self.pos)
+        return self.head(self.ln(x).mean(1))
+
+
+MODELS = {  # name -> (model constructor, input shape without batch)
+    "mlp64": (lambda: mlp(64, 32, 10), (64,)),
+    "mlp784s": (lambda: mlp(784, 64, 10), (784,)),
+    "mlp784l": (lambda: mlp(784, 512, 512, 10), (784,)),
+    "cnn": (cnn, (1, 28, 28)),
+    "vit": (ViT, (1, 28, 28)),
+}
+
+
+def steps_per_second(step, seconds, warmup=20, reps=3):
+    for _ in range(warmup):
+        step()
+    t = time.perf_counter()
+    for _ in range(3):
+        step()
+    n = max(5, round(seconds * 3 / (time.perf_counter() - t)))
+    best = math.inf
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(n):
+            step()
+        best = min(best, time.perf_counter() - t)
+    return n / best
+
+
+def bench(name, seconds):
+    torch.manual_seed(0)
+    make, shape = MODELS[name]
+    model = make()
+    x = torch.randn(BATCH, *shape)
+    y = torch.randint(0, CLASSES, (BATCH,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    sps = steps_per_second(step, seconds)
+    return {"name": name, "framework": "pytorch", "steps_per_second": sps,
+            "gflops": FLOPS_PER_STEP[name] * sps / 1e9,
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-e or names")
+    ap.add_argument("--seconds", type=float, default=3.0, help="timed seconds per repetition")
+    ap.add_argument("--json", action="store_true", help="one JSON object per line per shape")
+    args = ap.parse_args()
+    names = [LETTERS.get(s.strip(), s.strip()) for s in args.shapes.split(",") if s.strip()]
+    for n in names:
+        if n not in FLOPS_PER_STEP:
+            ap.error(f"unknown shape {n!r}; use a-e or {', '.join(FLOPS_PER_STEP)}")
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    if not args.json:
+        print(f"{'shape':8} {'framework':9} {'steps/s':>10} {'GFLOP/s':>8} {'params':>8}")
+    for n in names:
+        r = bench(n, args.seconds)
+        if args.json:
+            print(json.dumps(r), flush=True)
+        else:
+            print(f"{n:8} {r['framework']:9} {r['steps_per_second']:10.1f} "
+                  f"{r['gflops']:8.2f} {r['parameters']:8d}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

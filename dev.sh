@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Overparam's one entry point for people and CI:
+#   ./dev.sh run    install what is missing, build in release mode, run the main job
+#   ./dev.sh test   install what is missing, build, run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+case "${1:-run}" in
+run)
+    swift build -c release
+    .build/release/overparam train --arch mlp:784-256-10:relu --data fashion-mnist --train-size 10000 --epochs 5
+    ;;
+test)
+    swift build -c release --build-tests
+    swift test -c release --skip-build
+    ;;
+*)
+    echo "usage: ./dev.sh [run|test]" >&2
+    exit 2
+    ;;
+esac
