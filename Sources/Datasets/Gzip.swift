@@ -58,3 +58,25 @@ func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
     }
     return output
 }
+
+/// Compresses bytes into a gzip stream (window bits 15 + 16: gzip header), for files we write.
+public func gzip(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+    var stream = z_stream()
+    guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                        Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
+    defer { deflateEnd(&stream) }
+    var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 64)
+    var input = input
+    let written: Int = input.withUnsafeMutableBufferPointer { inBuf in
+        out.withUnsafeMutableBufferPointer { outBuf in
+            stream.next_in = inBuf.baseAddress
+            stream.avail_in = uInt(inBuf.count)
+            stream.next_out = outBuf.baseAddress
+            stream.avail_out = uInt(outBuf.count)
+            let status = deflate(&stream, Z_FINISH)
+            precondition(status == Z_STREAM_END, "gzip: deflate did not finish (\(status)) although the buffer was sized by deflateBound")
+            return outBuf.count - Int(stream.avail_out)
+        }
+    }
+    return Array(out[0..<written])
+}

@@ -14,6 +14,12 @@ public struct RNG: RandomNumberGenerator, Sendable {
         s2 = RNG.splitMix(&sm); s3 = RNG.splitMix(&sm)
     }
 
+    /// A generator in a given xoshiro256** state (for reference test vectors); `seed` is 0.
+    public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        seed = 0
+        (s0, s1, s2, s3) = state
+    }
+
     /// An independent stream derived from this generator's seed and `key` only, so children do
     /// not depend on how much the parent has drawn: `split(3)` is the same stream whenever it is made.
     public func split(_ key: UInt64) -> RNG {

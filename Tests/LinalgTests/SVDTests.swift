@@ -1,0 +1,55 @@
+import Linalg
+import Testing
+
+@Suite struct SVDTests {
+    @Test func diagonalAndKnownMatrix() throws {
+        let a = Tensor<Double>(rows: [[0, 3, 0], [2, 0, 0], [0, 0, -5], [0, 0, 0]])
+        let s = try singularValues(a)
+        #expect(s.count == 3)
+        for (x, y) in zip(s, [5.0, 3, 2]) { #expect(abs(x - y) < 1e-13) }
+        // [[1, 1], [1, 1]] has singular values 2 and 0.
+        let b = try singularValues(Tensor<Double>(rows: [[1, 1], [1, 1]]))
+        #expect(abs(b[0] - 2) < 1e-14 && abs(b[1]) < 1e-14)
+    }
+
+    @Test func reconstructsAndOrthogonal() throws {
+        var r = RNG(seed: 2)
+        for (m, n) in [(7, 4), (4, 7), (5, 5)] {
+            let a = Tensor<Double>(shape: [m, n], scalars: r.normals(m * n))
+            let (u, s, vt) = try svd(a)
+            let k = min(m, n)
+            var us = u
+            for i in 0..<m { for j in 0..<k { us[i, j] *= s[j] } }
+            let back = matmul(us, vt)
+            for i in 0..<(m * n) { #expect(abs(back.scalars[i] - a.scalars[i]) < 1e-12) }
+            let utu = matmul(u, u, transA: true)
+            for i in 0..<k { for j in 0..<k { #expect(abs(utu[i, j] - (i == j ? 1 : 0)) < 1e-12) } }
+            #expect(zip(s, s.dropFirst()).allSatisfy { $0 >= $1 })
+        }
+    }
+
+    @Test(arguments: [(30, 20, 1), (30, 20, 7), (15, 40, 15), (50, 50, 0)])
+    func rankOfLowRankProducts(m: Int, n: Int, r: Int) throws {
+        var g = RNG(seed: UInt64(m * 100 + r))
+        let a = Tensor<Double>(shape: [m, r], scalars: g.normals(m * r))
+        let b = Tensor<Double>(shape: [r, n], scalars: g.normals(r * n))
+        let c = r == 0 ? Tensor<Double>(shape: [m, n]) : matmul(a, b)
+        #expect(try numericalRank(c) == r)
+        // Float agrees on the rank with its own (larger) default tolerance.
+        #expect(try numericalRank(c.converted(to: Float.self)) == r)
+    }
+
+    @Test func toleranceIsOverridable() throws {
+        let a = Tensor<Double>(rows: [[1, 0, 0], [0, 1e-3, 0], [0, 0, 1e-9]])
+        #expect(try numericalRank(a) == 3)
+        #expect(try numericalRank(a, tolerance: 1e-6) == 2)
+        #expect(try numericalRank(a, tolerance: 1e-2) == 1)
+        let s = try singularValues(a)
+        #expect(defaultRankTolerance(singularValues: s, rows: 3, cols: 3) == 3 * Double.ulpOfOne)
+    }
+
+    @Test func rejectsNonFinite() {
+        let a = Tensor<Double>(rows: [[1, .nan], [0, 1]])
+        #expect(throws: LinalgError.self) { try singularValues(a) }
+    }
+}

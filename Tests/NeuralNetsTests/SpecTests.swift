@@ -1,0 +1,75 @@
+import Linalg
+import NeuralNets
+import Testing
+
+@Suite struct SpecTests {
+    @Test func parameterCountsByHand() throws {
+        // 784·512+512 + 512·512+512 + 512·10+10
+        #expect(try Network<Float>(spec: "mlp:784-512-512-10:relu").parameterCount == 669_706)
+        #expect(try Network<Float>(spec: "mlp:64-32-10:relu").parameterCount == 2410)
+        #expect(try Network<Float>(spec: "mlp:5-20-1:tanh:nobias").parameterCount == 5 * 20 + 20)
+        // conv 16·9+16, conv 32·144+32, dense 1568·10+10
+        #expect(try Network<Float>(spec: "cnn:28x28x1-c16-m2-c32-m2-10:relu").parameterCount == 160 + 4640 + 15_690)
+        // patch 64·16+64, positions 49·64, two blocks of (LN 128 + attention 16,640 + LN 128 + MLP 16,576),
+        // final LN 128, head 64·10+10
+        #expect(try Network<Float>(spec: "vit:28x28x1-p4-d64-b2-h4-m128-10").parameterCount == 1088 + 3136 + 2 * 33_472 + 128 + 650)
+    }
+
+    @Test func shapesAndOptions() throws {
+        let cnn = try Network<Float>(spec: "cnn:12x10x3-c8k5s1p0-a2-c4k3s2-f7-3:tanh:nobias")
+        #expect(cnn.inputShape == [12, 10, 3] && cnn.outputShape == [3])
+        #expect(cnn.layers.contains(.conv2d(inChannels: 3, outChannels: 8, kernel: 5, stride: 1, padding: 0, bias: false)))
+        #expect(cnn.layers.contains(.avgPool2d(kernel: 2, stride: 2)))
+        let mlp = try Network<Float>(spec: "mlp:784-10-10:leakyrelu0.2:dropout0.25", inputShape: [28, 28, 1])
+        #expect(mlp.layers.first == .flatten)
+        #expect(mlp.layers.contains(.activation(.leakyReLU(slope: 0.2))) && mlp.layers.contains(.dropout(rate: 0.25)))
+        #expect(try Network<Double>(spec: "vit:8x8x2-p2-d12-b1-h3-m16-4:relu").outputShape == [4])
+    }
+
+    @Test(arguments: [
+        "", "mlp", "mlp:", "mlp:784", "mlp:784-x-10", "mlp:784--10", "mlp:784-0-10", "mlp:784-10:swish",
+        "mlp:784-10:relu:tanh", "mlp:784-10:dropout1.5", "resnet:18", "cnn:28x28-c16-10", "cnn:28x28x1-c16-m2",
+        "cnn:28x28x1-q16-10", "cnn:4x4x1-c8k9p0-10", "cnn:28x28x1-f10-c4-10", "cnn:28x28x1-ck3-10",
+        "vit:28x28x1-p4-d64-b2-h4-10", "vit:28x28x1-p5-d64-b2-h4-m128-10", "vit:28x28x1-p4-d64-b2-h5-m128-10",
+    ])
+    func badSpecsSayWhatIsWrong(spec: String) {
+        do {
+            _ = try Network<Float>(spec: spec)
+            Issue.record("'\(spec)' was accepted")
+        } catch let e as NetworkError {
+            guard case let .invalidSpec(s, problem, example) = e else { Issue.record("\(e)"); return }
+            #expect(s == spec && !problem.isEmpty)
+            #expect((try? Network<Float>(spec: example)) != nil, "the example in the message must itself be valid")
+            #expect(e.description.contains("Example of a valid spec"))
+        } catch {
+            Issue.record("unexpected error type \(error)")
+        }
+    }
+
+    @Test func mismatchedDataShapeIsAnError() {
+        #expect(throws: NetworkError.self) { try Network<Float>(spec: "mlp:100-10", inputShape: [28, 28, 1]) }
+        #expect(throws: NetworkError.self) { try Network<Float>(spec: "cnn:28x28x1-c4-10", inputShape: [28, 28, 3]) }
+    }
+
+    @Test func flopsPerStepMatchHandCounts() throws {
+        // 2·MAC forward + 2·MAC weight gradient + 2·MAC input gradient (none for the first layer),
+        // for batch 128; the figures the peers in bench/peers/ use.
+        let expected: [String: Int] = [
+            "mlp64": 1_294_336, "mlp784s": 26_181_632, "mlp784l": 410_779_648,
+            "cnn": 763_478_016, "vit": 2_964_488_192,
+        ]
+        for s in BenchmarkShape.all {
+            #expect(try Network<Float>(spec: s.spec).flopsPerStep(batch: s.batch) == expected[s.name], "\(s.name)")
+        }
+    }
+
+    @Test func parameterViewsTileTheBuffer() throws {
+        let net = try Network<Float>(spec: "vit:8x8x1-p4-d8-b1-h2-m8-3")
+        var next = 0
+        for v in net.parameterViews {
+            #expect(v.range.lowerBound == next && v.range.count == v.shape.reduce(1, *))
+            next = v.range.upperBound
+        }
+        #expect(next == net.parameterCount)
+    }
+}

@@ -1,0 +1,119 @@
+import Datasets
+import Linalg
+import NeuralNets
+import Testing
+
+@Suite struct TrainingTests {
+    @Test func learnsXOR() throws {
+        var net = try Network<Double>(spec: "mlp:2-8-2:tanh")
+        net.initialize(.xavier, rng: RNG(seed: 1))
+        let x = Tensor<Double>(rows: [[0, 0], [0, 1], [1, 0], [1, 1]])
+        var c = TrainConfig()
+        c.optimizer = .adam(); c.learningRate = 0.05; c.batchSize = nil; c.maxSteps = 2000
+        c.targetLoss = 0.01
+        let r = try train(&net, x: x, y: .classes([0, 1, 1, 0]), config: c)
+        #expect(r.finalAccuracy == 1)
+        #expect(r.finalLoss <= 0.01 && r.stopReason == .targetLoss)
+    }
+
+    @Test func fashionMNISTSubsetFitsAbove97Percent() throws {
+        let data = try FashionMNIST.load(train: true, as: Float.self).prefix(1000)
+        var net = try Network<Float>(spec: "mlp:784-256-10:relu", inputShape: [28, 28, 1])
+        net.initialize(.torch, rng: RNG(seed: 0))
+        var c = TrainConfig()
+        c.optimizer = .adam(); c.learningRate = 2e-3; c.batchSize = 100; c.maxSteps = 600
+        c.targetAccuracy = 0.98
+        let r = try train(&net, x: data.x, y: .classes(data.labels.map { Int32($0) }), config: c)
+        #expect((r.finalAccuracy ?? 0) > 0.97, "train accuracy \(r.finalAccuracy ?? 0) after \(r.steps) steps")
+    }
+
+    @Test func sameSeedIsBitIdentical() throws {
+        func run(_ seed: UInt64) throws -> [Float] {
+            var net = try Network<Float>(spec: "cnn:8x8x1-c4-m2-f6-3:relu:dropout0.2")
+            net.initialize(.he, rng: RNG(seed: 11))
+            var g = RNG(seed: 12)
+            let x = Tensor<Float>(shape: [40, 8, 8, 1], scalars: g.normals(40 * 64))
+            var c = TrainConfig()
+            c.batchSize = 16; c.maxSteps = 30; c.seed = seed; c.learningRate = 0.05
+            _ = try train(&net, x: x, y: .classes((0..<40).map { Int32($0 % 3) }), config: c)
+            return net.parameters
+        }
+        let a = try run(5)
+        #expect(a == (try run(5)))
+        #expect(a != (try run(6)))
+    }
+
+    @Test func floatAndDoubleAgree() throws {
+        for spec in ["mlp:6-9-4:gelu", "cnn:6x6x2-c3-m2-4:tanh", "vit:4x4x1-p2-d6-b1-h2-m5-3"] {
+            var d = try Network<Double>(spec: spec)
+            d.initialize(.torch, rng: RNG(seed: 3))
+            var f = try Network<Float>(spec: spec)
+            f.parameters = d.parameters.map(Float.init)
+            var g = RNG(seed: 4)
+            let xd = Tensor<Double>(shape: [5] + d.inputShape, scalars: g.normals(5 * d.inputSize))
+            let y: [Int32] = [0, 1, 2, 0, 1]
+            let (ld, gd) = try d.lossAndGradient(xd, .classes(y), loss: .crossEntropy)
+            let (lf, gf) = try f.lossAndGradient(xd.converted(to: Float.self), .classes(y), loss: .crossEntropy)
+            #expect(abs(ld - lf) < 1e-5 * max(1, abs(ld)), "\(spec) loss")
+            let scale = gd.map(abs).max() ?? 1
+            for i in 0..<gd.count { #expect(abs(gd[i] - Double(gf[i])) < 1e-4 * scale, "\(spec) grad \(i)") }
+        }
+    }
+
+    @Test func divergenceIsATypedError() throws {
+        var net = try Network<Float>(spec: "mlp:4-16-1:relu")
+        net.initialize(.he, rng: RNG(seed: 0))
+        var g = RNG(seed: 1)
+        let x = Tensor<Float>(shape: [32, 4], scalars: g.normals(128))
+        let y = Tensor<Float>(shape: [32, 1], scalars: g.normals(32))
+        var c = TrainConfig()
+        c.loss = .meanSquaredError; c.learningRate = 1e4; c.maxSteps = 200; c.optimizer = .sgd()
+        do {
+            _ = try train(&net, x: x, y: .values(y), config: c)
+            Issue.record("a learning rate of 1e4 did not diverge")
+        } catch let NetworkError.diverged(step, loss) {
+            #expect(step > 0 && !loss.isFinite)
+        }
+    }
+
+    @Test func badInputsAreTypedErrors() throws {
+        let net = try Network<Float>(spec: "mlp:4-3:relu")
+        #expect(throws: NetworkError.self) { try net.predict(Tensor<Float>(shape: [2, 5])) }
+        #expect(throws: NetworkError.self) { try net.evaluate(Tensor<Float>(shape: [2, 4]), .classes([0, 3]), loss: .crossEntropy) }
+        #expect(throws: NetworkError.self) { try net.evaluate(Tensor<Float>(shape: [2, 4]), .classes([0]), loss: .crossEntropy) }
+        #expect(throws: NetworkError.self) { try net.evaluate(Tensor<Float>(shape: [2, 4]), .classes([0, 1]), loss: .meanSquaredError) }
+        var m = net
+        var c = TrainConfig()
+        c.learningRate = -1
+        #expect(throws: NetworkError.self) { try train(&m, x: Tensor<Float>(shape: [2, 4]), y: .classes([0, 1]), config: c) }
+    }
+
+    @Test func dropoutGradientInTrainingMode() throws {
+        // With the mask fixed by the RNG, the training-mode loss is a smooth function of θ.
+        var net = try Network<Double>(layers: [.dense(inputs: 5, outputs: 12, bias: true), .activation(.tanh), .dropout(rate: 0.4),
+                                               .dense(inputs: 12, outputs: 2, bias: true)], inputShape: [5])
+        net.initialize(.gaussian(std: 0.6), rng: RNG(seed: 2))
+        var g = RNG(seed: 3)
+        let x: [Double] = g.normals(4 * 5), t: [Double] = g.normals(4 * 2)
+        let ws = Workspace<Double>()
+        let mask = RNG(seed: 99)
+        func loss(_ n: inout Network<Double>) -> Double {
+            x.withUnsafeBufferPointer { xs in t.withUnsafeBufferPointer { ts in
+                n.lossAndGradient(xs.baseAddress!, batch: 4, targets: .values(ts.baseAddress!), loss: .meanSquaredError, ws: ws, rng: mask)
+            } }
+        }
+        _ = loss(&net)
+        let grad = net.gradients
+        var worst = 0.0
+        for j in 0..<net.parameterCount {
+            var p = net
+            p.parameters[j] += 1e-5
+            let lp = loss(&p)
+            p.parameters[j] -= 2e-5
+            let lm = loss(&p)
+            worst = max(worst, abs((lp - lm) / 2e-5 - grad[j]))
+        }
+        #expect(worst < 1e-8)
+        #expect(grad.contains(0), "some hidden units must be dropped")
+    }
+}
