@@ -16,26 +16,29 @@ public enum Targets<T: Scalar> {
 }
 
 // logits[B,C], labels[B] → mean −log softmax(logits)[label]; dlogits[B,C] = (softmax − onehot)/B.
-// Subtracting the row max keeps exp in range for any logits.
+// Subtracting the row max keeps exp in range for any logits; exp runs once per entry, into the
+// gradient row when there is one.
 func softmaxCrossEntropy<T: Scalar>(
     _ logits: UnsafePointer<T>, _ labels: UnsafeBufferPointer<Int32>,
     _ grad: UnsafeMutablePointer<T>?, batch: Int, classes: Int
 ) -> T {
     var total: T = 0
     let invB = 1 / T(batch)
+    let local = grad == nil ? UnsafeMutablePointer<T>.allocate(capacity: classes) : nil
+    defer { local?.deallocate() }
     for r in 0..<batch {
         let z = logits + r * classes
+        let e = grad.map { $0 + r * classes } ?? local!
         var m = z[0]
         for c in 1..<classes where z[c] > m { m = z[c] }
-        var s: T = 0
-        for c in 0..<classes { s += T.exp(z[c] - m) }
-        let logZ = m + T.log(s)
+        for c in 0..<classes { e[c] = z[c] - m }
+        T.expBuffer(e, e, classes)
+        let s = sum(e, classes)
         let label = Int(labels[r])
-        total += logZ - z[label]
-        if let grad {
-            let g = grad + r * classes
-            for c in 0..<classes { g[c] = T.exp(z[c] - logZ) * invB }
-            g[label] -= invB
+        total += T.log(s) + m - z[label]
+        if grad != nil {
+            scale(e, classes, by: invB / s)
+            e[label] -= invB
         }
     }
     return total * invB

@@ -40,7 +40,7 @@ struct Pass<T: Scalar> {
         case let .dense(i, o, bias):
             denseForward(x, p, bias ? p + i * o : nil, out, rows: B * n.inSize / i, inputs: i, outputs: o)
         case let .activation(a):
-            activationForward(a, x, out, B * n.inSize)
+            activationForward(a, x, out, B * n.inSize, aux: a == .gelu ? ws.buffer(n.id, .a, B * n.inSize) : nil)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let col = ws.buffer(n.id, .a, B * g.ho * g.wo * g.patch)
@@ -125,7 +125,10 @@ struct Pass<T: Scalar> {
             denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o)
         case let .activation(a):
             guard let dx else { return }
-            activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize)
+            let gelu = a == .gelu
+            activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize,
+                               aux: gelu ? UnsafePointer(ws.buffer(n.id, .a, B * n.inSize)) : nil,
+                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let rows = B * g.ho * g.wo

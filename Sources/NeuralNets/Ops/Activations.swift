@@ -1,8 +1,8 @@
 import Linalg
 import RealModule
 
-// y[n] = f(x[n])
-func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+// y[n] = f(x[n]); GELU keeps erf(x/√2) in aux[n] for its backward pass.
+func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, aux: UnsafeMutablePointer<T>?) {
     switch a {
     case .relu:
         for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : 0 }
@@ -12,19 +12,27 @@ func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: U
     case .tanh:
         for i in 0..<n { y[i] = T.tanh(x[i]) }
     case .sigmoid:
-        for i in 0..<n { y[i] = sigmoid(x[i]) }
+        // 1/(1 + e^−x): e^−x overflowing to ∞ (or saturating) still gives the right limit 0.
+        for i in 0..<n { y[i] = -x[i] }
+        T.expBuffer(y, y, n)
+        for i in 0..<n { y[i] = 1 / (1 + y[i]) }
     case .gelu:
+        let u = aux!
         let r = 1 / T.sqrt(2)
-        for i in 0..<n { let v = x[i]; y[i] = v * (1 + T.erf(v * r)) / 2 }
+        for i in 0..<n { u[i] = x[i] * r }
+        T.erfBuffer(u, u, n)
+        for i in 0..<n { y[i] = x[i] * (1 + u[i]) / 2 }
     case .identity:
         y.update(from: x, count: n)
     }
 }
 
-// dx[n] += dy[n] · f′(x[n]); tanh and sigmoid read f′ from the output y.
+// dx[n] += dy[n] · f′(x[n]); tanh and sigmoid read f′ from the output y, GELU from aux
+// (erf(x/√2) from the forward pass) and tmp (scratch for the Gaussian density).
 func activationBackward<T: Scalar>(
     _ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
-    _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int
+    _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int,
+    aux: UnsafePointer<T>?, tmp: UnsafeMutablePointer<T>?
 ) {
     switch a {
     case .relu:
@@ -38,21 +46,13 @@ func activationBackward<T: Scalar>(
     case .sigmoid:
         for i in 0..<n { let s = y[i]; dx[i] += dy[i] * s * (1 - s) }
     case .gelu:
-        let r = 1 / T.sqrt(2)
+        let u = aux!, phi = tmp!
         let c = 1 / T.sqrt(2 * T.pi)
-        for i in 0..<n {
-            let v = x[i]
-            dx[i] += dy[i] * ((1 + T.erf(v * r)) / 2 + v * c * T.exp(-v * v / 2))
-        }
+        for i in 0..<n { phi[i] = -x[i] * x[i] / 2 }
+        T.expBuffer(phi, phi, n)
+        for i in 0..<n { dx[i] += dy[i] * ((1 + u[i]) / 2 + x[i] * c * phi[i]) }
     case .identity:
         addInPlace(dy, dx, n)
     }
 }
 
-@inline(__always)
-func sigmoid<T: Scalar>(_ v: T) -> T {
-    // Two branches so that exp never overflows for large |v|.
-    if v >= 0 { return 1 / (1 + T.exp(-v)) }
-    let e = T.exp(v)
-    return e / (1 + e)
-}

@@ -76,9 +76,8 @@ func softmaxRows<T: Scalar>(_ p: UnsafeMutablePointer<T>, rows: Int, cols: Int) 
         let row = p + r * cols
         var m = row[0]
         for c in 1..<cols where row[c] > m { m = row[c] }
-        var s: T = 0
-        for c in 0..<cols { let e = T.exp(row[c] - m); row[c] = e; s += e }
-        let inv = 1 / s
-        for c in 0..<cols { row[c] *= inv }
+        for c in 0..<cols { row[c] -= m }
+        T.expBuffer(row, row, cols)
+        scale(row, cols, by: 1 / sum(row, cols))
     }
 }

@@ -1,7 +1,8 @@
 import Linalg
 
 // y[B,Ho,Wo,C] = max over each k×k window; arg[B·Ho·Wo·C] keeps the winning input index.
-// The inner loop runs over contiguous channels, so it vectorizes.
+// The inner loop runs over contiguous channels with unconditional loads and wrapping index
+// arithmetic (no overflow traps), so it vectorizes.
 func maxPoolForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ arg: UnsafeMutablePointer<Int32>, batch: Int, _ g: Window
 ) {
@@ -10,16 +11,20 @@ func maxPoolForward<T: Scalar>(
         for oh in 0..<g.ho {
             for ow in 0..<g.wo {
                 let o = ((b * g.ho + oh) * g.wo + ow) * c
+                let yo = y + o, ao = arg + o
                 let first = ((b * g.h + oh * g.stride) * g.w + ow * g.stride) * c
-                for ch in 0..<c { y[o + ch] = x[first + ch]; arg[o + ch] = Int32(first + ch) }
+                yo.update(from: x + first, count: c)
+                for ch in 0..<c { ao[ch] = Int32(truncatingIfNeeded: first &+ ch) }
                 for kh in 0..<g.k {
                     for kw in 0..<g.k {
                         let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        let xi = x + i
+                        let base = Int32(truncatingIfNeeded: i)
                         for ch in 0..<c {
-                            let v = x[i + ch]
-                            let better = v > y[o + ch]
-                            y[o + ch] = better ? v : y[o + ch]
-                            arg[o + ch] = better ? Int32(i + ch) : arg[o + ch]
+                            let v = xi[ch], m = yo[ch], a = ao[ch]
+                            let better = v > m
+                            yo[ch] = better ? v : m
+                            ao[ch] = better ? base &+ Int32(truncatingIfNeeded: ch) : a
                         }
                     }
                 }
