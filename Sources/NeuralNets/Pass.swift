@@ -43,11 +43,11 @@ struct Pass<T: Scalar> {
             activationForward(a, x, out, B * n.inSize, aux: a == .gelu ? ws.buffer(n.id, .a, B * n.inSize) : nil)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
-            let col = ws.buffer(n.id, .a, B * g.ho * g.wo * g.patch)
+            let col = ws.buffer(n.id, .a, convChunk(g, batch: B) * g.ho * g.wo * g.patch)
             conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co)
         case let .maxPool2d(k, s):
             let g = Window(input: n.inShape, k: k, stride: s, pad: 0)
-            maxPoolForward(x, out, ws.intBuffer(n.id, B * n.outSize), batch: B, g)
+            maxPoolForward(x, out, batch: B, g)
         case let .avgPool2d(k, s):
             avgPoolForward(x, out, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
@@ -131,13 +131,13 @@ struct Pass<T: Scalar> {
                                tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
-            let rows = B * g.ho * g.wo
-            let col = ws.buffer(n.id, .a, rows * g.patch)
-            let dcol = dx == nil ? col : ws.buffer(n.id, .b, rows * g.patch)
-            conv2dBackward(p, dy, dx, gp, bias ? gp + co * k * k * ci : nil, col: col, dcol: dcol, batch: B, g, outChannels: co)
-        case .maxPool2d:
+            let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
+            conv2dBackward(x, p, dy, dx, gp, bias ? gp + co * k * k * ci : nil,
+                           col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co)
+        case let .maxPool2d(k, s):
             guard let dx else { return }
-            maxPoolBackward(dy, ws.intBuffer(n.id, B * n.outSize), dx, count: B * n.outSize)
+            maxPoolBackward(x, outputPointer(n, input: x), dy, dx, rest: ws.buffer(n.id, .a, n.inShape[2]),
+                            batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .avgPool2d(k, s):
             guard let dx else { return }
             avgPoolBackward(dy, dx, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))

@@ -7,14 +7,11 @@ public final class Workspace<T: Scalar> {
     static var slots: Int { 8 }
     private var buffers: [UnsafeMutablePointer<T>?] = []
     private var capacities: [Int] = []
-    private var intBuffers: [UnsafeMutablePointer<Int32>?] = []
-    private var intCapacities: [Int] = []
 
     public init() {}
 
     deinit {
         for b in buffers { b?.deallocate() }
-        for b in intBuffers { b?.deallocate() }
         for b in general { b?.deallocate() }
     }
 
@@ -40,21 +37,6 @@ public final class Workspace<T: Scalar> {
         p.initialize(repeating: 0, count: max(count, 1))
         buffers[i] = p
         capacities[i] = count
-        return p
-    }
-
-    @inline(__always)
-    func intBuffer(_ node: Int, _ count: Int) -> UnsafeMutablePointer<Int32> {
-        if node < intBuffers.count, intCapacities[node] >= count, let p = intBuffers[node] { return p }
-        if node >= intBuffers.count {
-            intBuffers += [UnsafeMutablePointer<Int32>?](repeating: nil, count: node + 1 - intBuffers.count)
-            intCapacities += [Int](repeating: 0, count: node + 1 - intCapacities.count)
-        }
-        intBuffers[node]?.deallocate()
-        let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(count, 1))
-        p.initialize(repeating: 0, count: max(count, 1))
-        intBuffers[node] = p
-        intCapacities[node] = count
         return p
     }
 

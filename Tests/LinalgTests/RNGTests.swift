@@ -63,3 +63,31 @@ import Testing
         #expect(worst < 4e-16)
     }
 }
+
+@Suite struct TranscendentalTests {
+    @Test func fastExpWithinTwoUlps() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let ref = Float(Foundation.exp(Double(x)))
+            worst = max(worst, abs(fastExp(x) - ref) / ref.ulp)
+            x += 0.0137
+        }
+        #expect(worst <= 2, "worst error \(worst) ulp")
+        #expect(fastExp(-100) == 0 && fastExp(0) == 1 && fastExp(.nan).isNaN)
+        var buf: [Float] = [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8.5]
+        buf.withUnsafeMutableBufferPointer { Float.expBuffer($0.baseAddress!, $0.baseAddress!, $0.count) }
+        #expect(abs(buf[9] - Float(Foundation.exp(8.5))) <= Float(Foundation.exp(8.5)).ulp * 2)
+    }
+
+    @Test func fastErfAbsoluteError() {
+        var worst: Double = 0
+        var x: Float = -6
+        while x < 6 {
+            worst = max(worst, abs(Double(fastErf(x)) - Foundation.erf(Double(x))))
+            x += 0.001
+        }
+        #expect(worst < 5e-7, "worst absolute error \(worst)")
+        #expect(fastErf(0) == 0 && fastErf(10) == 1 && fastErf(-10) == -1)
+    }
+}

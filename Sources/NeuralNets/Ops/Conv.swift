@@ -24,9 +24,11 @@ func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, ba
                 for kh in 0..<g.k {
                     let ih = oh * g.stride - g.pad + kh
                     if ih < 0 || ih >= g.h {
-                        dst.update(repeating: 0, count: run)
+                        for j in 0..<run { dst[j] = 0 }
                     } else if iw0 >= 0 && iw0 + g.k <= g.w {
-                        dst.update(from: xb + (ih * g.w + iw0) * g.c, count: run)
+                        // Runs are short (k·C floats): a plain loop beats a memcpy call.
+                        let src = xb + (ih * g.w + iw0) * g.c
+                        for j in 0..<run { dst[j] = src[j] }
                     } else {
                         for kw in 0..<g.k {
                             let iw = iw0 + kw
@@ -65,23 +67,44 @@ func col2imAdd<T: Scalar>(_ dcol: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T
     }
 }
 
-// y[B·Ho·Wo, Cout] = col · W[Cout, k·k·Cin]ᵀ + b
+/// Samples per im2col chunk: the patch matrix of one chunk stays within ~512 KiB, so it is
+/// written and read back while still in L2 instead of streaming the whole batch through memory.
+func convChunk(_ g: Window, batch: Int) -> Int {
+    max(1, min(batch, (128 * 1024) / max(1, g.ho * g.wo * g.patch)))
+}
+
+// y[B·Ho·Wo, Cout] = im2col(x) · W[Cout, k·k·Cin]ᵀ + b, a chunk of samples at a time.
 func conv2dForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>,
     col: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int
 ) {
-    im2col(x, col, batch: batch, g)
-    denseForward(col, w, bias, y, rows: batch * g.ho * g.wo, inputs: g.patch, outputs: outChannels)
+    let chunk = convChunk(g, batch: batch)
+    let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
+    var b0 = 0
+    while b0 < batch {
+        let nb = min(chunk, batch - b0)
+        im2col(x + b0 * inSize, col, batch: nb, g)
+        denseForward(col, w, bias, y + b0 * pixels * outChannels, rows: nb * pixels, inputs: g.patch, outputs: outChannels)
+        b0 += nb
+    }
 }
 
-// dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W)
+// dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W). The patch matrix is rebuilt chunk by chunk
+// (cheap, in cache) rather than kept for the whole batch since the forward pass.
 func conv2dBackward<T: Scalar>(
-    _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
+    _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
     _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
-    col: UnsafePointer<T>, dcol: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int
+    col: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int
 ) {
-    let rows = batch * g.ho * g.wo
-    if dx != nil { dcol.update(repeating: 0, count: rows * g.patch) }
-    denseBackward(col, w, dy, dx == nil ? nil : dcol, dw, db, rows: rows, inputs: g.patch, outputs: outChannels)
-    if let dx { col2imAdd(dcol, dx, batch: batch, g) }
+    let chunk = convChunk(g, batch: batch)
+    let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
+    var b0 = 0
+    while b0 < batch {
+        let nb = min(chunk, batch - b0)
+        im2col(x + b0 * inSize, col, batch: nb, g)
+        denseBackward(col, w, dy + b0 * pixels * outChannels, dx == nil ? nil : dcol, dw, db,
+                      rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true)
+        if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g) }
+        b0 += nb
+    }
 }

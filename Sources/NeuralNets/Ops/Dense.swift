@@ -11,17 +11,18 @@ func denseForward<T: Scalar>(
     gemm(transB: true, m: rows, n: outputs, k: inputs, x, w, beta: b == nil ? 0 : 1, y)
 }
 
-// dW[O,I] += dyᵀ · x;  db[O] += Σ_r dy[r];  dx[R,I] += dy · W   (dx skipped when nil)
+// dW[O,I] += dyᵀ · x;  db[O] += Σ_r dy[r];  dx[R,I] += dy · W   (dx skipped when nil; written
+// rather than added when `overwriteDx`, which spares the caller zeroing a scratch buffer)
 func denseBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
-    rows: Int, inputs: Int, outputs: Int
+    rows: Int, inputs: Int, outputs: Int, overwriteDx: Bool = false
 ) {
     gemm(transA: true, m: outputs, n: inputs, k: rows, dy, x, beta: 1, dw)
     if let db {
         for r in 0..<rows { addInPlace(dy + r * outputs, db, outputs) }
     }
     if let dx {
-        gemm(m: rows, n: inputs, k: outputs, dy, w, beta: 1, dx)
+        gemm(m: rows, n: inputs, k: outputs, dy, w, beta: overwriteDx ? 0 : 1, dx)
     }
 }

@@ -1,31 +1,19 @@
 import Linalg
 
-// y[B,Ho,Wo,C] = max over each k×k window; arg[B·Ho·Wo·C] keeps the winning input index.
-// The inner loop runs over contiguous channels with unconditional loads and wrapping index
-// arithmetic (no overflow traps), so it vectorizes.
-func maxPoolForward<T: Scalar>(
-    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ arg: UnsafeMutablePointer<Int32>, batch: Int, _ g: Window
-) {
+// y[B,Ho,Wo,C] = max over each k×k window. No argmax is stored: the backward pass finds the
+// first input equal to the max, which is the one the strict `>` here kept. Inner loops run over
+// contiguous channels with selects of loaded values only, so they vectorize.
+func maxPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
     let c = g.c
     for b in 0..<batch {
         for oh in 0..<g.ho {
             for ow in 0..<g.wo {
-                let o = ((b * g.ho + oh) * g.wo + ow) * c
-                let yo = y + o, ao = arg + o
-                let first = ((b * g.h + oh * g.stride) * g.w + ow * g.stride) * c
-                yo.update(from: x + first, count: c)
-                for ch in 0..<c { ao[ch] = Int32(truncatingIfNeeded: first &+ ch) }
+                let yo = y + ((b * g.ho + oh) * g.wo + ow) * c
+                yo.update(from: x + ((b * g.h + oh * g.stride) * g.w + ow * g.stride) * c, count: c)
                 for kh in 0..<g.k {
                     for kw in 0..<g.k {
-                        let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
-                        let xi = x + i
-                        let base = Int32(truncatingIfNeeded: i)
-                        for ch in 0..<c {
-                            let v = xi[ch], m = yo[ch], a = ao[ch]
-                            let better = v > m
-                            yo[ch] = better ? v : m
-                            ao[ch] = better ? base &+ Int32(truncatingIfNeeded: ch) : a
-                        }
+                        let xi = x + ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        for ch in 0..<c { let v = xi[ch], m = yo[ch]; yo[ch] = v > m ? v : m }
                     }
                 }
             }
@@ -33,9 +21,36 @@ func maxPoolForward<T: Scalar>(
     }
 }
 
-// dx[arg] += dy
-func maxPoolBackward<T: Scalar>(_ dy: UnsafePointer<T>, _ arg: UnsafePointer<Int32>, _ dx: UnsafeMutablePointer<T>, count: Int) {
-    for i in 0..<count { dx[Int(arg[i])] += dy[i] }
+// dx[first argmax of each window] += dy. `rest[C]` carries each channel's undelivered gradient
+// through the window, so exactly one input per window and channel receives it.
+func maxPoolBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window
+) {
+    let c = g.c
+    for b in 0..<batch {
+        for oh in 0..<g.ho {
+            for ow in 0..<g.wo {
+                let o = ((b * g.ho + oh) * g.wo + ow) * c
+                let yo = y + o
+                rest.update(from: dy + o, count: c)
+                for kh in 0..<g.k {
+                    for kw in 0..<g.k {
+                        let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        let xi = x + i, di = dx + i
+                        for ch in 0..<c {
+                            // Arithmetic with a 0/1 factor rather than a select of stores:
+                            // LLVM turns the latter into branches and conditional stores.
+                            let m: T = xi[ch] == yo[ch] ? 1 : 0
+                            let r = rest[ch]
+                            di[ch] += m * r
+                            rest[ch] = r - m * r
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 // y[B,Ho,Wo,C] = mean over each k×k window
