@@ -72,3 +72,27 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
                            gflops: Double(flops) / best / 1e9, parameters: net.parameterCount,
                            flops_per_step: flops, seconds_per_step: best)
 }
+
+/// The single-threaded sgemm rate on a square product of size n (GFLOP/s, best of a few
+/// windows): the ceiling against which the training shapes' GFLOP/s are read.
+public func sgemmRate(n: Int = 1024, seconds: Double = 1) -> Double {
+    var r = RNG(seed: 0)
+    let a: [Float] = r.normals(n * n), b: [Float] = r.normals(n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = Double.infinity
+    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+        gemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+        for _ in 0..<3 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var reps = 0
+            var elapsed = 0.0
+            repeat {
+                gemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                reps += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            } while elapsed < seconds / 3
+            best = min(best, elapsed / Double(reps))
+        }
+    } } }
+    return 2 * Double(n * n * n) / best / 1e9
+}

@@ -16,29 +16,36 @@ public enum Targets<T: Scalar> {
 }
 
 // logits[B,C], labels[B] → mean −log softmax(logits)[label]; dlogits[B,C] = (softmax − onehot)/B.
-// Subtracting the row max keeps exp in range for any logits; exp runs once per entry, into the
-// gradient row when there is one.
+// Subtracting the row max keeps exp in range for any logits. The shifted logits of the whole
+// batch go through one exp call (rows of 10 are too short for the vector loop on their own),
+// into the gradient buffer when there is one.
 func softmaxCrossEntropy<T: Scalar>(
     _ logits: UnsafePointer<T>, _ labels: UnsafeBufferPointer<Int32>,
     _ grad: UnsafeMutablePointer<T>?, batch: Int, classes: Int
 ) -> T {
-    var total: T = 0
-    let invB = 1 / T(batch)
-    let local = grad == nil ? UnsafeMutablePointer<T>.allocate(capacity: classes) : nil
+    let count = batch * classes
+    let local = grad == nil ? UnsafeMutablePointer<T>.allocate(capacity: count) : nil
     defer { local?.deallocate() }
+    let e = grad ?? local!
+    var maxes = [T](repeating: 0, count: batch)
     for r in 0..<batch {
-        let z = logits + r * classes
-        let e = grad.map { $0 + r * classes } ?? local!
+        let z = logits + r * classes, er = e + r * classes
         var m = z[0]
         for c in 1..<classes where z[c] > m { m = z[c] }
-        for c in 0..<classes { e[c] = z[c] - m }
-        T.expBuffer(e, e, classes)
-        let s = sum(e, classes)
+        maxes[r] = m
+        for c in 0..<classes { er[c] = z[c] - m }
+    }
+    T.expBuffer(e, e, count)
+    var total: T = 0
+    let invB = 1 / T(batch)
+    for r in 0..<batch {
+        let er = e + r * classes
+        let s = sum(er, classes)
         let label = Int(labels[r])
-        total += T.log(s) + m - z[label]
+        total += T.log(s) + maxes[r] - logits[r * classes + label]
         if grad != nil {
-            scale(e, classes, by: invB / s)
-            e[label] -= invB
+            scale(er, classes, by: invB / s)
+            er[label] -= invB
         }
     }
     return total * invB

@@ -16,6 +16,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object per shape.")
     var json = false
 
+    @Flag(help: "Also measure the single-threaded sgemm rate (1024³), the ceiling for GFLOP/s.")
+    var sgemm = false
+
     func run() throws {
         BLAS.threads = 1
         let picked = try shapes.split(separator: ",").map { s -> BenchmarkShape in
@@ -23,6 +26,11 @@ struct Bench: ParsableCommand {
                 throw ValidationError("unknown shape '\(s)'; choose from \(BenchmarkShape.all.map { "\($0.key)/\($0.name)" }.joined(separator: ", "))")
             }
             return shape
+        }
+        if sgemm {
+            let rate = sgemmRate()
+            if json { print("{\"name\":\"sgemm1024\",\"framework\":\"openblas\",\"gflops\":\(String(format: "%.2f", rate))}") }
+            else { print(String(format: "sgemm 1024³, one thread: %.1f GFLOP/s", rate)) }
         }
         if !json { print("shape     spec                                  params     steps/s    GFLOP/s") }
         for shape in picked {

@@ -70,14 +70,17 @@ func attentionBackward<T: Scalar>(
     denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d)
 }
 
-// Row-wise softmax in place, stabilized by the row max.
+// Row-wise softmax in place, stabilized by the row max; one exp call for the whole block.
 func softmaxRows<T: Scalar>(_ p: UnsafeMutablePointer<T>, rows: Int, cols: Int) {
     for r in 0..<rows {
         let row = p + r * cols
         var m = row[0]
         for c in 1..<cols where row[c] > m { m = row[c] }
         for c in 0..<cols { row[c] -= m }
-        T.expBuffer(row, row, cols)
+    }
+    T.expBuffer(p, p, rows * cols)
+    for r in 0..<rows {
+        let row = p + r * cols
         scale(row, cols, by: 1 / sum(row, cols))
     }
 }
