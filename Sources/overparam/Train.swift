@@ -87,13 +87,15 @@ struct Train: ParsableCommand {
             let out: [String: Any] = [
                 "arch": arch, "parameters": net.parameterCount, "steps": result.steps,
                 "train_loss": result.finalLoss, "train_accuracy": result.finalAccuracy ?? NSNull(),
-                "test_loss": testLoss, "test_accuracy": testAcc ?? NSNull(), "seconds": seconds,
+                "test_loss": testAcc == nil ? NSNull() : testLoss as Any, "test_accuracy": testAcc ?? NSNull(), "seconds": seconds,
                 "stop_reason": result.stopReason.rawValue,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print(String(format: "done in %.1f s (%d steps, %@): train acc %.2f%%, test acc %.2f%%, test loss %.4f",
-                         seconds, result.steps, result.stopReason.rawValue, 100 * (result.finalAccuracy ?? 0), 100 * (testAcc ?? 0), testLoss))
+            var line = String(format: "done in %.1f s (%d steps, %@): train acc %.2f%%", seconds, result.steps,
+                              result.stopReason.rawValue, 100 * (result.finalAccuracy ?? 0))
+            if let testAcc { line += String(format: ", test acc %.2f%%, test loss %.4f", 100 * testAcc, testLoss) }
+            print(line)
         }
     }
 }
