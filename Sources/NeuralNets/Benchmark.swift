@@ -35,7 +35,8 @@ public struct BenchmarkResult: Sendable, Codable {
 
 /// Times training steps of one shape: warm-up, then `repetitions` windows of about `seconds`
 /// each; the best window counts (the least disturbed by the rest of the machine).
-public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3) throws -> BenchmarkResult {
+public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3,
+                      profile: ((Network<Float>, [Int: Workspace<Float>.LayerTime], Int) -> Void)? = nil) throws -> BenchmarkResult {
     var net = try Network<Float>(spec: shape.spec)
     net.initialize(.torch, rng: RNG(seed: 1))
     var r = RNG(seed: 2)
@@ -66,6 +67,13 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         } while elapsed < seconds || steps < 5
         best = min(best, elapsed / Double(steps))
+    }
+    if let profile {
+        ws.profile = [:]
+        let steps = max(5, Int(seconds / best))
+        for _ in 0..<steps { step() }
+        profile(net, ws.profile!, steps)
+        ws.profile = nil
     }
     let flops = net.flopsPerStep(batch: b)
     return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / best,

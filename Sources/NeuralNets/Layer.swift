@@ -121,3 +121,23 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public var description: String { message }
 }
+
+extension Layer: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .dense(i, o, b): return "dense \(i)→\(o)\(b ? "" : " nobias")"
+        case let .activation(a): return "\(a)"
+        case let .conv2d(ci, co, k, s, p, b): return "conv \(k)×\(k) \(ci)→\(co) s\(s) p\(p)\(b ? "" : " nobias")"
+        case let .maxPool2d(k, s): return "maxpool \(k) s\(s)"
+        case let .avgPool2d(k, s): return "avgpool \(k) s\(s)"
+        case .flatten: return "flatten"
+        case let .layerNorm(f): return "layernorm \(f)"
+        case let .dropout(r): return "dropout \(r)"
+        case let .patchEmbedding(p, c, d): return "patches \(p)×\(p)×\(c)→\(d)"
+        case let .positionEmbedding(n, d): return "positions \(n)×\(d)"
+        case let .selfAttention(d, h): return "attention d\(d) h\(h)"
+        case .meanPoolTokens: return "mean over tokens"
+        case let .residual(inner): return "residual(\(inner.count) layers)"
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 
 /// What a forward/backward pass works on: raw views of the flat buffers, the scratch memory,
@@ -31,6 +32,14 @@ struct Pass<T: Scalar> {
     }
 
     mutating func forward(_ n: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        guard ws.profile != nil else { return forwardNode(n, x) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let y = forwardNode(n, x)
+        ws.record(n.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        return y
+    }
+
+    mutating func forwardNode(_ n: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         let y = outputPointer(n, input: x)
         if y == x { return x }
         let out = UnsafeMutablePointer(mutating: y)
@@ -117,6 +126,13 @@ struct Pass<T: Scalar> {
     }
 
     mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
+        guard ws.profile != nil else { return backwardNode(n, x, dy, dx) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        backwardNode(n, x, dy, dx)
+        ws.record(n.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+
+    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch

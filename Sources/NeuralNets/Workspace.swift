@@ -10,6 +10,19 @@ public final class Workspace<T: Scalar> {
 
     public init() {}
 
+    /// Seconds spent per node (inclusive of a residual's children), when profiling is on.
+    public struct LayerTime: Sendable {
+        public var forward = 0.0, backward = 0.0
+        public init() {}
+    }
+    /// Set to `[:]` to have every pass time each layer.
+    public var profile: [Int: LayerTime]? = nil
+
+    func record(_ node: Int, forward: Double = 0, backward: Double = 0) {
+        profile![node, default: LayerTime()].forward += forward
+        profile![node, default: LayerTime()].backward += backward
+    }
+
     deinit {
         for b in buffers { b?.deallocate() }
         for b in general { b?.deallocate() }

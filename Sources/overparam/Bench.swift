@@ -16,6 +16,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object per shape.")
     var json = false
 
+    @Flag(help: "After timing, print milliseconds per step spent in each layer (forward, backward).")
+    var profile = false
+
     @Flag(help: "Also measure the single-threaded sgemm rate (1024³), the ceiling for GFLOP/s.")
     var sgemm = false
 
@@ -35,7 +38,9 @@ struct Bench: ParsableCommand {
         if !json { print("shape     spec                                  params     steps/s    GFLOP/s") }
         for shape in picked {
             let r: BenchmarkResult
-            do { r = try benchmark(shape, seconds: seconds) } catch { fail(error) }
+            do {
+                r = try benchmark(shape, seconds: seconds, profile: profile ? printProfile : nil)
+            } catch { fail(error) }
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]
@@ -54,4 +59,22 @@ func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
     if s.count >= n { return s }
     let fill = String(repeating: " ", count: n - s.count)
     return right ? fill + s : s + fill
+}
+
+func printProfile(_ net: Network<Float>, _ times: [Int: Workspace<Float>.LayerTime], _ steps: Int) {
+    var total = (0.0, 0.0)
+    var lines = [String]()
+    func walk(_ nodes: [Node], _ indent: String) {
+        for n in nodes {
+            let t = times[n.id] ?? Workspace<Float>.LayerTime()
+            let f = 1e3 * t.forward / Double(steps), b = 1e3 * t.backward / Double(steps)
+            if indent.isEmpty { total.0 += f; total.1 += b }
+            lines.append(pad("\(indent)\(n.id) \(n.layer)", 34) + String(format: "%9.3f %9.3f", f, b))
+            walk(n.children, indent + "  ")
+        }
+    }
+    walk(net.nodes, "")
+    print(pad("  layer (ms per step)", 34) + "  forward  backward")
+    for l in lines { print("  " + l) }
+    print(pad("  total", 34) + String(format: "  %9.3f %9.3f", total.0, total.1))
 }
