@@ -25,7 +25,14 @@ public func readIDX(_ path: String) throws -> IDXArray {
         let o = 4 + 4 * d
         shape.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
     }
-    let count = shape.reduce(1, *)
+    var count = 1
+    for d in shape {
+        let (c, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, c <= b.count else {
+            throw DataError.malformed(path: path, reason: "IDX header shape \(shape) is larger than the file (\(b.count) bytes): truncated or corrupt")
+        }
+        count = c
+    }
     let start = 4 + 4 * dims
     guard b.count - start == count else {
         throw DataError.malformed(path: path, reason: "IDX payload has \(b.count - start) bytes, header shape \(shape) needs \(count)" +

@@ -71,7 +71,10 @@ extension Layer {
         case let .dense(i, o, _):
             guard let last = s.last, last == i else { return fail("dense(\(i)→\(o)) got input shape \(s); its last axis must be \(i)") }
             return .success(s.dropLast() + [o])
-        case .activation, .dropout:
+        case .activation:
+            return .success(s)
+        case let .dropout(rate):
+            guard rate >= 0, rate < 1 else { return fail("dropout rate must be in [0, 1), got \(rate)") }
             return .success(s)
         case let .conv2d(ci, co, k, st, p, _):
             guard s.count == 3, s[2] == ci else { return fail("conv2d(\(ci)→\(co)) needs an [H, W, \(ci)] input, got \(s)") }

@@ -5,8 +5,10 @@ import Linalg
 /// one thread; it grows when the batch grows. It is not part of the network's value.
 public final class Workspace<T: Scalar> {
     static var slots: Int { 8 }
-    private var buffers: [UnsafeMutablePointer<T>?] = []
-    private var capacities: [Int] = []
+    /// Per-node buffers at index node·slots + slot.
+    private var nodeBuffers = Buffers()
+    /// Buffers shared by the whole pass (batch copies, loss gradients), by small index.
+    private var shared = Buffers()
 
     public init() {}
 
@@ -23,11 +25,6 @@ public final class Workspace<T: Scalar> {
         profile![node, default: LayerTime()].backward += backward
     }
 
-    deinit {
-        for b in buffers { b?.deallocate() }
-        for b in general { b?.deallocate() }
-    }
-
     /// Named slots per node: what each layer keeps between its forward and backward pass.
     enum Slot: Int { case output = 0, outputGrad, a, b, c, d, e, f }
 
@@ -35,34 +32,39 @@ public final class Workspace<T: Scalar> {
     /// after growth.
     @inline(__always)
     func buffer(_ node: Int, _ slot: Slot, _ count: Int) -> UnsafeMutablePointer<T> {
-        let i = node * Self.slots + slot.rawValue
-        if i < buffers.count, capacities[i] >= count, let p = buffers[i] { return p }
-        return grow(i, count)
+        nodeBuffers.get(node * Self.slots + slot.rawValue, count)
     }
 
-    private func grow(_ i: Int, _ count: Int) -> UnsafeMutablePointer<T> {
-        if i >= buffers.count {
-            buffers += [UnsafeMutablePointer<T>?](repeating: nil, count: i + 1 - buffers.count)
-            capacities += [Int](repeating: 0, count: i + 1 - capacities.count)
-        }
-        buffers[i]?.deallocate()
-        let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
-        p.initialize(repeating: 0, count: max(count, 1))
-        buffers[i] = p
-        capacities[i] = count
-        return p
-    }
-
-    /// Scratch shared by the whole pass (input copies, loss gradients): node id −1 territory.
-    private var general: [UnsafeMutablePointer<T>?] = [nil, nil, nil, nil]
-    private var generalCap = [0, 0, 0, 0]
+    /// A pass-wide buffer of at least `count` scalars (k < 8).
     func scratch(_ k: Int, _ count: Int) -> UnsafeMutablePointer<T> {
-        if generalCap[k] >= count, let p = general[k] { return p }
-        general[k]?.deallocate()
-        let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
-        p.initialize(repeating: 0, count: max(count, 1))
-        general[k] = p
-        generalCap[k] = count
-        return p
+        shared.get(k, count)
+    }
+
+    /// Growable zero-initialized buffers by index, freed with the workspace.
+    private struct Buffers {
+        var pointers: [UnsafeMutablePointer<T>?] = []
+        var capacities: [Int] = []
+
+        @inline(__always)
+        mutating func get(_ i: Int, _ count: Int) -> UnsafeMutablePointer<T> {
+            if i < pointers.count, capacities[i] >= count, let p = pointers[i] { return p }
+            if i >= pointers.count {
+                pointers += [UnsafeMutablePointer<T>?](repeating: nil, count: i + 1 - pointers.count)
+                capacities += [Int](repeating: 0, count: i + 1 - capacities.count)
+            }
+            pointers[i]?.deallocate()
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+            p.initialize(repeating: 0, count: max(count, 1))
+            pointers[i] = p
+            capacities[i] = count
+            return p
+        }
+
+        func free() { for p in pointers { p?.deallocate() } }
+    }
+
+    deinit {
+        nodeBuffers.free()
+        shared.free()
     }
 }

@@ -40,6 +40,7 @@ func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {
             ("dtype", idxBytes(shape: [1], payload: [0, 0, 0, 0], type: 0x0D), "element type"),
             ("truncated", idxBytes(shape: [10, 10], payload: [UInt8](repeating: 1, count: 50)), "truncated"),
             ("header", [0, 0, 8, 3, 0, 0], "header truncated"),
+            ("huge", idxBytes(shape: [0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff], payload: [1, 2, 3]), "larger than the file"),
             ("gz-truncated", Array(gzip(idxBytes(shape: [100], payload: (0..<100).map { UInt8($0) })).dropLast(12)), "truncated"),
         ]
         for (name, bytes, phrase) in cases {
