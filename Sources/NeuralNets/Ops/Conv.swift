@@ -69,8 +69,12 @@ func col2imAdd<T: Scalar>(_ dcol: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T
 
 /// Samples per im2col chunk: the patch matrix of one chunk stays within ~512 KiB, so it is
 /// written and read back while still in L2 instead of streaming the whole batch through memory.
+/// Narrow patches (a first layer on one or three channels) are the exception: rebuilding them
+/// costs more than keeping the whole batch's, so their chunk is the batch and the backward pass
+/// reuses the forward pass's patches.
 func convChunk(_ g: Window, batch: Int) -> Int {
-    max(1, min(batch, (128 * 1024) / max(1, g.ho * g.wo * g.patch)))
+    if g.patch < 32 { return batch }
+    return max(1, min(batch, (128 * 1024) / max(1, g.ho * g.wo * g.patch)))
 }
 
 // y[B·Ho·Wo, Cout] = im2col(x) · W[Cout, k·k·Cin]ᵀ + b, a chunk of samples at a time.
@@ -90,7 +94,8 @@ func conv2dForward<T: Scalar>(
 }
 
 // dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W). The patch matrix is rebuilt chunk by chunk
-// (cheap, in cache) rather than kept for the whole batch since the forward pass.
+// (cheap, in cache) unless one chunk is the whole batch: then it is still there from the forward
+// pass.
 func conv2dBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
     _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
@@ -101,7 +106,7 @@ func conv2dBackward<T: Scalar>(
     var b0 = 0
     while b0 < batch {
         let nb = min(chunk, batch - b0)
-        im2col(x + b0 * inSize, col, batch: nb, g)
+        if chunk < batch { im2col(x + b0 * inSize, col, batch: nb, g) }
         denseBackward(col, w, dy + b0 * pixels * outChannels, dx == nil ? nil : dcol, dw, db,
                       rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true)
         if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g) }
