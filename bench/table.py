@@ -1,14 +1,20 @@
-"""Markdown table of one compare.sh run: steps/s per framework and Overparam's ratios."""
+"""Markdown table of one compare.sh run: steps/s per framework and Overparam's ratios.
+
+Each Overparam row is read against the sgemm rate measured just before it in the same file."""
 import json
 import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip().startswith("{")]
-sgemm = next((r["gflops"] for r in rows if r["name"] == "sgemm1024"), None)
-by = {}
+by, sgemm_for, last_sgemm = {}, {}, None
 for r in rows:
-    if r["name"] != "sgemm1024":
-        by.setdefault(r["name"], {})[r["framework"]] = r
-print(f"Run: {sys.argv[1]}" + (f"; sgemm 1024³ on one thread: {sgemm:.1f} GFLOP/s" if sgemm else ""))
+    if r["name"] == "sgemm1024":
+        last_sgemm = r["gflops"]
+        continue
+    by.setdefault(r["name"], {})[r["framework"]] = r
+    if r["framework"] == "overparam":
+        sgemm_for[r["name"]] = last_sgemm
+rates = [v for v in sgemm_for.values() if v]
+print(f"Run: {sys.argv[1]}" + (f"; sgemm 1024³ on one thread, measured before each shape: {min(rates):.1f}–{max(rates):.1f} GFLOP/s" if rates else ""))
 print()
 print("| shape | params | Overparam steps/s | PyTorch steps/s | JAX steps/s | × PyTorch | × JAX | Overparam GFLOP/s | % of sgemm |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -19,5 +25,6 @@ for name, f in by.items():
     sps = o["steps_per_second"]
     cell = lambda r: f"{r['steps_per_second']:,.1f}" if r else "—"
     ratio = lambda r: f"{sps / r['steps_per_second']:.2f}" if r else "—"
-    pct = f"{100 * o['gflops'] / sgemm:.0f}%" if sgemm else "—"
+    g = sgemm_for.get(name)
+    pct = f"{100 * o['gflops'] / g:.0f}% of {g:.0f}" if g else "—"
     print(f"| {name} | {o['parameters']:,} | {sps:,.1f} | {cell(t)} | {cell(j)} | {ratio(t)} | {ratio(j)} | {o['gflops']:.1f} | {pct} |")
