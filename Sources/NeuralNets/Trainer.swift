@@ -63,8 +63,8 @@ public func train<T: Scalar>(
     var opt = Optimizer<T>(c.optimizer, learningRate: c.learningRate, schedule: c.schedule)
     let rng = RNG(seed: c.seed)
     let inSize = net.inputSize, outSize = net.outputSize
-    let xb = ws.scratch(2, batch * inSize)
-    let tb = ws.scratch(3, batch * outSize)
+    let xb = ws.scratch(2, batch < n ? batch * inSize : 1)
+    let tb = ws.scratch(3, batch < n ? batch * outSize : 1)
     var lb = [Int32](repeating: 0, count: batch)
     var order = Array(0..<n)
     var history = [TrainRecord]()
@@ -94,25 +94,38 @@ public func train<T: Scalar>(
         }
         let lo = pos * batch, hi = min(lo + batch, n)
         let b = hi - lo
-        // Gather the batch into contiguous scratch so every layer sees one dense block.
+        // Gather the batch into contiguous scratch so every layer sees one dense block; a full
+        // batch is the dataset itself, in order, and needs no copy.
+        let full = b == n
+        let dropRNG = rng.split(0x8000_0000 | UInt64(step))
         let loss: T = x.scalars.withUnsafeBufferPointer { xs in
-            for (k, i) in order[lo..<hi].enumerated() {
-                (xb + k * inSize).update(from: xs.baseAddress! + i * inSize, count: inSize)
+            if !full {
+                for (k, i) in order[lo..<hi].enumerated() {
+                    (xb + k * inSize).update(from: xs.baseAddress! + i * inSize, count: inSize)
+                }
             }
-            let dropRNG = rng.split(0x8000_0000 | UInt64(step))
+            let input = full ? xs.baseAddress! : UnsafePointer(xb)
             switch y {
             case let .classes(labels):
+                if full {
+                    return labels.withUnsafeBufferPointer { l in
+                        net.lossAndGradient(input, batch: b, targets: .classes(l), loss: c.loss, ws: ws, rng: dropRNG)
+                    }
+                }
                 for (k, i) in order[lo..<hi].enumerated() { lb[k] = labels[i] }
                 return lb.withUnsafeBufferPointer { l in
-                    net.lossAndGradient(xb, batch: b, targets: .classes(UnsafeBufferPointer(rebasing: l[0..<b])), loss: c.loss, ws: ws, rng: dropRNG)
+                    net.lossAndGradient(input, batch: b, targets: .classes(UnsafeBufferPointer(rebasing: l[0..<b])), loss: c.loss, ws: ws, rng: dropRNG)
                 }
             case let .values(v):
-                v.scalars.withUnsafeBufferPointer { vs in
+                return v.scalars.withUnsafeBufferPointer { vs in
+                    if full {
+                        return net.lossAndGradient(input, batch: b, targets: .values(vs.baseAddress!), loss: c.loss, ws: ws, rng: dropRNG)
+                    }
                     for (k, i) in order[lo..<hi].enumerated() {
                         (tb + k * outSize).update(from: vs.baseAddress! + i * outSize, count: outSize)
                     }
+                    return net.lossAndGradient(input, batch: b, targets: .values(tb), loss: c.loss, ws: ws, rng: dropRNG)
                 }
-                return net.lossAndGradient(xb, batch: b, targets: .values(tb), loss: c.loss, ws: ws, rng: dropRNG)
             }
         }
         guard loss.isFinite else { throw NetworkError.diverged(step: step + 1, loss: Double(loss)) }
