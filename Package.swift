@@ -39,6 +39,8 @@ let package = Package(
         .target(
             name: "Datasets",
             dependencies: ["Linalg", "CZlib"],
+            exclude: ["Resources/README.md"],
+            resources: [.copy("Resources/digits.csv.gz")],
             swiftSettings: fastMath
         ),
         .executableTarget(
@@ -50,7 +52,10 @@ let package = Package(
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"]),
+        .testTarget(
+            name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],
+            exclude: ["Fixtures/README.md"], resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,12 +6,13 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case malformed(path: String, reason: String)
     case notFound(String)
+    case invalid(String)
 
     public var description: String {
         switch self {
         case let .unreadable(p, r): return "cannot read \(p): \(r)"
         case let .malformed(p, r): return "\(p): \(r)"
-        case let .notFound(m): return m
+        case let .notFound(m), let .invalid(m): return m
         }
     }
 }

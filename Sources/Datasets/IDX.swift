@@ -41,24 +41,6 @@ public func readIDX(_ path: String) throws -> IDXArray {
     return IDXArray(shape: shape, bytes: Array(b[start...]))
 }
 
-/// A labelled dataset: inputs `x` of shape [n, ...] and integer class labels.
-public struct LabeledData<T: Scalar>: Sendable {
-    public var x: Tensor<T>
-    public var labels: [Int]
-    public var classes: Int
-
-    public init(x: Tensor<T>, labels: [Int], classes: Int) {
-        precondition(x.shape.first == labels.count, "LabeledData: \(x.shape.first ?? 0) inputs but \(labels.count) labels")
-        self.x = x; self.labels = labels; self.classes = classes
-    }
-
-    public var count: Int { labels.count }
-
-    public func prefix(_ n: Int) -> LabeledData {
-        LabeledData(x: x.rows(0..<min(n, count)), labels: Array(labels.prefix(n)), classes: classes)
-    }
-}
-
 /// Reads an IDX image file [n, h, w] and label file [n] into NHWC inputs scaled to [0, 1].
 public func readIDXImages<T: Scalar>(images: String, labels: String, as: T.Type = T.self) throws -> LabeledData<T> {
     let img = try readIDX(images)

@@ -1,0 +1,41 @@
+import Linalg
+import RealModule
+
+/// Synthetic data sets: unlimited n, determined by a seed.
+public enum Synthetic {
+    /// A Gaussian mixture: class c has mean μ_c ~ N(0, separation²·I) and samples
+    /// x = μ_label + N(0, I); labels are uniform over the classes.
+    public static func gaussianMixture<T: Scalar>(n: Int, dim: Int, classes: Int, separation: Double = 1,
+                                                  seed: UInt64, as: T.Type = T.self) -> LabeledData<T> {
+        precondition(n >= 0 && dim > 0 && classes > 0, "gaussianMixture: need n ≥ 0, dim > 0, classes > 0")
+        var meansRNG = RNG(seed: seed).split(1)
+        let means: [Double] = meansRNG.normals(classes * dim, std: separation)
+        var r = RNG(seed: seed).split(2)
+        var x = [T](repeating: 0, count: n * dim)
+        var labels = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            let c = r.int(below: classes)
+            labels[i] = c
+            for j in 0..<dim { x[i * dim + j] = T(means[c * dim + j] + r.normal()) }
+        }
+        return LabeledData(x: Tensor(shape: [n, dim], scalars: x), labels: labels, classes: classes)
+    }
+
+    /// Inputs x ~ N(0, I) labelled by a random teacher: argmax of W₂·tanh(W₁x) with Gaussian
+    /// weights (std 1/√fan-in), so the labels are a fixed, learnable function of the inputs.
+    public static func teacher<T: Scalar>(n: Int, dim: Int, classes: Int, hidden: Int = 32,
+                                          seed: UInt64, as: T.Type = T.self) -> LabeledData<T> {
+        precondition(n >= 0 && dim > 0 && classes > 0 && hidden > 0, "teacher: sizes must be positive")
+        var wr = RNG(seed: seed).split(1)
+        let w1 = Tensor<Double>(shape: [hidden, dim], scalars: wr.normals(hidden * dim, std: 1 / Double(dim).squareRoot()))
+        let w2 = Tensor<Double>(shape: [classes, hidden], scalars: wr.normals(classes * hidden, std: 1 / Double(hidden).squareRoot()))
+        var xr = RNG(seed: seed).split(2)
+        let x = Tensor<Double>(shape: [n, dim], scalars: xr.normals(n * dim))
+        guard n > 0 else { return LabeledData(x: Tensor(shape: [0, dim]), labels: [], classes: classes) }
+        var h = matmul(x, w1, transB: true)
+        h.scalars = h.scalars.map { Double.tanh($0) }
+        let logits = matmul(h, w2, transB: true)
+        let labels = logits.scalars.withUnsafeBufferPointer { argmaxRows($0.baseAddress!, rows: n, cols: classes) }
+        return LabeledData(x: x.converted(to: T.self), labels: labels, classes: classes)
+    }
+}

@@ -1,0 +1,131 @@
+import Datasets
+import Foundation
+import Linalg
+import Testing
+
+func fixture(_ name: String) -> String {
+    Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
+}
+
+/// Expects `body` to throw a DataError whose message names `path` and contains `phrase`.
+func expectDataError(_ path: String, _ phrase: String, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("accepted \(path), expected an error mentioning '\(phrase)'")
+    } catch let e as DataError {
+        #expect(e.description.contains(path), "\(e)")
+        #expect(e.description.contains(phrase), "\(e)")
+    } catch {
+        Issue.record("unexpected error \(error)")
+    }
+}
+
+@Suite struct CSVTests {
+    @Test func headerLabelColumnAndGzip() throws {
+        let text = "a,b,label\n1, 2.5 ,3\n\n-4,\"5e-1\",0\r\n"
+        for (name, bytes) in [("c.csv", Array(text.utf8)), ("c.csv.gz", gzip(Array(text.utf8)))] {
+            let d: LabeledData<Double> = try readCSV(try temporaryFile(name, bytes))
+            #expect(d.x.shape == [2, 2] && d.x.scalars == [1, 2.5, -4, 0.5])
+            #expect(d.labels == [3, 0] && d.classes == 4)
+        }
+        let first: LabeledData<Float> = try readCSV(try temporaryFile("first.csv", Array("7,1,2\n1,3,4\n".utf8)), labelColumn: 0)
+        #expect(first.labels == [7, 1] && first.x.scalars == [1, 2, 3, 4])
+    }
+
+    @Test func errorsNameLineAndColumn() throws {
+        let ragged = try temporaryFile("ragged.csv", Array("1,2,0\n3,4\n".utf8))
+        expectDataError(ragged, "line 2 has 2 columns") { let _: LabeledData<Float> = try readCSV(ragged) }
+        let word = try temporaryFile("word.csv", Array("1,2,0\n3,x,1\n".utf8))
+        expectDataError(word, "line 2, column 2: 'x'") { let _: LabeledData<Float> = try readCSV(word) }
+        let label = try temporaryFile("label.csv", Array("1,2,0.5\n".utf8))
+        expectDataError(label, "label '0.5'") { let _: LabeledData<Float> = try readCSV(label) }
+        let empty = try temporaryFile("empty.csv", Array("a,b\n".utf8))
+        expectDataError(empty, "no data rows") { let _: LabeledData<Float> = try readCSV(empty) }
+        let col = try temporaryFile("col.csv", Array("1,2\n".utf8))
+        expectDataError(col, "label column 5") { let _: LabeledData<Float> = try readCSV(col, labelColumn: 5) }
+    }
+}
+
+@Suite struct NPYTests {
+    @Test func readsFilesWrittenByNumPy() throws {
+        let f = try readNPY(fixture("f32_3x2x2.npy"))
+        #expect(f.shape == [3, 2, 2] && f.dtype == "<f4" && f.values == (0..<12).map { Double($0) / 4 })
+        let u = try readNPY(fixture("u8_4x3.npy"))
+        #expect(u.shape == [4, 3] && u.values == [0, 255, 51, 1, 2, 3, 10, 20, 30, 200, 100, 50])
+        let d = try readNPY(fixture("f64_2x3.npy"))
+        #expect(d.values == [1.5, -2.25, 3e-300, Double.pi, 0, -1])
+        let data: LabeledData<Float> = try readNPYDataset(inputs: fixture("u8_4x3.npy"), labels: fixture("i64_labels.npy"))
+        #expect(data.labels == [2, 0, 1, 1] && data.classes == 3)
+        #expect(data.x.shape == [4, 3] && data.x.scalars[1] == 1 && abs(data.x.scalars[2] - 0.2) < 1e-7)
+    }
+
+    @Test func rejectsWhatItCannotRead() throws {
+        expectDataError(fixture("f64_fortran.npy"), "Fortran") { _ = try readNPY(fixture("f64_fortran.npy")) }
+        expectDataError(fixture("f4_big_endian.npy"), "unsupported dtype '>f4'") { _ = try readNPY(fixture("f4_big_endian.npy")) }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture("f32_3x2x2.npy")))
+        let cut = try temporaryFile("cut.npy", Array(whole.dropLast(5)))
+        expectDataError(cut, "truncated") { _ = try readNPY(cut) }
+        let text = try temporaryFile("text.npy", Array("hello world, not numpy".utf8))
+        expectDataError(text, "bad magic") { _ = try readNPY(text) }
+        let mismatch = fixture("i64_labels.npy")
+        expectDataError(mismatch, "4 labels but 3 inputs") {
+            let _: LabeledData<Float> = try readNPYDataset(inputs: fixture("f32_3x2x2.npy"), labels: mismatch)
+        }
+    }
+}
+
+@Suite struct CIFARTests {
+    @Test func recordsBecomeChannelsLastImages() throws {
+        // Two records: labels 3 and 9; red plane = p mod 256, green = 1, blue = 2 (record 2: 7).
+        var bytes = [UInt8]()
+        for (label, blue) in [(UInt8(3), UInt8(2)), (9, 7)] {
+            bytes.append(label)
+            bytes += (0..<1024).map { UInt8($0 % 256) }
+            bytes += [UInt8](repeating: 1, count: 1024)
+            bytes += [UInt8](repeating: blue, count: 1024)
+        }
+        let path = try temporaryFile("batch.bin", bytes)
+        let d: LabeledData<Double> = try readCIFAR10([path, path])
+        #expect(d.x.shape == [4, 32, 32, 3] && d.labels == [3, 9, 3, 9])
+        // Pixel (row 1, column 2) = index 34: R 34, G 1, B 2 — channels last.
+        #expect(d.x[0, 1, 2, 0] == 34.0 / 255 && d.x[0, 1, 2, 1] == 1.0 / 255 && d.x[1, 1, 2, 2] == 7.0 / 255)
+        let short = try temporaryFile("short.bin", Array(bytes.dropLast(1)))
+        expectDataError(short, "not a whole number of 3,073-byte") { let _: LabeledData<Float> = try readCIFAR10([short]) }
+        var bad = bytes
+        bad[3073] = 12
+        let badPath = try temporaryFile("badlabel.bin", bad)
+        expectDataError(badPath, "record 1 has label 12") { let _: LabeledData<Float> = try readCIFAR10([badPath]) }
+    }
+}
+
+@Suite struct BuiltInDataTests {
+    @Test func digitsShipWithThePackage() throws {
+        let d: LabeledData<Float> = try Digits.load()
+        #expect(d.x.shape == [1797, 8, 8, 1] && d.classes == 10)
+        #expect(Set(d.labels) == Set(0..<10) && d.labels.prefix(3) == [0, 1, 2])
+        // First image's first row in the CSV: 0,0,5,13,9,1,0,0 (out of 16).
+        #expect(Array(d.x.scalars[0..<8]) == [0, 0, 5, 13, 9, 1, 0, 0].map { Float($0) / 16 })
+        #expect(d.x.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    @Test func syntheticSetsAreSeededAndLabelled() {
+        let a: LabeledData<Double> = Synthetic.gaussianMixture(n: 300, dim: 5, classes: 3, separation: 4, seed: 1)
+        let b: LabeledData<Double> = Synthetic.gaussianMixture(n: 300, dim: 5, classes: 3, separation: 4, seed: 1)
+        #expect(a.x == b.x && a.labels == b.labels && Set(a.labels) == [0, 1, 2])
+        // Well-separated clusters: each sample is nearer its own class mean (estimated) than another's.
+        var means = [[Double]](repeating: [Double](repeating: 0, count: 5), count: 3)
+        var counts = [0, 0, 0]
+        for i in 0..<300 { counts[a.labels[i]] += 1; for j in 0..<5 { means[a.labels[i]][j] += a.x[i, j] } }
+        for c in 0..<3 { for j in 0..<5 { means[c][j] /= Double(counts[c]) } }
+        var nearest = 0
+        for i in 0..<300 {
+            let d = (0..<3).map { c in (0..<5).map { j in (a.x[i, j] - means[c][j]) * (a.x[i, j] - means[c][j]) }.reduce(0, +) }
+            if d.firstIndex(of: d.min()!) == a.labels[i] { nearest += 1 }
+        }
+        #expect(nearest > 270)
+        let t: LabeledData<Float> = Synthetic.teacher(n: 500, dim: 6, classes: 4, seed: 2)
+        let t2: LabeledData<Float> = Synthetic.teacher(n: 500, dim: 6, classes: 4, seed: 2)
+        #expect(t.labels == t2.labels && t.x.shape == [500, 6] && Set(t.labels).count == 4)
+        #expect(Synthetic.teacher(n: 500, dim: 6, classes: 4, seed: 3, as: Float.self).labels != t.labels)
+    }
+}
