@@ -68,12 +68,12 @@ extension LabeledData {
 
     /// Images [n, H, W, C] averaged over factor × factor blocks (28×28 → 14×14 with 2, 7×7 with 4).
     public func downsampled(by factor: Int) throws -> LabeledData {
+        if factor == 1 { return self }
         let s = sampleShape
         guard s.count == 3 else { throw DataError.invalid("downsampling needs images [n, H, W, C]; the data has shape \(x.shape)") }
         guard factor >= 1, s[0] % factor == 0, s[1] % factor == 0 else {
             throw DataError.invalid("cannot downsample \(s[0])×\(s[1]) images by \(factor): the factor must divide both sides")
         }
-        if factor == 1 { return self }
         let (h, w, c) = (s[0], s[1], s[2])
         let (ho, wo) = (h / factor, w / factor)
         var out = [T](repeating: 0, count: count * ho * wo * c)

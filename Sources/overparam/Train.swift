@@ -11,8 +11,17 @@ struct Train: ParsableCommand {
     @Option(help: "Model spec, e.g. mlp:784-256-10:relu or cnn:28x28x1-c16-m2-c32-m2-10:relu.")
     var arch: String = "mlp:784-256-10:relu"
 
-    @Option(help: "Dataset: fashion-mnist.")
+    @Option(help: "Data set: \(DataSpec.help).")
     var data: String = "fashion-mnist"
+
+    @Option(help: "Average-pool images by this factor (2: 28×28 → 14×14).")
+    var downsample: Int = 1
+
+    @Option(help: "Condition: \(Condition.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var condition: String = "true"
+
+    @Option(help: "Merge the classes into this many (consecutive groups).")
+    var classes: Int?
 
     @Option(help: "Training samples (a prefix of the training set).")
     var trainSize: Int = 10000
@@ -52,13 +61,19 @@ struct Train: ParsableCommand {
     }
 
     func execute() throws {
-        guard data == "fashion-mnist" else {
-            throw ValidationError("unknown dataset '\(data)'; available: fashion-mnist")
-        }
         guard trainSize > 0, testSize >= 0 else { throw ValidationError("--train-size must be positive and --test-size ≥ 0") }
-        let train = try FashionMNIST.load(train: true, as: Float.self).prefix(trainSize)
-        let test = try FashionMNIST.load(train: false, as: Float.self).prefix(testSize)
-        var net = try Network<Float>(spec: arch, inputShape: Array(train.x.shape.dropFirst()))
+        guard let cond = Condition(rawValue: condition) else {
+            throw ValidationError("unknown condition '\(condition)'; use \(Condition.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        func prepare(_ d: LabeledData<Float>) throws -> LabeledData<Float> {
+            var d = try d.downsampled(by: downsample)
+            if let classes { d = try d.mergingClasses(into: classes) }
+            return d
+        }
+        let (fullTrain, fullTest) = try DataSpec.load(data, seed: seed, as: Float.self)
+        let train = try prepare(fullTrain.prefix(trainSize)).applying(cond, seed: seed)
+        let test = try fullTest.map { try prepare($0.prefix(testSize)) } ?? LabeledData(x: Tensor(shape: [0] + train.sampleShape), labels: [], classes: train.classes)
+        var net = try Network<Float>(spec: arch, inputShape: train.sampleShape)
         net.initialize(try parseInitialization(initialization), rng: RNG(seed: seed))
         var c = TrainConfig()
         c.optimizer = try parseOptimizer(optimizer, momentum: momentum)
