@@ -129,3 +129,20 @@ func expectDataError(_ path: String, _ phrase: String, _ body: () throws -> Void
         #expect(Synthetic.teacher(n: 500, dim: 6, classes: 4, seed: 3, as: Float.self).labels != t.labels)
     }
 }
+
+@Suite struct DataSpecTests {
+    @Test func namesLoadTheRightSets() throws {
+        let (g, gt) = try DataSpec.load("gaussian:50,3,4,2.5", seed: 1, as: Double.self)
+        #expect(g.x.shape == [50, 3] && g.classes == 4 && gt == nil)
+        #expect(g.x == Synthetic.gaussianMixture(n: 50, dim: 3, classes: 4, separation: 2.5, seed: 1, as: Double.self).x)
+        let (d, _) = try DataSpec.load("digits", as: Float.self)
+        #expect(d.count == 1797)
+        let (n, _) = try DataSpec.load("npy:\(fixture("u8_4x3.npy")),\(fixture("i64_labels.npy"))", as: Float.self)
+        #expect(n.labels == [2, 0, 1, 1])
+    }
+
+    @Test(arguments: ["mnist", "gaussian:10,3", "teacher:0,2,2", "gaussian:a,b,c", "npy:onlyone.npy", "idx:", "csv:"])
+    func badNamesAreErrors(spec: String) {
+        #expect(throws: DataError.self) { _ = try DataSpec.load(spec, as: Float.self) }
+    }
+}
