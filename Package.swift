@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "NeuralNets", targets: ["NeuralNets"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Capacity", targets: ["Capacity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,14 +44,20 @@ let package = Package(
             resources: [.copy("Resources/digits.csv.gz")],
             swiftSettings: fastMath
         ),
+        .target(
+            name: "Capacity",
+            dependencies: ["Linalg", "NeuralNets", "Datasets"],
+            swiftSettings: fastMath
+        ),
         .executableTarget(
             name: "overparam",
             dependencies: [
-                "Linalg", "NeuralNets", "Datasets",
+                "Linalg", "NeuralNets", "Datasets", "Capacity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],

@@ -1,0 +1,86 @@
+import Datasets
+import Foundation
+import Linalg
+import NeuralNets
+
+/// The outcome of one attempt to fit n samples.
+public enum Verdict: String, Sendable, Codable {
+    /// Reached the accuracy threshold.
+    case fit
+    /// Converged without fitting: the loss plateaued and the full-batch gradient is small.
+    case noFit = "no-fit"
+    /// The step budget ran out while the loss was still falling: no conclusion.
+    case undecided
+}
+
+/// How one fit attempt trains: model, optimizer, budget and the tests for the verdict.
+public struct FitProcedure: Sendable {
+    public var arch: String
+    public var initialization: Initialization = .torch
+    public var train = TrainConfig()
+    /// Train accuracy that counts as a fit (1 = perfect; the authors' code uses 0.995).
+    public var threshold: Double = 1
+    /// "Plateau": the loss fell by less than this fraction over the last quarter of training.
+    public var plateauTolerance: Double = 0.01
+    /// "Small gradient": the full-batch gradient norm at the end is at most this.
+    public var gradientTolerance: Double = 0.01
+
+    public init(arch: String) {
+        self.arch = arch
+        train.targetAccuracy = 1
+    }
+}
+
+/// What one attempt measured.
+public struct FitResult: Sendable, Codable, Equatable {
+    public var n: Int
+    public var seed: UInt64
+    public var verdict: Verdict
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var gradientNorm: Double
+    public var steps: Int
+    public var seconds: Double
+
+    public init(n: Int, seed: UInt64, verdict: Verdict, trainLoss: Double, trainAccuracy: Double,
+                gradientNorm: Double, steps: Int, seconds: Double) {
+        self.n = n; self.seed = seed; self.verdict = verdict; self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy; self.gradientNorm = gradientNorm; self.steps = steps; self.seconds = seconds
+    }
+}
+
+/// Trains a fresh network (initialized from `seed`) on `data` until the threshold or the budget.
+public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64) throws -> FitResult {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var net = try Network<Float>(spec: p.arch, inputShape: data.sampleShape)
+    net.initialize(p.initialization, rng: RNG(seed: seed))
+    var config = p.train
+    config.targetAccuracy = p.threshold
+    config.seed = seed
+    let y = Supervision<Float>.classes(data.labels32)
+    let ws = Workspace<Float>()
+    let r = try train(&net, x: data.x, y: y, config: config, ws: ws)
+    let (_, g) = try net.lossAndGradient(data.x, y, loss: config.loss, ws: ws)
+    let gradientNorm = Double(g.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot())
+    let accuracy = r.finalAccuracy ?? 0
+    let verdict: Verdict
+    if accuracy >= p.threshold {
+        verdict = .fit
+    } else if plateaued(r.history, tolerance: p.plateauTolerance) && gradientNorm <= p.gradientTolerance {
+        verdict = .noFit
+    } else {
+        verdict = .undecided
+    }
+    return FitResult(n: data.count, seed: seed, verdict: verdict, trainLoss: r.finalLoss, trainAccuracy: accuracy,
+                     gradientNorm: gradientNorm, steps: r.steps,
+                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+/// True when the loss fell by less than `tolerance` (relative) over the last quarter of the
+/// recorded steps; a history too short to tell is not a plateau.
+func plateaued(_ history: [TrainRecord], tolerance: Double) -> Bool {
+    guard let last = history.last, last.step > 0, history.count >= 4 else { return false }
+    let cut = last.step - max(1, last.step / 4)
+    guard let earlier = history.last(where: { $0.step <= cut }) else { return false }
+    return earlier.loss - last.loss <= tolerance * max(abs(earlier.loss), 1e-12)
+}
