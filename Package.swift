@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lowest first): CBLAS/CZlib → Linalg → NeuralNets → Datasets → instruments → Lab → overparam.
+// Layering (lowest first): CBLAS/CZlib → Linalg → NeuralNets → Datasets → Capacity (and the other
+// instruments) → Lab → overparam.
 let package = Package(
     name: "Overparam",
     platforms: [.macOS(.v13)],
@@ -15,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -49,15 +51,20 @@ let package = Package(
             dependencies: ["Linalg", "NeuralNets", "Datasets"],
             swiftSettings: fastMath
         ),
+        .target(
+            name: "Lab",
+            dependencies: ["Capacity", "NeuralNets", "Datasets", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "overparam",
             dependencies: [
-                "Linalg", "NeuralNets", "Datasets", "Capacity",
+                "Linalg", "NeuralNets", "Datasets", "Capacity", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Capacity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],

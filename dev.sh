@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev dataset-fashion-mnist)
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

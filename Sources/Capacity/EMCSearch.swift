@@ -71,6 +71,12 @@ public func searchEMC(plan: SearchPlan, seed: UInt64, attempt: (Int) throws -> F
     return EMCSearch(seed: seed, attempts: attempts, emc: lo, firstFailure: hi)
 }
 
+/// Where finished attempts are kept, so that a re-run skips them (the Lab's store implements it).
+public protocol AttemptCache {
+    func cached(n: Int, seed: UInt64) throws -> FitResult?
+    func save(_ result: FitResult) throws
+}
+
 /// EMC over several seeds, with its summary.
 public struct EMCReport: Sendable, Codable {
     public var arch: String
@@ -95,7 +101,10 @@ public struct EMCReport: Sendable, Codable {
 
 /// Measures EMC of a procedure on a data set for several seeds: for each seed, subsets are the
 /// nested prefixes of one permutation of `data` (already under its condition).
+/// With a cache, finished attempts are read back instead of run, and each new attempt is saved
+/// as soon as it finishes: an interrupted measurement resumes where it stopped.
 public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seeds: [UInt64], plan: SearchPlan,
+                       cache: AttemptCache? = nil,
                        progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
     let parameters = try Network<Float>(spec: procedure.arch, inputShape: data.sampleShape).parameterCount
     var searches = [EMCSearch]()
@@ -103,7 +112,10 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
         var order = RNG(seed: seed).split(0x5EED)
         let perm = order.permutation(data.count)
         let s = try searchEMC(plan: plan, seed: seed, attempt: { n in
-            try attemptFit(data.subset(Array(perm.prefix(n))), procedure: procedure, seed: seed)
+            if let done = try cache?.cached(n: n, seed: seed) { return done }
+            let r = try attemptFit(data.subset(Array(perm.prefix(n))), procedure: procedure, seed: seed)
+            try cache?.save(r)
+            return r
         }, progress: { r, lo, hi in progress?(seed, r, lo, hi) })
         searches.append(s)
     }

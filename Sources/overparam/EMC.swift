@@ -2,6 +2,7 @@ import ArgumentParser
 import Capacity
 import Datasets
 import Foundation
+import Lab
 import Linalg
 import NeuralNets
 
@@ -27,6 +28,8 @@ struct EMC: ParsableCommand {
     @Option(help: "First n tried.") var start: Int = 64
     @Option(help: "Relative precision of the bisection.") var precision: Double = 0.02
     @Flag(help: "Print one JSON object with the results.") var json = false
+    @Option(help: "SQLite file every finished attempt is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
+    @Flag(help: "Keep nothing on disk.") var noStore = false
 
     func run() throws {
         do { try execute() } catch { fail(error) }
@@ -57,12 +60,22 @@ struct EMC: ParsableCommand {
         var plan = SearchPlan(maximum: d.count)
         plan.start = start
         plan.precision = precision
+        // Everything that changes an attempt's outcome keys it in the store; the search's start
+        // and precision do not, so changing them reuses finished attempts.
+        let config: [String: String] = [
+            "instrument": "emc/1", "arch": arch, "data": data, "condition": condition, "downsample": "\(downsample)",
+            "classes": classes.map(String.init) ?? "all", "optimizer": "\(p.train.optimizer)", "lr": "\(lr)",
+            "batch": batchSize == 0 ? "full" : "\(batchSize)", "steps": "\(steps)", "schedule": schedule,
+            "threshold": "\(threshold)", "init": "\(p.initialization)", "plateau": "\(p.plateauTolerance)",
+            "gradient": "\(p.gradientTolerance)",
+        ]
+        let cache = noStore ? nil : try ResultStore(path: store).experiment(instrument: "emc", config: config)
         let started = DispatchTime.now().uptimeNanoseconds
         if !json {
             let params = try Network<Float>(spec: arch, inputShape: d.sampleShape).parameterCount
             print("EMC of \(arch) (\(params) parameters) on \(data) [\(condition)], \(d.count) samples available; \(p.train.optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps")
         }
-        let report = try measureEMC(d, procedure: p, seeds: (0..<seeds).map(UInt64.init), plan: plan) { seed, r, lo, hi in
+        let report = try measureEMC(d, procedure: p, seeds: (0..<seeds).map(UInt64.init), plan: plan, cache: cache) { seed, r, lo, hi in
             guard !json else { return }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             print(String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%.0f s)",

@@ -1,0 +1,130 @@
+import Capacity
+import Foundation
+import GRDB
+
+/// Errors from the result store, each with the file and what to do.
+public enum StoreError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case incompatible(path: String, found: Int, expected: Int)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(p, r): return "cannot open the result store \(p): \(r)"
+        case let .incompatible(p, found, expected):
+            return "the result store \(p) has schema version \(found), this overparam uses \(expected): use another --store file (nothing was changed in this one)"
+        }
+    }
+}
+
+/// The SQLite file every finished attempt is written to, keyed by the experiment's full
+/// configuration, the seed and n. Each attempt is committed on its own as it finishes, so a
+/// crash, Ctrl-C or SIGKILL loses at most the attempt in flight; re-running the same command
+/// reads finished attempts back instead of repeating them.
+public final class ResultStore: @unchecked Sendable {
+    public static let schemaVersion = 1
+    public let path: String
+    let db: DatabaseQueue
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            db = try DatabaseQueue(path: path)
+            let version = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
+            let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0
+            if hasTables && version != Self.schemaVersion {
+                throw StoreError.incompatible(path: path, found: version, expected: Self.schemaVersion)
+            }
+            try db.write { d in
+                try d.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS experiments (
+                        key TEXT PRIMARY KEY, instrument TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS attempts (
+                        experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
+                        verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
+                        gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                        PRIMARY KEY (experiment, seed, n));
+                    PRAGMA user_version = \(Self.schemaVersion);
+                    """)
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Registers an experiment (idempotent) and returns the cache for its attempts. The key is
+    /// the configuration itself, as canonical JSON (sorted keys).
+    public func experiment(instrument: String, config: [String: String]) throws -> ExperimentAttempts {
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+        let key = String(decoding: data, as: UTF8.self)
+        try db.write { d in
+            try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
+                          arguments: [key, instrument, key, ISO8601DateFormatter().string(from: Date())])
+        }
+        return ExperimentAttempts(store: self, key: key)
+    }
+
+    /// Every attempt of every experiment, as rows for export.
+    public func allAttempts() throws -> [(config: String, result: FitResult)] {
+        try db.read { d in
+            try Row.fetchAll(d, sql: "SELECT * FROM attempts ORDER BY experiment, seed, n").map { ($0["experiment"], Self.result($0)) }
+        }
+    }
+
+    static func result(_ row: Row) -> FitResult {
+        FitResult(n: row["n"], seed: UInt64(bitPattern: row["seed"]), verdict: Verdict(rawValue: row["verdict"]) ?? .undecided,
+                  trainLoss: row["train_loss"], trainAccuracy: row["train_accuracy"], gradientNorm: row["gradient_norm"],
+                  steps: row["steps"], seconds: row["seconds"])
+    }
+
+    /// CSV of every attempt, one line each, with the experiment's configuration as JSON.
+    public func exportCSV() throws -> String {
+        var out = "config,seed,n,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds\n"
+        for (config, r) in try allAttempts() {
+            let quoted = "\"" + config.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            out += "\(quoted),\(r.seed),\(r.n),\(r.verdict.rawValue),\(r.trainLoss),\(r.trainAccuracy),\(r.gradientNorm),\(r.steps),\(r.seconds)\n"
+        }
+        return out
+    }
+
+    /// JSON array of every attempt.
+    public func exportJSON() throws -> String {
+        let rows: [[String: Any]] = try allAttempts().map { config, r in
+            ["config": (try? JSONSerialization.jsonObject(with: Data(config.utf8))) ?? config, "seed": r.seed, "n": r.n,
+             "verdict": r.verdict.rawValue, "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
+             "gradient_norm": r.gradientNorm, "steps": r.steps, "seconds": r.seconds]
+        }
+        return String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
+    }
+}
+
+/// One experiment's attempts in the store: the cache `measureEMC` reads and writes.
+public struct ExperimentAttempts: AttemptCache {
+    let store: ResultStore
+    public let key: String
+
+    public func cached(n: Int, seed: UInt64) throws -> FitResult? {
+        try store.db.read { d in
+            try Row.fetchOne(d, sql: "SELECT * FROM attempts WHERE experiment = ? AND seed = ? AND n = ?",
+                             arguments: [key, Int64(bitPattern: seed), n]).map(ResultStore.result)
+        }
+    }
+
+    public func save(_ r: FitResult) throws {
+        try store.db.write { d in
+            try d.execute(sql: """
+                INSERT OR REPLACE INTO attempts (experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, Int64(bitPattern: r.seed), r.n, r.verdict.rawValue, r.trainLoss, r.trainAccuracy,
+                                 r.gradientNorm, r.steps, r.seconds, ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+
+    /// Attempts of this experiment, by seed then n.
+    public func all() throws -> [FitResult] {
+        try store.db.read { d in
+            try Row.fetchAll(d, sql: "SELECT * FROM attempts WHERE experiment = ? ORDER BY seed, n", arguments: [key]).map(ResultStore.result)
+        }
+    }
+}
