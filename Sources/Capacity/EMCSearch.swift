@@ -103,21 +103,46 @@ public struct EMCReport: Sendable, Codable {
 /// nested prefixes of one permutation of `data` (already under its condition).
 /// With a cache, finished attempts are read back instead of run, and each new attempt is saved
 /// as soon as it finishes: an interrupted measurement resumes where it stopped.
+/// Seeds run side by side on `workers` threads (default: one per core); each search is
+/// sequential, and BLAS stays single-threaded inside each.
 public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seeds: [UInt64], plan: SearchPlan,
-                       cache: AttemptCache? = nil,
+                       cache: AttemptCache? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                        progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
     let parameters = try Network<Float>(spec: procedure.arch, inputShape: data.sampleShape).parameterCount
-    var searches = [EMCSearch]()
-    for seed in seeds {
-        var order = RNG(seed: seed).split(0x5EED)
-        let perm = order.permutation(data.count)
-        let s = try searchEMC(plan: plan, seed: seed, attempt: { n in
-            if let done = try cache?.cached(n: n, seed: seed) { return done }
-            let r = try attemptFit(data.subset(Array(perm.prefix(n))), procedure: procedure, seed: seed)
-            try cache?.save(r)
-            return r
-        }, progress: { r, lo, hi in progress?(seed, r, lo, hi) })
-        searches.append(s)
+    let lock = NSLock()
+    var results = [EMCSearch?](repeating: nil, count: seeds.count)
+    var firstError: Error? = nil
+    func search(_ i: Int) {
+        let seed = seeds[i]
+        do {
+            var order = RNG(seed: seed).split(0x5EED)
+            let perm = order.permutation(data.count)
+            let s = try searchEMC(plan: plan, seed: seed, attempt: { n in
+                if let done = try lock.withLock({ try cache?.cached(n: n, seed: seed) }) { return done }
+                let r = try attemptFit(data.subset(Array(perm.prefix(n))), procedure: procedure, seed: seed)
+                try lock.withLock { try cache?.save(r) }
+                return r
+            }, progress: { r, lo, hi in lock.withLock { progress?(seed, r, lo, hi) } })
+            lock.withLock { results[i] = s }
+        } catch {
+            lock.withLock { if firstError == nil { firstError = error } }
+        }
     }
-    return EMCReport(arch: procedure.arch, parameters: parameters, searches: searches)
+    let threads = max(1, min(workers, seeds.count))
+    if threads == 1 {
+        for i in seeds.indices { search(i) }
+    } else {
+        // A shared counter hands out seeds, so a slow seed does not hold up the others.
+        var next = 0
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let i: Int = lock.withLock { defer { next += 1 }; return next }
+                if i >= seeds.count { return }
+                if lock.withLock({ firstError != nil }) { return }
+                search(i)
+            }
+        }
+    }
+    if let firstError { throw firstError }
+    return EMCReport(arch: procedure.arch, parameters: parameters, searches: results.map { $0! })
 }

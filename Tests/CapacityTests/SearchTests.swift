@@ -42,6 +42,19 @@ func fake(_ n: Int, fits: Bool, undecided: Bool = false) -> FitResult {
 }
 
 @Suite struct FitAttemptTests {
+    @Test func seedsInParallelGiveTheSequentialAnswer() throws {
+        let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 200, dim: 3, classes: 3, separation: 1, seed: 2)
+        var p = FitProcedure(arch: "mlp:3-3-3:tanh")
+        p.train.optimizer = .adam(); p.train.learningRate = 0.03; p.train.batchSize = nil; p.train.maxSteps = 200
+        var plan = SearchPlan(maximum: 200)
+        plan.start = 8
+        let one = try measureEMC(data, procedure: p, seeds: [0, 1, 2], plan: plan, workers: 1)
+        let two = try measureEMC(data, procedure: p, seeds: [0, 1, 2], plan: plan, workers: 2)
+        #expect(one.perSeed == two.perSeed)
+        #expect(one.searches.map { $0.attempts.map(\.n) } == two.searches.map { $0.attempts.map(\.n) })
+        #expect(one.searches.map { $0.attempts.map(\.trainLoss) } == two.searches.map { $0.attempts.map(\.trainLoss) })
+    }
+
     @Test func separableDataFitsAndCapacityIsFinite() throws {
         // A 2-class teacher problem: a 3-hidden-unit MLP cannot fit many random labels.
         let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 400, dim: 4, classes: 2, separation: 6, seed: 1)
