@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,7 +54,8 @@ let package = Package(
         ),
         .target(
             name: "Lab",
-            dependencies: ["Capacity", "NeuralNets", "Datasets", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "overparam",

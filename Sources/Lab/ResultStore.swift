@@ -28,6 +28,8 @@ public final class ResultStore: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         do {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             db = try DatabaseQueue(path: path)
             let version = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
             let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Lab
 import Linalg
 import NeuralNets
 
@@ -112,19 +113,6 @@ struct Train: ParsableCommand {
             if let testAcc { line += String(format: ", test acc %.2f%%, test loss %.4f", 100 * testAcc, testLoss) }
             print(line)
         }
-    }
-}
-
-func parseInitialization(_ s: String) throws -> Initialization {
-    switch s.lowercased() {
-    case "he", "kaiming": return .he
-    case "xavier", "glorot": return .xavier
-    case "torch", "pytorch": return .torch
-    default:
-        if s.lowercased().hasPrefix("gaussian:"), let std = Double(s.dropFirst(9)), std >= 0, std.isFinite {
-            return .gaussian(std: std)
-        }
-        throw ValidationError("unknown initialization '\(s)'; use he, xavier, torch or gaussian:STD (e.g. gaussian:1e-3)")
     }
 }
 

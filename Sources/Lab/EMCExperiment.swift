@@ -1,0 +1,129 @@
+import Capacity
+import Datasets
+import Foundation
+import Linalg
+import NeuralNets
+
+/// One EMC experiment as named settings — the `overparam emc` options, also the keys of a
+/// sweep file — turned into data, a fit procedure, a search plan and a store key.
+public struct EMCSettings: Sendable {
+    public static let defaults: [String: String] = [
+        "arch": "mlp:64-32-10:relu", "data": "digits", "condition": "true", "downsample": "1", "classes": "all",
+        "optimizer": "sgd", "lr": "0.01", "momentum": "0.9", "batch-size": "640", "steps": "5000",
+        "schedule": "cosine", "threshold": "1", "init": "torch", "seeds": "1", "start": "64", "precision": "0.02",
+    ]
+    /// Settings that steer the search but not any attempt's outcome: left out of the store key,
+    /// so that changing them reuses finished attempts.
+    static let searchOnly: Set<String> = ["seeds", "start", "precision"]
+
+    public private(set) var values: [String: String]
+
+    /// Defaults overridden by `settings`; an unknown name is an error that lists the known ones.
+    public init(_ settings: [String: String] = [:]) throws {
+        for k in settings.keys where Self.defaults[k] == nil {
+            throw ExperimentError("unknown setting '\(k)'; known: \(Self.defaults.keys.sorted().joined(separator: ", "))")
+        }
+        values = Self.defaults.merging(settings) { $1 }
+    }
+
+    public subscript(_ key: String) -> String { values[key]! }
+
+    func number(_ key: String, _ valid: (Double) -> Bool, _ what: String) throws -> Double {
+        guard let v = Double(self[key]), valid(v) else { throw ExperimentError("\(key) = '\(self[key])': \(what)") }
+        return v
+    }
+
+    func integer(_ key: String, min: Int) throws -> Int {
+        guard let v = Int(self[key]), v >= min else { throw ExperimentError("\(key) = '\(self[key])': expected an integer ≥ \(min)") }
+        return v
+    }
+
+    public var seeds: Int { get throws { try integer("seeds", min: 1) } }
+
+    /// Checks every setting's value without loading data or training.
+    public func validate() throws {
+        guard Condition(rawValue: self["condition"]) != nil else {
+            throw ExperimentError("condition = '\(self["condition"])': use \(Condition.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        _ = try integer("downsample", min: 1)
+        if self["classes"] != "all" { _ = try integer("classes", min: 1) }
+        _ = try seeds
+        _ = try procedure()
+        _ = try plan(maximum: 1)
+    }
+
+    /// The data set under its condition, downsampled and with merged classes.
+    public func data() throws -> LabeledData<Float> {
+        guard let condition = Condition(rawValue: self["condition"]) else {
+            throw ExperimentError("condition = '\(self["condition"])': use \(Condition.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var d = try DataSpec.load(self["data"], seed: 0, as: Float.self).train.downsampled(by: try integer("downsample", min: 1))
+        if self["classes"] != "all" { d = try d.mergingClasses(into: try integer("classes", min: 1)) }
+        return d.applying(condition, seed: 0)
+    }
+
+    public func procedure() throws -> FitProcedure {
+        var p = FitProcedure(arch: self["arch"])
+        p.initialization = try parseInitialization(self["init"])
+        p.threshold = try number("threshold", { $0 > 0 && $0 <= 1 }, "a train accuracy in (0, 1]")
+        let momentum = try number("momentum", { $0 >= 0 && $0 < 1 }, "momentum in [0, 1)")
+        switch self["optimizer"] {
+        case "sgd", "gd": p.train.optimizer = .sgd(momentum: momentum)
+        case "nesterov": p.train.optimizer = .sgd(momentum: momentum, nesterov: true)
+        case "adam": p.train.optimizer = .adam()
+        case "adamw": p.train.optimizer = .adamW()
+        default: throw ExperimentError("optimizer = '\(self["optimizer"])': use sgd, nesterov, adam or adamw")
+        }
+        p.train.learningRate = try number("lr", { $0 > 0 && $0.isFinite }, "a positive learning rate")
+        let batch = try integer("batch-size", min: 0)
+        p.train.batchSize = batch == 0 ? nil : batch
+        p.train.maxSteps = try integer("steps", min: 1)
+        switch self["schedule"] {
+        case "cosine": p.train.schedule = .cosine(steps: p.train.maxSteps)
+        case "constant": p.train.schedule = .constant
+        default: throw ExperimentError("schedule = '\(self["schedule"])': use cosine or constant")
+        }
+        return p
+    }
+
+    public func plan(maximum: Int) throws -> SearchPlan {
+        var plan = SearchPlan(maximum: maximum)
+        plan.start = try integer("start", min: 1)
+        plan.precision = try number("precision", { $0 > 0 }, "a positive relative precision")
+        return plan
+    }
+
+    /// What keys this experiment's attempts in the store: every setting that changes an outcome.
+    public var storeKey: [String: String] {
+        var k = values.filter { !Self.searchOnly.contains($0.key) }
+        k["instrument"] = "emc/1"
+        return k
+    }
+
+    /// Runs (or resumes, with a store) the measurement.
+    public func run(store: ResultStore?, progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
+        let d = try data()
+        let p = try procedure()
+        let cache = try store?.experiment(instrument: "emc", config: storeKey)
+        return try measureEMC(d, procedure: p, seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),
+                              cache: cache, progress: progress)
+    }
+}
+
+public struct ExperimentError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+public func parseInitialization(_ s: String) throws -> Initialization {
+    switch s.lowercased() {
+    case "he", "kaiming": return .he
+    case "xavier", "glorot": return .xavier
+    case "torch", "pytorch": return .torch
+    default:
+        if s.lowercased().hasPrefix("gaussian:"), let std = Double(s.dropFirst(9)), std >= 0, std.isFinite {
+            return .gaussian(std: std)
+        }
+        throw ExperimentError("unknown initialization '\(s)'; use he, xavier, torch or gaussian:STD (e.g. gaussian:1e-3)")
+    }
+}

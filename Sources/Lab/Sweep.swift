@@ -1,0 +1,95 @@
+import Foundation
+import Yams
+
+/// A sweep file: an instrument, fixed settings, axes whose product is run, seeds and an
+/// output folder.
+///
+///     instrument: emc
+///     fixed: {data: digits, optimizer: adam, lr: 0.01, batch-size: 0, steps: 1000}
+///     axes:
+///       arch: [mlp:64-8-10:relu, mlp:64-32-10:relu]
+///       condition: [true, random-labels]
+///     seeds: 2
+///     output: out/digits-mlp
+public struct SweepSpec: Sendable {
+    public var instrument: String
+    public var fixed: [String: String]
+    /// Axis names in file order, each with its values.
+    public var axes: [(name: String, values: [String])]
+    public var seeds: Int
+    public var output: String
+
+    /// Every combination of the axes, in file order (the last axis varies fastest), merged over
+    /// the fixed settings.
+    public var configurations: [[String: String]] {
+        var out: [[String: String]] = [fixed.merging(["seeds": String(seeds)]) { $1 }]
+        for axis in axes {
+            out = out.flatMap { base in axis.values.map { v in base.merging([axis.name: v]) { $1 } } }
+        }
+        return out
+    }
+
+    /// Parses and validates a sweep file; every error names the key and its line.
+    public static func parse(_ yaml: String, file: String = "sweep") throws -> SweepSpec {
+        func fail(_ node: Node?, _ m: String) -> ExperimentError {
+            ExperimentError("\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(m)")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw ExperimentError("\(file): not valid YAML: \(error)")
+        }
+        guard let top = root?.mapping else { throw fail(root, "expected a mapping with instrument, fixed, axes, seeds, output") }
+        var spec = SweepSpec(instrument: "", fixed: [:], axes: [], seeds: 1, output: "")
+        func scalar(_ n: Node, _ key: String) throws -> String {
+            guard let s = n.scalar?.string else { throw fail(n, "'\(key)' must be a single value") }
+            return s
+        }
+        func settings(_ n: Node, _ key: String) throws -> [(Node, String, Node)] {
+            guard let m = n.mapping else { throw fail(n, "'\(key)' must be a mapping of setting names to values") }
+            return try m.map { (k, v) in (k, try scalar(k, key), v) }
+        }
+        for (k, v) in top {
+            let key = try scalar(k, "key")
+            switch key {
+            case "instrument":
+                spec.instrument = try scalar(v, key)
+                guard spec.instrument == "emc" else { throw fail(v, "instrument '\(spec.instrument)' is not supported yet; use emc") }
+            case "fixed":
+                for (kn, name, value) in try settings(v, key) {
+                    guard EMCSettings.defaults[name] != nil, name != "seeds" else { throw fail(kn, "unknown setting '\(name)' in fixed; known: \(EMCSettings.defaults.keys.filter { $0 != "seeds" }.sorted().joined(separator: ", "))") }
+                    spec.fixed[name] = try scalar(value, name)
+                    do { try EMCSettings([name: spec.fixed[name]!]).validate() } catch { throw fail(value, "\(error)") }
+                }
+            case "axes":
+                for (kn, name, value) in try settings(v, key) {
+                    guard EMCSettings.defaults[name] != nil, name != "seeds" else { throw fail(kn, "unknown setting '\(name)' in axes") }
+                    guard let seq = value.sequence, !seq.isEmpty else { throw fail(value, "axis '\(name)' must be a non-empty list") }
+                    spec.axes.append((name, try seq.map { item in
+                        let v = try scalar(item, name)
+                        do { try EMCSettings([name: v]).validate() } catch { throw fail(item, "\(error)") }
+                        return v
+                    }))
+                }
+            case "seeds":
+                guard let n = Int(try scalar(v, key)), n >= 1 else { throw fail(v, "seeds must be an integer ≥ 1") }
+                spec.seeds = n
+            case "output":
+                spec.output = try scalar(v, key)
+            default:
+                throw fail(k, "unknown key '\(key)'; use instrument, fixed, axes, seeds, output")
+            }
+        }
+        guard !spec.instrument.isEmpty else { throw fail(root, "missing 'instrument'") }
+        guard !spec.output.isEmpty else { throw fail(root, "missing 'output' (a folder for the tables and plots)") }
+        if let dup = Dictionary(grouping: spec.axes.map(\.name), by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw fail(root, "axis '\(dup)' given twice")
+        }
+        if let both = spec.axes.first(where: { spec.fixed[$0.name] != nil }) {
+            throw fail(root, "'\(both.name)' is both fixed and an axis")
+        }
+        for c in spec.configurations {  // every combination is valid before anything runs
+            do { try EMCSettings(c).validate() } catch { throw fail(root, "\(error)") }
+        }
+        return spec
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Lab
+import Testing
+
+@Suite struct SweepTests {
+    @Test func parsesAndExpandsTheProduct() throws {
+        let yaml = """
+        instrument: emc
+        fixed:
+          data: gaussian:200,3,3,2
+          optimizer: adam
+          lr: 0.03
+          batch-size: 0
+          steps: 150
+          start: 16
+        axes:
+          arch: [mlp:3-2-3:relu, mlp:3-8-3:relu]
+          condition: [true, random-labels]
+        seeds: 2
+        output: \(FileManager.default.temporaryDirectory.path)/overparam-sweep-\(getpid())
+        """
+        let spec = try SweepSpec.parse(yaml, file: "s.yaml")
+        let c = spec.configurations
+        #expect(c.count == 4 && c.allSatisfy { $0["seeds"] == "2" && $0["optimizer"] == "adam" })
+        #expect(c.map { "\($0["arch"]!) \($0["condition"]!)" } == [
+            "mlp:3-2-3:relu true", "mlp:3-2-3:relu random-labels", "mlp:3-8-3:relu true", "mlp:3-8-3:relu random-labels"])
+
+        let rows = try runSweep(spec, store: nil)
+        #expect(rows.count == 4)
+        // More hidden units fit at least as many samples, label by label.
+        #expect(rows[2].report.mean >= rows[0].report.mean)
+        let csv = try String(contentsOfFile: spec.output + "/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 5 && csv[0].hasPrefix("arch,condition,parameters,emc_mean"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: spec.output + "/results.json"))) as? [[String: Any]]
+        #expect(json?.count == 4)
+        let svg = try String(contentsOfFile: spec.output + "/emc-vs-parameters.svg", encoding: .utf8)
+        let parsed = try #require(parseSVG(svg))
+        #expect(parsed.counts["circle"] ?? 0 >= 4)
+    }
+
+    @Test(arguments: [
+        ("instrument: emc\noutput: o\nfixed:\n  lr: 0.1\n  colour: red\n", "s.yaml:5", "unknown setting 'colour'"),
+        ("instrument: emc\noutput: o\nwhat: 1\n", "s.yaml:3", "unknown key 'what'"),
+        ("instrument: emc\noutput: o\naxes:\n  arch: mlp:2-2\n", "s.yaml:4", "must be a non-empty list"),
+        ("instrument: emc\noutput: o\naxes:\n  optimizer: [sgd, lbfgs]\n", "s.yaml:4", "optimizer = 'lbfgs'"),
+        ("instrument: rank\noutput: o\n", "s.yaml:1", "not supported yet"),
+        ("output: o\n", "s.yaml", "missing 'instrument'"),
+        ("instrument: emc\noutput: o\nseeds: zero\n", "s.yaml:3", "seeds must be an integer"),
+        ("instrument: emc\noutput: o\nfixed: {lr: 0.1}\naxes: {lr: [0.1, 0.2]}\n", "s.yaml", "both fixed and an axis"),
+        ("instrument: [emc\n", "s.yaml", "not valid YAML"),
+    ])
+    func errorsNameKeyAndLine(yaml: String, location: String, phrase: String) {
+        do {
+            _ = try SweepSpec.parse(yaml, file: "s.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            let m = "\(error)"
+            #expect(m.contains(location) && m.contains(phrase), "\(m)")
+        }
+    }
+}
