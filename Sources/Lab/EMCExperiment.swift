@@ -67,12 +67,8 @@ public struct EMCSettings: Sendable {
         p.initialization = try parseInitialization(self["init"])
         p.threshold = try number("threshold", { $0 > 0 && $0 <= 1 }, "a train accuracy in (0, 1]")
         let momentum = try number("momentum", { $0 >= 0 && $0 < 1 }, "momentum in [0, 1)")
-        switch self["optimizer"] {
-        case "sgd", "gd": p.train.optimizer = .sgd(momentum: momentum)
-        case "nesterov": p.train.optimizer = .sgd(momentum: momentum, nesterov: true)
-        case "adam": p.train.optimizer = .adam()
-        case "adamw": p.train.optimizer = .adamW()
-        default: throw ExperimentError("optimizer = '\(self["optimizer"])': use sgd, nesterov, adam or adamw")
+        do { p.train.optimizer = try parseOptimizer(self["optimizer"], momentum: momentum) } catch {
+            throw ExperimentError("optimizer = '\(self["optimizer"])': use sgd, nesterov, adam or adamw")
         }
         p.train.learningRate = try number("lr", { $0 > 0 && $0.isFinite }, "a positive learning rate")
         let batch = try integer("batch-size", min: 0)
@@ -125,5 +121,15 @@ public func parseInitialization(_ s: String) throws -> Initialization {
             return .gaussian(std: std)
         }
         throw ExperimentError("unknown initialization '\(s)'; use he, xavier, torch or gaussian:STD (e.g. gaussian:1e-3)")
+    }
+}
+
+public func parseOptimizer(_ s: String, momentum: Double) throws -> OptimizerKind {
+    switch s.lowercased() {
+    case "sgd", "gd": return .sgd(momentum: momentum)
+    case "nesterov": return .sgd(momentum: momentum, nesterov: true)
+    case "adam": return .adam()
+    case "adamw": return .adamW()
+    default: throw ExperimentError("unknown optimizer '\(s)'; use sgd, nesterov, adam or adamw")
     }
 }

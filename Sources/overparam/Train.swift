@@ -115,13 +115,3 @@ struct Train: ParsableCommand {
         }
     }
 }
-
-func parseOptimizer(_ s: String, momentum: Double) throws -> OptimizerKind {
-    switch s.lowercased() {
-    case "sgd", "gd": return .sgd(momentum: momentum)
-    case "nesterov": return .sgd(momentum: momentum, nesterov: true)
-    case "adam": return .adam()
-    case "adamw": return .adamW()
-    default: throw ValidationError("unknown optimizer '\(s)'; use sgd, nesterov, adam or adamw")
-    }
-}
