@@ -106,6 +106,20 @@ public struct EMCSettings: Sendable {
     }
 }
 
+extension EMCSettings {
+    /// Generalization at a fixed training size under true labels (whatever this setting's
+    /// condition), averaged over the seeds.
+    public func generalization(trainSize: Int) throws -> (testAccuracy: Double, gap: Double) {
+        var trueLabels = self
+        trueLabels.values["condition"] = "true"
+        let d = try trueLabels.data()
+        let p = try procedure()
+        let runs = try (0..<(try seeds)).map { try measureGeneralization(d, procedure: p, trainSize: trainSize, seed: UInt64($0)) }
+        let n = Double(runs.count)
+        return (runs.map(\.testAccuracy).reduce(0, +) / n, runs.map(\.gap).reduce(0, +) / n)
+    }
+}
+
 public struct ExperimentError: Error, CustomStringConvertible {
     public var description: String
     public init(_ d: String) { description = d }

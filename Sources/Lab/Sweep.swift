@@ -18,6 +18,9 @@ public struct SweepSpec: Sendable {
     public var axes: [(name: String, values: [String])]
     public var seeds: Int
     public var output: String
+    /// With a training size, the sweep also measures generalization and relates it to the EMC
+    /// gap (true − random labels); needs a `condition` axis with both.
+    public var generalizationSize: Int? = nil
 
     /// Every combination of the axes, in file order (the last axis varies fastest), merged over
     /// the fixed settings.
@@ -75,8 +78,11 @@ public struct SweepSpec: Sendable {
                 spec.seeds = n
             case "output":
                 spec.output = try scalar(v, key)
+            case "generalization":
+                guard let n = Int(try scalar(v, key)), n >= 1 else { throw fail(v, "generalization must be a training size ≥ 1") }
+                spec.generalizationSize = n
             default:
-                throw fail(k, "unknown key '\(key)'; use instrument, fixed, axes, seeds, output")
+                throw fail(k, "unknown key '\(key)'; use instrument, fixed, axes, seeds, output, generalization")
             }
         }
         guard !spec.instrument.isEmpty else { throw fail(root, "missing 'instrument'") }
@@ -86,6 +92,12 @@ public struct SweepSpec: Sendable {
         }
         if let both = spec.axes.first(where: { spec.fixed[$0.name] != nil }) {
             throw fail(root, "'\(both.name)' is both fixed and an axis")
+        }
+        if spec.generalizationSize != nil {
+            let conditions = spec.axes.first { $0.name == "condition" }?.values ?? []
+            guard conditions.contains("true"), conditions.contains("random-labels") else {
+                throw fail(root, "generalization needs a 'condition' axis with both true and random-labels (for the EMC gap)")
+            }
         }
         for c in spec.configurations {  // every combination is valid before anything runs
             do { try EMCSettings(c).validate() } catch { throw fail(root, "\(error)") }

@@ -22,7 +22,71 @@ public func runSweep(_ spec: SweepSpec, store: ResultStore?, log: ((String) -> V
         log?(String(format: "    EMC %.1f ± %.1f (%d parameters, %d undecided)", report.mean, report.std, report.parameters, report.undecided))
     }
     try writeSweepOutputs(spec, rows)
+    if let size = spec.generalizationSize {
+        let g = try relateGapToGeneralization(spec, rows, trainSize: size, log: log)
+        log?(g.summary)
+    }
     return rows
+}
+
+/// One configuration (all axes but the condition) in the generalization study.
+public struct GapPoint: Sendable {
+    public var label: String
+    public var emcTrue: Double
+    public var emcRandom: Double
+    public var testAccuracy: Double
+    public var generalizationGap: Double
+    public var emcGap: Double { emcTrue - emcRandom }
+}
+
+public struct GapStudy: Sendable {
+    public var points: [GapPoint]
+    public var pearsonGap: Double?
+    public var kendallGap: Double?
+    public var pearsonAccuracy: Double?
+    public var kendallAccuracy: Double?
+
+    public var summary: String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%+.3f", $0) } ?? "undefined" }
+        return "EMC gap vs generalization gap over \(points.count) configurations: Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
+    }
+}
+
+/// Pairs each configuration's true- and random-label EMC, measures its generalization at
+/// `trainSize`, and correlates; writes generalization.csv and emc-gap-vs-generalization.svg.
+public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int,
+                                      log: ((String) -> Void)? = nil) throws -> GapStudy {
+    let others = spec.axes.map(\.name).filter { $0 != "condition" }
+    func key(_ r: SweepRow) -> String { others.map { "\($0)=\(r.settings[$0]!)" }.joined(separator: " ") }
+    var points = [GapPoint]()
+    for r in rows where r.settings["condition"] == "true" {
+        guard let random = rows.first(where: { $0.settings["condition"] == "random-labels" && key($0) == key(r) }) else { continue }
+        let g = try EMCSettings(r.settings).generalization(trainSize: trainSize)
+        log?(String(format: "    generalization of %@ at n = %d: test accuracy %.2f%%, gap %.3f", key(r), trainSize, 100 * g.testAccuracy, g.gap))
+        points.append(GapPoint(label: key(r), emcTrue: r.report.mean, emcRandom: random.report.mean,
+                               testAccuracy: g.testAccuracy, generalizationGap: g.gap))
+    }
+    let gaps = points.map(\.emcGap)
+    let study = GapStudy(points: points,
+                         pearsonGap: pearson(gaps, points.map(\.generalizationGap)),
+                         kendallGap: kendallTau(gaps, points.map(\.generalizationGap)),
+                         pearsonAccuracy: pearson(gaps, points.map(\.testAccuracy)),
+                         kendallAccuracy: kendallTau(gaps, points.map(\.testAccuracy)))
+    var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap\n"
+    for p in points { csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.emcGap),\(p.testAccuracy),\(p.generalizationGap)\n" }
+    csv += "# \(study.summary)\n"
+    try csv.write(toFile: spec.output + "/generalization.csv", atomically: true, encoding: .utf8)
+    if points.count >= 2 {
+        var plot = Plot(title: "EMC gap (true − random labels) vs generalization gap", xLabel: "EMC gap (samples)",
+                        yLabel: "train − test accuracy at n = \(trainSize)")
+        plot.series.append(.init("configurations", points.map { ($0.emcGap, $0.generalizationGap) }))
+        if let fit = fitLine(gaps, points.map(\.generalizationGap)), let lo = gaps.min(), let hi = gaps.max() {
+            plot.series.append(.init(String(format: "least squares, r = %.2f", study.pearsonGap ?? .nan),
+                                     [(lo, fit.intercept + fit.slope * lo), (hi, fit.intercept + fit.slope * hi)], style: .dashed))
+        }
+        try plot.svg().write(toFile: spec.output + "/emc-gap-vs-generalization.svg", atomically: true, encoding: .utf8)
+    }
+    return study
 }
 
 /// results.csv, results.json and emc-vs-parameters.svg in the output folder.

@@ -59,3 +59,35 @@ import Testing
         }
     }
 }
+
+@Suite struct GeneralizationTests {
+    @Test func heldOutAccuracyAndTheGapStudy() throws {
+        let out = "\(FileManager.default.temporaryDirectory.path)/overparam-gap-\(getpid())"
+        let yaml = """
+        instrument: emc
+        fixed: {data: "gaussian:240,4,3,3", optimizer: adam, lr: 0.03, batch-size: 0, steps: 200, start: 16}
+        axes:
+          arch: [mlp:4-1-3:relu, mlp:4-3-3:relu, mlp:4-12-3:relu]
+          condition: [true, random-labels]
+        seeds: 1
+        generalization: 120
+        output: \(out)
+        """
+        let spec = try SweepSpec.parse(yaml, file: "g.yaml")
+        #expect(spec.generalizationSize == 120)
+        let rows = try runSweep(spec, store: nil)
+        let study = try relateGapToGeneralization(spec, rows, trainSize: 120)
+        #expect(study.points.count == 3)
+        #expect(study.points.allSatisfy { $0.testAccuracy > 0.5 && $0.testAccuracy <= 1 })
+        let lines = try String(contentsOfFile: out + "/generalization.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 5 && lines[4].hasPrefix("# EMC gap vs generalization gap over 3 configurations"))
+        #expect(parseSVG(try String(contentsOfFile: out + "/emc-gap-vs-generalization.svg", encoding: .utf8)) != nil)
+        // Well-separated clusters: the widest net generalizes at 120 samples.
+        #expect(study.points[2].testAccuracy > 0.9 && abs(study.points[2].generalizationGap) < 0.1)
+    }
+
+    @Test func needsBothConditions() {
+        let yaml = "instrument: emc\noutput: o\ngeneralization: 10\naxes:\n  condition: [true]\n"
+        #expect(throws: ExperimentError.self) { try SweepSpec.parse(yaml) }
+    }
+}

@@ -1,0 +1,33 @@
+import Datasets
+import Linalg
+import NeuralNets
+
+/// How a procedure generalizes at a fixed training size: trained on the first `trainSize`
+/// samples of a seed's permutation, tested on the rest.
+public struct GeneralizationResult: Sendable, Codable, Equatable {
+    public var trainSize: Int
+    public var testSize: Int
+    public var trainAccuracy: Double
+    public var testAccuracy: Double
+    /// train accuracy − test accuracy
+    public var gap: Double { trainAccuracy - testAccuracy }
+}
+
+public func measureGeneralization(_ data: LabeledData<Float>, procedure p: FitProcedure, trainSize: Int, seed: UInt64) throws -> GeneralizationResult {
+    guard trainSize >= 1, trainSize < data.count else {
+        throw NetworkError.invalidArgument("the training size must be between 1 and \(data.count - 1) (the rest is the test set), got \(trainSize)")
+    }
+    var order = RNG(seed: seed).split(0x5EED)
+    let perm = order.permutation(data.count)
+    let train = data.subset(Array(perm.prefix(trainSize)))
+    let test = data.subset(Array(perm.dropFirst(trainSize)))
+    var net = try Network<Float>(spec: p.arch, inputShape: data.sampleShape)
+    net.initialize(p.initialization, rng: RNG(seed: seed))
+    var config = p.train
+    config.targetAccuracy = p.threshold
+    config.seed = seed
+    let r = try NeuralNets.train(&net, x: train.x, y: .classes(train.labels32), config: config)
+    let t = try net.evaluate(test.x, .classes(test.labels32), loss: config.loss)
+    return GeneralizationResult(trainSize: trainSize, testSize: test.count, trainAccuracy: r.finalAccuracy ?? 0,
+                                testAccuracy: t.accuracy ?? 0)
+}
