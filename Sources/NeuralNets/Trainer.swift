@@ -83,6 +83,32 @@ public func train<T: Scalar>(
         return nil
     }
 
+    // Full-batch gradient descent without dropout: the forward pass of each step is the
+    // evaluation of the parameters it starts from, so one pass per step serves both (the
+    // general path would run a second, evaluation-only pass over the same data). Being free,
+    // the stopping rule is checked at every step; records are kept every `evaluateEvery`.
+    var hasDropout = false
+    net.forEachNode { if case .dropout = $0.layer { hasDropout = true } }
+    if batch == n && !hasDropout, case let .classes(labels) = y {
+        var correct = 0
+        var step = 0
+        return try x.scalars.withUnsafeBufferPointer { xs in
+            try labels.withUnsafeBufferPointer { l in
+                while true {
+                    let loss = net.lossAndGradient(xs.baseAddress!, batch: n, targets: .classes(l), loss: c.loss, ws: ws,
+                                                   training: false, correct: &correct)
+                    guard loss.isFinite else { throw NetworkError.diverged(step: step, loss: Double(loss)) }
+                    let r = TrainRecord(step: step, loss: Double(loss), accuracy: Double(correct) / Double(n))
+                    let why = done(r) ?? (step == c.maxSteps ? .budget : nil)
+                    if step % evalEvery == 0 || why != nil { history.append(r); progress?(r) }
+                    if let why { return TrainResult(steps: step, stopReason: why, finalLoss: r.loss, finalAccuracy: r.accuracy, history: history) }
+                    opt.update(&net.parameters, net.gradients)
+                    step += 1
+                }
+            }
+        }
+    }
+
     var last = try evaluate(0)
     if let why = done(last) { return TrainResult(steps: 0, stopReason: why, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history) }
     var step = 0

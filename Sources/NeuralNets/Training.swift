@@ -82,9 +82,11 @@ extension Network {
 
     /// Forward and backward on one batch: sets `gradients` to ∇θ of the mean batch loss and
     /// returns the loss. `x` points at `batch` inputs; targets are the batch's own.
+    /// With `correct`, also counts the batch's correctly classified samples (class targets) from
+    /// the same forward pass.
     public mutating func lossAndGradient(
         _ x: UnsafePointer<T>, batch: Int, targets: Targets<T>, loss: Loss,
-        ws: Workspace<T>, training: Bool = true, rng: RNG = RNG(seed: 0)
+        ws: Workspace<T>, training: Bool = true, rng: RNG = RNG(seed: 0), correct: UnsafeMutablePointer<Int>? = nil
     ) -> T {
         let outSize = outputSize
         let nodes = self.nodes
@@ -97,6 +99,10 @@ extension Network {
                 let l: T
                 switch (targets, loss) {
                 case let (.classes(c), _):
+                    if let correct {
+                        let pred = argmaxRows(y, rows: batch, cols: outSize)
+                        correct.pointee = (0..<batch).filter { pred[$0] == Int(c[$0]) }.count
+                    }
                     l = softmaxCrossEntropy(y, c, dOut, batch: batch, classes: outSize)
                 case let (.values(t), _):
                     l = meanSquaredError(y, t, dOut, count: batch * outSize)

@@ -117,3 +117,35 @@ import Testing
         #expect(grad.contains(0), "some hidden units must be dropped")
     }
 }
+
+@Suite struct FullBatchTests {
+    @Test func oneForwardPerStepMatchesTheGeneralLoop() throws {
+        // A rate-0 dropout layer changes nothing numerically but sends training down the general
+        // path (separate evaluation passes); both must give the same trajectory and stop. (With
+        // evaluations every step: the full-batch path checks the stopping rule at every step,
+        // the general one only where it evaluates.)
+        var g = RNG(seed: 3)
+        let x = Tensor<Double>(shape: [60, 5], scalars: g.normals(300))
+        let y = Supervision<Double>.classes((0..<60).map { Int32(($0 * 7) % 3) })
+        var start = try Network<Double>(spec: "mlp:5-16-3:tanh")
+        start.initialize(.he, rng: RNG(seed: 1))
+        func run(_ layers: [Layer]) throws -> (TrainResult, [Double]) {
+            var net = try Network<Double>(layers: layers, inputShape: [5])
+            net.parameters = start.parameters  // the dropout layer has no parameters: same layout
+            var c = TrainConfig()
+            c.batchSize = nil; c.optimizer = .adam(); c.learningRate = 0.02; c.maxSteps = 3000; c.targetAccuracy = 1
+            c.evaluateEvery = 1
+            let r = try train(&net, x: x, y: y, config: c)
+            return (r, net.parameters)
+        }
+        let plain: [Layer] = [.dense(inputs: 5, outputs: 16, bias: true), .activation(.tanh), .dense(inputs: 16, outputs: 3, bias: true)]
+        let dropped: [Layer] = [.dense(inputs: 5, outputs: 16, bias: true), .activation(.tanh), .dropout(rate: 0), .dense(inputs: 16, outputs: 3, bias: true)]
+        let (a, pa) = try run(plain)
+        let (b, pb) = try run(dropped)
+        #expect(a.stopReason == .targetAccuracy && b.stopReason == .targetAccuracy)
+        #expect(a.steps == b.steps && a.finalAccuracy == 1)
+        #expect(zip(pa, pb).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) })
+        #expect(a.history.map(\.step) == b.history.map(\.step))
+        #expect(zip(a.history, b.history).allSatisfy { abs($0.loss - $1.loss) < 1e-12 && $0.accuracy == $1.accuracy })
+    }
+}
