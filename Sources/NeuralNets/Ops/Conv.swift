@@ -14,6 +14,7 @@ struct Window {
 // col[B·Ho·Wo, k·k·C] ← x[B,H,W,C]: one row per output pixel, zeros where the window hangs
 // over the padding. Channels last makes each (row of the window) a contiguous k·C run.
 func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
+    if g.c < 8 { return im2colNarrow(x, col, batch: batch, g) }
     let run = g.k * g.c
     var dst = col
     for b in 0..<batch {
@@ -38,6 +39,44 @@ func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, ba
                         }
                     }
                     dst += run
+                }
+            }
+        }
+    }
+}
+
+// The same matrix for few channels, where per-pixel runs of k·C are too short to copy well and
+// small images are mostly border: one window tap at a time, the valid output columns are a
+// computed range and a tight loop writes that tap's column.
+func im2colNarrow<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
+    let c = g.c, patch = g.patch
+    for b in 0..<batch {
+        let xb = x + b * g.h * g.w * c
+        for oh in 0..<g.ho {
+            let rowBase = col + ((b * g.ho + oh) * g.wo) * patch
+            for kh in 0..<g.k {
+                let ih = oh * g.stride - g.pad + kh
+                for kw in 0..<g.k {
+                    let dst = rowBase + (kh * g.k + kw) * c
+                    guard ih >= 0 && ih < g.h else {
+                        for ow in 0..<g.wo { for ch in 0..<c { dst[ow * patch + ch] = 0 } }
+                        continue
+                    }
+                    let src = xb + ih * g.w * c
+                    // Output columns whose tap lands inside the image: iw = ow·s − pad + kw ∈ [0, W).
+                    let lo = min(g.wo, max(0, (g.pad - kw + g.stride - 1) / g.stride))
+                    let hi = min(g.wo, max(lo, (g.w - 1 + g.pad - kw) / g.stride + 1))
+                    for ow in 0..<lo { for ch in 0..<c { dst[ow * patch + ch] = 0 } }
+                    if c == 1 {  // grey images: one strided copy, no inner loop
+                        let s0 = src - g.pad + kw
+                        for ow in lo..<hi { dst[ow * patch] = s0[ow * g.stride] }
+                    } else {
+                        for ow in lo..<hi {
+                            let s = src + (ow * g.stride - g.pad + kw) * c
+                            for ch in 0..<c { dst[ow * patch + ch] = s[ch] }
+                        }
+                    }
+                    for ow in hi..<g.wo { for ch in 0..<c { dst[ow * patch + ch] = 0 } }
                 }
             }
         }
