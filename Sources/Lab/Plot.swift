@@ -45,7 +45,9 @@ public struct Plot: Sendable {
         let ty: (Double) -> Double = logY ? { log10($0) } : { $0 }
         let (x0, x1) = Self.range(all.map { tx($0.x) }, log: logX)
         let (y0, y1) = Self.range(all.map { ty($0.y) }, log: logY)
-        let left = 78.0, right = 170.0, top = 40.0, bottom = 58.0
+        // The legend column is as wide as its longest name (about 7 px a character at 12 px).
+        let longest = Double(series.map(\.name.count).max() ?? 0)
+        let left = 78.0, right = max(120, 7 * longest + 44), top = 40.0, bottom = 58.0
         let pw = width - left - right, ph = height - top - bottom
         func px(_ v: Double) -> Double { left + (tx(v) - x0) / (x1 - x0) * pw }
         func py(_ v: Double) -> Double { top + ph - (ty(v) - y0) / (y1 - y0) * ph }

@@ -44,7 +44,7 @@ struct EMC: ParsableCommand {
                 "batch-size": "\(batchSize)", "steps": "\(steps)", "schedule": schedule, "threshold": "\(threshold)",
                 "init": initialization, "seeds": "\(seeds)", "start": "\(start)", "precision": "\(precision)",
             ])
-            _ = try settings.procedure()  // settings errors before any data is loaded
+            try settings.validate()  // settings errors before any data is loaded
             let started = DispatchTime.now().uptimeNanoseconds
             if !json {
                 print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps, \(seeds) seed(s)")
