@@ -115,8 +115,7 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
     func search(_ i: Int) {
         let seed = seeds[i]
         do {
-            var order = RNG(seed: seed).split(0x5EED)
-            let perm = order.permutation(data.count)
+            let perm = data.sampleOrder(seed: seed)
             let s = try searchEMC(plan: plan, seed: seed, attempt: { n in
                 if let done = try lock.withLock({ try cache?.cached(n: n, seed: seed) }) { return done }
                 let r = try attemptFit(data.subset(Array(perm.prefix(n))), procedure: procedure, seed: seed)

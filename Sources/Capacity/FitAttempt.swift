@@ -49,18 +49,24 @@ public struct FitResult: Sendable, Codable, Equatable {
     }
 }
 
-/// Trains a fresh network (initialized from `seed`) on `data` until the threshold or the budget.
-public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64) throws -> FitResult {
-    let start = DispatchTime.now().uptimeNanoseconds
+/// A fresh network (initialized from `seed`) trained by the procedure on `data` until the
+/// threshold or the budget.
+func trainFresh(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64, ws: Workspace<Float>) throws -> (Network<Float>, TrainResult) {
     var net = try Network<Float>(spec: p.arch, inputShape: data.sampleShape)
     net.initialize(p.initialization, rng: RNG(seed: seed))
     var config = p.train
     config.targetAccuracy = p.threshold
     config.seed = seed
-    let y = Supervision<Float>.classes(data.labels32)
+    let r = try train(&net, x: data.x, y: .classes(data.labels32), config: config, ws: ws)
+    return (net, r)
+}
+
+/// One fit attempt on `data`, with its verdict.
+public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64) throws -> FitResult {
+    let start = DispatchTime.now().uptimeNanoseconds
     let ws = Workspace<Float>()
-    let r = try train(&net, x: data.x, y: y, config: config, ws: ws)
-    let (_, g) = try net.lossAndGradient(data.x, y, loss: config.loss, ws: ws)
+    var (net, r) = try trainFresh(data, procedure: p, seed: seed, ws: ws)
+    let (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws)
     let gradientNorm = Double(g.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot())
     let accuracy = r.finalAccuracy ?? 0
     let verdict: Verdict

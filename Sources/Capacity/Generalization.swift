@@ -17,17 +17,12 @@ public func measureGeneralization(_ data: LabeledData<Float>, procedure p: FitPr
     guard trainSize >= 1, trainSize < data.count else {
         throw NetworkError.invalidArgument("the training size must be between 1 and \(data.count - 1) (the rest is the test set), got \(trainSize)")
     }
-    var order = RNG(seed: seed).split(0x5EED)
-    let perm = order.permutation(data.count)
-    let train = data.subset(Array(perm.prefix(trainSize)))
-    let test = data.subset(Array(perm.dropFirst(trainSize)))
-    var net = try Network<Float>(spec: p.arch, inputShape: data.sampleShape)
-    net.initialize(p.initialization, rng: RNG(seed: seed))
-    var config = p.train
-    config.targetAccuracy = p.threshold
-    config.seed = seed
-    let r = try NeuralNets.train(&net, x: train.x, y: .classes(train.labels32), config: config)
-    let t = try net.evaluate(test.x, .classes(test.labels32), loss: config.loss)
+    let order = data.sampleOrder(seed: seed)
+    let train = data.subset(Array(order.prefix(trainSize)))
+    let test = data.subset(Array(order.dropFirst(trainSize)))
+    let ws = Workspace<Float>()
+    let (net, r) = try trainFresh(train, procedure: p, seed: seed, ws: ws)
+    let t = try net.evaluate(test.x, .classes(test.labels32), loss: p.train.loss, ws: ws)
     return GeneralizationResult(trainSize: trainSize, testSize: test.count, trainAccuracy: r.finalAccuracy ?? 0,
                                 testAccuracy: t.accuracy ?? 0)
 }

@@ -98,7 +98,13 @@ extension LabeledData {
     /// The first n samples of one fixed permutation per seed: subsets for growing n are nested.
     public func nestedSubset(_ n: Int, seed: UInt64) throws -> LabeledData {
         guard n >= 0, n <= count else { throw DataError.invalid("asked for \(n) samples; the data has \(count)") }
+        return subset(Array(sampleOrder(seed: seed).prefix(n)))
+    }
+
+    /// The fixed permutation of the samples for a seed: nested subsets are its prefixes, and a
+    /// held-out set is what follows them.
+    public func sampleOrder(seed: UInt64) -> [Int] {
         var r = RNG(seed: seed).split(0x5EED)
-        return subset(Array(r.permutation(count).prefix(n)))
+        return r.permutation(count)
     }
 }
