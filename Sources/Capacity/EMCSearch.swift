@@ -77,6 +77,23 @@ public protocol AttemptCache {
     func save(_ result: FitResult) throws
 }
 
+/// How many more attempts a search with bracket [lo, hi] needs, for progress estimates: the
+/// bisection steps left, or while still growing (no failure yet) the growth steps up to the
+/// maximum — a lower bound, since the first failure then starts a bisection.
+public func remainingAttempts(plan: SearchPlan, lo: Int, hi: Int?) -> Int {
+    var count = 0
+    guard var h = hi else {
+        var n = max(lo, 1)
+        while n < plan.maximum { n = min(plan.maximum, max(n + 1, Int((Double(n) * plan.growth).rounded()))); count += 1 }
+        return count
+    }
+    while h - lo > 1, Double(h - lo) > plan.precision * Double(max(lo, 1)) {
+        h = (lo + h) / 2
+        count += 1
+    }
+    return count
+}
+
 /// EMC over several seeds, with its summary.
 public struct EMCReport: Sendable, Codable {
     public var arch: String

@@ -96,9 +96,10 @@ public struct EMCSettings: Sendable {
         return k
     }
 
-    /// Runs (or resumes, with a store) the measurement.
-    public func run(store: ResultStore?, progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
-        let d = try data()
+    /// Runs (or resumes, with a store) the measurement, on `data` when it is already loaded.
+    public func run(data preloaded: LabeledData<Float>? = nil, store: ResultStore?,
+                    progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
+        let d = try preloaded ?? data()
         let p = try procedure()
         let cache = try store?.experiment(instrument: "emc", config: storeKey)
         return try measureEMC(d, procedure: p, seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),

@@ -46,12 +46,14 @@ struct EMC: ParsableCommand {
             ])
             try settings.validate()  // settings errors before any data is loaded
             let started = DispatchTime.now().uptimeNanoseconds
+            let d = try settings.data()
+            let tracker = ProgressTracker(seeds: seeds, plan: try settings.plan(maximum: d.count))
             if !json {
                 print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps, \(seeds) seed(s)")
             }
-            let report = try settings.run(store: noStore ? nil : try ResultStore(path: store)) { seed, r, lo, hi in
+            let report = try settings.run(data: d, store: noStore ? nil : try ResultStore(path: store)) { seed, r, lo, hi in
                 guard !json else { return }
-                printAttempt(seed, r, lo, hi, since: started)
+                printAttempt(seed, r, lo, hi, since: started, tracker: tracker)
             }
             if json {
                 let out: [String: Any] = [
@@ -100,10 +102,38 @@ struct EMC: ParsableCommand {
     }
 }
 
-func printAttempt(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64) {
+func printAttempt(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil) {
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    print(String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%.0f s)",
+    var status = String(format: "%.0f s", elapsed)
+    if let tracker {
+        let (done, eta) = tracker.record(seed: seed, lo: lo, hi: hi, elapsed: elapsed)
+        status = "attempt \(done), \(status)" + (eta.map { String(format: ", ETA ≥ %.0f s", $0) } ?? "")
+    }
+    print(String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%@)",
                  seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm, r.steps, r.seconds,
-                 lo, hi.map(String.init) ?? "–", elapsed))
+                 lo, hi.map(String.init) ?? "–", status))
     fflush(stdout)
+}
+
+/// Attempts done and a lower-bound ETA: the attempts each seed's bracket still needs (seeds not
+/// started count as the average finished search), at the mean time per attempt so far, shared
+/// by the cores.
+final class ProgressTracker {
+    let seeds: Int
+    let plan: SearchPlan
+    var done = 0
+    var brackets = [UInt64: (lo: Int, hi: Int?)]()
+
+    init(seeds: Int, plan: SearchPlan) { self.seeds = seeds; self.plan = plan }
+
+    func record(seed: UInt64, lo: Int, hi: Int?, elapsed: Double) -> (Int, Double?) {
+        done += 1
+        brackets[seed] = (lo, hi)
+        let open = brackets.values.map { remainingAttempts(plan: plan, lo: $0.lo, hi: $0.hi) }.reduce(0, +)
+        let perSeed = Double(done + open) / Double(max(brackets.count, 1))
+        let pending = Double(seeds - brackets.count) * perSeed
+        let workers = Double(min(seeds, ProcessInfo.processInfo.activeProcessorCount))
+        let left = Double(open) + pending
+        return (done, left > 0 ? elapsed / Double(done) * left / workers : nil)
+    }
 }

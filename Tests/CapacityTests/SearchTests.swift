@@ -68,3 +68,19 @@ func fake(_ n: Int, fits: Bool, undecided: Bool = false) -> FitResult {
         #expect(hard.gradientNorm.isFinite && hard.trainLoss > 0.1)
     }
 }
+
+@Suite struct RemainingAttemptsTests {
+    @Test func countsBisectionAndGrowthSteps() {
+        var plan = SearchPlan(maximum: 1000)
+        plan.precision = 0.02
+        // Bracket [100, 200]: widths 100 → 50 → 25 → 12 → 6 → 3 (3 ≤ 2% of 100 stops at 2): 6 steps.
+        #expect(remainingAttempts(plan: plan, lo: 100, hi: 200) == 6)
+        #expect(remainingAttempts(plan: plan, lo: 100, hi: 102) == 0)
+        // Growing from 64 by doubling to 1000: 128, 256, 512, 1000.
+        #expect(remainingAttempts(plan: plan, lo: 64, hi: nil) == 4)
+        // Matches what the search actually does when the threshold is the bracket's upper end.
+        var tried = 0
+        _ = searchEMC(plan: plan, seed: 0) { n in tried += 1; return fake(n, fits: n < 700) }
+        #expect(tried >= remainingAttempts(plan: plan, lo: 64, hi: nil) + 1)
+    }
+}
