@@ -10,6 +10,14 @@ public enum Condition: String, Sendable, CaseIterable {
     case gaussianInputs = "gaussian-inputs"
     /// Each sample's pixels shuffled by a permutation of its own, fixed by the seed.
     case permutedPixels = "permuted-pixels"
+
+    /// A condition by name, or an error listing the names.
+    public static func named(_ s: String) throws -> Condition {
+        guard let c = Condition(rawValue: s) else {
+            throw DataError.invalid("unknown condition '\(s)'; use \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return c
+    }
 }
 
 extension LabeledData {

@@ -42,9 +42,7 @@ public struct EMCSettings: Sendable {
 
     /// Checks every setting's value without loading data or training.
     public func validate() throws {
-        guard Condition(rawValue: self["condition"]) != nil else {
-            throw ExperimentError("condition = '\(self["condition"])': use \(Condition.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        do { _ = try Condition.named(self["condition"]) } catch { throw ExperimentError("condition = '\(self["condition"])': \(error)") }
         _ = try integer("downsample", min: 1)
         if self["classes"] != "all" { _ = try integer("classes", min: 1) }
         _ = try seeds
@@ -54,9 +52,7 @@ public struct EMCSettings: Sendable {
 
     /// The data set under its condition, downsampled and with merged classes.
     public func data() throws -> LabeledData<Float> {
-        guard let condition = Condition(rawValue: self["condition"]) else {
-            throw ExperimentError("condition = '\(self["condition"])': use \(Condition.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let condition = try Condition.named(self["condition"])
         var d = try DataSpec.load(self["data"], seed: 0, as: Float.self).train.downsampled(by: try integer("downsample", min: 1))
         if self["classes"] != "all" { d = try d.mergingClasses(into: try integer("classes", min: 1)) }
         return d.applying(condition, seed: 0)

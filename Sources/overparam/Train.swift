@@ -63,9 +63,7 @@ struct Train: ParsableCommand {
 
     func execute() throws {
         guard trainSize > 0, testSize >= 0 else { throw ValidationError("--train-size must be positive and --test-size ≥ 0") }
-        guard let cond = Condition(rawValue: condition) else {
-            throw ValidationError("unknown condition '\(condition)'; use \(Condition.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let cond = try Condition.named(condition)
         func prepare(_ d: LabeledData<Float>) throws -> LabeledData<Float> {
             var d = try d.downsampled(by: downsample)
             if let classes { d = try d.mergingClasses(into: classes) }
