@@ -44,27 +44,26 @@ func attentionBackward<T: Scalar>(
     let d = a.dim, n = a.tokens, dh = a.headDim
     let wqkv = params, wo = params + 3 * d * d + 3 * d
     let gwqkv = grads, gbqkv = grads + 3 * d * d, gwo = gbqkv + 3 * d, gbo = gwo + d * d
-    dctx.update(repeating: 0, count: a.rows * d)
-    denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d)
-    dqkv.update(repeating: 0, count: a.rows * 3 * d)
+    denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d, overwriteDx: true)
+    // Each head's column blocks of dqkv are written once per image (beta 0), so no zeroing.
     let scale = 1 / T.sqrt(T(dh))
     for b in 0..<a.batch {
         let q = qkv + b * n * 3 * d, dq = dqkv + b * n * 3 * d
         let dc = dctx + b * n * d
         for h in 0..<a.heads {
             let p = probs + (b * a.heads + h) * n * n
-            // dP = dctx_h · V_hᵀ ;  dV_h += Pᵀ · dctx_h
+            // dP = dctx_h · V_hᵀ ;  dV_h = Pᵀ · dctx_h
             gemm(transB: true, m: n, n: n, k: dh, dc + h * dh, lda: d, q + 2 * d + h * dh, ldb: 3 * d, dp)
-            gemm(transA: true, m: n, n: dh, k: n, p, dc + h * dh, ldb: d, beta: 1, dq + 2 * d + h * dh, ldc: 3 * d)
+            gemm(transA: true, m: n, n: dh, k: n, p, dc + h * dh, ldb: d, dq + 2 * d + h * dh, ldc: 3 * d)
             // dS = P ⊙ (dP − rowsum(dP ⊙ P)), scaled as S was
             for r in 0..<n {
                 let pr = p + r * n, dr = dp + r * n
                 let s = dot(pr, dr, n)
                 for c in 0..<n { dr[c] = pr[c] * (dr[c] - s) * scale }
             }
-            // dQ_h += dS · K_h ;  dK_h += dSᵀ · Q_h
-            gemm(m: n, n: dh, k: n, dp, q + d + h * dh, ldb: 3 * d, beta: 1, dq + h * dh, ldc: 3 * d)
-            gemm(transA: true, m: n, n: dh, k: n, dp, q + h * dh, ldb: 3 * d, beta: 1, dq + d + h * dh, ldc: 3 * d)
+            // dQ_h = dS · K_h ;  dK_h = dSᵀ · Q_h
+            gemm(m: n, n: dh, k: n, dp, q + d + h * dh, ldb: 3 * d, dq + h * dh, ldc: 3 * d)
+            gemm(transA: true, m: n, n: dh, k: n, dp, q + h * dh, ldb: 3 * d, dq + d + h * dh, ldc: 3 * d)
         }
     }
     denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d)
