@@ -34,41 +34,70 @@ public struct EMCSearch: Sendable, Codable {
     }
 }
 
-/// Bracket then bisect: grow n geometrically from `plan.start` while attempts fit, then bisect
-/// between the largest fit and the smallest failure to the plan's precision. `attempt(n)`
-/// runs (or looks up) one fit attempt on the first n samples of this seed's permutation.
-public func searchEMC(plan: SearchPlan, seed: UInt64, attempt: (Int) throws -> FitResult,
-                      progress: ((FitResult, Int, Int?) -> Void)? = nil) rethrows -> EMCSearch {
-    var attempts = [FitResult]()
-    var lo = 0
-    var hi: Int? = nil
-    func run(_ n: Int) throws -> Bool {
-        let r = try attempt(n)
-        attempts.append(r)
-        let ok = r.verdict == .fit
-        if ok { lo = max(lo, n) } else { hi = min(hi ?? n, n) }
-        progress?(r, lo, hi)
-        return ok
+/// One seed's search as a state machine: `next` names the size to try, `record` takes its
+/// outcome. Bracket then bisect: grow n geometrically from `plan.start` while attempts fit
+/// (shrinking by halves if the very first fails), then bisect between the largest fit and the
+/// smallest failure to the plan's precision. The sequence of sizes depends only on the outcomes,
+/// so a scheduler may interleave many searches' attempts without changing any answer.
+public struct SearchState: Sendable {
+    enum Phase: Sendable { case grow(Int), shrink(Int), bisect }
+    public let plan: SearchPlan
+    public let seed: UInt64
+    public private(set) var attempts: [FitResult] = []
+    /// Largest fit so far (0: none) and smallest failure (nil: none).
+    public private(set) var lo = 0, hi: Int? = nil
+    var phase: Phase
+
+    public init(plan: SearchPlan, seed: UInt64) {
+        self.plan = plan; self.seed = seed
+        phase = .grow(min(max(1, plan.start), plan.maximum))
     }
-    var n = min(max(1, plan.start), plan.maximum)
-    while hi == nil {
-        let ok = try run(n)
-        if ok {
-            if n == plan.maximum { break }
-            n = min(plan.maximum, max(n + 1, Int((Double(n) * plan.growth).rounded())))
-        } else if n > 1, lo == 0 {
-            // The first size already failed: shrink until one fits (or n reaches 1).
-            var m = n
-            while m > 1 {
-                m = max(1, m / 2)
-                if try run(m) { break }
-            }
+
+    /// The size to try next; nil when the search is over.
+    public var next: Int? {
+        switch phase {
+        case let .grow(n): return n
+        case let .shrink(m): return m
+        case .bisect:
+            guard let h = hi, h - lo > 1, Double(h - lo) > plan.precision * Double(max(lo, 1)) else { return nil }
+            return (lo + h) / 2
         }
     }
-    while let h = hi, h - lo > 1, Double(h - lo) > plan.precision * Double(max(lo, 1)) {
-        _ = try run((lo + h) / 2)
+
+    public mutating func record(_ r: FitResult) {
+        attempts.append(r)
+        let ok = r.verdict == .fit
+        if ok { lo = max(lo, r.n) } else { hi = min(hi ?? r.n, r.n) }
+        switch phase {
+        case let .grow(n):
+            if ok {
+                phase = n == plan.maximum ? .bisect : .grow(min(plan.maximum, max(n + 1, Int((Double(n) * plan.growth).rounded()))))
+            } else if n > 1, lo == 0 {
+                // The first size already failed: shrink until one fits (or n reaches 1).
+                phase = .shrink(max(1, n / 2))
+            } else {
+                phase = .bisect
+            }
+        case let .shrink(m):
+            phase = ok || m == 1 ? .bisect : .shrink(max(1, m / 2))
+        case .bisect:
+            break
+        }
     }
-    return EMCSearch(seed: seed, attempts: attempts, emc: lo, firstFailure: hi)
+
+    public var result: EMCSearch { EMCSearch(seed: seed, attempts: attempts, emc: lo, firstFailure: hi) }
+}
+
+/// Runs one search to the end, sequentially. `attempt(n)` runs (or looks up) one fit attempt on
+/// the first n samples of this seed's permutation.
+public func searchEMC(plan: SearchPlan, seed: UInt64, attempt: (Int) throws -> FitResult,
+                      progress: ((FitResult, Int, Int?) -> Void)? = nil) rethrows -> EMCSearch {
+    var state = SearchState(plan: plan, seed: seed)
+    while let n = state.next {
+        state.record(try attempt(n))
+        progress?(state.attempts.last!, state.lo, state.hi)
+    }
+    return state.result
 }
 
 /// Where finished attempts are kept, so that a re-run skips them (the Lab's store implements it).
@@ -116,49 +145,62 @@ public struct EMCReport: Sendable, Codable {
     public var emcPerParameter: Double { mean / Double(max(parameters, 1)) }
 }
 
-/// Measures EMC of a procedure on a data set for several seeds: for each seed, subsets are the
+/// EMC of `procedure` on `data` for each seed: each seed's search runs its attempts on the
 /// nested prefixes of one permutation of `data` (already under its condition).
 /// With a cache, finished attempts are read back instead of run, and each new attempt is saved
 /// as soon as it finishes: an interrupted measurement resumes where it stopped.
-/// Seeds run side by side on `workers` threads (default: one per core); each search is
-/// sequential, and BLAS stays single-threaded inside each.
+/// Attempts run side by side on `workers` threads (default: one per core). Scheduling is per
+/// attempt, not per seed: a free thread takes the next attempt of whichever idle search is
+/// furthest behind, so three seeds keep two cores busy until the end, and every search sees the
+/// same outcomes in the same order as when run alone. BLAS stays single-threaded inside each.
 public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seeds: [UInt64], plan: SearchPlan,
                        cache: AttemptCache? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                        progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
     let parameters = try Network<Float>(spec: procedure.arch, inputShape: data.sampleShape).parameterCount
-    let lock = NSLock()
-    var results = [EMCSearch?](repeating: nil, count: seeds.count)
+    let orders = seeds.map { data.sampleOrder(seed: $0) }
+    var states = seeds.map { SearchState(plan: plan, seed: $0) }
+    var busy = [Bool](repeating: false, count: seeds.count)
     var firstError: Error? = nil
-    func search(_ i: Int) {
-        let seed = seeds[i]
-        do {
-            let perm = data.sampleOrder(seed: seed)
-            let s = try searchEMC(plan: plan, seed: seed, attempt: { n in
-                if let done = try lock.withLock({ try cache?.cached(n: n, seed: seed) }) { return done }
-                let r = try attemptFit(data.subset(Array(perm.prefix(n))), procedure: procedure, seed: seed)
-                try lock.withLock { try cache?.save(r) }
+    let condition = NSCondition()
+
+    func work() {
+        condition.lock()
+        defer { condition.unlock() }
+        while firstError == nil {
+            // The idle, unfinished search with the fewest attempts so far (lowest index on ties).
+            let ready = states.indices.filter { !busy[$0] && states[$0].next != nil }
+            guard let i = ready.min(by: { states[$0].attempts.count < states[$1].attempts.count }) else {
+                if !busy.contains(true) { return }   // every search is over
+                condition.wait()
+                continue
+            }
+            let n = states[i].next!, seed = seeds[i]
+            busy[i] = true
+            condition.unlock()
+            let outcome = Result<FitResult, Error>(catching: {
+                if let done = try condition.withLock({ try cache?.cached(n: n, seed: seed) }) { return done }
+                let r = try attemptFit(data.subset(Array(orders[i].prefix(n))), procedure: procedure, seed: seed)
+                try condition.withLock { try cache?.save(r) }
                 return r
-            }, progress: { r, lo, hi in lock.withLock { progress?(seed, r, lo, hi) } })
-            lock.withLock { results[i] = s }
-        } catch {
-            lock.withLock { if firstError == nil { firstError = error } }
+            })
+            condition.lock()
+            busy[i] = false
+            switch outcome {
+            case let .success(r):
+                states[i].record(r)
+                progress?(seed, r, states[i].lo, states[i].hi)
+            case let .failure(e):
+                if firstError == nil { firstError = e }
+            }
+            condition.broadcast()
         }
     }
     let threads = max(1, min(workers, seeds.count))
     if threads == 1 {
-        for i in seeds.indices { search(i) }
+        work()
     } else {
-        // A shared counter hands out seeds, so a slow seed does not hold up the others.
-        var next = 0
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while true {
-                let i: Int = lock.withLock { defer { next += 1 }; return next }
-                if i >= seeds.count { return }
-                if lock.withLock({ firstError != nil }) { return }
-                search(i)
-            }
-        }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
     }
     if let firstError { throw firstError }
-    return EMCReport(arch: procedure.arch, parameters: parameters, searches: results.map { $0! })
+    return EMCReport(arch: procedure.arch, parameters: parameters, searches: states.map(\.result))
 }

@@ -93,13 +93,15 @@ public struct EMCSettings: Sendable {
     }
 
     /// Runs (or resumes, with a store) the measurement, on `data` when it is already loaded.
+    /// Seeds run side by side on `workers` threads (default: one per core).
     public func run(data preloaded: LabeledData<Float>? = nil, store: ResultStore?,
+                    workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
         let d = try preloaded ?? data()
         let p = try procedure()
         let cache = try store?.experiment(instrument: "emc", config: storeKey)
         return try measureEMC(d, procedure: p, seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),
-                              cache: cache, progress: progress)
+                              cache: cache, workers: workers, progress: progress)
     }
 }
 

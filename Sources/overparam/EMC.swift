@@ -27,6 +27,7 @@ struct EMC: ParsableCommand {
         @Option(help: "Train accuracy that counts as a fit.") var threshold: Double = 1
         @Option(help: "Initialization: he, xavier, torch or gaussian:STD.") var initialization: String = "torch"
         @Option(help: "Number of seeds (0, 1, …), run side by side on all cores.") var seeds: Int = 1
+        @Option(help: "Threads running seeds side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "First n tried.") var start: Int = 64
         @Option(help: "Relative precision of the bisection.") var precision: Double = 0.02
         @Flag(help: "Print one JSON object with the results.") var json = false
@@ -45,13 +46,14 @@ struct EMC: ParsableCommand {
                 "init": initialization, "seeds": "\(seeds)", "start": "\(start)", "precision": "\(precision)",
             ])
             try settings.validate()  // settings errors before any data is loaded
+            guard workers >= 1 else { throw ExperimentError("--workers must be at least 1") }
             let started = DispatchTime.now().uptimeNanoseconds
             let d = try settings.data()
             let tracker = ProgressTracker(seeds: seeds, plan: try settings.plan(maximum: d.count))
             if !json {
                 print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps, \(seeds) seed(s)")
             }
-            let report = try settings.run(data: d, store: noStore ? nil : try ResultStore(path: store)) { seed, r, lo, hi in
+            let report = try settings.run(data: d, store: noStore ? nil : try ResultStore(path: store), workers: workers) { seed, r, lo, hi in
                 guard !json else { return }
                 printAttempt(seed, r, lo, hi, since: started, tracker: tracker)
             }
@@ -61,6 +63,7 @@ struct EMC: ParsableCommand {
                     "emc_mean": report.mean, "emc_std": report.std, "emc_per_seed": report.perSeed,
                     "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided,
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
+                    "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             } else {

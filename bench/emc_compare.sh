@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# EMC end to end, side by side (issue #3, item 6): MLP 64-32-10 on the digits with random labels,
+# 3 seeds, the `overparam emc` defaults, measured by Overparam on one core (--workers 1, pinned),
+# on two (--workers 2) and by the PyTorch script of the same procedure (bench/peers/torch_emc.py,
+# one thread, pinned). Prints JSON lines (also kept in bench/results/emc-<time>.jsonl) and ratios.
+#   bench/peers/setup.sh      # once
+#   bench/emc_compare.sh [--reps 3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=3
+[ "${1:-}" = "--reps" ] && reps="$2"
+swift build -c release >/dev/null
+PY="${PEERS_VENV:-/opt/peers-venv}/bin/python"
+out="bench/results/emc-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+mkdir -p bench/results
+ours() { .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels --seeds 3 --no-store --json "$@"; }
+{
+    for i in $(seq "$reps"); do
+        # Alternating, so a slow spell of a shared machine hits both settings.
+        taskset -c 0 .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels \
+            --seeds 3 --no-store --json --workers 1 | sed 's/^{/{"framework":"overparam","workers":1,/'
+        ours --workers 2 | sed 's/^{/{"framework":"overparam","workers":2,/'
+    done
+    taskset -c 0 "$PY" bench/peers/torch_emc.py --json
+} | tee "$out"
+python3 - "$out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+one = statistics.median(r["seconds"] for r in rows if r.get("workers") == 1)
+two = statistics.median(r["seconds"] for r in rows if r.get("workers") == 2)
+torch = [r for r in rows if r["framework"] == "pytorch"][0]
+print(f"median seconds: overparam 1 core {one:.2f}, 2 cores {two:.2f} (x{one / two:.2f}); pytorch 1 core {torch['seconds']:.1f}")
+print(f"pytorch / overparam: x{torch['seconds'] / one:.1f} on one core each, x{torch['seconds'] / two:.1f} against two cores")
+PY
