@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NeuralNets", targets: ["NeuralNets"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Capacity", targets: ["Capacity"]),
+        .library(name: "Recovery", targets: ["Recovery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,20 +54,26 @@ let package = Package(
             swiftSettings: fastMath
         ),
         .target(
+            name: "Recovery",
+            dependencies: ["Linalg", "NeuralNets", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: fastMath
+        ),
+        .target(
             name: "Lab",
-            dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg",
+            dependencies: ["Capacity", "Recovery", "NeuralNets", "Datasets", "Linalg",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "overparam",
             dependencies: [
-                "Linalg", "NeuralNets", "Datasets", "Capacity", "Lab",
+                "Linalg", "NeuralNets", "Datasets", "Capacity", "Recovery", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Capacity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],

@@ -52,11 +52,13 @@ public struct Plot: Sendable {
         func px(_ v: Double) -> Double { left + (tx(v) - x0) / (x1 - x0) * pw }
         func py(_ v: Double) -> Double { top + ph - (ty(v) - y0) / (y1 - y0) * ph }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        // A long title shrinks to the figure's width (about 0.56 em a character) rather than being cut.
+        let titleSize = max(9, min(15, (width - 20) / (0.56 * Double(max(title.count, 1)))))
 
         var s = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(f(left + pw / 2))" y="22" text-anchor="middle" font-size="15">\(Self.escape(title))</text>
+        <text x="\(f(width / 2))" y="22" text-anchor="middle" font-size="\(f(titleSize))">\(Self.escape(title))</text>
         <rect x="\(f(left))" y="\(f(top))" width="\(f(pw))" height="\(f(ph))" fill="none" stroke="#333"/>
 
         """
@@ -109,7 +111,12 @@ public struct Plot: Sendable {
 
     /// Tick positions in plotting units: decades on log axes, 1–2–5 steps on linear ones.
     static func ticks(_ lo: Double, _ hi: Double, log: Bool) -> [Double] {
-        if log { return stride(from: lo.rounded(.up), through: hi, by: 1).map { $0 } }
+        if log {
+            // Every decade up to eight of them, then every second, fifth, … so labels never crowd.
+            let step = ((hi - lo) / 8).rounded(.up)
+            let every = [1.0, 2, 5, 10, 20, 50, 100].first { $0 >= step } ?? step
+            return stride(from: (lo / every).rounded(.up) * every, through: hi, by: every).map { $0 }
+        }
         let raw = (hi - lo) / 6
         let mag = pow(10, (log10(raw)).rounded(.down))
         let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
