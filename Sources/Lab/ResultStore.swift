@@ -1,4 +1,5 @@
 import Capacity
+import Recovery
 import Foundation
 import GRDB
 
@@ -44,6 +45,11 @@ public final class ResultStore: @unchecked Sendable {
                         experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
                         verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
                         gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                        PRIMARY KEY (experiment, seed, n));
+                    CREATE TABLE IF NOT EXISTS recovery_runs (
+                        experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
+                        train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
+                        seconds REAL NOT NULL, finished TEXT NOT NULL,
                         PRIMARY KEY (experiment, seed, n));
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
@@ -101,8 +107,9 @@ public final class ResultStore: @unchecked Sendable {
     }
 }
 
-/// One experiment's attempts in the store: the cache `measureEMC` reads and writes.
-public struct ExperimentAttempts: AttemptCache {
+/// One experiment's attempts in the store: the cache `measureEMC` (fit attempts) and
+/// `runRecoveryGrid` (recovery runs) read and write.
+public struct ExperimentAttempts: AttemptCache, RecoveryCache {
     let store: ResultStore
     public let key: String
 
@@ -128,5 +135,39 @@ public struct ExperimentAttempts: AttemptCache {
         try store.db.read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM attempts WHERE experiment = ? ORDER BY seed, n", arguments: [key]).map(ResultStore.result)
         }
+    }
+
+    public func cachedRun(n: Int, seed: UInt64) throws -> RecoveryRun? {
+        try store.db.read { d in
+            try Row.fetchOne(d, sql: "SELECT * FROM recovery_runs WHERE experiment = ? AND seed = ? AND n = ?",
+                             arguments: [key, Int64(bitPattern: seed), n]).map(ResultStore.run)
+        }
+    }
+
+    public func saveRun(_ r: RecoveryRun) throws {
+        // Non-finite errors (a diverged run) are stored as NULL.
+        func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+        try store.db.write { d in
+            try d.execute(sql: """
+                INSERT OR REPLACE INTO recovery_runs (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, Int64(bitPattern: r.seed), r.n, finite(r.trainMSE), finite(r.testMSE), r.diverged ? 1 : 0,
+                                 r.steps, r.seconds, ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+
+    /// Recovery runs of this experiment, by seed then n.
+    public func allRuns() throws -> [RecoveryRun] {
+        try store.db.read { d in
+            try Row.fetchAll(d, sql: "SELECT * FROM recovery_runs WHERE experiment = ? ORDER BY seed, n", arguments: [key]).map(ResultStore.run)
+        }
+    }
+}
+
+extension ResultStore {
+    static func run(_ row: Row) -> RecoveryRun {
+        let train: Double? = row["train_mse"], test: Double? = row["test_mse"]
+        return RecoveryRun(n: row["n"], seed: UInt64(bitPattern: row["seed"]), trainMSE: train ?? .infinity, testMSE: test ?? .infinity,
+                           steps: row["steps"], seconds: row["seconds"], diverged: (row["diverged"] as Int) != 0)
     }
 }

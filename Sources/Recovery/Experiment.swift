@@ -1,0 +1,237 @@
+import Foundation
+import Linalg
+import NeuralNets
+
+/// A target function f* = f(·; θ_T) of a fixed narrow network (the teacher).
+public struct TargetFunction: Sendable {
+    public var name: String
+    public var spec: String
+    public var theta: [Double]
+
+    public init(name: String, spec: String, theta: [Double]) throws {
+        let net = try RecoveryModel(spec: spec)
+        guard theta.count == net.parameterCount else {
+            throw RecoveryError("target \(name): θ has \(theta.count) entries, \(spec) has \(net.parameterCount) parameters")
+        }
+        self.name = name; self.spec = spec; self.theta = theta
+    }
+
+    /// f*(x) = Σ_{i≤k} tanh(wᵢ·x) on d inputs, ‖wᵢ‖ = norm along random directions, output weights 1
+    /// (the quick default of llr.md: d = 2, k = 2, ‖w‖ = 2).
+    public static func tanhTeacher(inputs d: Int, width k: Int, norm: Double = 2, seed: UInt64 = 0) throws -> TargetFunction {
+        var r = RNG(seed: seed).split(0x7EAC)
+        var theta = [Double]()
+        for _ in 0..<k {
+            let w: [Double] = r.normals(d)
+            let len = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            theta += w.map { $0 / len * norm }
+        }
+        theta += [Double](repeating: 1, count: k)
+        return try TargetFunction(name: "Σ_{i≤\(k)} tanh(wᵢ·x), d = \(d), ‖wᵢ‖ = \(norm)", spec: "mlp:\(d)-\(k)-1:tanh:nobias", theta: theta)
+    }
+
+    public var model: RecoveryModel { try! RecoveryModel(spec: spec) }
+    public var inputWidth: Int { model.inputWidth }
+
+    public func evaluate(_ x: Tensor<Double>) throws -> [Double] { try model.evaluate(theta, x) }
+
+    /// The teacher's own model rank at θ_T. For activations with σ(0) = 0 (tanh, and odd ones) it
+    /// equals the rank of any wider student of the same family at the null-embedded point: null
+    /// neurons contribute only zero functions to the tangent space. This is the dashed line.
+    public func rank(seed: UInt64 = 0) throws -> RankReport {
+        try modelRank(model, spec: spec, target: .random, targetName: name, theta: theta, seed: seed)
+    }
+}
+
+/// How a student is trained on n samples of the target.
+public struct RecoveryProcedure: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable { case gd, adam }
+    public var method: Method = .gd
+    public var learningRate = 0.3
+    public var steps = 30_000
+    /// Standard deviation of the Gaussian initialization (small: the regime where recovery happens).
+    public var initStd = 1e-8
+    /// Dropout rate after each hidden activation (0: none).
+    public var dropout = 0.0
+    /// Stop once the train MSE is this small.
+    public var targetTrainMSE = 1e-20
+    public var testSize = 1000
+
+    public init() {}
+
+    /// Settings that change a run's outcome, as strings (the store keys a run by them).
+    public var key: [String: String] {
+        ["method": method.rawValue, "lr": "\(learningRate)", "steps": "\(steps)", "init-std": "\(initStd)",
+         "dropout": "\(dropout)", "target-mse": "\(targetTrainMSE)", "test-size": "\(testSize)"]
+    }
+}
+
+/// One student trained on the first n samples of one seed's draw.
+public struct RecoveryRun: Sendable, Codable, Equatable {
+    public var n: Int
+    public var seed: UInt64
+    /// Mean squared errors at the end of training (+∞ when the run diverged).
+    public var trainMSE: Double
+    public var testMSE: Double
+    public var steps: Int
+    public var seconds: Double
+    public var diverged: Bool
+
+    public init(n: Int, seed: UInt64, trainMSE: Double, testMSE: Double, steps: Int, seconds: Double, diverged: Bool) {
+        self.n = n; self.seed = seed; self.trainMSE = trainMSE; self.testMSE = testMSE; self.steps = steps
+        self.seconds = seconds; self.diverged = diverged
+    }
+}
+
+/// Where finished runs are kept, so that a re-run skips them (the Lab's store implements it).
+public protocol RecoveryCache {
+    func cachedRun(n: Int, seed: UInt64) throws -> RecoveryRun?
+    func saveRun(_ run: RecoveryRun) throws
+}
+
+/// The n training inputs of a seed: standard Gaussian rows, the first n of one stream, so the
+/// sets of one seed are nested. The test inputs are one fixed draw, shared by every seed.
+func recoveryInputs(_ count: Int, width: Int, shape: [Int], seed: UInt64?) -> Tensor<Double> {
+    var r = seed.map { RNG(seed: $0).split(0xDA7A) } ?? RNG(seed: 0x7E57_5E7)
+    return Tensor(shape: [count] + shape, scalars: r.normals(count * width))
+}
+
+/// Trains a fresh student (`spec`, initialized from `seed`) on n samples of the target, in Double.
+public func recoveryRun(student spec: String, target: TargetFunction, n: Int, seed: UInt64,
+                        procedure p: RecoveryProcedure) throws -> RecoveryRun {
+    let started = DispatchTime.now().uptimeNanoseconds
+    var studentSpec = spec
+    if p.dropout > 0 { studentSpec += ":dropout\(p.dropout)" }
+    var net = try Network<Double>(spec: studentSpec)
+    guard net.outputSize == 1, net.inputSize == target.inputWidth else {
+        throw RecoveryError("student \(spec) must map the target's \(target.inputWidth) inputs to one output")
+    }
+    net.initialize(.gaussian(std: p.initStd), rng: RNG(seed: seed))
+    let shape = Array(net.inputShape)
+    let x = recoveryInputs(n, width: net.inputSize, shape: shape, seed: seed)
+    let y = Tensor(shape: [n, 1], scalars: try target.evaluate(x))
+    let xt = recoveryInputs(p.testSize, width: net.inputSize, shape: shape, seed: nil)
+    let yt = try target.evaluate(xt)
+    var config = TrainConfig()
+    config.loss = .meanSquaredError
+    config.optimizer = p.method == .gd ? .sgd() : .adam()
+    config.learningRate = p.learningRate
+    config.batchSize = nil
+    config.maxSteps = p.steps
+    config.targetLoss = p.targetTrainMSE
+    config.seed = seed
+    config.evaluateEvery = max(1, p.steps / 100)
+    let seconds = { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+    do {
+        let r = try train(&net, x: x, y: .values(y), config: config)
+        // Dropout is off when measuring: the function the student computes.
+        let train = try net.evaluate(x, .values(y), loss: .meanSquaredError).loss
+        let pred = try net.predict(xt).scalars
+        let test = zip(pred, yt).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(max(yt.count, 1))
+        guard train.isFinite, test.isFinite else { throw NetworkError.diverged(step: r.steps, loss: train) }
+        return RecoveryRun(n: n, seed: seed, trainMSE: train, testMSE: test, steps: r.steps, seconds: seconds(), diverged: false)
+    } catch NetworkError.diverged(let step, _) {
+        return RecoveryRun(n: n, seed: seed, trainMSE: .infinity, testMSE: .infinity, steps: step, seconds: seconds(), diverged: true)
+    }
+}
+
+/// One row of a recovery grid: a student and how it is trained.
+public struct RecoveryRow: Sendable {
+    public var label: String
+    public var student: String
+    public var procedure: RecoveryProcedure
+    public init(label: String, student: String, procedure: RecoveryProcedure) {
+        self.label = label; self.student = student; self.procedure = procedure
+    }
+}
+
+/// Median train and test error of one (row, n) cell over the seeds.
+public struct RecoveryCell: Sendable, Codable {
+    public var row: String
+    public var n: Int
+    public var medianTrainMSE: Double
+    public var medianTestMSE: Double
+    public var runs: [RecoveryRun]
+}
+
+public struct RecoveryResult: Sendable {
+    public var target: String
+    /// The optimistic sample size O (the target's model rank).
+    public var optimisticSize: Int
+    public var rows: [RecoveryRow]
+    public var parameters: [Int]   // per row
+    public var sizes: [Int]
+    public var cells: [[RecoveryCell]]   // [row][size]
+
+    /// The smallest n from which the median test error stays at or below `threshold` for every larger n.
+    public func recoveredFrom(row: Int, threshold: Double) -> Int? {
+        var from: Int? = nil
+        for c in cells[row] {
+            if c.medianTestMSE <= threshold { from = from ?? c.n } else { from = nil }
+        }
+        return from
+    }
+}
+
+public func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Every (row, n, seed) run of a grid, side by side on `workers` threads; each finished run is
+/// saved to its row's cache at once, and runs already there are read back instead of repeated.
+public func runRecoveryGrid(target: TargetFunction, rows: [RecoveryRow], sizes: [Int], seeds: Int,
+                            caches: [RecoveryCache?]? = nil,
+                            workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                            progress: ((RecoveryRow, RecoveryRun, Int, Int) -> Void)? = nil) throws -> RecoveryResult {
+    guard !rows.isEmpty, !sizes.isEmpty, seeds >= 1 else { throw RecoveryError("a recovery grid needs rows, sizes and at least one seed") }
+    guard sizes.allSatisfy({ $0 >= 1 }) else { throw RecoveryError("sample sizes must be ≥ 1, got \(sizes)") }
+    let parameters = try rows.map { try Network<Double>(spec: $0.student).parameterCount }
+    let O = try target.rank().modelRank
+    let jobs = rows.indices.flatMap { r in sizes.indices.flatMap { s in (0..<seeds).map { (r, s, UInt64($0)) } } }
+    var runs = [RecoveryRun?](repeating: nil, count: jobs.count)
+    var next = 0, done = 0
+    var firstError: Error? = nil
+    let lock = NSLock()
+    func work() {
+        while true {
+            let j: Int? = lock.withLock {
+                guard firstError == nil, next < jobs.count else { return nil }
+                defer { next += 1 }
+                return next
+            }
+            guard let j else { return }
+            let (r, s, seed) = jobs[j]
+            do {
+                let cache = caches?[r]
+                let run: RecoveryRun
+                if let hit = try lock.withLock({ try cache?.cachedRun(n: sizes[s], seed: seed) }) {
+                    run = hit
+                } else {
+                    run = try recoveryRun(student: rows[r].student, target: target, n: sizes[s], seed: seed, procedure: rows[r].procedure)
+                    try lock.withLock { try cache?.saveRun(run) }
+                }
+                lock.withLock {
+                    runs[j] = run
+                    done += 1
+                    progress?(rows[r], run, done, jobs.count)
+                }
+            } catch {
+                lock.withLock { if firstError == nil { firstError = error } }
+            }
+        }
+    }
+    let threads = max(1, min(workers, jobs.count))
+    if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
+    if let firstError { throw firstError }
+    var cells = [[RecoveryCell]]()
+    for r in rows.indices {
+        cells.append(sizes.indices.map { s in
+            let rs = (0..<seeds).map { runs[(r * sizes.count + s) * seeds + $0]! }
+            return RecoveryCell(row: rows[r].label, n: sizes[s], medianTrainMSE: median(rs.map(\.trainMSE)),
+                                medianTestMSE: median(rs.map(\.testMSE)), runs: rs)
+        })
+    }
+    return RecoveryResult(target: target.name, optimisticSize: O, rows: rows, parameters: parameters, sizes: sizes, cells: cells)
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Lab
+import Recovery
+
+struct Recover: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recovery experiments: train students on n samples of a target; test error against n, the optimistic size O and the parameter count M.",
+        discussion: """
+        Presets: quick (d = 2, teacher width 2, O = 6, student width 20, M = 60), widths (students
+        of width 20 and 200), init-scale (initialization std 1e-8 vs 0.1). Options below override the
+        preset's students, sizes, seeds and training. Everything runs in Double; each finished run is
+        written to the store, so a re-run skips it.
+        """)
+
+    @Option(help: "Preset: \(RecoveryPreset.names.joined(separator: ", ")).") var preset: String = "quick"
+    @Option(help: "Comma-separated student specs (one output), replacing the preset's rows.") var students: String?
+    @Option(help: "Comma-separated sample sizes n.") var sizes: String?
+    @Option(help: "Seeds per cell.") var seeds: Int?
+    @Option(help: "Training: gd (full-batch gradient descent) or adam.") var method: String?
+    @Option(help: "Learning rate.") var lr: Double?
+    @Option(help: "Step budget per run.") var steps: Int?
+    @Option(help: "Standard deviation of the Gaussian initialization.") var initStd: Double?
+    @Option(help: "Dropout rate after each hidden activation.") var dropout: Double?
+    @Option(help: "Threads running cells side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Folder for recovery.csv, recovery.json and recovery-heatmap.svg.") var output: String?
+    @Option(help: "SQLite file every finished run is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
+    @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
+    @Flag(help: "Print one JSON object with the medians.") var json = false
+
+    func run() throws {
+        do { try execute() } catch { fail(error) }
+    }
+
+    func list<T>(_ s: String, _ what: String, _ parse: (String) -> T?) throws -> [T] {
+        let v = s.split(separator: ",").map { parse(String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw RecoveryError("--\(what) '\(s)': expected a comma-separated list") }
+        return v.map { $0! }
+    }
+
+    func execute() throws {
+        var p = try RecoveryPreset.named(preset)
+        if let seeds { guard seeds >= 1 else { throw RecoveryError("--seeds must be at least 1") }; p.seeds = seeds }
+        if let sizes {
+            p.sizes = try list(sizes, "sizes") { Int($0) }
+            guard p.sizes.allSatisfy({ $0 >= 1 }) else { throw RecoveryError("--sizes must be positive") }
+        }
+        if let students {
+            let base = p.rows[0].procedure
+            p.rows = try list(students, "students") { $0 }.map { RecoveryRow(label: $0, student: $0, procedure: base) }
+        }
+        for i in p.rows.indices {
+            if let method {
+                guard let m = RecoveryProcedure.Method(rawValue: method) else { throw RecoveryError("--method '\(method)': use gd or adam") }
+                p.rows[i].procedure.method = m
+            }
+            if let lr { guard lr > 0, lr.isFinite else { throw RecoveryError("--lr must be positive") }; p.rows[i].procedure.learningRate = lr }
+            if let steps { guard steps >= 1 else { throw RecoveryError("--steps must be at least 1") }; p.rows[i].procedure.steps = steps }
+            if let initStd { guard initStd > 0, initStd.isFinite else { throw RecoveryError("--init-std must be positive") }; p.rows[i].procedure.initStd = initStd }
+            if let dropout { guard dropout >= 0, dropout < 1 else { throw RecoveryError("--dropout must be in [0, 1)") }; p.rows[i].procedure.dropout = dropout }
+        }
+        guard workers >= 1 else { throw RecoveryError("--workers must be at least 1") }
+        let started = Date()
+        if !json {
+            print("Recovery, preset \(p.name): \(p.summary)")
+            print("target \(p.target.name) (\(p.target.spec)); sizes \(p.sizes.map(String.init).joined(separator: ", ")); \(p.seeds) seed(s)")
+        }
+        let result = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds,
+                                     store: noStore ? nil : try ResultStore(path: store), workers: workers) { row, run, done, total in
+            guard !json else { return }
+            let line = String(format: "\r[%d/%d] %@  n %3d seed %d  test %.2e  train %.2e  %6.1f s", done, total, row.label, run.n, Int(run.seed),
+                              run.testMSE, run.trainMSE, Date().timeIntervalSince(started))
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        let paths = try output.map { try writeRecoveryOutputs(result, to: $0) }
+        if json {
+            let out: [String: Any] = [
+                "preset": p.name, "target": result.target, "optimistic_sample_size": result.optimisticSize, "sizes": result.sizes,
+                "rows": result.rows.enumerated().map { i, row in
+                    ["label": row.label, "student": row.student, "parameters": result.parameters[i],
+                     "median_test_mse": result.cells[i].map { $0.medianTestMSE.isFinite ? $0.medianTestMSE as Any : NSNull() },
+                     "median_train_mse": result.cells[i].map { $0.medianTrainMSE.isFinite ? $0.medianTrainMSE as Any : NSNull() }] as [String: Any]
+                },
+                "seconds": Date().timeIntervalSince(started),
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("optimistic sample size O = \(result.optimisticSize) (the target's model rank); median test MSE over \(p.seeds) seed(s):")
+        let label = max(12, result.rows.map(\.label.count).max() ?? 0)
+        print("  " + "n".padding(toLength: label, withPad: " ", startingAt: 0) + result.sizes.map { String(format: "%9d", $0) }.joined())
+        for (i, row) in result.rows.enumerated() {
+            let cells = result.cells[i].map { $0.medianTestMSE.isFinite ? String(format: "%9.1e", $0.medianTestMSE) : "   diverg" }.joined()
+            print("  " + row.label.padding(toLength: label, withPad: " ", startingAt: 0) + cells + "   (M = \(result.parameters[i]))")
+        }
+        for (i, row) in result.rows.enumerated() {
+            let from = result.recoveredFrom(row: i, threshold: 1e-4).map { "test MSE ≤ 1e-4 from n = \($0) on" } ?? "test MSE not below 1e-4 at these sizes"
+            print("  \(row.label): \(from)")
+        }
+        let diverged = result.cells.flatMap { $0.flatMap(\.runs) }.filter(\.diverged).count
+        if diverged > 0 { print("warning: \(diverged) run(s) diverged (shown as 'diverg'); lower --lr") }
+        if let paths { print("wrote " + paths.joined(separator: ", ")) }
+        print(String(format: "%.1f s", Date().timeIntervalSince(started)))
+    }
+}
