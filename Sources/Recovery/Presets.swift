@@ -22,7 +22,7 @@ public struct RecoveryPreset: Sendable {
         let p = quickProcedure()
         switch name {
         case "quick":
-            return RecoveryPreset(name: name, summary: "d = 2, teacher width 2 (O = 6), student width 20 (M = 60), GD from init std 1e-8",
+            return RecoveryPreset(name: name, summary: "d = 2, teacher width 2 (O = 6), student width 20 (M = 60)",
                                   target: teacher, rows: [RecoveryRow(label: "width 20", student: "mlp:2-20-1:tanh:nobias", procedure: p)],
                                   sizes: [2, 4, 5, 6, 7, 8, 10, 12], seeds: 3)
         case "widths":
@@ -31,12 +31,14 @@ public struct RecoveryPreset: Sendable {
                                   rows: [20, 200].map { RecoveryRow(label: "width \($0)", student: "mlp:2-\($0)-1:tanh:nobias", procedure: p) },
                                   sizes: [4, 5, 6, 7, 8, 10, 12, 16], seeds: 3)
         case "init-scale":
-            var large = p
-            large.initStd = 0.1
-            return RecoveryPreset(name: name, summary: "the quick grid from a small (std 1e-8) and a large (std 0.1) initialization",
+            // A smaller step than the quick preset's, which diverges from std 1; the same for both rows.
+            var small = p, large = p
+            small.learningRate = 0.03; large.learningRate = 0.03
+            large.initStd = 1
+            return RecoveryPreset(name: name, summary: "the quick target from a small (std 1e-8) and a large (std 1) initialization, GD lr 0.03",
                                   target: teacher,
-                                  rows: [RecoveryRow(label: "init std 1e-8", student: "mlp:2-20-1:tanh:nobias", procedure: p),
-                                         RecoveryRow(label: "init std 0.1", student: "mlp:2-20-1:tanh:nobias", procedure: large)],
+                                  rows: [RecoveryRow(label: "init std 1e-8", student: "mlp:2-20-1:tanh:nobias", procedure: small),
+                                         RecoveryRow(label: "init std 1", student: "mlp:2-20-1:tanh:nobias", procedure: large)],
                                   sizes: [4, 6, 8, 10, 12, 16, 24, 32], seeds: 3)
         default:
             throw RecoveryError("unknown preset '\(name)'; use one of \(names.joined(separator: ", "))")

@@ -47,6 +47,10 @@ public func theoreticalRank(_ model: RecoveryModel, _ kind: TargetKind, theta: [
     case let .linear(_, features):
         return TheoryValue(value: ClosedForm.linear(features: features), kind: .exact, formula: "M (independent basis functions)")
     case let .network(net):
+        if kind == .random, let (k, d, size) = twoLayerCNN(net) {
+            return TheoryValue(value: ClosedForm.cnn2D(kernels: k, side: d, kernel: size), kind: .exact,
+                               formula: "k(s² + (d+1−s)²) (two-layer CNN with weight sharing; k = \(k), d = \(d), s = \(size))")
+        }
         guard let s = DenseStack(net), activation(net) == .tanh else { return nil }
         let d = s.dims[0], L = s.dims.count - 1
         if L == 2 && !s.bias {
@@ -67,6 +71,17 @@ public func theoreticalRank(_ model: RecoveryModel, _ kind: TargetKind, theta: [
         }
         return nil
     }
+}
+
+/// (kernels k, side d, kernel s) of a two-layer tanh CNN without biases: one s×s convolution of
+/// a d×d×1 input (stride 1, no padding), tanh, and a dense layer to one output.
+func twoLayerCNN(_ net: Network<Double>) -> (Int, Int, Int)? {
+    var layers = [Layer]()
+    net.forEachNode { layers.append($0.layer) }
+    guard layers.count == 4, net.inputShape.count == 3, net.inputShape[0] == net.inputShape[1], net.inputShape[2] == 1,
+          case let .conv2d(1, k, s, 1, 0, false) = layers[0], case .activation(.tanh) = layers[1], case .flatten = layers[2],
+          case .dense(_, 1, false) = layers[3] else { return nil }
+    return (k, net.inputShape[0], s)
 }
 
 /// The single hidden activation of an MLP (nil when there are several kinds or none).

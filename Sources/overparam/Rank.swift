@@ -29,6 +29,11 @@ struct Rank: ParsableCommand {
 
     func execute() throws {
         if let inputs, inputs < 1 { throw RecoveryError("--inputs must be at least 1") }
+        // One large factorization, not many small experiments: let BLAS use every core unless
+        // OVERPARAM_BLAS_THREADS says otherwise.
+        if ProcessInfo.processInfo.environment["OVERPARAM_BLAS_THREADS"] == nil {
+            BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
+        }
         let r = try modelRank(spec: arch, target: target, inputs: inputs, seed: seed, tolerance: tolerance)
         var warnings = [String]()
         if let g = r.gap, g < RankReport.smallGap {
@@ -67,7 +72,9 @@ struct Rank: ParsableCommand {
         } else {
             print("  theory: no closed form for this model and point")
         }
-        print("  optimistic sample size (if θ* has the least rank of its target set): \(r.modelRank) samples, \(String(format: "%.1f", Double(r.parameters) / Double(max(r.modelRank, 1))))× fewer than the parameters")
+        if !r.inputLimited {
+            print("  optimistic sample size (if θ* has the least rank of its target set): \(r.modelRank) samples, \(String(format: "%.1f", Double(r.parameters) / Double(max(r.modelRank, 1))))× fewer than the parameters")
+        }
         let s = r.singularValues
         let lo = max(0, r.modelRank - 3), hi = min(s.count, r.modelRank + 3)
         if lo < hi {

@@ -8,7 +8,7 @@ struct Recover: ParsableCommand {
         abstract: "Recovery experiments: train students on n samples of a target; test error against n, the optimistic size O and the parameter count M.",
         discussion: """
         Presets: quick (d = 2, teacher width 2, O = 6, student width 20, M = 60), widths (students
-        of width 20 and 200), init-scale (initialization std 1e-8 vs 0.1). Options below override the
+        of width 20 and 200), init-scale (initialization std 1e-8 vs 1). Options below override the
         preset's students, sizes, seeds and training. Everything runs in Double; each finished run is
         written to the store, so a re-run skips it.
         """)
@@ -64,6 +64,10 @@ struct Recover: ParsableCommand {
         if !json {
             print("Recovery, preset \(p.name): \(p.summary)")
             print("target \(p.target.name) (\(p.target.spec)); sizes \(p.sizes.map(String.init).joined(separator: ", ")); \(p.seeds) seed(s)")
+            for row in p.rows {
+                let q = row.procedure
+                print("  \(row.label): \(row.student), \(q.method == .gd ? "full-batch GD" : "Adam") lr \(q.learningRate), \(q.steps) steps, init std \(q.initStd)\(q.dropout > 0 ? ", dropout \(q.dropout)" : "")")
+            }
         }
         let result = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds,
                                      store: noStore ? nil : try ResultStore(path: store), workers: workers) { row, run, done, total in

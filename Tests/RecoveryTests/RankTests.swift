@@ -104,7 +104,8 @@ import Testing
         for (k, d, s) in [(1, 4, 2), (2, 5, 3), (1, 6, 3)] {
             let p = (d + 1 - s) * (d + 1 - s)
             let cnn = try rank("cnn:\(d)x\(d)x1-c\(k)k\(s)p0-1:tanh:nobias", "random")
-            #expect(cnn.modelRank == ClosedForm.cnn2D(kernels: k, side: d, kernel: s), "cnn k \(k) d \(d) s \(s): \(cnn.modelRank)")
+            #expect(cnn.modelRank == ClosedForm.cnn2D(kernels: k, side: d, kernel: s) && cnn.theory?.value == cnn.modelRank,
+                    "cnn k \(k) d \(d) s \(s): \(cnn.modelRank)")
             let fc = try rank("mlp:\(d * d)-\(k * p)-1:tanh:nobias", "random")
             #expect(fc.modelRank == ClosedForm.fullyConnected2D(kernels: k, side: d, kernel: s))
             #expect(cnn.modelRank < ClosedForm.locallyConnected2D(kernels: k, side: d, kernel: s))
