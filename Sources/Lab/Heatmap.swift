@@ -22,6 +22,8 @@ public struct Heatmap: Sendable {
     /// One optional mark per row (for example the parameter count); beyond the last column it
     /// is written at the row's right end with an arrow.
     public var rowMarks: [Mark?] = []
+    /// One optional vertical line per row, spanning only that row (for example a per-row O).
+    public var rowLines: [Mark?] = []
 
     public init(title: String, xLabel: String, colorLabel: String, rowLabels: [String], columnLabels: [String], values: [[Double]]) {
         self.title = title; self.xLabel = xLabel; self.colorLabel = colorLabel
@@ -88,6 +90,12 @@ public struct Heatmap: Sendable {
                     s += "<text x=\"\(f(left + Double(cols) * cellW - 4))\" y=\"\(f(y + 12))\" text-anchor=\"end\" font-size=\"11\"\(halo)>\(Plot.escape(m.label)) →</text>\n"
                 }
             }
+        }
+        for (r, line) in rowLines.enumerated() where r < rows {
+            guard let m = line else { continue }
+            let mx = x(min(max(m.position, -0.5), Double(cols) - 0.5)), y = top + Double(r) * cellH
+            s += "<line x1=\"\(f(mx))\" y1=\"\(f(y + 1))\" x2=\"\(f(mx))\" y2=\"\(f(y + cellH - 1))\" stroke=\"black\" stroke-width=\"2\"\(m.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
+            s += "<text x=\"\(f(mx - 4))\" y=\"\(f(y + cellH - 5))\" text-anchor=\"end\" font-size=\"10\"\(halo)>\(Plot.escape(m.label))</text>\n"
         }
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(Double(cols) * cellW))\" height=\"\(f(Double(rows) * cellH))\" fill=\"none\" stroke=\"#333\"/>\n"
         for c in 0..<cols {

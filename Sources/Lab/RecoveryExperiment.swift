@@ -30,7 +30,11 @@ public func recoveryHeatmap(_ r: RecoveryResult) -> Heatmap {
                     rowLabels: r.rows.map(\.label), columnLabels: r.sizes.map(String.init),
                     values: r.cells.map { $0.map(\.medianTestMSE) })
     let columns = r.sizes.map(Double.init)
-    h.columnMarks = [.init(position: Heatmap.position(of: Double(r.optimisticSize), in: columns), label: "O = \(r.optimisticSize)", dashed: true)]
+    if let O = r.optimisticSize {
+        h.columnMarks = [.init(position: Heatmap.position(of: Double(O), in: columns), label: "O = \(O)", dashed: true)]
+    } else {
+        h.rowLines = r.optimisticSizes.map { .init(position: Heatmap.position(of: Double($0), in: columns), label: "O = \($0)", dashed: true) }
+    }
     h.rowMarks = r.parameters.map { .init(position: Heatmap.position(of: Double($0), in: columns), label: "M = \($0)", dashed: false) }
     return h
 }
@@ -51,10 +55,10 @@ public func writeRecoveryOutputs(_ r: RecoveryResult, to dir: String) throws -> 
     }
     func json(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
     let object: [String: Any] = [
-        "target": r.target, "optimistic_sample_size": r.optimisticSize, "sizes": r.sizes,
+        "target": r.target, "optimistic_sample_size": r.optimisticSize as Any? ?? NSNull(), "sizes": r.sizes,
         "rows": r.rows.enumerated().map { i, row in
             [
-                "label": row.label, "student": row.student, "parameters": r.parameters[i],
+                "label": row.label, "student": row.student, "parameters": r.parameters[i], "optimistic_sample_size": r.optimisticSizes[i],
                 "procedure": row.procedure.key,
                 "cells": r.cells[i].map { c in
                     [

@@ -88,6 +88,9 @@ public struct Network<T: Scalar>: Sendable {
                 switch n.layer {
                 case let .dense(i, out, b): add("dense.weight", [out, i]); if b { add("dense.bias", [out]) }
                 case let .conv2d(ci, co, k, _, _, b): add("conv.weight", [co, k, k, ci]); if b { add("conv.bias", [co]) }
+                case let .patches1d(d, k, c, shared, b):
+                    let lead = shared ? [c] : [d - k + 1, c]
+                    add("windows.weight", lead + [k]); if b { add("windows.bias", lead) }
                 case let .layerNorm(f): add("norm.scale", [f]); add("norm.shift", [f])
                 case let .patchEmbedding(pt, c, d): add("patch.weight", [d, pt * pt * c]); add("patch.bias", [d])
                 case let .positionEmbedding(t, d): add("position", [t, d])

@@ -9,16 +9,23 @@ import Linalg
 ///                 m<k>[s<stride>]  max pool      a<k>[s<stride>]  average pool
 ///                 f<n>             dense + activation (flattens first)
 ///         cnn:28x28x1-c16-m2-c32-m2-10:relu
+///     conv1d:<d>-k<s>-c<K>-<out>[:<act>][:nobias]    local1d:<d>-k<s>-c<K>-<out>[:<act>][:nobias]
+///         two-layer nets over the length-s windows of a d-vector: K kernels shared by every window
+///         (a 1-D convolution) or K of its own per window (locally connected), then dense to <out>.
+///         conv1d:5-k3-c4-1:tanh:nooutbias
 ///     vit:<H>x<W>x<C>-p<patch>-d<dim>-b<blocks>-h<heads>-m<mlp>-<classes>[:<act>]
 ///         vit:28x28x1-p4-d64-b2-h4-m128-10   (pre-norm blocks, learned positions, mean pooling,
 ///         GELU in the MLP unless another activation is named)
 ///
 /// Activations: relu, leakyrelu (slope 0.01) or leakyrelu<slope>, tanh, sigmoid, gelu, linear.
+/// `nobias` drops every bias; `nooutbias` only the output layer's (hidden biases stay).
 public enum ModelSpec {
     public static let examples = [
         "mlp": "mlp:784-512-512-10:relu",
         "cnn": "cnn:28x28x1-c16-m2-c32-m2-10:relu",
         "vit": "vit:28x28x1-p4-d64-b2-h4-m128-10",
+        "conv1d": "conv1d:5-k3-c4-1:tanh",
+        "local1d": "local1d:5-k3-c4-1:tanh",
     ]
 
     /// Parses a spec into layers and the input shape it expects.
@@ -28,15 +35,16 @@ public enum ModelSpec {
         let example = examples[family] ?? examples["mlp"]!
         func fail(_ problem: String) -> NetworkError { .invalidSpec(spec: spec, problem: problem, example: example) }
         guard let kind = examples[family] != nil ? family : nil else {
-            throw fail("unknown family '\(parts[0])'; use mlp, cnn or vit")
+            throw fail("unknown family '\(parts[0])'; use mlp, cnn, vit, conv1d or local1d")
         }
         guard parts.count >= 2, !parts[1].isEmpty else { throw fail("missing the layer sizes after '\(kind):'") }
         var activation: Activation? = nil
-        var bias = true
+        var bias = true, outputBias = true
         var dropout: Double? = nil
         for opt in parts.dropFirst(2) {
             let o = opt.lowercased()
             if o == "nobias" { bias = false }
+            else if o == "nooutbias" { outputBias = false }
             else if o.hasPrefix("dropout") {
                 guard let p = Double(o.dropFirst(7)), p >= 0, p < 1 else { throw fail("dropout needs a rate in [0, 1), as 'dropout0.1'") }
                 dropout = p
@@ -44,7 +52,7 @@ public enum ModelSpec {
                 guard activation == nil else { throw fail("two activations given") }
                 activation = a
             } else {
-                throw fail("unknown option '\(opt)' (expected an activation — relu, leakyrelu, tanh, sigmoid, gelu, linear — or nobias or dropout<p>)")
+                throw fail("unknown option '\(opt)' (expected an activation — relu, leakyrelu, tanh, sigmoid, gelu, linear — or nobias, nooutbias or dropout<p>)")
             }
         }
         switch kind {
@@ -56,7 +64,7 @@ public enum ModelSpec {
             guard dims.count >= 2 else { throw fail("an MLP needs at least an input and an output size, as 784-10") }
             var layers = [Layer]()
             for i in 0..<(dims.count - 1) {
-                layers.append(.dense(inputs: dims[i], outputs: dims[i + 1], bias: bias))
+                layers.append(.dense(inputs: dims[i], outputs: dims[i + 1], bias: bias && (outputBias || i < dims.count - 2)))
                 if i < dims.count - 2 {
                     layers.append(.activation(activation ?? .relu))
                     if let p = dropout, p > 0 { layers.append(.dropout(rate: p)) }
@@ -104,8 +112,20 @@ public enum ModelSpec {
                 }
             }
             if !flat { try push(.flatten) }
-            try push(.dense(inputs: shape[0], outputs: classes, bias: bias))
+            try push(.dense(inputs: shape[0], outputs: classes, bias: bias && outputBias))
             return (layers, input)
+        case "conv1d", "local1d":
+            let tokens = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            guard tokens.count == 4, let d = Int(tokens[0]), d > 0, tokens[1].hasPrefix("k"), let k = Int(tokens[1].dropFirst()),
+                  tokens[2].hasPrefix("c"), let c = Int(tokens[2].dropFirst()), c > 0, let out = Int(tokens[3]), out > 0 else {
+                throw fail("expected <inputs>-k<kernel>-c<channels>-<outputs>")
+            }
+            guard k >= 1, k <= d else { throw fail("kernel \(k) must be between 1 and the \(d) inputs") }
+            var layers: [Layer] = [.patches1d(inputs: d, kernel: k, channels: c, shared: kind == "conv1d", bias: bias),
+                                   .activation(activation ?? .relu)]
+            if let p = dropout, p > 0 { layers.append(.dropout(rate: p)) }
+            layers += [.flatten, .dense(inputs: (d - k + 1) * c, outputs: out, bias: bias && outputBias)]
+            return (layers, [d])
         default: // vit
             var tokens = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
             let input = try parseImage(tokens.removeFirst(), fail)
@@ -207,6 +227,7 @@ extension Network {
             switch n.layer {
             case let .dense(i, o, _): macs = n.inSize / i * i * o
             case let .conv2d(ci, co, k, _, _, _): macs = n.outShape[0] * n.outShape[1] * co * k * k * ci
+            case let .patches1d(d, k, c, _, _): macs = (d - k + 1) * c * k
             case let .patchEmbedding(p, c, d): macs = n.outShape[0] * d * p * p * c
             case let .selfAttention(d, _):
                 let t = n.inShape[0]

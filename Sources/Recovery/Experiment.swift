@@ -140,8 +140,12 @@ public struct RecoveryRow: Sendable {
     public var label: String
     public var student: String
     public var procedure: RecoveryProcedure
-    public init(label: String, student: String, procedure: RecoveryProcedure) {
-        self.label = label; self.student = student; self.procedure = procedure
+    /// The target written as the narrowest net of this student's family, when that family
+    /// differs from the target's own (a CNN target learned by a locally connected student): its
+    /// model rank is this row's optimistic sample size.
+    public var familyTarget: TargetFunction?
+    public init(label: String, student: String, procedure: RecoveryProcedure, familyTarget: TargetFunction? = nil) {
+        self.label = label; self.student = student; self.procedure = procedure; self.familyTarget = familyTarget
     }
 }
 
@@ -156,8 +160,10 @@ public struct RecoveryCell: Sendable, Codable {
 
 public struct RecoveryResult: Sendable {
     public var target: String
-    /// The optimistic sample size O (the target's model rank).
-    public var optimisticSize: Int
+    /// The optimistic sample size O per row: the model rank of the target in the row's family.
+    public var optimisticSizes: [Int]
+    /// O when every row shares it (else nil).
+    public var optimisticSize: Int? { Set(optimisticSizes).count == 1 ? optimisticSizes.first : nil }
     public var rows: [RecoveryRow]
     public var parameters: [Int]   // per row
     public var sizes: [Int]
@@ -188,7 +194,8 @@ public func runRecoveryGrid(target: TargetFunction, rows: [RecoveryRow], sizes: 
     guard !rows.isEmpty, !sizes.isEmpty, seeds >= 1 else { throw RecoveryError("a recovery grid needs rows, sizes and at least one seed") }
     guard sizes.allSatisfy({ $0 >= 1 }) else { throw RecoveryError("sample sizes must be ≥ 1, got \(sizes)") }
     let parameters = try rows.map { try Network<Double>(spec: $0.student).parameterCount }
-    let O = try target.rank().modelRank
+    let targetRank = try target.rank().modelRank
+    let O = try rows.map { try $0.familyTarget?.rank().modelRank ?? targetRank }
     let jobs = rows.indices.flatMap { r in sizes.indices.flatMap { s in (0..<seeds).map { (r, s, UInt64($0)) } } }
     var runs = [RecoveryRun?](repeating: nil, count: jobs.count)
     var next = 0, done = 0
@@ -233,5 +240,5 @@ public func runRecoveryGrid(target: TargetFunction, rows: [RecoveryRow], sizes: 
                                 medianTestMSE: median(rs.map(\.testMSE)), runs: rs)
         })
     }
-    return RecoveryResult(target: target.name, optimisticSize: O, rows: rows, parameters: parameters, sizes: sizes, cells: cells)
+    return RecoveryResult(target: target.name, optimisticSizes: O, rows: rows, parameters: parameters, sizes: sizes, cells: cells)
 }

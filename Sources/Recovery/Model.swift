@@ -10,7 +10,7 @@ public struct RecoveryError: Error, CustomStringConvertible, Equatable {
 
 /// A model with one output, f(x; θ), whose tangent features ∇θ f(x; θ) we can compute in Double.
 ///
-///     mlp:<d>-<m₁>-…-1[:act][:nobias]   any NeuralNets model with one output (also cnn:…-1, vit:…-1)
+///     mlp:<d>-<m₁>-…-1[:act][:nobias]   any NeuralNets model with one output (also cnn:, vit:, conv1d:, local1d:)
 ///     mf:<d>-<m>                         matrix factorization: f((i, j); A, B) = (AB)ᵢⱼ, A d×m, B m×d
 ///     linear:<d>-<M>                     f(x) = Σⱼ θⱼ φⱼ(x), fixed random features φⱼ = tanh(vⱼ·x + cⱼ)
 public enum RecoveryModel: Sendable {
@@ -30,7 +30,7 @@ public enum RecoveryModel: Sendable {
             return v.map { $0! }
         }
         switch parts.first {
-        case "mlp", "cnn", "vit":
+        case "mlp", "cnn", "vit", "conv1d", "local1d":
             let net: Network<Double>
             do { net = try Network<Double>(spec: spec) } catch { throw RecoveryError("\(error)") }
             guard net.outputSize == 1 else {

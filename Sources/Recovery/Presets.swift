@@ -7,7 +7,7 @@ public struct RecoveryPreset: Sendable {
     public var sizes: [Int]
     public var seeds: Int
 
-    public static let names = ["quick", "widths", "init-scale"]
+    public static let names = ["quick", "widths", "init-scale", "fig3"]
 
     /// The quick default of llr.md: two-layer tanh without biases, d = 2, teacher of width 2
     /// (‖w‖ = 2, a = 1), student width 20 (M = 60, O = 6), init std 1e-8, full-batch GD lr 0.3.
@@ -40,8 +40,41 @@ public struct RecoveryPreset: Sendable {
                                   rows: [RecoveryRow(label: "init std 1e-8", student: "mlp:2-20-1:tanh:nobias", procedure: small),
                                          RecoveryRow(label: "init std 1", student: "mlp:2-20-1:tanh:nobias", procedure: large)],
                                   sizes: [4, 6, 8, 10, 12, 16, 24, 32], seeds: 3)
+        case "fig3":
+            return try fig3()
         default:
             throw RecoveryError("unknown preset '\(name)'; use one of \(names.joined(separator: ", "))")
         }
+    }
+
+    /// JMLR Fig. 3: f*(x) = Σ_{s=1..3} tanh(0.6 x_s + 0.8 x_{s+1} + x_{s+2}) on x ∈ R⁵, learned by
+    /// two-layer tanh students with hidden biases (no output bias) that share the kernel (1-D
+    /// CNN, O = 7), have one per window (locally connected, O = 15) or are fully connected
+    /// (O = 21), at 1, 3 and 10 times the target's width.
+    static func fig3() throws -> RecoveryPreset {
+        let k = [0.6, 0.8, 1.0]
+        let cnn = try TargetFunction(name: "Σ_s tanh(0.6x_s + 0.8x_{s+1} + x_{s+2}), x ∈ R⁵", spec: "conv1d:5-k3-c1-1:tanh:nooutbias",
+                                     theta: k + [0] + [1, 1, 1])
+        let local = try TargetFunction(name: cnn.name, spec: "local1d:5-k3-c1-1:tanh:nooutbias", theta: k + k + k + [0, 0, 0] + [1, 1, 1])
+        let dense = try TargetFunction(name: cnn.name, spec: "mlp:5-3-1:tanh:nooutbias",
+                                       theta: [0.6, 0.8, 1, 0, 0, 0, 0.6, 0.8, 1, 0, 0, 0, 0.6, 0.8, 1] + [0, 0, 0] + [1, 1, 1])
+        // Adam: full-batch GD needs a step size per architecture here (lr 0.5 diverges for the
+        // wide students, lr 0.1 stalls the narrow ones); the paper tuned it in 0.05–0.5.
+        var p = RecoveryProcedure()
+        p.method = .adam; p.learningRate = 0.003; p.steps = 100_000; p.initStd = 1e-10
+        var rows = [RecoveryRow]()
+        for (family, target) in [("CNN", cnn), ("local", local), ("dense", dense)] {
+            for m in [1, 3, 10] {
+                let student: String
+                switch family {
+                case "CNN": student = "conv1d:5-k3-c\(m)-1:tanh:nooutbias"
+                case "local": student = "local1d:5-k3-c\(m)-1:tanh:nooutbias"
+                default: student = "mlp:5-\(3 * m)-1:tanh:nooutbias"
+                }
+                rows.append(RecoveryRow(label: "\(family) ×\(m)", student: student, procedure: p, familyTarget: target))
+            }
+        }
+        return RecoveryPreset(name: "fig3", summary: "JMLR Fig. 3: a 1-D CNN target (O = 7 / 15 / 21 for CNN / locally connected / dense students) at widths ×1, ×3, ×10",
+                              target: cnn, rows: rows, sizes: [3, 5, 7, 9, 12, 15, 18, 21, 25, 30, 40], seeds: 3)
     }
 }

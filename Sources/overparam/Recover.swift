@@ -80,9 +80,9 @@ struct Recover: ParsableCommand {
         let paths = try output.map { try writeRecoveryOutputs(result, to: $0) }
         if json {
             let out: [String: Any] = [
-                "preset": p.name, "target": result.target, "optimistic_sample_size": result.optimisticSize, "sizes": result.sizes,
+                "preset": p.name, "target": result.target, "optimistic_sample_size": result.optimisticSize as Any? ?? NSNull(), "sizes": result.sizes,
                 "rows": result.rows.enumerated().map { i, row in
-                    ["label": row.label, "student": row.student, "parameters": result.parameters[i],
+                    ["label": row.label, "student": row.student, "parameters": result.parameters[i], "optimistic_sample_size": result.optimisticSizes[i],
                      "median_test_mse": result.cells[i].map { $0.medianTestMSE.isFinite ? $0.medianTestMSE as Any : NSNull() },
                      "median_train_mse": result.cells[i].map { $0.medianTrainMSE.isFinite ? $0.medianTrainMSE as Any : NSNull() }] as [String: Any]
                 },
@@ -91,12 +91,13 @@ struct Recover: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print("optimistic sample size O = \(result.optimisticSize) (the target's model rank); median test MSE over \(p.seeds) seed(s):")
+        let oText = result.optimisticSize.map { "O = \($0)" } ?? "O per row"
+        print("optimistic sample size \(oText) (the target's model rank in the student's family); median test MSE over \(p.seeds) seed(s):")
         let label = max(12, result.rows.map(\.label.count).max() ?? 0)
         print("  " + "n".padding(toLength: label, withPad: " ", startingAt: 0) + result.sizes.map { String(format: "%9d", $0) }.joined())
         for (i, row) in result.rows.enumerated() {
             let cells = result.cells[i].map { $0.medianTestMSE.isFinite ? String(format: "%9.1e", $0.medianTestMSE) : "   diverg" }.joined()
-            print("  " + row.label.padding(toLength: label, withPad: " ", startingAt: 0) + cells + "   (M = \(result.parameters[i]))")
+            print("  " + row.label.padding(toLength: label, withPad: " ", startingAt: 0) + cells + "   (O = \(result.optimisticSizes[i]), M = \(result.parameters[i]))")
         }
         for (i, row) in result.rows.enumerated() {
             let from = result.recoveredFrom(row: i, threshold: 1e-4).map { "test MSE ≤ 1e-4 from n = \($0) on" } ?? "test MSE not below 1e-4 at these sizes"

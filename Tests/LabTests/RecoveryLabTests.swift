@@ -73,4 +73,18 @@ final class InterruptingRuns: RecoveryCache, @unchecked Sendable {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: paths[1]))) as? [String: Any]
         #expect(json?["optimistic_sample_size"] as? Int == 3)
     }
+
+    @Test func rowsWithTheirOwnOptimisticSizeGetTheirOwnLine() throws {
+        let (t, rows) = try grid()
+        var other = rows[0]
+        other.label = "as width 2"
+        other.familyTarget = try TargetFunction.tanhTeacher(inputs: 2, width: 2)
+        var short = rows[0]
+        short.procedure.steps = 10
+        other.procedure.steps = 10
+        let r = try runRecoveryGrid(target: t, rows: [short, other], sizes: [2, 8], seeds: 1)
+        #expect(r.optimisticSizes == [3, 6] && r.optimisticSize == nil)
+        let c = try #require(parseSVG(try recoveryHeatmap(r).svg()))
+        #expect(c.text.contains("O = 3|") && c.text.contains("O = 6|"))
+    }
 }

@@ -53,6 +53,16 @@ func gradientCheckError(layers: [Layer], inputShape: [Int], batch: Int, seed: UI
         #expect(e < 1e-6, "conv k\(k) s\(stride) p\(pad): relative error \(e)")
     }
 
+    @Test(arguments: [(true, true), (true, false), (false, true), (false, false)])
+    func windows1d(shared: Bool, bias: Bool) throws {
+        // A dense layer first, so the input gradient of the windows layer is checked too.
+        let layers: [Layer] = [.dense(inputs: 4, outputs: 7, bias: true), .activation(.tanh),
+                               .patches1d(inputs: 7, kernel: 3, channels: 2, shared: shared, bias: bias), .activation(.tanh),
+                               .flatten, .dense(inputs: 5 * 2, outputs: 2, bias: false)]
+        let e = try gradientCheckError(layers: layers, inputShape: [4], batch: 3, seed: shared ? 5 : 6)
+        #expect(e < 1e-6, "shared \(shared) bias \(bias): relative error \(e)")
+    }
+
     @Test func pools() throws {
         for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .avgPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 2), .avgPool2d(kernel: 3, stride: 1)] {
             let c = Layer.conv2d(inChannels: 1, outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: true)

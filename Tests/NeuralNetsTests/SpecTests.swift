@@ -13,6 +13,12 @@ import Testing
         // patch 64·16+64, positions 49·64, two blocks of (LN 128 + attention 16,640 + LN 128 + MLP 16,576),
         // final LN 128, head 64·10+10
         #expect(try Network<Float>(spec: "vit:28x28x1-p4-d64-b2-h4-m128-10").parameterCount == 1088 + 3136 + 2 * 33_472 + 128 + 650)
+        // The recovery papers' Fig. 3 students on 5 inputs, kernel 3 (3 windows), one channel, no
+        // output bias: shared 3 + 1 + 3 = 7; local 3·(3 + 1 + 1) = 15; dense 3·(5 + 1 + 1) = 21.
+        #expect(try Network<Float>(spec: "conv1d:5-k3-c1-1:tanh:nooutbias").parameterCount == 7)
+        #expect(try Network<Float>(spec: "local1d:5-k3-c1-1:tanh:nooutbias").parameterCount == 15)
+        #expect(try Network<Float>(spec: "mlp:5-3-1:tanh:nooutbias").parameterCount == 21)
+        #expect(try Network<Float>(spec: "local1d:6-k2-c3-2:relu:nobias").parameterCount == 5 * 3 * 2 + 15 * 2)
     }
 
     @Test func shapesAndOptions() throws {
@@ -31,6 +37,7 @@ import Testing
         "mlp:784-10:relu:tanh", "mlp:784-10:dropout1.5", "resnet:18", "cnn:28x28-c16-10", "cnn:28x28x1-c16-m2",
         "cnn:28x28x1-q16-10", "cnn:4x4x1-c8k9p0-10", "cnn:28x28x1-f10-c4-10", "cnn:28x28x1-ck3-10",
         "vit:28x28x1-p4-d64-b2-h4-10", "vit:28x28x1-p5-d64-b2-h4-m128-10", "vit:28x28x1-p4-d64-b2-h5-m128-10",
+        "conv1d:5-k3-1", "conv1d:5-k6-c2-1", "local1d:5-k3-cx-1", "conv1d:5-3-c2-1",
     ])
     func badSpecsSayWhatIsWrong(spec: String) {
         do {

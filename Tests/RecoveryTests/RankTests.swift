@@ -113,6 +113,35 @@ import Testing
         }
     }
 
+    @Test func connectionsCostRankWeightSharingSavesIt() throws {
+        // JMLR Fig. 3's target written as a 1-D CNN, a locally connected net and a dense net: the
+        // same function, ranks 7, 15 and 21 (the paper's values).
+        let preset = try RecoveryPreset.named("fig3")
+        let families = preset.rows.compactMap(\.familyTarget)
+        var seen = [String: Int]()
+        for t in families { seen[t.spec] = try t.rank().modelRank }
+        #expect(seen == ["conv1d:5-k3-c1-1:tanh:nooutbias": 7, "local1d:5-k3-c1-1:tanh:nooutbias": 15, "mlp:5-3-1:tanh:nooutbias": 21])
+        let x = preset.target.model.sampleInputs(9, rng: RNG(seed: 2))
+        let f = try preset.target.evaluate(x)
+        for t in families {
+            for (a, b) in zip(try t.evaluate(x), f) { #expect(abs(a - b) < 1e-12, "\(t.spec) computes another function") }
+        }
+        // Ten times wider, with the extra kernels null-embedded: the same ranks.
+        let K = 10
+        var cnn = [Double](repeating: 0, count: K * 3 + K + 3 * K)
+        cnn.replaceSubrange(0..<3, with: [0.6, 0.8, 1.0])
+        for p in 0..<3 { cnn[K * 3 + K + p * K] = 1 }
+        let wide = try RecoveryModel(spec: "conv1d:5-k3-c\(K)-1:tanh:nooutbias")
+        #expect(try modelRank(wide, spec: "", target: .random, targetName: "", theta: cnn, inputs: 40).modelRank == 7)
+        var local = [Double](repeating: 0, count: 3 * K * 3 + 3 * K + 3 * K)
+        for p in 0..<3 {
+            local.replaceSubrange(p * K * 3 ..< p * K * 3 + 3, with: [0.6, 0.8, 1.0])
+            local[3 * K * 3 + 3 * K + p * K] = 1
+        }
+        let wideLocal = try RecoveryModel(spec: "local1d:5-k3-c\(K)-1:tanh:nooutbias")
+        #expect(try modelRank(wideLocal, spec: "", target: .random, targetName: "", theta: local, inputs: 60).modelRank == 15)
+    }
+
     @Test func rankCurveAndSingularValuesAgreeWithADirectSVD() throws {
         let model = try RecoveryModel(spec: "mlp:3-9-1:tanh:nobias")
         let theta = try targetPoint(model, try TargetKind("teacher:2:split"), seed: 3)
