@@ -24,6 +24,8 @@ public struct Heatmap: Sendable {
     public var rowMarks: [Mark?] = []
     /// One optional vertical line per row, spanning only that row (for example a per-row O).
     public var rowLines: [Mark?] = []
+    /// Decades shown on the colour scale, counted down from the largest value.
+    public var maxDecades = 10.0
 
     public init(title: String, xLabel: String, colorLabel: String, rowLabels: [String], columnLabels: [String], values: [[Double]]) {
         self.title = title; self.xLabel = xLabel; self.colorLabel = colorLabel
@@ -48,6 +50,10 @@ public struct Heatmap: Sendable {
         let logs = values.flatMap { $0 }.filter { $0.isFinite && $0 > 0 }.map(log10)
         var lo = (logs.min() ?? 0).rounded(.down), hi = (logs.max() ?? 1).rounded(.up)
         if hi <= lo { hi = lo + 1 }
+        // At most `maxDecades` on the colour scale: smaller values share the darkest colour, so
+        // a few cells at 1e-25 do not wash out the range where the transition happens.
+        let clipped = hi - lo > maxDecades
+        if clipped { lo = hi - maxDecades }
         let rows = rowLabels.count, cols = columnLabels.count
         let left = 14 + 7 * Double(rowLabels.map(\.count).max() ?? 0), right = 110.0, top = 46.0, bottom = 56.0
         // Rows at least 34 px, and tall enough together for a readable colour bar.
@@ -118,7 +124,7 @@ public struct Heatmap: Sendable {
         let every = max(1, Int((Double(decades) / 6).rounded(.up)))
         for i in stride(from: 0, through: decades, by: every) {
             let y = top + bh * (1 - Double(i) / Double(decades))
-            s += "<text x=\"\(f(bx + bw + 4))\" y=\"\(f(y + 4))\">1e\(Int(lo) + i)</text>"
+            s += "<text x=\"\(f(bx + bw + 4))\" y=\"\(f(y + 4))\">\(i == 0 && clipped ? "≤ " : "")1e\(Int(lo) + i)</text>"
         }
         s += "\n<text transform=\"translate(\(f(width - 10)) \(f(top + bh / 2))) rotate(-90)\" text-anchor=\"middle\">\(Plot.escape(colorLabel))</text>\n"
         return s + "</svg>\n"

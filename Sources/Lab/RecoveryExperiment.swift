@@ -9,6 +9,7 @@ public func recoveryStoreKey(target: TargetFunction, row: RecoveryRow) -> [Strin
     k["target"] = target.spec
     k["target-theta"] = target.theta.map { "\($0)" }.joined(separator: ",")
     k["student"] = row.student
+    if let r = target.inputRange { k["target-inputs"] = "uniform \(r.lowerBound) \(r.upperBound)" }
     return k
 }
 

@@ -7,8 +7,11 @@ public struct TargetFunction: Sendable {
     public var name: String
     public var spec: String
     public var theta: [Double]
+    /// Where inputs are drawn: nil for standard Gaussian entries, else uniform on this interval.
+    public var inputRange: ClosedRange<Double>? = nil
 
-    public init(name: String, spec: String, theta: [Double]) throws {
+    public init(name: String, spec: String, theta: [Double], inputRange: ClosedRange<Double>? = nil) throws {
+        self.inputRange = inputRange
         let net = try RecoveryModel(spec: spec)
         guard theta.count == net.parameterCount else {
             throw RecoveryError("target \(name): θ has \(theta.count) entries, \(spec) has \(net.parameterCount) parameters")
@@ -89,11 +92,14 @@ public protocol RecoveryCache {
     func saveRun(_ run: RecoveryRun) throws
 }
 
-/// The n training inputs of a seed: standard Gaussian rows, the first n of one stream, so the
-/// sets of one seed are nested. The test inputs are one fixed draw, shared by every seed.
-func recoveryInputs(_ count: Int, width: Int, shape: [Int], seed: UInt64?) -> Tensor<Double> {
+/// The n training inputs of a seed: rows of standard Gaussian (or uniform, with a range)
+/// entries, the first n of one stream, so the sets of one seed are nested. The test inputs are
+/// one fixed draw, shared by every seed.
+func recoveryInputs(_ count: Int, width: Int, shape: [Int], seed: UInt64?, range: ClosedRange<Double>?) -> Tensor<Double> {
     var r = seed.map { RNG(seed: $0).split(0xDA7A) } ?? RNG(seed: 0x7E57_5E7)
-    return Tensor(shape: [count] + shape, scalars: r.normals(count * width))
+    guard let range else { return Tensor(shape: [count] + shape, scalars: r.normals(count * width)) }
+    let values = (0..<count * width).map { _ in range.lowerBound + (range.upperBound - range.lowerBound) * r.uniform() }
+    return Tensor(shape: [count] + shape, scalars: values)
 }
 
 /// Trains a fresh student (`spec`, initialized from `seed`) on n samples of the target, in Double.
@@ -108,9 +114,9 @@ public func recoveryRun(student spec: String, target: TargetFunction, n: Int, se
     }
     net.initialize(.gaussian(std: p.initStd), rng: RNG(seed: seed))
     let shape = Array(net.inputShape)
-    let x = recoveryInputs(n, width: net.inputSize, shape: shape, seed: seed)
+    let x = recoveryInputs(n, width: net.inputSize, shape: shape, seed: seed, range: target.inputRange)
     let y = Tensor(shape: [n, 1], scalars: try target.evaluate(x))
-    let xt = recoveryInputs(p.testSize, width: net.inputSize, shape: shape, seed: nil)
+    let xt = recoveryInputs(p.testSize, width: net.inputSize, shape: shape, seed: nil, range: target.inputRange)
     let yt = try target.evaluate(xt)
     var config = TrainConfig()
     config.loss = .meanSquaredError

@@ -7,7 +7,7 @@ public struct RecoveryPreset: Sendable {
     public var sizes: [Int]
     public var seeds: Int
 
-    public static let names = ["quick", "widths", "init-scale", "fig3"]
+    public static let names = ["quick", "widths", "init-scale", "fig3", "dropout"]
 
     /// The quick default of llr.md: two-layer tanh without biases, d = 2, teacher of width 2
     /// (‖w‖ = 2, a = 1), student width 20 (M = 60, O = 6), init std 1e-8, full-batch GD lr 0.3.
@@ -42,6 +42,8 @@ public struct RecoveryPreset: Sendable {
                                   sizes: [4, 6, 8, 10, 12, 16, 24, 32], seeds: 3)
         case "fig3":
             return try fig3()
+        case "dropout":
+            return try dropout()
         default:
             throw RecoveryError("unknown preset '\(name)'; use one of \(names.joined(separator: ", "))")
         }
@@ -76,5 +78,23 @@ public struct RecoveryPreset: Sendable {
         }
         return RecoveryPreset(name: "fig3", summary: "JMLR Fig. 3: a 1-D CNN target (O = 7 / 15 / 21 for CNN / locally connected / dense students) at widths ×1, ×3, ×10",
                               target: cnn, rows: rows, sizes: [3, 5, 7, 9, 12, 15, 18, 21, 25, 30, 40], seeds: 3)
+    }
+
+    /// JMLR Fig. 4: f*(x) = tanh(x − 7) + tanh(x) + tanh(x + 7) for x uniform on [−15, 14], a
+    /// student of width 300 with hidden biases (no output bias; O = 3·(1 + 2) = 9), full-batch
+    /// Adam with and without dropout 0.1 after the hidden layer.
+    static func dropout() throws -> RecoveryPreset {
+        let target = try TargetFunction(name: "tanh(x − 7) + tanh(x) + tanh(x + 7), x ∈ [−15, 14]", spec: "mlp:1-3-1:tanh:nooutbias",
+                                        theta: [1, 1, 1] + [-7, 0, 7] + [1, 1, 1], inputRange: -15...14)
+        var plain = RecoveryProcedure()
+        plain.method = .adam; plain.learningRate = 0.003; plain.steps = 50_000; plain.initStd = 1e-3
+        var dropped = plain
+        dropped.dropout = 0.1
+        let student = "mlp:1-300-1:tanh:nooutbias"
+        return RecoveryPreset(name: "dropout", summary: "JMLR Fig. 4: three shifted tanh steps (O = 9), width 300, Adam with and without dropout 0.1",
+                              target: target,
+                              rows: [RecoveryRow(label: "no dropout", student: student, procedure: plain),
+                                     RecoveryRow(label: "dropout 0.1", student: student, procedure: dropped)],
+                              sizes: [6, 9, 12, 15, 20, 25, 30, 40], seeds: 3)
     }
 }
