@@ -67,6 +67,9 @@ extension Network {
                 weights(i * oc, fanIn: i, fanOut: oc); if b { biases(oc, fanIn: i) }
             case let .conv2d(ci, co, k, _, _, b):
                 weights(co * k * k * ci, fanIn: k * k * ci, fanOut: k * k * co); if b { biases(co, fanIn: k * k * ci) }
+            case let .locallyConnected2d(ci, co, k, b):
+                let units = n.outShape.reduce(1, *)
+                weights(units * k * k * ci, fanIn: k * k * ci, fanOut: k * k * co); if b { biases(units, fanIn: k * k * ci) }
             case let .patches1d(d, k, c, shared, b):
                 let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
                 weights(g.weightCount, fanIn: k, fanOut: c); if b { biases(g.weightCount / k, fanIn: k) }

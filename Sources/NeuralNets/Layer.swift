@@ -32,6 +32,9 @@ public indirect enum Layer: Equatable, Sendable {
     /// [d] → [d − k + 1, channels]: every window of k inputs mapped to `channels` values, by the
     /// same kernels at every position (`shared`: a 1-D convolution) or by its own (locally connected).
     case patches1d(inputs: Int, kernel: Int, channels: Int, shared: Bool, bias: Bool)
+    /// [H, W, Cin] → [H−k+1, W−k+1, Cout]: a stride-1 convolution without weight sharing (each
+    /// output position has its own k×k×Cin kernels), weights [Ho, Wo, Cout, k, k, Cin].
+    case locallyConnected2d(inChannels: Int, outChannels: Int, kernel: Int, bias: Bool)
     /// [H, W, C] → [(H−k)/s+1, (W−k)/s+1, C]
     case maxPool2d(kernel: Int, stride: Int)
     case avgPool2d(kernel: Int, stride: Int)
@@ -62,6 +65,10 @@ extension Layer {
         case let .patches1d(d, k, c, shared, b):
             let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
             return g.weightCount + (b ? g.weightCount / k : 0)
+        case let .locallyConnected2d(ci, co, k, b):
+            guard input.count == 3, input[0] >= k, input[1] >= k else { return 0 }
+            let g = Local2d(h: input[0], w: input[1], c: ci, kernel: k, channels: co)
+            return g.weightCount + (b ? g.outputs : 0)
         case let .layerNorm(f): return 2 * f
         case let .patchEmbedding(p, c, d): return d * p * p * c + d
         case let .positionEmbedding(n, d): return n * d
@@ -88,6 +95,10 @@ extension Layer {
             let ho = (s[0] + 2 * p - k) / st + 1, wo = (s[1] + 2 * p - k) / st + 1
             guard s[0] + 2 * p >= k, s[1] + 2 * p >= k else { return fail("conv2d: kernel \(k) is larger than the padded input \(s[0])×\(s[1])") }
             return .success([ho, wo, co])
+        case let .locallyConnected2d(ci, co, k, _):
+            guard s.count == 3, s[2] == ci else { return fail("locally connected(\(ci)→\(co)) needs an [H, W, \(ci)] input, got \(s)") }
+            guard k >= 1, co >= 1, s[0] >= k, s[1] >= k else { return fail("locally connected: kernel \(k) does not fit the input \(s[0])×\(s[1])") }
+            return .success([s[0] - k + 1, s[1] - k + 1, co])
         case let .patches1d(d, k, c, _, _):
             guard s == [d] else { return fail("1-D windows over \(d) inputs got input shape \(s)") }
             guard k >= 1, k <= d, c >= 1 else { return fail("1-D windows: kernel \(k) must be in 1…\(d) and channels ≥ 1") }
@@ -141,6 +152,7 @@ extension Layer: CustomStringConvertible {
         case let .dense(i, o, b): return "dense \(i)→\(o)\(b ? "" : " nobias")"
         case let .activation(a): return "\(a)"
         case let .conv2d(ci, co, k, s, p, b): return "conv \(k)×\(k) \(ci)→\(co) s\(s) p\(p)\(b ? "" : " nobias")"
+        case let .locallyConnected2d(ci, co, k, b): return "local \(k)×\(k) \(ci)→\(co)\(b ? "" : " nobias")"
         case let .patches1d(d, k, c, shared, b): return "\(shared ? "conv1d" : "local1d") k\(k) \(d)→\(d - k + 1)×\(c)\(b ? "" : " nobias")"
         case let .maxPool2d(k, s): return "maxpool \(k) s\(s)"
         case let .avgPool2d(k, s): return "avgpool \(k) s\(s)"

@@ -88,6 +88,9 @@ public struct Network<T: Scalar>: Sendable {
                 switch n.layer {
                 case let .dense(i, out, b): add("dense.weight", [out, i]); if b { add("dense.bias", [out]) }
                 case let .conv2d(ci, co, k, _, _, b): add("conv.weight", [co, k, k, ci]); if b { add("conv.bias", [co]) }
+                case let .locallyConnected2d(ci, co, k, b):
+                    let lead = [n.outShape[0], n.outShape[1], co]
+                    add("local.weight", lead + [k, k, ci]); if b { add("local.bias", lead) }
                 case let .patches1d(d, k, c, shared, b):
                     let lead = shared ? [c] : [d - k + 1, c]
                     add("windows.weight", lead + [k]); if b { add("windows.bias", lead) }

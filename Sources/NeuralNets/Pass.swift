@@ -54,6 +54,9 @@ struct Pass<T: Scalar> {
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let col = ws.buffer(n.id, .a, convChunk(g, batch: B) * g.ho * g.wo * g.patch)
             conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co)
+        case let .locallyConnected2d(ci, co, k, bias):
+            let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
+            local2dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g)
         case let .patches1d(d, k, c, shared, bias):
             let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
             patches1dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g)
@@ -153,6 +156,9 @@ struct Pass<T: Scalar> {
             let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
             conv2dBackward(x, p, dy, dx, gp, bias ? gp + co * k * k * ci : nil,
                            col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co)
+        case let .locallyConnected2d(ci, co, k, bias):
+            let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
+            local2dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)
         case let .patches1d(d, k, c, shared, bias):
             let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
             patches1dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)

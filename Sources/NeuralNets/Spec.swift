@@ -6,6 +6,7 @@ import Linalg
 ///         mlp:784-512-512-10:relu   mlp:5-20-1:tanh:nobias   mlp:64-32-10:relu:dropout0.1
 ///     cnn:<H>x<W>x<C>-<layer>-…-<classes>[:<act>][:nobias]
 ///         layers: c<out>[k<k>][s<stride>][p<pad>]  convolution + activation (k 3, stride 1, pad k/2)
+///                 l<out>[k<k>]     locally connected (no weight sharing; stride 1, no padding) + activation
 ///                 m<k>[s<stride>]  max pool      a<k>[s<stride>]  average pool
 ///                 f<n>             dense + activation (flattens first)
 ///         cnn:28x28x1-c16-m2-c32-m2-10:relu
@@ -97,6 +98,13 @@ public enum ModelSpec {
                     let k = nums["k"] ?? 3
                     try push(.conv2d(inChannels: shape[2], outChannels: out, kernel: k, stride: nums["s"] ?? 1, padding: nums["p"] ?? k / 2, bias: bias))
                     try push(.activation(act))
+                case "l":
+                    guard !flat else { throw fail("locally connected layer '\(t)' after a dense layer") }
+                    guard let out = nums[""], out > 0, nums["s"] == nil, nums["p"] == nil else {
+                        throw fail("'\(t)': a locally connected layer is written l<out>[k<k>] (stride 1, no padding), as l4k3")
+                    }
+                    try push(.locallyConnected2d(inChannels: shape[2], outChannels: out, kernel: nums["k"] ?? 3, bias: bias))
+                    try push(.activation(act))
                 case "m", "a":
                     guard !flat else { throw fail("pooling '\(t)' after a dense layer") }
                     guard let k = nums[""], k > 0, nums["p"] == nil, nums["k"] == nil else { throw fail("'\(t)': pooling is written m<k>[s<stride>], as m2") }
@@ -108,7 +116,7 @@ public enum ModelSpec {
                     try push(.activation(act))
                     if let p = dropout, p > 0 { try push(.dropout(rate: p)) }
                 default:
-                    throw fail("unknown layer '\(t)' (c = convolution, m = max pool, a = average pool, f = dense)")
+                    throw fail("unknown layer '\(t)' (c = convolution, l = locally connected, m = max pool, a = average pool, f = dense)")
                 }
             }
             if !flat { try push(.flatten) }
@@ -228,6 +236,7 @@ extension Network {
             case let .dense(i, o, _): macs = n.inSize / i * i * o
             case let .conv2d(ci, co, k, _, _, _): macs = n.outShape[0] * n.outShape[1] * co * k * k * ci
             case let .patches1d(d, k, c, _, _): macs = (d - k + 1) * c * k
+            case let .locallyConnected2d(ci, co, k, _): macs = n.outShape[0] * n.outShape[1] * co * k * k * ci
             case let .patchEmbedding(p, c, d): macs = n.outShape[0] * d * p * p * c
             case let .selfAttention(d, _):
                 let t = n.inShape[0]

@@ -47,9 +47,13 @@ public func theoreticalRank(_ model: RecoveryModel, _ kind: TargetKind, theta: [
     case let .linear(_, features):
         return TheoryValue(value: ClosedForm.linear(features: features), kind: .exact, formula: "M (independent basis functions)")
     case let .network(net):
-        if kind == .random, let (k, d, size) = twoLayerCNN(net) {
-            return TheoryValue(value: ClosedForm.cnn2D(kernels: k, side: d, kernel: size), kind: .exact,
-                               formula: "k(s² + (d+1−s)²) (two-layer CNN with weight sharing; k = \(k), d = \(d), s = \(size))")
+        if kind == .random, let (k, d, size, shared) = twoLayerCNN(net) {
+            if shared {
+                return TheoryValue(value: ClosedForm.cnn2D(kernels: k, side: d, kernel: size), kind: .exact,
+                                   formula: "k(s² + (d+1−s)²) (two-layer CNN with weight sharing; k = \(k), d = \(d), s = \(size))")
+            }
+            return TheoryValue(value: ClosedForm.locallyConnected2D(kernels: k, side: d, kernel: size), kind: .exact,
+                               formula: "k(s² + 1)(d+1−s)² (two-layer locally connected; k = \(k), d = \(d), s = \(size))")
         }
         guard let s = DenseStack(net), activation(net) == .tanh else { return nil }
         let d = s.dims[0], L = s.dims.count - 1
@@ -73,15 +77,17 @@ public func theoreticalRank(_ model: RecoveryModel, _ kind: TargetKind, theta: [
     }
 }
 
-/// (kernels k, side d, kernel s) of a two-layer tanh CNN without biases: one s×s convolution of
-/// a d×d×1 input (stride 1, no padding), tanh, and a dense layer to one output.
-func twoLayerCNN(_ net: Network<Double>) -> (Int, Int, Int)? {
+/// (kernels k, side d, kernel s, shared) of a two-layer tanh CNN without biases: one s×s
+/// convolution (shared) or locally connected layer of a d×d×1 input (stride 1, no padding),
+/// tanh, and a dense layer to one output.
+func twoLayerCNN(_ net: Network<Double>) -> (Int, Int, Int, Bool)? {
     var layers = [Layer]()
     net.forEachNode { layers.append($0.layer) }
     guard layers.count == 4, net.inputShape.count == 3, net.inputShape[0] == net.inputShape[1], net.inputShape[2] == 1,
-          case let .conv2d(1, k, s, 1, 0, false) = layers[0], case .activation(.tanh) = layers[1], case .flatten = layers[2],
-          case .dense(_, 1, false) = layers[3] else { return nil }
-    return (k, net.inputShape[0], s)
+          case .activation(.tanh) = layers[1], case .flatten = layers[2], case .dense(_, 1, false) = layers[3] else { return nil }
+    if case let .conv2d(1, k, s, 1, 0, false) = layers[0] { return (k, net.inputShape[0], s, true) }
+    if case let .locallyConnected2d(1, k, s, false) = layers[0] { return (k, net.inputShape[0], s, false) }
+    return nil
 }
 
 /// The single hidden activation of an MLP (nil when there are several kinds or none).

@@ -29,12 +29,8 @@ struct Rank: ParsableCommand {
 
     func execute() throws {
         if let inputs, inputs < 1 { throw RecoveryError("--inputs must be at least 1") }
-        // One large factorization, not many small experiments: let BLAS use every core unless
-        // OVERPARAM_BLAS_THREADS says otherwise.
-        if ProcessInfo.processInfo.environment["OVERPARAM_BLAS_THREADS"] == nil {
-            BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
-        }
-        let r = try modelRank(spec: arch, target: target, inputs: inputs, seed: seed, tolerance: tolerance)
+        let threads = ProcessInfo.processInfo.environment["OVERPARAM_BLAS_THREADS"] == nil ? ProcessInfo.processInfo.activeProcessorCount : nil
+        let r = try modelRank(spec: arch, target: target, inputs: inputs, seed: seed, tolerance: tolerance, largeProblemThreads: threads)
         var warnings = [String]()
         if let g = r.gap, g < RankReport.smallGap {
             warnings.append(String(format: "the gap σ_r/σ_{r+1} is only %.3g: the rank is a judgement call here; look at the spectrum (--plot) or set --tolerance", g))

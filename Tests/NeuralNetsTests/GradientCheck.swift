@@ -63,6 +63,15 @@ func gradientCheckError(layers: [Layer], inputShape: [Int], batch: Int, seed: UI
         #expect(e < 1e-6, "shared \(shared) bias \(bias): relative error \(e)")
     }
 
+    @Test(arguments: [true, false])
+    func locallyConnected2d(bias: Bool) throws {
+        let c = Layer.conv2d(inChannels: 2, outChannels: 2, kernel: 3, stride: 1, padding: 1, bias: true)
+        let l = Layer.locallyConnected2d(inChannels: 2, outChannels: 3, kernel: 2, bias: bias)
+        let layers: [Layer] = [c, .activation(.tanh), l, .activation(.tanh), .flatten, .dense(inputs: 4 * 3 * 3, outputs: 2, bias: true)]
+        let e = try gradientCheckError(layers: layers, inputShape: [5, 4, 2], batch: 2, seed: bias ? 8 : 9)
+        #expect(e < 1e-6, "bias \(bias): relative error \(e)")
+    }
+
     @Test func pools() throws {
         for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .avgPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 2), .avgPool2d(kernel: 3, stride: 1)] {
             let c = Layer.conv2d(inChannels: 1, outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: true)

@@ -19,6 +19,8 @@ import Testing
         #expect(try Network<Float>(spec: "local1d:5-k3-c1-1:tanh:nooutbias").parameterCount == 15)
         #expect(try Network<Float>(spec: "mlp:5-3-1:tanh:nooutbias").parameterCount == 21)
         #expect(try Network<Float>(spec: "local1d:6-k2-c3-2:relu:nobias").parameterCount == 5 * 3 * 2 + 15 * 2)
+        // Locally connected 2-D, k = 2 kernels 3×3 on 5×5: k(s² + 1)(d + 1 − s)² = 2·10·9.
+        #expect(try Network<Float>(spec: "cnn:5x5x1-l2k3-1:tanh:nobias").parameterCount == 180)
     }
 
     @Test func shapesAndOptions() throws {
@@ -37,7 +39,7 @@ import Testing
         "mlp:784-10:relu:tanh", "mlp:784-10:dropout1.5", "resnet:18", "cnn:28x28-c16-10", "cnn:28x28x1-c16-m2",
         "cnn:28x28x1-q16-10", "cnn:4x4x1-c8k9p0-10", "cnn:28x28x1-f10-c4-10", "cnn:28x28x1-ck3-10",
         "vit:28x28x1-p4-d64-b2-h4-10", "vit:28x28x1-p5-d64-b2-h4-m128-10", "vit:28x28x1-p4-d64-b2-h5-m128-10",
-        "conv1d:5-k3-1", "conv1d:5-k6-c2-1", "local1d:5-k3-cx-1", "conv1d:5-3-c2-1",
+        "conv1d:5-k3-1", "conv1d:5-k6-c2-1", "cnn:5x5x1-l2k3s2-1", "cnn:4x4x1-l2k5-1", "local1d:5-k3-cx-1", "conv1d:5-3-c2-1",
     ])
     func badSpecsSayWhatIsWrong(spec: String) {
         do {

@@ -108,6 +108,9 @@ import Testing
                     "cnn k \(k) d \(d) s \(s): \(cnn.modelRank)")
             let fc = try rank("mlp:\(d * d)-\(k * p)-1:tanh:nobias", "random")
             #expect(fc.modelRank == ClosedForm.fullyConnected2D(kernels: k, side: d, kernel: s))
+            let local = try rank("cnn:\(d)x\(d)x1-l\(k)k\(s)-1:tanh:nobias", "random")
+            #expect(local.modelRank == ClosedForm.locallyConnected2D(kernels: k, side: d, kernel: s) && local.theory?.value == local.modelRank,
+                    "locally connected k \(k) d \(d) s \(s): \(local.modelRank)")
             #expect(cnn.modelRank < ClosedForm.locallyConnected2D(kernels: k, side: d, kernel: s))
             #expect(ClosedForm.locallyConnected2D(kernels: k, side: d, kernel: s) < fc.modelRank)
         }
