@@ -18,7 +18,8 @@ public enum Embedding: String, Sendable, CaseIterable {
 ///     output-ineffective:<k>…         teacher plus extra neurons with input weights ≠ 0, output weights 0
 ///     input-ineffective:<k>…          teacher plus extra neurons with input weights 0, output weights ≠ 0
 ///
-/// For matrix factorization `teacher:<r>` is a rank-r product A₁B₁ null-embedded in A = [A₁ 0], B = [B₁; 0].
+/// For matrix factorization `teacher:<r>` is a rank-r product A₁B₁ null-embedded in A = [A₁ 0], B = [B₁; 0];
+/// for two-layer windows nets (conv1d, local1d, cnn with one such layer) `teacher:<k>` keeps k channels.
 public enum TargetKind: Sendable, Equatable {
     case random
     case teacher(widths: [Int], embedding: Embedding)
@@ -93,7 +94,8 @@ public func targetPoint(_ model: RecoveryModel, _ kind: TargetKind, seed: UInt64
     case let .network(net):
         guard let stack = DenseStack(net) else {
             if kind == .random { return randomPoint(net, rng: rng) }
-            throw RecoveryError("teacher targets are built for MLPs; use --target random for \(net.name.isEmpty ? "this model" : net.name)")
+            if case let .teacher(k, .null) = kind, let point = try channelTeacherPoint(net, channels: k, rng: rng) { return point }
+            throw RecoveryError("teacher targets are built for MLPs, and null-embedded ones (teacher:<k>) for two-layer conv1d, local1d and cnn nets; use --target random for \(net.name.isEmpty ? "this model" : net.name)")
         }
         return try mlpPoint(stack, parameterCount: net.parameterCount, kind, rng: &rng)
     case let .matrixFactorization(d, m):
@@ -201,5 +203,49 @@ func mlpPoint(_ s: DenseStack, parameterCount: Int, _ kind: TargetKind, rng: ino
             if let t { setBias(l, j, tb[l - 1][t]) } else if case .outputIneffective = kind { setBias(l, j, rng.normal()) }
         }
     }
+    return theta
+}
+
+/// The channel layer of a two-layer "windows" net — conv1d/local1d, or cnn with one convolution or
+/// locally connected layer — followed by an activation, a flatten and a dense layer to one output.
+struct ChannelNet {
+    var channels: Int
+    /// Views of the channel layer (weights, bias) and their channel axis.
+    var first: [(view: ParameterView, axis: Int)]
+    var dense: ParameterView
+
+    init?(_ net: Network<Double>) {
+        var layers = [Layer]()
+        net.forEachNode { layers.append($0.layer) }
+        guard layers.count == 4, case .activation = layers[1], case .flatten = layers[2], case .dense(_, 1, _) = layers[3] else { return nil }
+        let views = net.parameterViews
+        // Channel axis of each view: conv [co, k, k, ci] and shared windows [c, k] lead with it;
+        // locally connected ones lead with their positions.
+        switch layers[0] {
+        case let .conv2d(_, co, _, 1, 0, _): channels = co; first = views.filter { $0.name.hasPrefix("0.conv") }.map { ($0, 0) }
+        case let .patches1d(_, _, c, shared, _): channels = c; first = views.filter { $0.name.hasPrefix("0.windows") }.map { ($0, shared ? 0 : 1) }
+        case let .locallyConnected2d(_, co, _, _): channels = co; first = views.filter { $0.name.hasPrefix("0.local") }.map { ($0, 2) }
+        default: return nil
+        }
+        guard let d = views.first(where: { $0.name.hasSuffix("dense.weight") }) else { return nil }
+        dense = d
+    }
+}
+
+/// A narrow teacher of k channels null-embedded in a two-layer windows net: the first k
+/// channels random (weights ~ N(0, 1/fan-in), biases ~ N(0, 1)), every other channel's
+/// weights, bias and output weights zero.
+func channelTeacherPoint(_ net: Network<Double>, channels k: [Int], rng: RNG) throws -> [Double]? {
+    guard let c = ChannelNet(net) else { return nil }
+    guard k.count == 1 else { throw RecoveryError("a two-layer windows net has one hidden layer: give one width, as teacher:2") }
+    guard k[0] <= c.channels else { throw RecoveryError("teacher width \(k[0]) exceeds the student's \(c.channels) channels") }
+    var theta = randomPoint(net, rng: rng)
+    for (v, axis) in c.first {
+        let inner = v.shape[(axis + 1)...].reduce(1, *)
+        for i in 0..<v.range.count where (i / inner) % c.channels >= k[0] { theta[v.range.lowerBound + i] = 0 }
+    }
+    // The flattened input of the dense layer is channels-last: entry j belongs to channel j % C.
+    for j in 0..<c.dense.range.count where j % c.channels >= k[0] { theta[c.dense.range.lowerBound + j] = 0 }
+    if let bias = net.parameterViews.first(where: { $0.name.hasSuffix("dense.bias") }) { theta[bias.range.lowerBound] = 0 }
     return theta
 }

@@ -47,6 +47,14 @@ public func theoreticalRank(_ model: RecoveryModel, _ kind: TargetKind, theta: [
     case let .linear(_, features):
         return TheoryValue(value: ClosedForm.linear(features: features), kind: .exact, formula: "M (independent basis functions)")
     case let .network(net):
+        if case let .teacher(w, .null) = kind, w.count == 1, let (_, d, size, shared) = twoLayerCNN(net) {
+            let k = w[0]
+            return shared
+                ? TheoryValue(value: ClosedForm.cnn2D(kernels: k, side: d, kernel: size), kind: .exact,
+                              formula: "k(s² + (d+1−s)²) (CNN teacher of k = \(k) kernels, null-embedded; d = \(d), s = \(size))")
+                : TheoryValue(value: ClosedForm.locallyConnected2D(kernels: k, side: d, kernel: size), kind: .exact,
+                              formula: "k(s² + 1)(d+1−s)² (locally connected teacher, k = \(k), null-embedded; d = \(d), s = \(size))")
+        }
         if kind == .random, let (k, d, size, shared) = twoLayerCNN(net) {
             if shared {
                 return TheoryValue(value: ClosedForm.cnn2D(kernels: k, side: d, kernel: size), kind: .exact,

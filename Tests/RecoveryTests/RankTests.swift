@@ -145,6 +145,24 @@ import Testing
         #expect(try modelRank(wideLocal, spec: "", target: .random, targetName: "", theta: local, inputs: 60).modelRank == 15)
     }
 
+    @Test func nullEmbeddedWindowTeachersHaveTheNarrowNetsRank() throws {
+        // A teacher of k channels inside a student of 5–6: the rank is the narrow net's parameter
+        // count, whatever the extra channels (the 2-D cases are the closed forms of llr.md).
+        for (student, narrow) in [("cnn:6x6x1-c5k3p0-1:tanh:nobias", "cnn:6x6x1-c2k3p0-1:tanh:nobias"),
+                                  ("cnn:6x6x1-l5k3-1:tanh:nobias", "cnn:6x6x1-l2k3-1:tanh:nobias"),
+                                  ("cnn:6x6x1-c5k3p0-1:tanh", "cnn:6x6x1-c2k3p0-1:tanh"),
+                                  ("conv1d:7-k3-c6-1:tanh:nobias", "conv1d:7-k3-c2-1:tanh:nobias"),
+                                  ("local1d:7-k3-c6-1:tanh:nooutbias", "local1d:7-k3-c2-1:tanh:nooutbias")] {
+            let r = try rank(student, "teacher:2", seed: 4)
+            let expected = try Network<Double>(spec: narrow).parameterCount
+            #expect(r.modelRank == expected, "\(student): \(r.modelRank) vs \(expected)")
+            if let t = r.theory { #expect(t.value == expected) }
+            #expect(r.gap.map { $0 > 1e8 } ?? false)
+        }
+        #expect(throws: RecoveryError.self) { try rank("conv1d:7-k3-c2-1:tanh", "teacher:3") }
+        #expect(throws: RecoveryError.self) { try rank("conv1d:7-k3-c2-1:tanh", "teacher:1:split") }
+    }
+
     @Test func rankCurveAndSingularValuesAgreeWithADirectSVD() throws {
         let model = try RecoveryModel(spec: "mlp:3-9-1:tanh:nobias")
         let theta = try targetPoint(model, try TargetKind("teacher:2:split"), seed: 3)
