@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Capacity", targets: ["Capacity"]),
         .library(name: "Recovery", targets: ["Recovery"]),
+        .library(name: "Adaptivity", targets: ["Adaptivity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,19 +60,25 @@ let package = Package(
             swiftSettings: fastMath
         ),
         .target(
+            name: "Adaptivity",
+            dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: fastMath
+        ),
+        .target(
             name: "Lab",
-            dependencies: ["Capacity", "Recovery", "NeuralNets", "Datasets", "Linalg",
+            dependencies: ["Capacity", "Recovery", "Adaptivity", "NeuralNets", "Datasets", "Linalg",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "overparam",
             dependencies: [
-                "Linalg", "NeuralNets", "Datasets", "Capacity", "Recovery", "Lab",
+                "Linalg", "NeuralNets", "Datasets", "Capacity", "Recovery", "Adaptivity", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
+        .testTarget(name: "AdaptivityTests", dependencies: ["Adaptivity", "Linalg"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),

@@ -1,0 +1,220 @@
+import Foundation
+import Linalg
+import RealModule
+
+/// An estimator of the sequence model.
+public enum Estimator: Hashable, Sendable, CustomStringConvertible {
+    /// Fixed-kernel gradient flow.
+    case vanilla
+    /// Over-parameterized gradient flow θ = a·b^D·β.
+    case opgd(depth: Int)
+
+    public var description: String {
+        switch self {
+        case .vanilla: return "vanilla"
+        case let .opgd(d): return "OpGD D=\(d)"
+        }
+    }
+}
+
+/// A rate experiment: the problem, the estimators, the sample sizes n (ε² = 1/n), the
+/// repetitions and the time grid for the oracle stopping time.
+public struct RateSettings: Sendable {
+    public var problem: SequenceProblem
+    public var estimators: [Estimator]
+    public var sizes: [Int]
+    public var repetitions: Int
+    public var seed: UInt64 = 0
+    public var grid = TimeGrid()
+    /// b0 = c·ε^(1/(D+2)).
+    public var b0Constant = 1.0
+    /// Relative tolerance of the flow solver.
+    public var tolerance = 1e-10
+    /// For the theory columns (nil when the signal is not the misaligned power law).
+    public var p: Double?
+    public var q: Double?
+    public var gamma: Double?
+
+    public init(problem: SequenceProblem, estimators: [Estimator], sizes: [Int], repetitions: Int) {
+        self.problem = problem; self.estimators = estimators; self.sizes = sizes; self.repetitions = repetitions
+    }
+
+    /// The theory's exponent of the error, as a slope of log error on log n.
+    public func theorySlope(_ e: Estimator) -> Double? {
+        guard let p, let q, let gamma else { return nil }
+        switch e {
+        case .vanilla: return -p / (p + q)
+        case let .opgd(d): return -min(p / (p + 1), 1 - 1 / (Double(d + 2) * gamma))
+        }
+    }
+
+    /// The theory's growth of the oracle stopping time with n.
+    public func theoryTimeSlope(_ e: Estimator) -> Double? {
+        switch e {
+        case .vanilla:
+            guard let p, let q, let gamma else { return nil }
+            return q * gamma / (p + q)
+        case let .opgd(d): return Double(d + 1) / Double(d + 2)
+        }
+    }
+
+    /// The theory's stopping time for OpGD: ε^(−1) for D = 0, ε^(−(2D+2)/(D+2)) for D ≥ 1.
+    public func theoryTime(_ e: Estimator, n: Int) -> Double? {
+        guard case let .opgd(d) = e else { return nil }
+        let eps = 1 / Double(n).squareRoot()
+        return d == 0 ? 1 / eps : Double.pow(eps, -Double(2 * d + 2) / Double(d + 2))
+    }
+
+    public func b0(_ e: Estimator, n: Int) -> Double {
+        guard case let .opgd(d) = e else { return 0 }
+        return b0Constant * Double.pow(1 / Double(n).squareRoot(), 1 / Double(d + 2))
+    }
+
+    func validate() throws {
+        guard !estimators.isEmpty else { throw AdaptivityError("no estimators to run") }
+        guard sizes.count >= 1, sizes.allSatisfy({ $0 >= 1 }) else { throw AdaptivityError("sample sizes n must be ≥ 1, got \(sizes)") }
+        guard repetitions >= 1 else { throw AdaptivityError("need at least one repetition") }
+        guard grid.times.count >= 2, zip(grid.times, grid.times.dropFirst()).allSatisfy({ $0 < $1 }), grid.times[0] > 0 else {
+            throw AdaptivityError("the time grid must be increasing and positive")
+        }
+        for case let .opgd(d) in estimators where d < 0 || d > 16 { throw AdaptivityError("depth D must be in 0…16, got \(d)") }
+        guard b0Constant > 0, tolerance > 0 else { throw AdaptivityError("b0 constant and tolerance must be positive") }
+    }
+}
+
+/// One estimator's measured errors across n.
+public struct EstimatorRates: Sendable {
+    public var estimator: Estimator
+    /// Per n: the oracle time (argmin over the grid of the mean error), the mean error there
+    /// and its standard deviation over repetitions.
+    public var oracleTimes: [Double]
+    public var meanErrors: [Double]
+    public var errorStds: [Double]
+    /// Mean error at the theory's stopping time (OpGD), per n.
+    public var theoryTimeErrors: [Double]?
+    public var slope: LineFit?
+    public var timeSlope: LineFit?
+    public var theorySlope: Double?
+    public var theoryTimeSlope: Double?
+    /// True where the oracle time sits at an end of the grid (the grid should be widened).
+    public var oracleAtGridEdge: [Bool]
+    /// Mean error over repetitions at every grid time, per n.
+    public var meanCurves: [[Double]]
+}
+
+public struct RateReport: Sendable {
+    public var settings: RateSettings
+    public var estimators: [EstimatorRates]
+    public var seconds: Double
+}
+
+/// Squared errors Σ_j (θ̂_j(t) − θ*_j)² at every time of `times`, for one estimator and one draw z.
+func errorCurve(_ e: Estimator, z: [Double], problem: SequenceProblem, times: [Double], b0: Double, tolerance: Double) -> [Double] {
+    var curve = [Double](repeating: 0, count: times.count)
+    let truth = problem.truth, lambda = problem.eigenvalues
+    switch e {
+    case .vanilla:
+        for j in truth.indices {
+            for k in times.indices {
+                let d = vanillaFlow(z: z[j], lambda: lambda[j], t: times[k]) - truth[j]
+                curve[k] += d * d
+            }
+        }
+    case let .opgd(depth):
+        var theta = [Double](repeating: 0, count: times.count)
+        for j in truth.indices {
+            OpGDCoordinate(lambda: lambda[j], b0: b0, depth: depth).solve(z: z[j], at: times, tolerance: tolerance, into: &theta)
+            for k in times.indices {
+                let d = theta[k] - truth[j]
+                curve[k] += d * d
+            }
+        }
+    }
+    return curve
+}
+
+/// The noise ξ of repetition `rep`: one standard Gaussian vector shared by every estimator and
+/// every n (common random numbers keep the comparison and the slopes tight).
+public func noise(seed: UInt64, repetition rep: Int, count: Int) -> [Double] {
+    var r = RNG(seed: seed).split(UInt64(rep))
+    return r.normals(count)
+}
+
+/// Monte Carlo over repetitions, all estimators on the same draws, (n, repetition) units side by
+/// side on `workers` threads; deterministic for the seed whatever the number of workers.
+public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> RateReport {
+    try s.validate()
+    let started = DispatchTime.now().uptimeNanoseconds
+    let N = s.problem.count
+    // Each estimator's times: the grid plus, for OpGD, the theory's stopping time for each n.
+    func times(_ e: Estimator, _ n: Int) -> (times: [Double], theoryIndex: Int?) {
+        guard let tt = s.theoryTime(e, n: n) else { return (s.grid.times, nil) }
+        var t = s.grid.times
+        let i = t.firstIndex { $0 >= tt } ?? t.count
+        if i < t.count && t[i] == tt { return (t, i) }
+        t.insert(tt, at: i)
+        return (t, i)
+    }
+    let units = s.sizes.indices.flatMap { i in (0..<s.repetitions).map { (i, $0) } }
+    // curves[unit][estimator] = error curve over that estimator's times
+    var curves = [[[Double]]](repeating: [], count: units.count)
+    let lock = NSLock()
+    var next = 0, done = 0
+    func work() {
+        while true {
+            let u: Int? = lock.withLock {
+                guard next < units.count else { return nil }
+                defer { next += 1 }
+                return next
+            }
+            guard let u else { return }
+            let (i, rep) = units[u]
+            let n = s.sizes[i]
+            let eps = 1 / Double(n).squareRoot()
+            let xi = noise(seed: s.seed, repetition: rep, count: N)
+            let z = (0..<N).map { s.problem.truth[$0] + eps * xi[$0] }
+            let result = s.estimators.map { e in
+                errorCurve(e, z: z, problem: s.problem, times: times(e, n).times, b0: s.b0(e, n: n), tolerance: s.tolerance)
+            }
+            lock.withLock {
+                curves[u] = result
+                done += 1
+                progress?(done, units.count)
+            }
+        }
+    }
+    let threads = max(1, min(workers, units.count))
+    if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
+
+    var rates = [EstimatorRates]()
+    for (ei, e) in s.estimators.enumerated() {
+        var oracle = [Double](), means = [Double](), stds = [Double](), edges = [Bool](), meanCurves = [[Double]]()
+        var atTheory = [Double]()
+        for (i, n) in s.sizes.enumerated() {
+            let (t, theoryIndex) = times(e, n)
+            let reps = (0..<s.repetitions).map { curves[i * s.repetitions + $0][ei] }
+            var mean = [Double](repeating: 0, count: t.count)
+            for c in reps { for k in t.indices { mean[k] += c[k] / Double(s.repetitions) } }
+            // The oracle time is chosen on the grid only (the inserted theory time is not a grid point).
+            let gridIndices = t.indices.filter { $0 != theoryIndex }
+            let best = gridIndices.min { mean[$0] < mean[$1] }!
+            oracle.append(t[best])
+            means.append(mean[best])
+            let sd = reps.count > 1
+                ? (reps.map { ($0[best] - mean[best]) * ($0[best] - mean[best]) }.reduce(0, +) / Double(reps.count - 1)).squareRoot() : 0
+            stds.append(sd)
+            edges.append(best == gridIndices.first || best == gridIndices.last)
+            if let ti = theoryIndex { atTheory.append(mean[ti]) }
+            meanCurves.append(gridIndices.map { mean[$0] })
+        }
+        let logN = s.sizes.map { Double.log(Double($0)) }
+        rates.append(EstimatorRates(
+            estimator: e, oracleTimes: oracle, meanErrors: means, errorStds: stds,
+            theoryTimeErrors: atTheory.isEmpty ? nil : atTheory,
+            slope: s.sizes.count >= 2 ? fitLine(logN, means.map { Double.log($0) }) : nil,
+            timeSlope: s.sizes.count >= 2 ? fitLine(logN, oracle.map { Double.log($0) }) : nil,
+            theorySlope: s.theorySlope(e), theoryTimeSlope: s.theoryTimeSlope(e), oracleAtGridEdge: edges, meanCurves: meanCurves))
+    }
+    return RateReport(settings: s, estimators: rates, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+}
