@@ -29,20 +29,14 @@ struct Adapt: ParsableCommand {
             do { try execute() } catch { fail(error) }
         }
 
-        func list(_ s: String, _ what: String) throws -> [Int] {
-            let v = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw AdaptivityError("--\(what) '\(s)': expected comma-separated integers") }
-            return v.map { $0! }
-        }
-
         func execute() throws {
             guard coordinates >= 1 else { throw AdaptivityError("--N must be at least 1") }
             let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: coordinates, p: p, q: q),
                                               eigenvalues: SequenceProblem.powerLawEigenvalues(coordinates, gamma: gamma),
                                               name: "p = \(p), q = \(q), γ = \(gamma), N = \(coordinates)")
             guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") }
-            var s = RateSettings(problem: problem, estimators: [.vanilla] + (try list(depths, "depths")).map { .opgd(depth: $0) },
-                                 sizes: try list(n, "n"), repetitions: reps)
+            var s = RateSettings(problem: problem, estimators: [.vanilla] + (try commaList(depths, option: "depths") { Int($0) }).map { .opgd(depth: $0) },
+                                 sizes: try commaList(n, option: "n") { Int($0) }, repetitions: reps)
             s.seed = seed; s.b0Constant = b0; s.p = p; s.q = q; s.gamma = gamma
             let started = Date()
             let report = try measureRates(s) { done, total in

@@ -17,3 +17,16 @@ func fail(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     Foundation.exit(1)
 }
+
+/// A command-line option whose value does not parse; printed as `error: …` by `fail`.
+struct OptionError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The values of a comma-separated option (`--sizes 2,4,8`), each parsed by `parse`; an empty
+/// list or any value that does not parse is an error naming the option.
+func commaList<T>(_ s: String, option: String, _ parse: (String) -> T?) throws -> [T] {
+    let v = s.split(separator: ",").map { parse(String($0).trimmingCharacters(in: .whitespaces)) }
+    guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw OptionError(description: "--\(option) '\(s)': expected a comma-separated list") }
+    return v.map { $0! }
+}

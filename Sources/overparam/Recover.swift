@@ -32,22 +32,16 @@ struct Recover: ParsableCommand {
         do { try execute() } catch { fail(error) }
     }
 
-    func list<T>(_ s: String, _ what: String, _ parse: (String) -> T?) throws -> [T] {
-        let v = s.split(separator: ",").map { parse(String($0).trimmingCharacters(in: .whitespaces)) }
-        guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw RecoveryError("--\(what) '\(s)': expected a comma-separated list") }
-        return v.map { $0! }
-    }
-
     func execute() throws {
         var p = try RecoveryPreset.named(preset)
         if let seeds { guard seeds >= 1 else { throw RecoveryError("--seeds must be at least 1") }; p.seeds = seeds }
         if let sizes {
-            p.sizes = try list(sizes, "sizes") { Int($0) }
+            p.sizes = try commaList(sizes, option: "sizes") { Int($0) }
             guard p.sizes.allSatisfy({ $0 >= 1 }) else { throw RecoveryError("--sizes must be positive") }
         }
         if let students {
             let base = p.rows[0].procedure
-            p.rows = try list(students, "students") { $0 }.map { RecoveryRow(label: $0, student: $0, procedure: base) }
+            p.rows = try commaList(students, option: "students") { $0 }.map { RecoveryRow(label: $0, student: $0, procedure: base) }
         }
         for i in p.rows.indices {
             if let method {
