@@ -17,6 +17,43 @@ public func vanillaExpectedRisk(truth: [Double], eigenvalues: [Double], epsilon2
     return risk
 }
 
+/// Dormand–Prince 5(4): stages a, fifth-order weights b, error weights e (b − b̂), and the
+/// continuous extension d (Hairer–Wanner's DOPRI5 dense output).
+enum DP {
+    static let a21 = 1.0 / 5
+    static let a31 = 3.0 / 40, a32 = 9.0 / 40
+    static let a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9
+    static let a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729
+    static let a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176, a65 = -5103.0 / 18656
+    static let b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -2187.0 / 6784, b6 = 11.0 / 84
+    static let e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200, e6 = 22.0 / 525, e7 = -1.0 / 40
+    static let d1 = -12715105075.0 / 11282082432, d3 = 87487479700.0 / 32700410799, d4 = -10690763975.0 / 1880347072
+    static let d5 = 701980252875.0 / 199316789632, d6 = -1453857185.0 / 822651844, d7 = 69997945.0 / 29380423
+
+    /// The next step's factor from the error ratio: 0.9·ratio^(−1/5) within 0.2…5.
+    @inline(__always)
+    static func factor(_ ratio: Double) -> Double {
+        if ratio <= 1.6e-4 { return 5 }      // 0.9·ratio^(−1/5) ≥ 5
+        if ratio >= 5.9e3 { return 0.2 }     // ≤ 0.2
+        return 0.9 * inverseFifthRoot(ratio)
+    }
+
+    /// x^(−1/5) to 0.1%, which is all a step-size heuristic needs; libm's pow was a tenth of the
+    /// solver's time. A first guess from the exponent bits (x^p ≈ bits·p + (1 − p)·bits(1)),
+    /// then two Newton steps on y^(−5) = x.
+    @inline(__always)
+    static func inverseFifthRoot(_ x: Double) -> Double {
+        let one = Double(1).bitPattern
+        let guess = Int64(bitPattern: one) - (Int64(bitPattern: x.bitPattern) - Int64(bitPattern: one)) / 5
+        var y = Double(bitPattern: UInt64(bitPattern: guess))
+        for _ in 0..<2 {
+            let y2 = y * y
+            y = y * (6 - x * y2 * y2 * y) / 5
+        }
+        return y
+    }
+}
+
 /// One coordinate of over-parameterized gradient flow, θ = a·b^D·β on the loss ½(θ − z)², from
 /// a(0) = λ^(1/2), b(0) = b0, β(0) = 0.
 ///
@@ -58,24 +95,53 @@ public struct OpGDCoordinate: Sendable {
         return f * (z - f * beta)
     }
 
-    /// θ(t) at each of the sorted times (t ≥ 0), for the observation z. Odd in z, so the
-    /// integration runs for |z| and the sign is put back.
+    /// θ(t) at each of the sorted times (t ≥ 0), for the observation z: the closed form for
+    /// D = 0, the integrated flow for D ≥ 1. Returns the number of solver steps (0 for D = 0).
     @discardableResult
     public func solve(z: Double, at times: [Double], tolerance: Double = 1e-10, into out: inout [Double]) -> Int {
+        if depth == 0 {
+            for k in times.indices { out[k] = depthZeroTheta(z: z, t: times[k]) }
+            return 0
+        }
+        return integrate(z: z, at: times, tolerance: tolerance, into: &out)
+    }
+
+    /// D = 0 in closed form. θ̇ = √(λ² + 4θ²)(z − θ) separates: with c = λ/2 and R = √(z² + c²),
+    /// t(θ) = (1/2R)·ln[(R√(θ² + c²) + zθ + c²)/(z − θ)] − (same at θ = 0), whose inverse is
+    /// θ = z(1 − E)[(R + c) + (R − c)E] / [(R + c) − (R − c)E² + (2z²/c)E] with E = e^(−2Rt).
+    /// Written in E ≤ 1 it neither overflows at late times nor cancels at early ones
+    /// (θ ≈ λzt there, from 1 − E = −expm1(−2Rt)).
+    @inlinable
+    public func depthZeroTheta(z: Double, t: Double) -> Double {
+        let zz = abs(z)
+        guard zz > 0, t > 0 else { return 0 }
+        let c = lambda / 2, R = (zz * zz + c * c).squareRoot()
+        let x = 2 * R * t
+        let e = Double.exp(-x), oneMinusE = -Double.expMinusOne(-x)
+        let theta = zz * oneMinusE * ((R + c) + (R - c) * e) / ((R + c) - (R - c) * e * e + (2 * zz * zz / c) * e)
+        return z < 0 ? -theta : theta
+    }
+
+    /// For D = 0: the time after which θ(t) = z to rounding, E·max(1, 2z²/(c(R + c))) < e^(−40).
+    public func depthZeroSettleTime(z: Double) -> Double {
+        let zz = abs(z), c = lambda / 2, R = (zz * zz + c * c).squareRoot()
+        guard zz > 0 else { return 0 }
+        return (40 + max(0, Double.log(2 * zz * zz / (c * (R + c))))) / (2 * R)
+    }
+
+    /// θ(t) by integrating the flow (any D). Odd in z, so the integration runs for |z| and the
+    /// sign is put back. Returns the number of steps.
+    @discardableResult
+    public func integrate(z: Double, at times: [Double], tolerance: Double = 1e-10, into out: inout [Double]) -> Int {
         precondition(out.count == times.count)
         let sign: Double = z < 0 ? -1 : 1, zz = abs(z)
         guard zz > 0 else { for k in out.indices { out[k] = 0 }; return 0 }
-        // Dormand–Prince 5(4) coefficients.
-        let a21 = 1.0 / 5
-        let a31 = 3.0 / 40, a32 = 9.0 / 40
-        let a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9
-        let a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729
-        let a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176, a65 = -5103.0 / 18656
-        let b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -2187.0 / 6784, b6 = 11.0 / 84
-        let e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200, e6 = 22.0 / 525, e7 = -1.0 / 40
-        let d1 = -12715105075.0 / 11282082432, d3 = 87487479700.0 / 32700410799, d4 = -10690763975.0 / 1880347072
-        let d5 = 701980252875.0 / 199316789632, d6 = -1453857185.0 / 822651844, d7 = 69997945.0 / 29380423
-
+        let a21 = DP.a21, a31 = DP.a31, a32 = DP.a32, a41 = DP.a41, a42 = DP.a42, a43 = DP.a43
+        let a51 = DP.a51, a52 = DP.a52, a53 = DP.a53, a54 = DP.a54
+        let a61 = DP.a61, a62 = DP.a62, a63 = DP.a63, a64 = DP.a64, a65 = DP.a65
+        let b1 = DP.b1, b3 = DP.b3, b4 = DP.b4, b5 = DP.b5, b6 = DP.b6
+        let e1 = DP.e1, e3 = DP.e3, e4 = DP.e4, e5 = DP.e5, e6 = DP.e6, e7 = DP.e7
+        let d1 = DP.d1, d3 = DP.d3, d4 = DP.d4, d5 = DP.d5, d6 = DP.d6, d7 = DP.d7
         var t = 0.0, y = 0.0
         var k1 = rate(y, zz)
         // The fixed point: θ(β*) = |z|. Near it the solution is constant to machine precision.
@@ -83,9 +149,7 @@ public struct OpGDCoordinate: Sendable {
         while next < times.count && times[next] <= 0 { out[next] = 0; next += 1 }
         guard next < times.count else { return 0 }
         let end = times[times.count - 1]
-        // First step: a small fraction of the time the initial rate needs to move β appreciably.
-        var h = min(end, 1e-3 / max(abs(k1) / max(abs(zz), 1e-300), phi(0) * phi(0), 1e-300))
-        h = max(h, 1e-12)
+        var h = firstStep(z: zz, end: end)
         var steps = 0
         while next < times.count {
             steps += 1
@@ -126,10 +190,16 @@ public struct OpGDCoordinate: Sendable {
                     return steps
                 }
             }
-            let factor = ratio == 0 ? 5 : min(5, max(0.2, 0.9 * Double.pow(ratio, -0.2)))
-            h *= factor
+            h *= DP.factor(ratio)
         }
         return steps
+    }
+
+    /// A small fraction of the time the initial rate needs to move β appreciably.
+    @inlinable
+    func firstStep(z: Double, end: Double) -> Double {
+        let f0 = phi(0)
+        return max(1e-12, min(end, 1e-3 / max(f0 * z / max(z, 1e-300), f0 * f0, 1e-300)))
     }
 
     /// Gradient descent with step η on (a, b, β) — the reference the flow solver is checked

@@ -22,6 +22,8 @@ struct Adapt: ParsableCommand {
         @Option(help: "Monte Carlo repetitions.") var reps: Int = 32
         @Option(help: "Seed of the noise.") var seed: UInt64 = 0
         @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
+        @Option(help: "Points per decade of the log-spaced time grid (1e-2 … 1e10) on which the oracle time is chosen.") var perDecade: Int = 24
+        @Option(help: "Relative tolerance of the OpGD flow solver.") var tolerance: Double = 1e-8
         @Option(help: "Folder for rates.json and rates.svg (log-log error vs n).") var output: String?
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -37,7 +39,7 @@ struct Adapt: ParsableCommand {
             guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") }
             var s = RateSettings(problem: problem, estimators: [.vanilla] + (try commaList(depths, option: "depths") { Int($0) }).map { .opgd(depth: $0) },
                                  sizes: try commaList(n, option: "n") { Int($0) }, repetitions: reps)
-            s.seed = seed; s.b0Constant = b0; s.p = p; s.q = q; s.gamma = gamma
+            s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(perDecade: perDecade); s.p = p; s.q = q; s.gamma = gamma
             let started = Date()
             let report = try measureRates(s) { done, total in
                 guard !json else { return }

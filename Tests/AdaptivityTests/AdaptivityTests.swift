@@ -83,6 +83,48 @@ import Testing
         #expect(neg[0] == -pos[0] && abs(pos[0] - z) < 1e-8)
     }
 
+    @Test func depthZeroClosedFormMatchesTheIntegratedFlow() {
+        // Small and large λ relative to z, both signs, early and late times.
+        let times = [1e-3, 0.1, 1, 10, 100, 1e4, 1e7]
+        var integrated = [Double](repeating: 0, count: times.count)
+        for (lambda, z) in [(1.0, 0.7), (1e-6, 0.02), (3e-4, -0.5), (0.5, 1e-5), (1e-8, 2.0)] {
+            let c = OpGDCoordinate(lambda: lambda, b0: 1, depth: 0)
+            c.integrate(z: z, at: times, tolerance: 1e-13, into: &integrated)
+            let settled = c.depthZeroSettleTime(z: z)
+            for k in times.indices {
+                let closed = c.depthZeroTheta(z: z, t: times[k])
+                #expect(abs(closed - integrated[k]) <= 1e-9 * abs(integrated[k]) + 1e-15 * abs(z), "λ = \(lambda), z = \(z), t = \(times[k]): \(closed) vs \(integrated[k])")
+                if times[k] >= settled { #expect(closed == z) }
+            }
+        }
+        // Early on θ ≈ λzt.
+        let c = OpGDCoordinate(lambda: 1e-4, b0: 1, depth: 0)
+        #expect(abs(c.depthZeroTheta(z: 0.3, t: 1e-6) - 1e-4 * 0.3 * 1e-6) < 1e-9 * 3e-11)
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func vectorizedErrorCurveEqualsTheScalarSolver(depth: Int) throws {
+        let N = 37   // not a multiple of the four lanes; one coordinate exactly zero
+        var truth = try SequenceProblem.misaligned(count: N, p: 1, q: 2)
+        let problem = try SequenceProblem(truth: truth, eigenvalues: SequenceProblem.powerLawEigenvalues(N, gamma: 1.5), name: "t")
+        let xi = noise(seed: 5, repetition: 0, count: N)
+        var z = (0..<N).map { truth[$0] + 0.05 * xi[$0] }
+        z[4] = 0; truth = problem.truth
+        let times = TimeGrid(from: 1e-2, to: 1e8, perDecade: 6).times
+        let curve = errorCurve(.opgd(depth: depth), z: z, problem: problem, times: times, b0: 0.4, tolerance: 1e-9)
+        var expected = [Double](repeating: 0, count: times.count), theta = expected
+        for j in 0..<N {
+            OpGDCoordinate(lambda: problem.eigenvalues[j], b0: 0.4, depth: depth).integrate(z: z[j], at: times, tolerance: 1e-9, into: &theta)
+            for k in times.indices { expected[k] += (theta[k] - truth[j]) * (theta[k] - truth[j]) }
+        }
+        for k in times.indices { #expect(abs(curve[k] - expected[k]) <= 1e-12 * expected[k], "t = \(times[k])") }
+        // The default tolerance of the rates (1e-8) is far inside Monte Carlo noise: against 1e-11
+        // the risk moves by less than 1e-6 relative.
+        let tight = errorCurve(.opgd(depth: depth), z: z, problem: problem, times: times, b0: 0.4, tolerance: 1e-11)
+        let loose = errorCurve(.opgd(depth: depth), z: z, problem: problem, times: times, b0: 0.4, tolerance: RateSettings(problem: problem, estimators: [], sizes: [], repetitions: 1).tolerance)
+        for k in times.indices { #expect(abs(loose[k] - tight[k]) <= 1e-6 * tight[k], "t = \(times[k]): \(loose[k]) vs \(tight[k])") }
+    }
+
     func shortRun(workers: Int) throws -> RateReport {
         let N = 3000
         let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: 1, q: 2),
