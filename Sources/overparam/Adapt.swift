@@ -7,7 +7,7 @@ import Linalg
 struct Adapt: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Over-parameterized gradient descent vs fixed-kernel gradient flow in the Gaussian sequence model.",
-        subcommands: [Rates.self], defaultSubcommand: Rates.self)
+        subcommands: [Rates.self, Trajectory.self], defaultSubcommand: Rates.self)
 
     struct Rates: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -32,11 +32,7 @@ struct Adapt: ParsableCommand {
         }
 
         func execute() throws {
-            guard coordinates >= 1 else { throw AdaptivityError("--N must be at least 1") }
-            let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: coordinates, p: p, q: q),
-                                              eigenvalues: SequenceProblem.powerLawEigenvalues(coordinates, gamma: gamma),
-                                              name: "p = \(p), q = \(q), γ = \(gamma), N = \(coordinates)")
-            guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") }
+            let problem = try powerLawProblem(p: p, q: q, gamma: gamma, coordinates: coordinates)
             var s = RateSettings(problem: problem, estimators: [.vanilla] + (try commaList(depths, option: "depths") { Int($0) }).map { .opgd(depth: $0) },
                                  sizes: try commaList(n, option: "n") { Int($0) }, repetitions: reps)
             s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(perDecade: perDecade); s.p = p; s.q = q; s.gamma = gamma
@@ -49,12 +45,7 @@ struct Adapt: ParsableCommand {
             func slopeObject(_ f: LineFit?) -> Any { f.map { [$0.slopeInterval.lowerBound, $0.slopeInterval.upperBound] as Any } ?? NSNull() }
             if let output {
                 try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                var plot = Plot(title: "Error at the oracle time vs n (\(problem.name), \(reps) reps)", xLabel: "n (ε² = 1/n)", yLabel: "mean squared error", logX: true, logY: true)
-                plot.width = 900
-                for e in report.estimators {
-                    plot.series.append(.init("\(e.estimator) (slope \(String(format: "%.3f", e.slope?.slope ?? .nan)), theory \(String(format: "%.3f", e.theorySlope ?? .nan)))",
-                                             zip(s.sizes, e.meanErrors).map { (Double($0), $1) }))
-                }
+                let plot = ratesPlot(report)
                 try plot.svg().write(toFile: (output as NSString).appendingPathComponent("rates.svg"), atomically: true, encoding: .utf8)
             }
             let methods: [[String: Any]] = report.estimators.map { e in
@@ -81,4 +72,84 @@ struct Adapt: ParsableCommand {
             if let output { print("wrote \(output)/rates.json and \(output)/rates.svg") }
         }
     }
+
+    struct Trajectory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "a_j b_j^D along OpGD for a range of j at chosen times (the paper's Figs. 2 and 4), and Proposition 3.4 as quantiles.")
+
+        @Option(help: "Signal decay p.") var p: Double = 1
+        @Option(help: "Misalignment q.") var q: Double = 2
+        @Option(help: "Eigenvalue decay γ.") var gamma: Double = 2
+        @Option(name: .customLong("N"), help: "Number of coordinates.") var coordinates: Int = 10_000
+        @Option(help: "Sample size n (ε² = 1/n).") var n: Int = 4000
+        @Option(help: "Comma-separated OpGD depths D.") var depths: String = "0,1,3"
+        @Option(help: "Coordinates to draw, FROM-TO (1-based).") var j: String = "100-200"
+        @Option(help: "Comma-separated times (default: the theory's stopping time T for each D times 0.01, 0.1, 1, 10).") var times: String?
+        @Option(help: "Repetitions for the Proposition 3.4 quantiles.") var reps: Int = 8
+        @Option(help: "Seed of the noise (the trajectories use repetition 0).") var seed: UInt64 = 0
+        @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
+        @Option(help: "Folder for trajectory-D<d>.svg, trajectory.csv and trajectory.json.") var output: String = "adapt-trajectory"
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            do { try execute() } catch { fail(error) }
+        }
+
+        func execute() throws {
+            let problem = try powerLawProblem(p: p, q: q, gamma: gamma, coordinates: coordinates)
+            let parts = j.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else { throw OptionError(description: "--j '\(j)': expected FROM-TO, e.g. 100-200") }
+            let ds = try commaList(depths, option: "depths") { Int($0) }
+            let fixed = try times.map { try commaList($0, option: "times") { Double($0) } }
+            let eps = 1 / Double(max(n, 1)).squareRoot()
+            func theoryTime(_ d: Int) -> Double { d == 0 ? 1 / eps : Double.pow(eps, -Double(2 * d + 2) / Double(d + 2)) }
+            let paths = try trajectories(problem: problem, depths: ds, n: n, indices: lo...hi,
+                                         times: { d in fixed ?? [0.01, 0.1, 1, 10].map { $0 * theoryTime(d) } }, seed: seed, b0Constant: b0)
+            let checks = try ds.map { try propositionCheck(problem: problem, depth: $0, n: n, repetitions: reps, seed: seed, b0Constant: b0) }
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            var csv = "depth,time,j,feature,target,initial\n"
+            for t in paths {
+                try trajectoryPlot(t, problemName: problem.name, n: n).svg()
+                    .write(toFile: (output as NSString).appendingPathComponent("trajectory-D\(t.depth).svg"), atomically: true, encoding: .utf8)
+                for (k, time) in t.times.enumerated() {
+                    for (i, jj) in t.indices.enumerated() {
+                        csv += "\(t.depth),\(time),\(jj),\(t.features[k][i]),\(t.target[i].map { "\($0)" } ?? ""),\(t.initial[i])\n"
+                    }
+                }
+            }
+            try csv.write(toFile: (output as NSString).appendingPathComponent("trajectory.csv"), atomically: true, encoding: .utf8)
+            func quantiles(_ q: Quantiles?) -> Any {
+                q.map { ["min": $0.min, "p5": $0.p5, "median": $0.median, "p95": $0.p95, "max": $0.max, "count": $0.count] as [String: Any] } ?? NSNull()
+            }
+            let object: [String: Any] = [
+                "p": p, "q": q, "gamma": gamma, "N": coordinates, "n": n, "seed": seed,
+                "trajectories": paths.map { ["depth": $0.depth, "b0": $0.b0, "times": $0.times, "j": $0.indices, "features": $0.features,
+                                             "target": $0.target.map { $0 ?? NSNull() as Any }, "initial": $0.initial] as [String: Any] },
+                "proposition_3_4": checks.map { ["depth": $0.depth, "stopping_time": $0.stoppingTime, "signal_ratio": quantiles($0.signal),
+                                                 "noise_ratio": quantiles($0.noise), "decreases": $0.decreases, "followed": $0.followed] as [String: Any] }]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            try data.write(to: URL(fileURLWithPath: (output as NSString).appendingPathComponent("trajectory.json")))
+            if json { print(String(decoding: data, as: UTF8.self)); return }
+            print("OpGD trajectories, \(problem.name), n = \(n): wrote \(output)/trajectory-D*.svg, trajectory.csv, trajectory.json")
+            print("Proposition 3.4 at the theory's stopping time T, \(reps) repetitions (quantiles min / 5% / median / 95% / max):")
+            func row(_ q: Quantiles?) -> String {
+                q.map { String(format: "%8.3g %8.3g %8.3g %8.3g %8.3g  (%d)", $0.min, $0.p5, $0.median, $0.p95, $0.max, $0.count) } ?? "  none"
+            }
+            for c in checks {
+                print(String(format: "D = %d, T = %.3g", c.depth, c.stoppingTime))
+                print("  signal  a b^D / |θ*|^((D+1)/(D+2)):  " + row(c.signal))
+                print("  noise   a b^D / (λ^(1/2) b0^D):      " + row(c.noise))
+                print("  a b^D decreased along t on \(c.decreases) of \(c.followed) followed coordinates")
+            }
+        }
+    }
+}
+
+/// The misaligned power-law problem of the paper (signal p, q; eigenvalues j^(−γ)).
+func powerLawProblem(p: Double, q: Double, gamma: Double, coordinates: Int) throws -> SequenceProblem {
+    guard coordinates >= 1 else { throw AdaptivityError("--N must be at least 1") }
+    guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") }
+    return try SequenceProblem(truth: SequenceProblem.misaligned(count: coordinates, p: p, q: q),
+                               eigenvalues: SequenceProblem.powerLawEigenvalues(coordinates, gamma: gamma),
+                               name: "p = \(p), q = \(q), γ = \(gamma), N = \(coordinates)")
 }

@@ -125,6 +125,38 @@ import Testing
         for k in times.indices { #expect(abs(loose[k] - tight[k]) <= 1e-6 * tight[k], "t = \(times[k]): \(loose[k]) vs \(tight[k])") }
     }
 
+    @Test func trajectoryFeaturesMatchGradientDescentAndTheProposition() throws {
+        // a·b^D recovered from θ by inverting θ = φ(β)β equals the state gradient descent reaches.
+        for depth in [0, 1, 3] {
+            let c = OpGDCoordinate(lambda: 0.04, b0: 0.5, depth: depth)
+            var out = [0.0]
+            c.solve(z: 0.6, at: [6], tolerance: 1e-12, into: &out)
+            let s1 = c.gradientDescentState(z: 0.6, until: 6, step: 1e-4), s2 = c.gradientDescentState(z: 0.6, until: 6, step: 5e-5)
+            func ab(_ s: (a: Double, b: Double, beta: Double)) -> Double { s.a * Double.pow(s.b, Double(depth)) }
+            let extrapolated = 2 * ab(s2) - ab(s1)
+            #expect(abs(c.feature(theta: out[0]) - extrapolated) < 1e-6 * extrapolated, "D = \(depth)")
+            #expect(abs(c.theta(c.beta(theta: 0.37)) - 0.37) < 1e-15)
+        }
+        let N = 2000
+        let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: 1, q: 2),
+                                          eigenvalues: SequenceProblem.powerLawEigenvalues(N, gamma: 2), name: "t")
+        let paths = try trajectories(problem: problem, depths: [1], n: 4000, indices: 100...200, times: { _ in [1, 100, 1e4] })
+        let t = paths[0]
+        #expect(t.indices.count == 101 && t.features.count == 3 && t.target.compactMap { $0 }.count == 5)   // j = 100, 121, 144, 169, 196
+        // Non-decreasing in t on every coordinate; at t = 1 still near the start.
+        for i in t.indices.indices {
+            #expect(t.features[0][i] <= t.features[1][i] * (1 + 1e-9) && t.features[1][i] <= t.features[2][i] * (1 + 1e-9))
+            #expect(abs(t.features[0][i] / t.initial[i] - 1) < 0.05)
+        }
+        let check = try propositionCheck(problem: problem, depth: 1, n: 4000, repetitions: 3, followed: 50)
+        // Signal coordinates have grown to the order of |θ*|^(2/3) by the stopping time (the median is near 1)…
+        let signal = try #require(check.signal), noise = try #require(check.noise)
+        #expect(signal.median > 0.5 && signal.median < 2 && signal.min > 0.01)
+        // …noise coordinates with small λ have not moved far from where they started, and none shrank.
+        #expect(noise.min >= 1 - 1e-9 && noise.median < 2 && noise.p95 < 10)
+        #expect(check.decreases == 0 && check.followed == 3 * 50)
+    }
+
     func shortRun(workers: Int) throws -> RateReport {
         let N = 3000
         let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: 1, q: 2),
