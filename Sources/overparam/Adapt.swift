@@ -1,5 +1,6 @@
 import Adaptivity
 import ArgumentParser
+import Datasets
 import Foundation
 import Lab
 import Linalg
@@ -13,10 +14,7 @@ struct Adapt: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Error at the oracle stopping time against n, per method: fitted slopes beside the theory's.")
 
-        @Option(help: "Signal decay p (k-th largest coefficient k^(−(p+1)/2)).") var p: Double = 1
-        @Option(help: "Misalignment q (it sits at index ⌈k^q⌉; 1 = aligned).") var q: Double = 2
-        @Option(help: "Eigenvalue decay γ (λ_j = j^(−γ)).") var gamma: Double = 1.5
-        @Option(name: .customLong("N"), help: "Number of coordinates.") var coordinates: Int = 10_000
+        @OptionGroup var problemOptions: ProblemOptions
         @Option(help: "Comma-separated OpGD depths D.") var depths: String = "0,1,2,3"
         @Option(help: "Comma-separated sample sizes n (ε² = 1/n).") var n: String = "1000,2000,4000,8000,16000"
         @Option(help: "Monte Carlo repetitions.") var reps: Int = 32
@@ -32,10 +30,11 @@ struct Adapt: ParsableCommand {
         }
 
         func execute() throws {
-            let problem = try powerLawProblem(p: p, q: q, gamma: gamma, coordinates: coordinates)
+            let problem = try problemOptions.problem()
             var s = RateSettings(problem: problem, estimators: [.vanilla] + (try commaList(depths, option: "depths") { Int($0) }).map { .opgd(depth: $0) },
                                  sizes: try commaList(n, option: "n") { Int($0) }, repetitions: reps)
-            s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(perDecade: perDecade); s.p = p; s.q = q; s.gamma = gamma
+            s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(perDecade: perDecade)
+            (s.p, s.q, s.gamma) = problemOptions.theoryParameters
             let started = Date()
             let report = try measureRates(s) { done, total in
                 guard !json else { return }
@@ -55,7 +54,7 @@ struct Adapt: ParsableCommand {
                  "theory_time_slope": e.theoryTimeSlope ?? NSNull(), "errors_at_theory_time": e.theoryTimeErrors ?? NSNull(),
                  "oracle_at_grid_edge": e.oracleAtGridEdge]
             }
-            let object: [String: Any] = ["p": p, "q": q, "gamma": gamma, "N": coordinates, "n": s.sizes, "reps": reps, "seed": seed,
+            let object: [String: Any] = ["problem": problem.name, "N": problem.count, "n": s.sizes, "reps": reps, "seed": seed,
                                          "methods": methods, "seconds": report.seconds]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             if let output { try data.write(to: URL(fileURLWithPath: (output as NSString).appendingPathComponent("rates.json"))) }
@@ -77,10 +76,7 @@ struct Adapt: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "a_j b_j^D along OpGD for a range of j at chosen times (the paper's Figs. 2 and 4), and Proposition 3.4 as quantiles.")
 
-        @Option(help: "Signal decay p.") var p: Double = 1
-        @Option(help: "Misalignment q.") var q: Double = 2
-        @Option(help: "Eigenvalue decay γ.") var gamma: Double = 2
-        @Option(name: .customLong("N"), help: "Number of coordinates.") var coordinates: Int = 10_000
+        @OptionGroup var problemOptions: ProblemOptions
         @Option(help: "Sample size n (ε² = 1/n).") var n: Int = 4000
         @Option(help: "Comma-separated OpGD depths D.") var depths: String = "0,1,3"
         @Option(help: "Coordinates to draw, FROM-TO (1-based).") var j: String = "100-200"
@@ -96,7 +92,7 @@ struct Adapt: ParsableCommand {
         }
 
         func execute() throws {
-            let problem = try powerLawProblem(p: p, q: q, gamma: gamma, coordinates: coordinates)
+            let problem = try problemOptions.problem()
             let parts = j.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else { throw OptionError(description: "--j '\(j)': expected FROM-TO, e.g. 100-200") }
             let ds = try commaList(depths, option: "depths") { Int($0) }
@@ -122,7 +118,7 @@ struct Adapt: ParsableCommand {
                 q.map { ["min": $0.min, "p5": $0.p5, "median": $0.median, "p95": $0.p95, "max": $0.max, "count": $0.count] as [String: Any] } ?? NSNull()
             }
             let object: [String: Any] = [
-                "p": p, "q": q, "gamma": gamma, "N": coordinates, "n": n, "seed": seed,
+                "problem": problem.name, "N": problem.count, "n": n, "seed": seed,
                 "trajectories": paths.map { ["depth": $0.depth, "b0": $0.b0, "times": $0.times, "j": $0.indices, "features": $0.features,
                                              "target": $0.target.map { $0 ?? NSNull() as Any }, "initial": $0.initial] as [String: Any] },
                 "proposition_3_4": checks.map { ["depth": $0.depth, "stopping_time": $0.stoppingTime, "signal_ratio": quantiles($0.signal),
@@ -145,11 +141,42 @@ struct Adapt: ParsableCommand {
     }
 }
 
-/// The misaligned power-law problem of the paper (signal p, q; eigenvalues j^(−γ)).
-func powerLawProblem(p: Double, q: Double, gamma: Double, coordinates: Int) throws -> SequenceProblem {
-    guard coordinates >= 1 else { throw AdaptivityError("--N must be at least 1") }
-    guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") }
-    return try SequenceProblem(truth: SequenceProblem.misaligned(count: coordinates, p: p, q: q),
-                               eigenvalues: SequenceProblem.powerLawEigenvalues(coordinates, gamma: gamma),
-                               name: "p = \(p), q = \(q), γ = \(gamma), N = \(coordinates)")
+/// The problem: the paper's misaligned power-law signal (p, q) or a sparse one or a file, and
+/// eigenvalues j^(−γ) or a file.
+struct ProblemOptions: ParsableArguments {
+    @Option(help: "Signal decay p (k-th largest coefficient k^(−(p+1)/2)).") var p: Double = 1
+    @Option(help: "Misalignment q (it sits at index ⌈k^q⌉; 1 = aligned).") var q: Double = 2
+    @Option(help: "Eigenvalue decay γ (λ_j = j^(−γ)).") var gamma: Double = 1.5
+    @Option(name: .customLong("N"), help: "Number of coordinates (taken from the file when --signal or --eigenvalues is one).") var coordinates: Int = 10_000
+    @Option(help: "The signal θ*: 'misaligned' (p, q), 'sparse:S' (S coefficients of size 1 spread over 1…N), or a .npy / text file of coefficients.")
+    var signal: String = "misaligned"
+    @Option(help: "A .npy / text file of eigenvalues λ_j (default j^(−γ)).") var eigenvalues: String?
+
+    var isPowerLaw: Bool { signal == "misaligned" && eigenvalues == nil }
+
+    /// p, q, γ for the theory columns: all three only for the paper's problem; γ alone when the
+    /// eigenvalues are j^(−γ).
+    var theoryParameters: (Double?, Double?, Double?) {
+        (isPowerLaw ? p : nil, isPowerLaw ? q : nil, eigenvalues == nil ? gamma : nil)
+    }
+
+    func problem() throws -> SequenceProblem {
+        let lambda = try eigenvalues.map { try readVector($0) }
+        let fileSignal = signal == "misaligned" || signal.hasPrefix("sparse:") ? nil : try readVector(signal)
+        let count = fileSignal?.count ?? lambda?.count ?? coordinates
+        guard count >= 1 else { throw AdaptivityError("--N must be at least 1") }
+        if lambda == nil { guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") } }
+        let truth: [Double]
+        var name: String
+        if let fileSignal {
+            truth = fileSignal; name = "signal \((signal as NSString).lastPathComponent)"
+        } else if signal.hasPrefix("sparse:") {
+            guard let s = Int(signal.dropFirst("sparse:".count)) else { throw OptionError(description: "--signal '\(signal)': expected sparse:S with S an integer") }
+            truth = try SequenceProblem.sparse(count: count, nonzeros: s); name = "sparse s = \(s)"
+        } else {
+            truth = try SequenceProblem.misaligned(count: count, p: p, q: q); name = "p = \(p), q = \(q)"
+        }
+        name += lambda == nil ? ", γ = \(gamma), N = \(count)" : ", eigenvalues \((eigenvalues! as NSString).lastPathComponent), N = \(count)"
+        return try SequenceProblem(truth: truth, eigenvalues: lambda ?? SequenceProblem.powerLawEigenvalues(count, gamma: gamma), name: name)
+    }
 }

@@ -145,4 +145,19 @@ func expectDataError(_ path: String, _ phrase: String, _ body: () throws -> Void
     func badNamesAreErrors(spec: String) {
         #expect(throws: DataError.self) { _ = try DataSpec.load(spec, as: Float.self) }
     }
+
+    @Test func vectorsFromNumPyAndText() throws {
+        let expected = [1, 0, 0.5, -0.25, 1e-3]
+        #expect(try readVector(fixture("f64_signal_5.npy")) == expected)
+        #expect(try readVector(fixture("signal_5.csv")) == expected)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vec-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let row = dir.appendingPathComponent("row.csv").path, bad = dir.appendingPathComponent("bad.csv").path
+        try "1, 2,3\n\n4 5\n".write(toFile: row, atomically: true, encoding: .utf8)
+        #expect(try readVector(row) == [1, 2, 3, 4, 5])
+        try "theta\n1\n2\nx\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect { try readVector(bad) } throws: { "\($0)".contains("line 4, field 1") }
+        // A matrix is not a vector.
+        #expect(throws: DataError.self) { try readVector(fixture("f64_2x3.npy")) }
+    }
 }
