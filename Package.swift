@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
         .testTarget(name: "AdaptivityTests", dependencies: ["Adaptivity", "Linalg"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Adaptivity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],

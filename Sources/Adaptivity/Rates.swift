@@ -107,6 +107,8 @@ public struct RateReport: Sendable {
     public var settings: RateSettings
     public var estimators: [EstimatorRates]
     public var seconds: Double
+    /// Units computed by this run (the rest came from the cache).
+    public var computedUnits: Int
 }
 
 /// Squared errors Σ_j (θ̂_j(t) − θ*_j)² at every time of `times`, for one estimator and one draw z.
@@ -147,9 +149,41 @@ public func noise(seed: UInt64, repetition rep: Int, count: Int) -> [Double] {
     return r.normals(count)
 }
 
+/// Where finished (n, repetition) units are kept — every estimator's error curve — so that a
+/// re-run, or a run with more repetitions, computes only what is missing (the Lab's store).
+public protocol RateCache: Sendable {
+    func cachedCurves(n: Int, repetition: Int) throws -> [[Double]]?
+    func saveCurves(_ curves: [[Double]], n: Int, repetition: Int, seconds: Double) throws
+}
+
+extension RateSettings {
+    /// Everything that changes a unit's curves, for keying a cache: not the sizes or the number of
+    /// repetitions, which only say which units there are.
+    public var cacheKey: [String: String] {
+        var h = Hasher64()
+        for v in problem.truth { h.add(v) }
+        for v in problem.eigenvalues { h.add(v) }
+        for v in grid.times { h.add(v) }
+        return ["instrument": "adaptivity/1", "problem": problem.name, "N": "\(problem.count)",
+                "problem-hash": String(h.value, radix: 16), "estimators": estimators.map(\.description).joined(separator: ","),
+                "grid": "\(grid.times.first!)…\(grid.times.last!) (\(grid.times.count))", "b0": "\(b0Constant)",
+                "tolerance": "\(tolerance)", "seed": "\(seed)"]
+    }
+}
+
+/// FNV-1a over the bit patterns of doubles: a stable fingerprint (Swift's Hasher is seeded per process).
+struct Hasher64 {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ v: Double) {
+        var bits = v.bitPattern
+        for _ in 0..<8 { value = (value ^ (bits & 0xff)) &* 0x0000_0100_0000_01b3; bits >>= 8 }
+    }
+}
+
 /// Monte Carlo over repetitions, all estimators on the same draws, (n, repetition) units side by
-/// side on `workers` threads; deterministic for the seed whatever the number of workers.
-public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+/// side on `workers` threads; deterministic for the seed whatever the number of workers. With a
+/// cache, finished units are read back and each new one is saved as soon as it is done.
+public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processInfo.activeProcessorCount, cache: RateCache? = nil,
                          progress: ((Int, Int) -> Void)? = nil) throws -> RateReport {
     try s.validate()
     let started = DispatchTime.now().uptimeNanoseconds
@@ -166,23 +200,37 @@ public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processIn
     let units = s.sizes.indices.flatMap { i in (0..<s.repetitions).map { (i, $0) } }
     // curves[unit][estimator] = error curve over that estimator's times
     var curves = [[[Double]]](repeating: [], count: units.count)
+    var pending = [Int]()
+    for (u, (i, rep)) in units.enumerated() {
+        let shapes = s.estimators.map { times($0, s.sizes[i]).times.count }
+        if let c = try cache?.cachedCurves(n: s.sizes[i], repetition: rep), c.map(\.count) == shapes { curves[u] = c } else { pending.append(u) }
+    }
     let lock = NSLock()
-    var next = 0, done = 0
+    var next = 0, done = units.count - pending.count
+    var failure: Error?
+    if done > 0 { progress?(done, units.count) }
     func work() {
         while true {
             let u: Int? = lock.withLock {
-                guard next < units.count else { return nil }
+                guard next < pending.count, failure == nil else { return nil }
                 defer { next += 1 }
-                return next
+                return pending[next]
             }
             guard let u else { return }
             let (i, rep) = units[u]
             let n = s.sizes[i]
+            let started = DispatchTime.now().uptimeNanoseconds
             let eps = 1 / Double(n).squareRoot()
             let xi = noise(seed: s.seed, repetition: rep, count: N)
             let z = (0..<N).map { s.problem.truth[$0] + eps * xi[$0] }
             let result = s.estimators.map { e in
                 errorCurve(e, z: z, problem: s.problem, times: times(e, n).times, b0: s.b0(e, n: n), tolerance: s.tolerance)
+            }
+            do {
+                try cache?.saveCurves(result, n: n, repetition: rep, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            } catch {
+                lock.withLock { failure = failure ?? error }
+                return
             }
             lock.withLock {
                 curves[u] = result
@@ -191,8 +239,9 @@ public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processIn
             }
         }
     }
-    let threads = max(1, min(workers, units.count))
+    let threads = max(1, min(workers, pending.count))
     if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
+    if let failure { throw failure }
 
     var rates = [EstimatorRates]()
     for (ei, e) in s.estimators.enumerated() {
@@ -223,5 +272,6 @@ public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processIn
             timeSlope: s.sizes.count >= 2 ? fitLine(logN, oracle.map { Double.log($0) }) : nil,
             theorySlope: s.theorySlope(e), theoryTimeSlope: s.theoryTimeSlope(e), oracleAtGridEdge: edges, meanCurves: meanCurves))
     }
-    return RateReport(settings: s, estimators: rates, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    return RateReport(settings: s, estimators: rates, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+                      computedUnits: pending.count)
 }

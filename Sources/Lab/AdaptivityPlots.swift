@@ -40,3 +40,11 @@ public func trajectoryPlot(_ t: Trajectory, problemName: String, n: Int) -> Plot
     plot.series.append(.init("initial λ_j^(1/2) b0^D", Array(zip(xs, t.initial)), style: .dashed))
     return plot
 }
+
+/// Runs (or resumes, with a store) a rate experiment: each finished (n, repetition) unit is
+/// committed as it completes, and a re-run — or one with more repetitions — reads them back.
+public func runRates(_ s: RateSettings, store: ResultStore?, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                     progress: ((Int, Int) -> Void)? = nil) throws -> RateReport {
+    let cache = try store.map { try $0.experiment(instrument: "adaptivity", config: s.cacheKey) }
+    return try measureRates(s, workers: workers, cache: cache, progress: progress)
+}

@@ -1,3 +1,4 @@
+import Adaptivity
 import Capacity
 import Recovery
 import Foundation
@@ -51,6 +52,10 @@ public final class ResultStore: @unchecked Sendable {
                         train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
                         seconds REAL NOT NULL, finished TEXT NOT NULL,
                         PRIMARY KEY (experiment, seed, n));
+                    CREATE TABLE IF NOT EXISTS rate_units (
+                        experiment TEXT NOT NULL REFERENCES experiments(key), n INTEGER NOT NULL, repetition INTEGER NOT NULL,
+                        curves BLOB NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                        PRIMARY KEY (experiment, n, repetition));
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
             }
@@ -109,7 +114,7 @@ public final class ResultStore: @unchecked Sendable {
 
 /// One experiment's attempts in the store: the cache `measureEMC` (fit attempts) and
 /// `runRecoveryGrid` (recovery runs) read and write.
-public struct ExperimentAttempts: AttemptCache, RecoveryCache {
+public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
     let store: ResultStore
     public let key: String
 
@@ -169,5 +174,38 @@ extension ResultStore {
         let train: Double? = row["train_mse"], test: Double? = row["test_mse"]
         return RecoveryRun(n: row["n"], seed: UInt64(bitPattern: row["seed"]), trainMSE: train ?? .infinity, testMSE: test ?? .infinity,
                            steps: row["steps"], seconds: row["seconds"], diverged: (row["diverged"] as Int) != 0)
+    }
+}
+
+extension ExperimentAttempts {
+    // A unit's curves as one blob: the curve count, each curve's length, then the values, all
+    // little-endian 64-bit, so they come back bit for bit (text would round).
+    public func cachedCurves(n: Int, repetition: Int) throws -> [[Double]]? {
+        let blob: Data? = try store.db.read { d in
+            try Data.fetchOne(d, sql: "SELECT curves FROM rate_units WHERE experiment = ? AND n = ? AND repetition = ?",
+                              arguments: [key, n, repetition])
+        }
+        guard let blob, blob.count % 8 == 0 else { return nil }
+        let words = blob.withUnsafeBytes { raw in (0..<blob.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) } }
+        guard let count = words.first.map(Int.init), count >= 0, words.count >= 1 + count else { return nil }
+        let lengths = words[1...count].map { Int($0) }
+        guard words.count == 1 + count + lengths.reduce(0, +) else { return nil }
+        var curves = [[Double]](), at = 1 + count
+        for l in lengths {
+            curves.append(words[at..<(at + l)].map { Double(bitPattern: $0) })
+            at += l
+        }
+        return curves
+    }
+
+    public func saveCurves(_ curves: [[Double]], n: Int, repetition: Int, seconds: Double) throws {
+        var words = [UInt64(curves.count)] + curves.map { UInt64($0.count) }
+        for c in curves { words += c.map(\.bitPattern) }
+        let blob = words.map(\.littleEndian).withUnsafeBytes { Data($0) }
+        try store.db.write { d in
+            try d.execute(sql: """
+                INSERT OR REPLACE INTO rate_units (experiment, n, repetition, curves, seconds, finished) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [key, n, repetition, blob, seconds, ISO8601DateFormatter().string(from: Date())])
+        }
     }
 }

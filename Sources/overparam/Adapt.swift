@@ -22,6 +22,8 @@ struct Adapt: ParsableCommand {
         @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
         @Option(help: "Points per decade of the log-spaced time grid (1e-2 … 1e10) on which the oracle time is chosen.") var perDecade: Int = 24
         @Option(help: "Relative tolerance of the OpGD flow solver.") var tolerance: Double = 1e-8
+        @Option(help: "SQLite file every finished (n, repetition) unit is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
+        @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
         @Option(help: "Folder for rates.json and rates.svg (log-log error vs n).") var output: String?
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -36,7 +38,7 @@ struct Adapt: ParsableCommand {
             s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(perDecade: perDecade)
             (s.p, s.q, s.gamma) = problemOptions.theoryParameters
             let started = Date()
-            let report = try measureRates(s) { done, total in
+            let report = try runRates(s, store: noStore ? nil : try ResultStore(path: store)) { done, total in
                 guard !json else { return }
                 FileHandle.standardError.write(Data(String(format: "\r[%d/%d] (n, repetition) units  %.1f s", done, total, Date().timeIntervalSince(started)).utf8))
             }
@@ -59,7 +61,9 @@ struct Adapt: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             if let output { try data.write(to: URL(fileURLWithPath: (output as NSString).appendingPathComponent("rates.json"))) }
             if json { print(String(decoding: data, as: UTF8.self)); return }
-            print("Sequence model \(problem.name); n = \(s.sizes.map(String.init).joined(separator: ", ")); \(reps) repetitions; \(String(format: "%.1f", report.seconds)) s")
+            let reused = s.sizes.count * reps - report.computedUnits
+            print("Sequence model \(problem.name); n = \(s.sizes.map(String.init).joined(separator: ", ")); \(reps) repetitions; \(String(format: "%.1f", report.seconds)) s"
+                  + (reused > 0 ? " (\(reused) of \(s.sizes.count * reps) units read from \(store))" : ""))
             print("method        " + s.sizes.map { String(format: "%11d", $0) }.joined() + "     slope [95% CI]        theory   time slope (theory)")
             for e in report.estimators {
                 let errs = e.meanErrors.map { String(format: "%11.3e", $0) }.joined()
