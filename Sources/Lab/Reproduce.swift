@@ -1,0 +1,333 @@
+import Adaptivity
+import Capacity
+import Foundation
+import Recovery
+
+/// A headline finding of one of the papers, and whether this run reproduced it.
+public struct Finding: Sendable {
+    public var instrument: String
+    public var claim: String
+    public var held: Bool
+    public var evidence: String
+}
+
+/// One part of the report: its figures (SVG text), tables (HTML), the commands that give the
+/// same numbers one by one, and its findings.
+public struct ReportSection: Sendable {
+    public var title: String
+    public var intro: String
+    public var figures: [(caption: String, svg: String)] = []
+    public var tables: [String] = []
+    public var commands: [String] = []
+    public var findings: [Finding] = []
+    public var seconds = 0.0
+}
+
+public struct ReproduceReport: Sendable {
+    public var sections: [ReportSection]
+    public var seconds: Double
+    public var htmlPath: String
+    public var findings: [Finding] { sections.flatMap(\.findings) }
+}
+
+/// The presets of `overparam reproduce`: quick (minutes on a laptop) or full (the CPU-scale
+/// version of each paper's figures).
+public struct ReproducePreset: Sendable {
+    /// smoke: every step at toy budgets, seconds (what the tests run); quick: minutes; full.
+    public enum Level: String, Sendable { case smoke, quick, full }
+    public var level: Level
+    public init(_ level: Level) { self.level = level }
+    var quick: Bool { level != .full }
+    var smoke: Bool { level == .smoke }
+
+    /// The capacity sweep: MLPs of growing width, two small CNNs and three activations on the
+    /// 8×8 digits, true vs random labels, full-batch Adam; generalization at n = 500.
+    var capacityYAML: String {
+        """
+        instrument: emc
+        fixed:
+          data: digits
+          optimizer: adam
+          lr: 0.01
+          batch-size: 0
+          steps: \(smoke ? 200 : quick ? 3000 : 6000)
+          schedule: constant
+          start: 32
+        axes:
+          arch: [\(smoke ? "mlp:64-4-10:relu, cnn:8x8x1-c2-m2-10:relu, mlp:64-4-10:sigmoid"
+                  : "mlp:64-4-10:relu, mlp:64-8-10:relu, mlp:64-16-10:relu, cnn:8x8x1-c2-m2-10:relu, cnn:8x8x1-c4-m2-10:relu, mlp:64-4-10:tanh, mlp:64-4-10:sigmoid")]
+          condition: [true, random-labels]
+        seeds: \(quick ? 1 : 3)
+        generalization: \(smoke ? 100 : 500)
+        output: capacity
+        """
+    }
+
+    /// Mini-batch SGD against full-batch GD on random labels (same steps, same learning rate).
+    var optimizerYAML: String {
+        """
+        instrument: emc
+        fixed:
+          data: digits
+          arch: mlp:64-8-10:relu
+          condition: random-labels
+          optimizer: sgd
+          lr: 0.05
+          momentum: 0.9
+          steps: \(smoke ? 200 : quick ? 3000 : 20000)
+          schedule: cosine
+          start: 32
+        axes:
+          batch-size: [32, 0]
+        seeds: \(quick ? 1 : 3)
+        output: optimizers
+        """
+    }
+
+    /// Tangent ranks with closed forms (RESULTS.md's table, the fast rows).
+    var rankCases: [(spec: String, target: String)] {
+        [("mlp:5-20-1:tanh:nobias", "teacher:3"), ("mlp:5-20-1:tanh:nobias", "output-ineffective:3"),
+         ("mlp:5-20-1:tanh:nobias", "input-ineffective:3"), ("mlp:5-20-1:tanh", "teacher:3"),
+         ("mlp:3-8-8-1:tanh:nobias", "teacher:2-2"), ("cnn:5x5x1-c2k3p0-1:tanh:nobias", "random"),
+         ("cnn:5x5x1-l2k3-1:tanh:nobias", "random"), ("mf:4-4", "teacher:2")]
+    }
+
+    var rankCasesForLevel: [(spec: String, target: String)] {
+        switch level {
+        case .smoke: return Array(rankCases.prefix(3))
+        case .quick: return rankCases
+        case .full: return rankCases + [("mlp:25-18-1:tanh:nobias", "random"), ("mlp:100-200-1:tanh:nobias", "teacher:15")]
+        }
+    }
+
+    var adaptivityRepetitions: Int { smoke ? 2 : quick ? 8 : 32 }
+    var adaptivityCoordinates: Int { smoke ? 1000 : 10_000 }
+}
+
+/// Runs every instrument's preset (resuming from the store), writes `report.html` with inline
+/// figures into `output`, and returns the findings for the terminal.
+public func reproduce(_ preset: ReproducePreset, output: String, store: ResultStore?, commandLine: String,
+                      workers: Int = ProcessInfo.processInfo.activeProcessorCount, log: @escaping (String) -> Void) throws -> ReproduceReport {
+    let started = Date()
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    var sections = [ReportSection]()
+    for build in [capacitySection, recoverySection, adaptivitySection] {
+        let t0 = Date()
+        var s = try build(preset, output, store, workers, log)
+        s.seconds = Date().timeIntervalSince(t0)
+        log(String(format: "  %@: %.0f s", s.title, s.seconds))
+        sections.append(s)
+    }
+    let seconds = Date().timeIntervalSince(started)
+    let html = reportHTML(sections, preset: preset, commandLine: commandLine, seconds: seconds)
+    let path = (output as NSString).appendingPathComponent("report.html")
+    try html.write(toFile: path, atomically: true, encoding: .utf8)
+    return ReproduceReport(sections: sections, seconds: seconds, htmlPath: path)
+}
+
+// MARK: - Capacity
+
+func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: ResultStore?, _ workers: Int,
+                     _ log: @escaping (String) -> Void) throws -> ReportSection {
+    var section = ReportSection(title: "Capacity: effective model complexity",
+                                intro: "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, several seeds). Digits 8×8, full-batch Adam unless stated.")
+    func sweep(_ yaml: String, name: String) throws -> (SweepSpec, [SweepRow]) {
+        var spec = try SweepSpec.parse(yaml, file: name)
+        spec.output = (output as NSString).appendingPathComponent(spec.output)
+        log("capacity: \(name), \(spec.configurations.count) configurations")
+        let rows = try runSweep(spec, store: store, log: { log("    " + $0) })
+        section.commands.append("overparam emc sweep \(name)   # with this file:\n" + yaml)
+        return (spec, rows)
+    }
+    let (spec, rows) = try sweep(preset.capacityYAML, name: "capacity.yaml")
+    func report(_ arch: String, _ condition: String) -> EMCReport? {
+        rows.first { $0.settings["arch"] == arch && $0.settings["condition"] == condition }?.report
+    }
+    // EMC vs parameters (the sweep's own figure) and true vs random.
+    let dir = spec.output
+    if let svg = try? String(contentsOfFile: dir + "/emc-vs-parameters.svg", encoding: .utf8) {
+        section.figures.append(("EMC against parameter count, by family and label condition; dashed: EMC = parameters.", svg))
+    }
+    var table = "<table><tr><th>architecture</th><th>parameters</th><th>EMC, true labels</th><th>EMC, random labels</th><th>random EMC / parameter</th></tr>"
+    var pairs = [(arch: String, params: Int, t: Double, r: Double)]()
+    for arch in spec.axes.first(where: { $0.name == "arch" })!.values {
+        guard let t = report(arch, "true"), let r = report(arch, "random-labels") else { continue }
+        pairs.append((arch, t.parameters, t.mean, r.mean))
+        table += "<tr><td><code>\(escape(arch))</code></td><td>\(t.parameters)</td><td>\(fmt(t.mean)) ± \(fmt(t.std))</td><td>\(fmt(r.mean)) ± \(fmt(r.std))</td><td>\(String(format: "%.3f", r.mean / Double(r.parameters)))</td></tr>"
+    }
+    section.tables.append(table + "</table>")
+    var tvr = Plot(title: "True vs random labels (digits)", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
+    tvr.series.append(.init("architectures", pairs.filter { $0.r > 0 && $0.t > 0 }.map { ($0.r, $0.t) }))
+    let hi = pairs.map { max($0.t, $0.r) }.max() ?? 1, lo = max(1, pairs.map { min($0.t, $0.r) }.min() ?? 1)
+    tvr.series.append(.init("equal", [(lo, lo), (hi, hi)], style: .dashed))
+    if let svg = try? tvr.svg() { section.figures.append(("Each architecture's EMC with true against random labels; above the dashed line, true labels are easier to fit.", svg)) }
+    let easier = pairs.filter { $0.t > $0.r }.count
+    section.findings.append(Finding(instrument: "capacity", claim: "Networks fit more samples with true labels than with random labels",
+                                    held: !pairs.isEmpty && easier == pairs.count,
+                                    evidence: "true > random for \(easier) of \(pairs.count) architectures"))
+    let mlpRandom = pairs.filter { $0.arch.hasPrefix("mlp") && $0.arch.hasSuffix(":relu") }.map { $0.r / Double($0.params) }
+    let cnnRandom = pairs.filter { $0.arch.hasPrefix("cnn") }.map { $0.r / Double($0.params) }
+    if let m = mlpRandom.max(), let c = cnnRandom.max() {
+        section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more random-label samples per parameter than MLPs",
+                                        held: c > m, evidence: String(format: "best CNN %.3f vs best ReLU MLP %.3f EMC per parameter", c, m)))
+    }
+    if let relu = report("mlp:64-4-10:relu", "true"), let sigmoid = report("mlp:64-4-10:sigmoid", "true") {
+        section.findings.append(Finding(instrument: "capacity", claim: "ReLU networks fit more samples than sigmoid networks",
+                                        held: relu.mean > sigmoid.mean, evidence: "mlp:64-4-10 on true labels: ReLU \(fmt(relu.mean)) vs sigmoid \(fmt(sigmoid.mean))"))
+    }
+    // The EMC gap against generalization (the sweep wrote it).
+    if let svg = try? String(contentsOfFile: dir + "/emc-gap-vs-generalization.svg", encoding: .utf8) {
+        section.figures.append(("EMC gap (true − random labels) against the generalization gap (train − test accuracy) at n = 500.", svg))
+    }
+    if let csv = try? String(contentsOfFile: dir + "/generalization.csv", encoding: .utf8),
+       let summary = csv.split(separator: "\n").last(where: { $0.hasPrefix("# ") }) {
+        let text = String(summary.dropFirst(2))
+        // Kendall τ between the EMC gap and test accuracy, as the summary line states it.
+        let tau = text.components(separatedBy: "vs test accuracy:").last.flatMap { $0.components(separatedBy: "τ ").last }.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        section.findings.append(Finding(instrument: "capacity", claim: "A larger EMC gap goes with better generalization",
+                                        held: (tau ?? -1) > 0, evidence: text))
+    }
+    // SGD vs full batch.
+    let (_, opt) = try sweep(preset.optimizerYAML, name: "optimizers.yaml")
+    if opt.count == 2 {
+        let sgd = opt[0].report.mean, gd = opt[1].report.mean
+        var plot = Plot(title: "Mini-batch SGD vs full-batch GD, random labels (mlp:64-8-10)", xLabel: "configuration (1 = SGD batch 32, 2 = full batch)", yLabel: "EMC (samples)")
+        plot.series.append(.init("EMC", [(1, sgd), (2, gd)]))
+        if let svg = try? plot.svg() { section.figures.append(("Same steps and learning rate; only the batch differs.", svg)) }
+        section.findings.append(Finding(instrument: "capacity", claim: "Mini-batch SGD fits more random labels than full-batch GD",
+                                        held: sgd > gd, evidence: "EMC \(fmt(sgd)) with batch 32 vs \(fmt(gd)) full batch"))
+    }
+    return section
+}
+
+// MARK: - Recovery
+
+func recoverySection(_ preset: ReproducePreset, _ output: String, _ store: ResultStore?, _ workers: Int,
+                     _ log: @escaping (String) -> Void) throws -> ReportSection {
+    var section = ReportSection(title: "Recovery: model rank and local linear recovery",
+                                intro: "The model rank is the rank of the tangent features at a target parameter; it is the optimistic sample size O. Recovery experiments train a student on n samples of the target.")
+    log("recovery: \(preset.rankCasesForLevel.count) model ranks")
+    var table = "<table><tr><th>model</th><th>target point</th><th>parameters M</th><th>numerical rank</th><th>gap σ<sub>r</sub>/σ<sub>r+1</sub></th><th>theory</th></tr>"
+    var met = 0, withTheory = 0
+    for c in preset.rankCasesForLevel {
+        let r = try modelRank(spec: c.spec, target: c.target)
+        section.commands.append("overparam rank --arch \(c.spec) --target \(c.target)")
+        var theory = "–"
+        if let t = r.theory {
+            withTheory += 1
+            let ok = t.kind == .exact ? r.modelRank == t.value : r.modelRank <= t.value
+            if ok { met += 1 }
+            theory = "\(t.kind == .exact ? "" : "≤ ")\(t.value) (\(escape(t.formula))) \(ok ? "✓" : "✗")"
+        }
+        table += "<tr><td><code>\(escape(c.spec))</code></td><td><code>\(escape(c.target))</code></td><td>\(r.parameters)</td><td>\(r.modelRank)</td><td>\(r.gap.map { String(format: "%.1e", $0) } ?? "–")</td><td>\(theory)</td></tr>"
+    }
+    section.tables.append(table + "</table>")
+    section.findings.append(Finding(instrument: "recovery", claim: "The numerical model rank equals the closed form",
+                                    held: met == withTheory && withTheory > 0, evidence: "\(met) of \(withTheory) closed forms met"))
+    var p = try RecoveryPreset.named("quick")
+    if preset.smoke { p.sizes = [4, 12]; p.seeds = 1 }
+    log("recovery: preset quick, \(p.rows.count) students × \(p.sizes.count) sizes × \(p.seeds) seeds")
+    let r = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds, store: store, workers: workers)
+    _ = try writeRecoveryOutputs(r, to: (output as NSString).appendingPathComponent("recovery"))
+    section.commands.append("overparam recover --preset quick")
+    section.figures.append(("Median test MSE of students trained on n samples of the target (\(escape(p.summary))); dashed: O, marks: M.", try recoveryHeatmap(r).svg()))
+    if let O = r.optimisticSizes.first {
+        let from = (0..<r.rows.count).compactMap { r.recoveredFrom(row: $0, threshold: 1e-3) }
+        let M = r.parameters.min() ?? 0
+        section.findings.append(Finding(instrument: "recovery", claim: "Test error collapses near the optimistic sample size O, far below the parameter count M",
+                                        held: from.count == r.rows.count && from.allSatisfy { $0 <= 2 * O && $0 < M },
+                                        evidence: "O = \(O), M ≥ \(M); median test MSE ≤ 1e-3 from n = \(from.map(String.init).joined(separator: ", ")) (per student)"))
+    }
+    return section
+}
+
+// MARK: - Adaptivity
+
+func adaptivitySection(_ preset: ReproducePreset, _ output: String, _ store: ResultStore?, _ workers: Int,
+                       _ log: @escaping (String) -> Void) throws -> ReportSection {
+    var section = ReportSection(title: "Adaptivity: over-parameterized gradient descent in the sequence model",
+                                intro: "Misaligned signal p = 1, q = 2, eigenvalues j^(−1.5), N = \(preset.adaptivityCoordinates); error at the oracle stopping time against n, for fixed-kernel gradient flow (vanilla) and OpGD of depth D.")
+    let N = preset.adaptivityCoordinates
+    let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: 1, q: 2),
+                                      eigenvalues: SequenceProblem.powerLawEigenvalues(N, gamma: 1.5), name: "p = 1.0, q = 2.0, γ = 1.5, N = \(N)")
+    var s = RateSettings(problem: problem, estimators: [.vanilla] + (0...3).map { .opgd(depth: $0) },
+                         sizes: [1000, 2000, 4000, 8000, 16000], repetitions: preset.adaptivityRepetitions)
+    s.p = 1; s.q = 2; s.gamma = 1.5
+    log("adaptivity: configuration A, \(s.repetitions) repetitions")
+    let r = try runRates(s, store: store, workers: workers)
+    section.commands.append("overparam adapt rates --p 1 --q 2 --gamma 1.5 --depths 0,1,2,3 --n 1000,2000,4000,8000,16000 --reps \(s.repetitions)")
+    section.figures.append(("Mean error at the oracle time against n, log-log, with fitted and theoretical slopes.", try ratesPlot(r).svg()))
+    var table = "<table><tr><th>method</th>" + s.sizes.map { "<th>n = \($0)</th>" }.joined() + "<th>slope [95% CI]</th><th>theory</th></tr>"
+    for e in r.estimators {
+        table += "<tr><td>\(e.estimator)</td>" + e.meanErrors.map { "<td>\(String(format: "%.4f", $0))</td>" }.joined()
+        table += "<td>\(e.slope.map { String(format: "%.3f [%.3f, %.3f]", $0.slope, $0.slopeInterval.lowerBound, $0.slopeInterval.upperBound) } ?? "–")</td><td>\(String(format: "%.3f", e.theorySlope ?? .nan))</td></tr>"
+    }
+    section.tables.append(table + "</table>")
+    let vanilla = r.estimators[0], opgd = r.estimators.dropFirst()
+    if let v = vanilla.slope?.slope {
+        section.findings.append(Finding(instrument: "adaptivity", claim: "Vanilla gradient flow converges at the slow rate p/(p+q) = 1/3",
+                                        held: abs(v + 1.0 / 3) < 0.08, evidence: String(format: "fitted slope %.3f (paper −0.374)", v)))
+    }
+    let slopes = opgd.compactMap { $0.slope?.slope }
+    section.findings.append(Finding(instrument: "adaptivity", claim: "OpGD reaches the near-optimal rate 1/2 at every depth",
+                                    held: slopes.count == opgd.count && slopes.allSatisfy { abs($0 + 0.5) < 0.08 },
+                                    evidence: "fitted slopes " + slopes.map { String(format: "%.3f", $0) }.joined(separator: ", ") + " (paper −0.533)"))
+    let below = opgd.allSatisfy { e in zip(e.meanErrors, vanilla.meanErrors).enumerated().allSatisfy { s.sizes[$0.offset] < 2000 || $0.element.0 < $0.element.1 } }
+    section.findings.append(Finding(instrument: "adaptivity", claim: "OpGD's error is below vanilla's at every n ≥ 2,000", held: below,
+                                    evidence: String(format: "at n = 16,000: vanilla %.4f, OpGD %@", vanilla.meanErrors.last!, opgd.map { String(format: "%.4f", $0.meanErrors.last!) }.joined(separator: ", "))))
+    return section
+}
+
+// MARK: - HTML
+
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}
+
+func fmt(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
+
+/// The machine, for the report: CPU model, cores, memory, OS.
+public func machineDescription() -> String {
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+        .first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    let memory = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
+    return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(String(format: "%.0f", memory)) GiB, \(ProcessInfo.processInfo.operatingSystemVersionString)"
+}
+
+func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLine: String, seconds: Double) -> String {
+    let findings = sections.flatMap(\.findings)
+    var h = """
+    <!DOCTYPE html>
+    <html lang="en"><head><meta charset="utf-8"/><title>Overparam reproduction report</title>
+    <style>
+    body { font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; line-height: 1.4; }
+    table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
+    td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+    td:first-child, th:first-child { text-align: left; }
+    .held { color: #1a7f37; font-weight: bold; } .not { color: #b42318; font-weight: bold; }
+    figure { margin: 1.5em 0; } figcaption { font-size: 14px; color: #555; }
+    pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
+    </style></head><body>
+    <h1>Overparam reproduction report (\(preset.level.rawValue) preset)</h1>
+    <p>Command: <code>\(escape(commandLine))</code><br/>Machine: \(escape(machineDescription()))<br/>
+    Wall time: \(String(format: "%.0f", seconds)) s (\(sections.map { "\(escape($0.title.components(separatedBy: ":")[0])) \(String(format: "%.0f", $0.seconds)) s" }.joined(separator: ", ")))<br/>
+    Generated: \(ISO8601DateFormatter().string(from: Date()))</p>
+    <h2>Findings</h2><table><tr><th>instrument</th><th>finding</th><th>result</th><th>evidence</th></tr>
+    """
+    for f in findings {
+        h += "<tr><td>\(f.instrument)</td><td>\(escape(f.claim))</td><td class=\"\(f.held ? "held" : "not")\">\(f.held ? "held" : "not reproduced")</td><td>\(escape(f.evidence))</td></tr>\n"
+    }
+    h += "</table>\n"
+    for s in sections {
+        h += "<h2>\(escape(s.title))</h2>\n<p>\(escape(s.intro))</p>\n"
+        for t in s.tables { h += t + "\n" }
+        for f in s.figures {
+            // The SVG's own XML prologue, if any, is not allowed inside HTML.
+            let svg = f.svg.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "")
+            h += "<figure>\(svg)<figcaption>\(f.caption)</figcaption></figure>\n"
+        }
+        h += "<details><summary>Commands for these numbers</summary><pre>\(escape(s.commands.joined(separator: "\n\n")))</pre></details>\n"
+    }
+    h += "</body></html>\n"
+    return h
+}
