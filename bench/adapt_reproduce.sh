@@ -4,7 +4,7 @@
 # Usage: bench/adapt_reproduce.sh [A|A3|B|C|table1|trajectory]...   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=.build/release/overparam
+B=${OVERPARAM:-.build/release/overparam}
 OUT=bench/results/adapt
 mkdir -p "$OUT"
 STORE="$OUT/store.sqlite"

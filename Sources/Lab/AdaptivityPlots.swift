@@ -9,16 +9,18 @@ public func ratesPlot(_ r: RateReport) -> Plot {
     var plot = Plot(title: "Error at the oracle time vs n (\(s.problem.name), \(s.repetitions) reps)",
                     xLabel: "n (ε² = 1/n)", yLabel: "mean squared error Σ(θ̂ − θ*)²", logX: true, logY: true)
     plot.width = 900
-    for e in r.estimators {
+    for (i, e) in r.estimators.enumerated() {
+        // A method's points, its fit and its theory line share one colour.
+        let color = Plot.palette[i % Plot.palette.count]
         plot.series.append(.init("\(e.estimator): slope \(String(format: "%.3f", e.slope?.slope ?? .nan))",
-                                 zip(s.sizes, e.meanErrors).map { (Double($0), $1) }, style: .points))
+                                 zip(s.sizes, e.meanErrors).map { (Double($0), $1) }, style: .points, color: color))
         if let fit = e.slope, s.sizes.count >= 2 {
             // The fitted line, and the theory's exponent anchored at the fit's value at the first n.
             let ns = [Double(s.sizes.min()!), Double(s.sizes.max()!)]
             let y0 = Double.exp(fit.intercept + fit.slope * Foundation.log(ns[0]))
-            plot.series.append(.init("  fit", ns.map { ($0, Double.exp(fit.intercept + fit.slope * Foundation.log($0))) }, style: .line))
+            plot.series.append(.init("  fit", ns.map { ($0, Double.exp(fit.intercept + fit.slope * Foundation.log($0))) }, style: .line, color: color))
             if let t = e.theorySlope {
-                plot.series.append(.init("  theory \(String(format: "%.3f", t))", ns.map { ($0, y0 * Foundation.pow($0 / ns[0], t)) }, style: .dashed))
+                plot.series.append(.init("  theory \(String(format: "%.3f", t))", ns.map { ($0, y0 * Foundation.pow($0 / ns[0], t)) }, style: .dashed, color: color))
             }
         }
     }

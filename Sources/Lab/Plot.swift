@@ -9,8 +9,10 @@ public struct Plot: Sendable {
         public var name: String
         public var points: [(x: Double, y: Double)]
         public var style: Style
-        public init(_ name: String, _ points: [(x: Double, y: Double)], style: Style = .points) {
-            self.name = name; self.points = points; self.style = style
+        /// An explicit colour (e.g. a fit drawn in its data's colour); the palette's next otherwise.
+        public var color: String?
+        public init(_ name: String, _ points: [(x: Double, y: Double)], style: Style = .points, color: String? = nil) {
+            self.name = name; self.points = points; self.style = style; self.color = color
         }
     }
 
@@ -31,7 +33,7 @@ public struct Plot: Sendable {
         public var description: String
     }
 
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
     public func svg() throws -> String {
         let all = series.flatMap(\.points)
@@ -75,7 +77,7 @@ public struct Plot: Sendable {
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
         s += "<text transform=\"translate(18 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
         for (i, series) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+            let color = series.color ?? Self.palette[i % Self.palette.count]
             switch series.style {
             case .points:
                 for p in series.points {

@@ -302,8 +302,7 @@ func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLin
     <style>
     body { font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; line-height: 1.4; }
     table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
-    td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-    td:first-child, th:first-child { text-align: left; }
+    td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
     .held { color: #1a7f37; font-weight: bold; } .not { color: #b42318; font-weight: bold; }
     figure { margin: 1.5em 0; } figcaption { font-size: 14px; color: #555; }
     pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }

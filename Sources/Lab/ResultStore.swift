@@ -209,3 +209,46 @@ extension ExperimentAttempts {
         }
     }
 }
+
+/// What `ResultStore.merge` did.
+public struct MergeSummary: Sendable, Equatable {
+    /// Rows copied in, rows already present with the same outcome, and rows present with a
+    /// different outcome (kept as they were; a deterministic computation should never make one).
+    public var added = 0, duplicates = 0, conflicts = 0
+}
+
+extension ResultStore {
+    /// The tables and the columns that make a row's outcome (not when or how long it ran).
+    static let outcomes: [(table: String, key: [String], outcome: [String])] = [
+        ("attempts", ["experiment", "seed", "n"], ["verdict", "train_loss", "train_accuracy", "gradient_norm", "steps"]),
+        ("recovery_runs", ["experiment", "seed", "n"], ["train_mse", "test_mse", "diverged", "steps"]),
+        ("rate_units", ["experiment", "n", "repetition"], ["curves"]),
+    ]
+
+    /// Copies every experiment and result of the store at `path` (a shard's file) into this one,
+    /// each row at most once, in one transaction. A file of another schema version is an error
+    /// and nothing is copied.
+    public func merge(from path: String) throws -> MergeSummary {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.cannotOpen(path: path, reason: "no such file") }
+        _ = try ResultStore(path: path)   // the same checks as opening it: schema version, tables
+        var summary = MergeSummary()
+        try db.writeWithoutTransaction { d in
+            try d.execute(sql: "ATTACH DATABASE ? AS shard", arguments: [path])
+            defer { try? d.execute(sql: "DETACH DATABASE shard") }
+            try d.inTransaction {
+                try d.execute(sql: "INSERT OR IGNORE INTO experiments SELECT * FROM shard.experiments")
+                for t in Self.outcomes {
+                    let join = t.key.map { "s.\($0) = m.\($0)" }.joined(separator: " AND ")
+                    let same = t.outcome.map { "s.\($0) IS m.\($0)" }.joined(separator: " AND ")
+                    let present = try Int.fetchOne(d, sql: "SELECT count(*) FROM shard.\(t.table) s JOIN main.\(t.table) m ON \(join)") ?? 0
+                    let equal = try Int.fetchOne(d, sql: "SELECT count(*) FROM shard.\(t.table) s JOIN main.\(t.table) m ON \(join) WHERE \(same)") ?? 0
+                    let total = try Int.fetchOne(d, sql: "SELECT count(*) FROM shard.\(t.table)") ?? 0
+                    try d.execute(sql: "INSERT OR IGNORE INTO main.\(t.table) SELECT * FROM shard.\(t.table)")
+                    summary.added += total - present; summary.duplicates += equal; summary.conflicts += present - equal
+                }
+                return .commit
+            }
+        }
+        return summary
+    }
+}

@@ -10,23 +10,80 @@ public struct SweepRow: Sendable {
 
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. Returns the rows in configuration order.
-public func runSweep(_ spec: SweepSpec, store: ResultStore?, log: ((String) -> Void)? = nil,
+public func runSweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> [SweepRow] {
     let configs = spec.configurations
+    let mine = shard.map { s in configs.indices.filter { s.owns($0) } } ?? Array(configs.indices)
     var rows = [SweepRow]()
-    for (i, c) in configs.enumerated() {
-        let label = spec.axes.map { "\($0.name)=\(c[$0.name]!)" }.joined(separator: " ")
-        log?("[\(i + 1)/\(configs.count)] \(label)")
+    for i in mine {
+        let c = configs[i]
+        log?("[\(i + 1)/\(configs.count)] \(spec.label(c))")
         let report = try EMCSettings(c).run(store: store, progress: progress)
         rows.append(SweepRow(settings: c, report: report))
         log?(String(format: "    EMC %.1f ± %.1f (%d parameters, %d undecided)", report.mean, report.std, report.parameters, report.undecided))
     }
+    // A shard holds a slice: the tables and figures come from the merged store.
+    guard shard == nil else { return rows }
     try writeSweepOutputs(spec, rows)
     if let size = spec.generalizationSize {
         let g = try relateGapToGeneralization(spec, rows, trainSize: size, log: log)
         log?(g.summary)
     }
     return rows
+}
+
+/// A deterministic slice of a sweep, `--shard i/N` (i = 0…N−1): configuration k belongs to
+/// shard k mod N, so N batch jobs (a SLURM array, a Kubernetes indexed job) cover the sweep
+/// exactly once between them, each into its own store file.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    /// Parses "i/N".
+    public init(_ text: String) throws {
+        let parts = text.split(separator: "/").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, i >= 0, i < n else {
+            throw ExperimentError("--shard '\(text)': expected i/N with 0 ≤ i < N, e.g. 0/4")
+        }
+        index = i; count = n
+    }
+
+    public func owns(_ configuration: Int) -> Bool { configuration % count == index }
+}
+
+extension SweepSpec {
+    /// "axis=value …" for one configuration.
+    public func label(_ c: [String: String]) -> String { axes.map { "\($0.name)=\(c[$0.name]!)" }.joined(separator: " ") }
+}
+
+/// Where one configuration of a sweep stands in a store.
+public struct ConfigurationStatus: Sendable {
+    public var label: String
+    /// Seeds whose search is complete, seeds with some attempts but not complete, all seeds.
+    public var done: Int, started: Int, seeds: Int
+    public var attempts: Int
+    public var state: String { done == seeds ? "done" : (done + started > 0 ? "running" : "left") }
+}
+
+/// Replays each seed's search from the stored attempts alone (nothing is trained): a seed is
+/// done when its search needs no attempt that is missing.
+public func sweepStatus(_ spec: SweepSpec, store: ResultStore) throws -> [ConfigurationStatus] {
+    var sizes = [String: Int]()   // data sets are loaded once per (data, downsample, classes, condition)
+    return try spec.configurations.map { c in
+        let settings = try EMCSettings(c)
+        let dataKey = ["data", "downsample", "classes", "condition"].map { settings[$0] }.joined(separator: "|")
+        if sizes[dataKey] == nil { sizes[dataKey] = try settings.data().count }
+        let plan = try settings.plan(maximum: sizes[dataKey]!)
+        let cache = try store.experiment(instrument: "emc", config: settings.storeKey)
+        var done = 0, started = 0, attempts = 0
+        for seed in 0..<(try settings.seeds) {
+            var state = SearchState(plan: plan, seed: UInt64(seed))
+            while let n = state.next, let r = try cache.cached(n: n, seed: UInt64(seed)) { state.record(r) }
+            attempts += state.attempts.count
+            if state.next == nil { done += 1 } else if !state.attempts.isEmpty { started += 1 }
+        }
+        return ConfigurationStatus(label: spec.label(c), done: done, started: started, seeds: try settings.seeds, attempts: attempts)
+    }
 }
 
 /// One configuration (all axes but the condition) in the generalization study.

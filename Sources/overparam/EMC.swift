@@ -77,31 +77,11 @@ struct EMC: ParsableCommand {
         }
     }
 
+    /// The same as `overparam sweep run` (kept for the commands already written down).
     struct Sweep: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Run the product of a sweep file's axes; write results.csv, results.json and emc-vs-parameters.svg to its output folder.")
-
-        @Argument(help: "The sweep file (YAML).") var file: String
-        @Option(help: "SQLite result store shared by every configuration.") var store: String = "overparam-results.sqlite"
-        @Flag(help: "Only validate the file and list the configurations.") var dryRun = false
-
-        func run() throws {
-            do {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ExperimentError("cannot read \(file)") }
-                let spec = try SweepSpec.parse(text, file: file)
-                if dryRun {
-                    for (i, c) in spec.configurations.enumerated() {
-                        print("\(i + 1): " + spec.axes.map { "\($0.name)=\(c[$0.name]!)" }.joined(separator: " "))
-                    }
-                    return
-                }
-                let started = DispatchTime.now().uptimeNanoseconds
-                let rows = try runSweep(spec, store: try ResultStore(path: store), log: { print($0); fflush(stdout) }) { seed, r, lo, hi in
-                    printAttempt(seed, r, lo, hi, since: started)
-                }
-                print("\(rows.count) configurations; tables and figure in \(spec.output)/")
-            } catch { fail(error) }
-        }
+        static let configuration = CommandConfiguration(abstract: "Same as `overparam sweep run`.")
+        @OptionGroup var options: SweepRunOptions
+        func run() throws { options.execute() }
     }
 }
 
