@@ -21,8 +21,7 @@ fi
 case "${1:-run}" in
 run)
     swift build -c release
-    .build/release/overparam train --arch mlp:784-256-10:relu --data fashion-mnist --train-size 10000 --epochs 5
-    .build/release/overparam emc sweep sweeps/digits-mlp-width.yaml --store out/results.sqlite
+    .build/release/overparam reproduce --quick --output out/reproduce --store out/results.sqlite
     ;;
 test)
     swift build -c release --build-tests

@@ -182,17 +182,16 @@ def opgd_curves(Z, truth, lam, times, b0, D, rtol=1e-7, freeze=None, stats=None)
         t1 = t + h
         theta1 = f1 * y1
         # Grid times in (t, t1] of accepted steps, from the continuous extension.
-        kend = np.where(acc, np.searchsorted(times, t1, side="right"), nxt)
-        cnt = kend - nxt
-        w = np.nonzero(cnt)[0]
+        w = np.nonzero(acc & (times[np.minimum(nxt, K - 1)] <= t1) & (nxt < K))[0]
         if w.size:
+            kend = np.searchsorted(times, t1[w], side="right")
             hw, yw = h[w], y[w]
             r2 = y1[w] - yw
             r3 = hw * k1[w] - r2
             r4 = r2 - hw * k7[w] - r3
             r5 = hw * sum(DC[i] * ks[i][w] for i in range(7) if DC[i] != 0)
             # One entry per (coordinate, grid time inside its step).
-            c = cnt[w]
+            c = kend - nxt[w]
             rep = np.repeat(np.arange(w.size), c)
             kk = nxt[w][rep] + (np.arange(rep.size) - np.repeat(np.cumsum(c) - c, c))
             u = (times[kk] - t[w][rep]) / hw[rep]
@@ -201,7 +200,7 @@ def opgd_curves(Z, truth, lam, times, b0, D, rtol=1e-7, freeze=None, stats=None)
             wr = w[rep]
             d = sign[wr] * phi(yu, lm[wr]) * yu - th[wr]
             curve += np.bincount(rb[wr] + kk, weights=d * d, minlength=R * K)
-            nxt = kend
+            nxt[w] = kend
         t = np.where(acc, t1, t)
         y = np.where(acc, y1, y)
         k1 = np.where(acc, k7, k1)
