@@ -117,13 +117,13 @@ public func errorCurve(_ e: Estimator, z: [Double], problem: SequenceProblem, ti
     let truth = problem.truth, lambda = problem.eigenvalues
     switch e {
     case .vanilla:
-        // (1 − e^(−λt)) is λt to rounding below λt = 1e-9 and 1 above λt = 40: only the times
-        // between need an exponential.
+        // 1 − e^(−x) is x − x²/2 to rounding below x = λt = 1e-9 and 1 above x = 40: only the
+        // times between need an exponential.
         for j in truth.indices {
             let l = lambda[j], zj = z[j], tj = truth[j]
             for k in times.indices {
                 let x = l * times[k]
-                let grown = x < 1e-9 ? x : (x > 40 ? 1 : -Double.expMinusOne(-x))
+                let grown = x < 1e-9 ? x - 0.5 * x * x : (x > 40 ? 1 : -Double.expMinusOne(-x))
                 let d = grown * zj - tj
                 curve[k] += d * d
             }

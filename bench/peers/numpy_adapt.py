@@ -8,7 +8,7 @@ per method, the mean error at the oracle time for each n, the oracle times, the 
 slope of log(error) on log(n), and `seconds` (total wall time).
 
 Run:  /opt/peers-venv/bin/python bench/peers/numpy_adapt.py [--reps 32] [--N 10000]
-      [--depths 0,1,2,3] [--workers 2] [--rtol 1e-7]
+      [--depths 0,1,2,3] [--workers 2] [--rtol 1e-6]      (accuracy: add --check)
 (compare with `overparam adapt rates --json`; do not run both at once.)
 
 Problem, mirrored from Sources/Adaptivity (Sequence.swift, Rates.swift, Flows.swift):
@@ -22,11 +22,17 @@ Estimators:
 - vanilla θ̂ = (1 − e^(−λt)) z: error(t) = G²·z² − 2G·(zθ*) + |θ*|² with G[k, j] = −expm1(−λ_j t_k),
   two matrix products for all repetitions at once;
 - OpGD D = 0: the closed form (see Flows.swift), elementwise over (time, coordinate);
-- OpGD D ≥ 1: the flow of the one conserved-quantity state β, β' = φ(β)(z − φ(β)β) with
-  φ = √(λ + β²)(b0² + Dβ²)^(D/2), b0 = ε^(1/(D+2)), integrated for |z| (it is odd in z) in
-  s = ln t: classical RK4 in t on [0, 1e-2] (8 steps), then Dormand–Prince 5(4) with a step size
-  per coordinate, vectorized over all coordinates of a block of repetitions, landing exactly on
-  every grid time; a coordinate is retired once |z − θ| ≤ 1e-9 |z| (θ = z from then on).
+- OpGD D ≥ 1: the flow of the one state β left by the conserved quantities (a² − β² = λ,
+  b² − Dβ² = b0²): β' = φ(β)(z − φ(β)β), φ = √(λ + β²)(b0² + Dβ²)^(D/2), b0 = ε^(1/(D+2)), from
+  β(0) = 0, for |z| (the flow is odd in z). Dormand–Prince 5(4) in t with a step size per
+  coordinate (relative tolerance --rtol, default 1e-6), vectorized over all coordinates of a
+  block of repetitions (one array of 4×N); the grid times inside each accepted step come from the
+  solver's continuous extension, so the steps need not stop at grid times (about 40 steps per
+  coordinate). A coordinate is retired once |z − θ| ≤ 10·rtol·|z| (θ = z from then on) or once
+  nothing is left to change before t = 1e10, as in Flows.swift.
+  Accuracy (`--check`, 4 repetitions, n = 1000 and 16000): against rtol 1e-11 the oracle errors
+  differ by ≤ 2e-7 relative and no point of the mean curves by more than 4e-6; run with D = 0 the
+  same solver matches the closed form as closely.
 Parallelism: multiprocessing over (n, block of repetitions) units, `--workers` processes with
 one BLAS thread each.
 """
@@ -117,7 +123,8 @@ DC = [-12715105075 / 11282082432, 0, 87487479700 / 32700410799, -10690763975 / 1
       701980252875 / 199316789632, -1453857185 / 822651844, 69997945 / 29380423]
 
 
-def opgd_curves(Z, truth, lam, times, b0, D, rtol=1e-7, freeze=None, stats=None):
+@np.errstate(over="ignore", invalid="ignore")   # rejected trial steps may overflow; caught below
+def opgd_curves(Z, truth, lam, times, b0, D, rtol=1e-6, freeze=None, stats=None):
     """OpGD of depth D (any D ≥ 0) by integrating the β flow in t, each coordinate with its own
     step size, all coordinates (of all rows of Z) as one vector; grid times inside a step come
     from the solver's continuous extension. Returns (R, K) error curves."""
@@ -250,7 +257,7 @@ def run_unit(unit):
         else:
             D = int(method.split("=")[1])
             b0 = eps ** (1 / (D + 2))
-            if D == 0 and not _G["integrate0"]:
+            if D == 0:
                 res[method] = opgd0_curves(Z, truth, lam, times)
             else:
                 res[method] = opgd_curves(Z, truth, lam, times, b0, D, rtol=_G["rtol"])
@@ -263,6 +270,27 @@ def slope(x, y):
     return float(np.polyfit(lx, ly, 1)[0])
 
 
+def check(a):
+    """Mean curves at --rtol against rtol 1e-11 (D >= 1), and the integrated D = 0 against its
+    closed form; relative differences at the oracle and the largest over the whole curve."""
+    lam, truth = make_problem(a.N)
+    times = time_grid()
+    sizes = [int(v) for v in a.n.split(",")]
+    rows = []
+    for n in (sizes[0], sizes[-1]):
+        eps = 1 / np.sqrt(n)
+        Z = np.stack([truth + eps * noise(a.seed, r, a.N) for r in range(min(a.block, a.reps))])
+        for d in (int(v) for v in a.depths.split(",")):
+            b0 = eps ** (1 / (d + 2))
+            got = opgd_curves(Z, truth, lam, times, b0, d, rtol=a.rtol).mean(axis=0)
+            ref = (opgd0_curves(Z, truth, lam, times) if d == 0
+                   else opgd_curves(Z, truth, lam, times, b0, d, rtol=1e-11)).mean(axis=0)
+            rows.append({"n": n, "depth": d, "reference": "closed form" if d == 0 else "rtol 1e-11",
+                         "oracle_rel_diff": float(abs(got.min() / ref.min() - 1)),
+                         "curve_max_rel_diff": float(np.max(np.abs(got / ref - 1)))})
+    print(json.dumps({"rtol": a.rtol, "reps": int(Z.shape[0]), "check": rows}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=32)
@@ -271,11 +299,13 @@ def main():
     ap.add_argument("--n", default="1000,2000,4000,8000,16000")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--rtol", type=float, default=1e-7, help="relative tolerance of the D >= 1 flow solver")
+    ap.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of the D >= 1 flow solver")
     ap.add_argument("--block", type=int, default=4, help="repetitions per work unit")
-    ap.add_argument("--integrate0", action="store_true", help="integrate D = 0 too instead of the closed form (a check)")
-    ap.add_argument("--curves", help="write the mean curves to this .npz (for accuracy checks)")
+    ap.add_argument("--check", action="store_true",
+                    help="instead: the solver's accuracy on the first block of repetitions, for the smallest and largest n")
     a = ap.parse_args()
+    if a.check:
+        return check(a)
 
     started = time.perf_counter()
     sizes = [int(v) for v in a.n.split(",")]
@@ -284,9 +314,8 @@ def main():
     times = time_grid()
     G = -np.expm1(-np.outer(times, lam))
     state = dict(lam=lam, truth=truth, times=times, G=G, G2=G * G, seed=a.seed, methods=methods,
-                 rtol=a.rtol, integrate0=a.integrate0)
+                 rtol=a.rtol)
     units = [(n, tuple(range(r0, min(r0 + a.block, a.reps)))) for n in sizes for r0 in range(0, a.reps, a.block)]
-    # Larger n first is not slower; interleave so both workers stay busy to the end.
     curves = {m: {n: np.zeros((a.reps, len(times))) for n in sizes} for m in methods}
     cpu = {m: 0.0 for m in methods}
     if a.workers > 1:
@@ -313,10 +342,9 @@ def main():
             otimes.append(float(times[b]))
         out.append({"method": m, "errors": errs, "error_std": stds, "oracle_times": otimes,
                     "slope": slope(sizes, errs) if len(sizes) > 1 else None,
-                    "cpu_seconds": round(cpu[m], 3)})
-    if a.curves:
-        np.savez(a.curves, times=times, sizes=sizes,
-                 **{f"{m}|{n}": curves[m][n].mean(axis=0) for m in methods for n in sizes})
+                    # CPU seconds in this estimator, summed over workers, and that share of the wall time.
+                    "cpu_seconds": round(cpu[m], 3),
+                    "wall_share_seconds": round(seconds * cpu[m] / sum(cpu.values()), 3)})
     print(json.dumps({"N": a.N, "n": sizes, "reps": a.reps, "seed": a.seed, "workers": a.workers, "rtol": a.rtol,
                       "methods": out, "seconds": round(seconds, 3)}))
 
