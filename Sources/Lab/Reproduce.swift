@@ -148,14 +148,20 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
     if let svg = try? String(contentsOfFile: dir + "/emc-vs-parameters.svg", encoding: .utf8) {
         section.figures.append(("EMC against parameter count, by family and label condition; dashed: EMC = parameters.", svg))
     }
+    // An EMC equal to the data set's size is only a lower bound: every sample was fitted.
+    let available = try EMCSettings(rows[0].settings).data().count
+    func cell(_ r: EMCReport) -> String {
+        if r.perSeed.allSatisfy({ $0 >= available }) { return "≥ \(available) (all)" }
+        return r.perSeed.count == 1 ? fmt(r.mean) : "\(fmt(r.mean)) ± \(fmt(r.std))"
+    }
     var table = "<table><tr><th>architecture</th><th>parameters</th><th>EMC, true labels</th><th>EMC, random labels</th><th>random EMC / parameter</th></tr>"
     var pairs = [(arch: String, params: Int, t: Double, r: Double)]()
     for arch in spec.axes.first(where: { $0.name == "arch" })!.values {
         guard let t = report(arch, "true"), let r = report(arch, "random-labels") else { continue }
         pairs.append((arch, t.parameters, t.mean, r.mean))
-        table += "<tr><td><code>\(escape(arch))</code></td><td>\(t.parameters)</td><td>\(fmt(t.mean)) ± \(fmt(t.std))</td><td>\(fmt(r.mean)) ± \(fmt(r.std))</td><td>\(String(format: "%.3f", r.mean / Double(r.parameters)))</td></tr>"
+        table += "<tr><td><code>\(escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(String(format: "%.3f", r.mean / Double(r.parameters)))</td></tr>"
     }
-    section.tables.append(table + "</table>")
+    section.tables.append(table + "</table><p>\(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration; “all” = every one of the \(available) samples was fitted, so the EMC is at least that.</p>")
     var tvr = Plot(title: "True vs random labels (digits)", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
     tvr.series.append(.init("architectures", pairs.filter { $0.r > 0 && $0.t > 0 }.map { ($0.r, $0.t) }))
     let hi = pairs.map { max($0.t, $0.r) }.max() ?? 1, lo = max(1, pairs.map { min($0.t, $0.r) }.min() ?? 1)
