@@ -22,6 +22,8 @@ struct Adapt: ParsableCommand {
         @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
         @Option(help: "Points per decade of the log-spaced time grid (1e-2 … 1e10) on which the oracle time is chosen.") var perDecade: Int = 24
         @Option(help: "Relative tolerance of the OpGD flow solver.") var tolerance: Double = 1e-8
+        @Option(help: "Run OpGD by gradient descent with this step instead of solving the flow (a reference; needs a short grid, see --t-max).") var gdStep: Double?
+        @Option(help: "End of the time grid.") var tMax: Double = 1e10
         @Option(help: "SQLite file every finished (n, repetition) unit is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
         @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
         @Option(help: "Folder for rates.json and rates.svg (log-log error vs n).") var output: String?
@@ -33,9 +35,11 @@ struct Adapt: ParsableCommand {
 
         func execute() throws {
             let problem = try problemOptions.problem()
-            var s = RateSettings(problem: problem, estimators: [.vanilla] + (try commaList(depths, option: "depths") { Int($0) }).map { .opgd(depth: $0) },
+            guard perDecade >= 1, tMax > 0.01 else { throw OptionError(description: "--per-decade must be ≥ 1 and --t-max above the grid's start, 0.01") }
+            let ds = try commaList(depths, option: "depths") { Int($0) }
+            var s = RateSettings(problem: problem, estimators: [.vanilla] + ds.map { d in gdStep.map { .opgdDescent(depth: d, step: $0) } ?? .opgd(depth: d) },
                                  sizes: try commaList(n, option: "n") { Int($0) }, repetitions: reps)
-            s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(perDecade: perDecade)
+            s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(to: tMax, perDecade: perDecade)
             (s.p, s.q, s.gamma) = problemOptions.theoryParameters
             let started = Date()
             let report = try runRates(s, store: noStore ? nil : try ResultStore(path: store)) { done, total in
@@ -64,12 +68,13 @@ struct Adapt: ParsableCommand {
             let reused = s.sizes.count * reps - report.computedUnits
             print("Sequence model \(problem.name); n = \(s.sizes.map(String.init).joined(separator: ", ")); \(reps) repetitions; \(String(format: "%.1f", report.seconds)) s"
                   + (reused > 0 ? " (\(reused) of \(s.sizes.count * reps) units read from \(store))" : ""))
-            print("method        " + s.sizes.map { String(format: "%11d", $0) }.joined() + "     slope [95% CI]        theory   time slope (theory)")
+            let nameWidth = max(14, (report.estimators.map(\.estimator.description.count).max() ?? 0) + 2)
+            print("method".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + s.sizes.map { String(format: "%11d", $0) }.joined() + "     slope [95% CI]        theory   time slope (theory)")
             for e in report.estimators {
                 let errs = e.meanErrors.map { String(format: "%11.3e", $0) }.joined()
                 let ci = e.slope.map { String(format: "%6.3f [%6.3f, %6.3f]", $0.slope, $0.slopeInterval.lowerBound, $0.slopeInterval.upperBound) } ?? "–"
                 let ts = e.timeSlope.map { String(format: "%5.2f", $0.slope) } ?? "–"
-                print(e.estimator.description.padding(toLength: 14, withPad: " ", startingAt: 0) + errs + "   " + ci + String(format: "   %6.3f", e.theorySlope ?? .nan) + "   \(ts) (\(String(format: "%.2f", e.theoryTimeSlope ?? .nan)))")
+                print(e.estimator.description.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + errs + "   " + ci + String(format: "   %6.3f", e.theorySlope ?? .nan) + "   \(ts) (\(String(format: "%.2f", e.theoryTimeSlope ?? .nan)))")
                 if e.oracleAtGridEdge.contains(true) { print("  warning: the oracle time sits at the edge of the time grid for some n") }
             }
             if let output { print("wrote \(output)/rates.json and \(output)/rates.svg") }

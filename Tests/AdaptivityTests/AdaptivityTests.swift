@@ -157,6 +157,27 @@ import Testing
         #expect(check.decreases == 0 && check.followed == 3 * 50)
     }
 
+    @Test func gradientDescentEstimatorConvergesToTheFlowAtFirstOrder() throws {
+        let N = 30
+        let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: 1, q: 2),
+                                          eigenvalues: SequenceProblem.powerLawEigenvalues(N, gamma: 1.5), name: "t")
+        let xi = noise(seed: 9, repetition: 0, count: N)
+        let z = (0..<N).map { problem.truth[$0] + 0.05 * xi[$0] }
+        let times = [0.5, 2, 8, 32]
+        let flow = errorCurve(.opgd(depth: 1), z: z, problem: problem, times: times, b0: 0.5, tolerance: 1e-11)
+        let coarse = errorCurve(.opgdDescent(depth: 1, step: 2e-3), z: z, problem: problem, times: times, b0: 0.5, tolerance: 0)
+        let fine = errorCurve(.opgdDescent(depth: 1, step: 1e-3), z: z, problem: problem, times: times, b0: 0.5, tolerance: 0)
+        for k in times.indices {
+            let e1 = abs(coarse[k] - flow[k]), e2 = abs(fine[k] - flow[k])
+            #expect(e2 < 1e-2 * flow[k] && e2 < 0.7 * e1 + 1e-12, "t = \(times[k]): errors \(e1) then \(e2)")
+        }
+        // A grid too long for the step is refused before anything runs.
+        var s = RateSettings(problem: problem, estimators: [.opgdDescent(depth: 1, step: 1e-3)], sizes: [100], repetitions: 1)
+        #expect(throws: AdaptivityError.self) { try measureRates(s) }
+        s.grid = TimeGrid(from: 0.1, to: 10, perDecade: 4)
+        #expect(try measureRates(s).estimators[0].meanErrors.count == 1)
+    }
+
     func shortRun(workers: Int) throws -> RateReport {
         let N = 3000
         let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: 1, q: 2),
