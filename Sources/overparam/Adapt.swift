@@ -20,7 +20,7 @@ struct Adapt: ParsableCommand {
         @Option(help: "Monte Carlo repetitions.") var reps: Int = 32
         @Option(help: "Seed of the noise.") var seed: UInt64 = 0
         @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
-        @Option(help: "Points per decade of the log-spaced time grid (1e-2 … 1e10) on which the oracle time is chosen.") var perDecade: Int = 24
+        @Option(help: "Points per decade of the log-spaced time grid (1e-2 … --t-max) on which the oracle time is chosen.") var perDecade: Int = 24
         @Option(help: "Relative tolerance of the OpGD flow solver.") var tolerance: Double = 1e-8
         @Option(help: "Run OpGD by gradient descent with this step instead of solving the flow (a reference; needs a short grid, see --t-max).") var gdStep: Double?
         @Option(help: "End of the time grid.") var tMax: Double = 1e10
