@@ -40,11 +40,7 @@ struct LaneSolver {
     }
 
     @inline(__always) func rate(_ beta: Lanes) -> Lanes {
-        let a = (lambda + beta * beta).squareRoot()
-        let b = (b0sq + dd * beta * beta).squareRoot()
-        var bd = b
-        for _ in 1..<depth { bd *= b }
-        let f = a * bd
+        let f = phi(beta)
         return f * (zz - f * beta)
     }
 

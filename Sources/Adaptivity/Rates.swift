@@ -71,17 +71,10 @@ public struct RateSettings: Sendable {
         }
     }
 
-    /// The theory's stopping time for OpGD: ε^(−1) for D = 0, ε^(−(2D+2)/(D+2)) for D ≥ 1.
-    public func theoryTime(_ e: Estimator, n: Int) -> Double? {
-        guard let d = e.depth else { return nil }
-        let eps = 1 / Double(n).squareRoot()
-        return d == 0 ? 1 / eps : Double.pow(eps, -Double(2 * d + 2) / Double(d + 2))
-    }
+    /// The theory's stopping time for OpGD (nil for vanilla).
+    public func theoryTime(_ e: Estimator, n: Int) -> Double? { e.depth.map { opgdStoppingTime(depth: $0, n: n) } }
 
-    public func b0(_ e: Estimator, n: Int) -> Double {
-        guard let d = e.depth else { return 0 }
-        return b0Constant * Double.pow(1 / Double(n).squareRoot(), 1 / Double(d + 2))
-    }
+    public func b0(_ e: Estimator, n: Int) -> Double { e.depth.map { opgdInitialB(depth: $0, n: n, constant: b0Constant) } ?? 0 }
 
     func validate() throws {
         guard !estimators.isEmpty else { throw AdaptivityError("no estimators to run") }
@@ -100,6 +93,17 @@ public struct RateSettings: Sendable {
         }
         guard b0Constant > 0, tolerance > 0 else { throw AdaptivityError("b0 constant and tolerance must be positive") }
     }
+}
+
+/// The theory's stopping time for OpGD at ε² = 1/n: ε^(−1) for D = 0, ε^(−(2D+2)/(D+2)) for D ≥ 1.
+public func opgdStoppingTime(depth d: Int, n: Int) -> Double {
+    let eps = 1 / Double(n).squareRoot()
+    return d == 0 ? 1 / eps : Double.pow(eps, -Double(2 * d + 2) / Double(d + 2))
+}
+
+/// The theory's initialization b0 = c·ε^(1/(D+2)) at ε² = 1/n.
+public func opgdInitialB(depth d: Int, n: Int, constant c: Double) -> Double {
+    c * Double.pow(1 / Double(n).squareRoot(), 1 / Double(d + 2))
 }
 
 /// One estimator's measured errors across n.

@@ -48,7 +48,7 @@ public func trajectories(problem: SequenceProblem, depths: [Int], n: Int, indice
     let xi = noise(seed: seed, repetition: repetition, count: problem.count)
     return try depths.map { d in
         guard d >= 0 && d <= 16 else { throw AdaptivityError("depth D must be in 0…16, got \(d)") }
-        let b0 = b0Constant * Double.pow(eps, 1 / Double(d + 2))
+        let b0 = opgdInitialB(depth: d, n: n, constant: b0Constant)
         let ts = times(d)
         guard !ts.isEmpty, ts.allSatisfy({ $0 > 0 && $0.isFinite }), zip(ts, ts.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw AdaptivityError("trajectory times must be positive and increasing, got \(ts)")
@@ -104,8 +104,8 @@ public func propositionCheck(problem: SequenceProblem, depth d: Int, n: Int, rep
                              b0Constant: Double = 1, tolerance: Double = 1e-8, followed: Int = 200,
                              workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> PropositionCheck {
     guard d >= 0 && d <= 16, n >= 2, repetitions >= 1 else { throw AdaptivityError("need 0 ≤ D ≤ 16, n ≥ 2 and at least one repetition") }
-    let eps = 1 / Double(n).squareRoot(), b0 = b0Constant * Double.pow(eps, 1 / Double(d + 2))
-    let stop = d == 0 ? 1 / eps : Double.pow(eps, -Double(2 * d + 2) / Double(d + 2))
+    let eps = 1 / Double(n).squareRoot(), b0 = opgdInitialB(depth: d, n: n, constant: b0Constant)
+    let stop = opgdStoppingTime(depth: d, n: n)
     let threshold = eps * Double.log(1 / eps)
     let signalIndices = problem.truth.indices.filter { abs(problem.truth[$0]) >= threshold }
     let noiseIndices = problem.truth.indices.filter { problem.truth[$0] == 0 && problem.eigenvalues[$0] <= eps }

@@ -106,10 +106,8 @@ struct Adapt: ParsableCommand {
             guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else { throw OptionError(description: "--j '\(j)': expected FROM-TO, e.g. 100-200") }
             let ds = try commaList(depths, option: "depths") { Int($0) }
             let fixed = try times.map { try commaList($0, option: "times") { Double($0) } }
-            let eps = 1 / Double(max(n, 1)).squareRoot()
-            func theoryTime(_ d: Int) -> Double { d == 0 ? 1 / eps : Double.pow(eps, -Double(2 * d + 2) / Double(d + 2)) }
             let paths = try trajectories(problem: problem, depths: ds, n: n, indices: lo...hi,
-                                         times: { d in fixed ?? [0.01, 0.1, 1, 10].map { $0 * theoryTime(d) } }, seed: seed, b0Constant: b0)
+                                         times: { d in fixed ?? [0.01, 0.1, 1, 10].map { $0 * opgdStoppingTime(depth: d, n: max(n, 1)) } }, seed: seed, b0Constant: b0)
             let checks = try ds.map { try propositionCheck(problem: problem, depth: $0, n: n, repetitions: reps, seed: seed, b0Constant: b0) }
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             var csv = "depth,time,j,feature,target,initial\n"
