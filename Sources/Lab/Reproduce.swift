@@ -159,7 +159,7 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
     for arch in spec.axes.first(where: { $0.name == "arch" })!.values {
         guard let t = report(arch, "true"), let r = report(arch, "random-labels") else { continue }
         pairs.append((arch, t.parameters, t.mean, r.mean))
-        table += "<tr><td><code>\(escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(String(format: "%.3f", r.mean / Double(r.parameters)))</td></tr>"
+        table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(String(format: "%.3f", r.mean / Double(r.parameters)))</td></tr>"
     }
     section.tables.append(table + "</table><p>\(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration; “all” = every one of the \(available) samples was fitted, so the EMC is at least that.</p>")
     var tvr = Plot(title: "True vs random labels (digits)", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
@@ -223,9 +223,9 @@ func recoverySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
             withTheory += 1
             let ok = t.kind == .exact ? r.modelRank == t.value : r.modelRank <= t.value
             if ok { met += 1 }
-            theory = "\(t.kind == .exact ? "" : "≤ ")\(t.value) (\(escape(t.formula))) \(ok ? "✓" : "✗")"
+            theory = "\(t.kind == .exact ? "" : "≤ ")\(t.value) (\(Plot.escape(t.formula))) \(ok ? "✓" : "✗")"
         }
-        table += "<tr><td><code>\(escape(c.spec))</code></td><td><code>\(escape(c.target))</code></td><td>\(r.parameters)</td><td>\(r.modelRank)</td><td>\(r.gap.map { String(format: "%.1e", $0) } ?? "–")</td><td>\(theory)</td></tr>"
+        table += "<tr><td><code>\(Plot.escape(c.spec))</code></td><td><code>\(Plot.escape(c.target))</code></td><td>\(r.parameters)</td><td>\(r.modelRank)</td><td>\(r.gap.map { String(format: "%.1e", $0) } ?? "–")</td><td>\(theory)</td></tr>"
     }
     section.tables.append(table + "</table>")
     section.findings.append(Finding(instrument: "recovery", claim: "The numerical model rank equals the closed form",
@@ -236,7 +236,7 @@ func recoverySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
     let r = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds, store: store, workers: workers)
     _ = try writeRecoveryOutputs(r, to: (output as NSString).appendingPathComponent("recovery"))
     section.commands.append("overparam recover --preset quick")
-    section.figures.append(("Median test MSE of students trained on n samples of the target (\(escape(p.summary))); dashed: O, marks: M.", try recoveryHeatmap(r).svg()))
+    section.figures.append(("Median test MSE of students trained on n samples of the target (\(Plot.escape(p.summary))); dashed: O, marks: M.", try recoveryHeatmap(r).svg()))
     if let O = r.optimisticSizes.first {
         let from = (0..<r.rows.count).compactMap { r.recoveredFrom(row: $0, threshold: 1e-3) }
         let M = r.parameters.min() ?? 0
@@ -286,10 +286,6 @@ func adaptivitySection(_ preset: ReproducePreset, _ output: String, _ store: Res
 
 // MARK: - HTML
 
-func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-}
-
 func fmt(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
 
 /// The machine, for the report: CPU model, cores, memory, OS.
@@ -314,24 +310,24 @@ func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLin
     pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
     </style></head><body>
     <h1>Overparam reproduction report (\(preset.level.rawValue) preset)</h1>
-    <p>Command: <code>\(escape(commandLine))</code><br/>Machine: \(escape(machineDescription()))<br/>
-    Wall time: \(String(format: "%.0f", seconds)) s (\(sections.map { "\(escape($0.title.components(separatedBy: ":")[0])) \(String(format: "%.0f", $0.seconds)) s" }.joined(separator: ", ")))<br/>
+    <p>Command: <code>\(Plot.escape(commandLine))</code><br/>Machine: \(Plot.escape(machineDescription()))<br/>
+    Wall time: \(String(format: "%.0f", seconds)) s (\(sections.map { "\(Plot.escape($0.title.components(separatedBy: ":")[0])) \(String(format: "%.0f", $0.seconds)) s" }.joined(separator: ", ")))<br/>
     Generated: \(ISO8601DateFormatter().string(from: Date()))</p>
     <h2>Findings</h2><table><tr><th>instrument</th><th>finding</th><th>result</th><th>evidence</th></tr>
     """
     for f in findings {
-        h += "<tr><td>\(f.instrument)</td><td>\(escape(f.claim))</td><td class=\"\(f.held ? "held" : "not")\">\(f.held ? "held" : "not reproduced")</td><td>\(escape(f.evidence))</td></tr>\n"
+        h += "<tr><td>\(f.instrument)</td><td>\(Plot.escape(f.claim))</td><td class=\"\(f.held ? "held" : "not")\">\(f.held ? "held" : "not reproduced")</td><td>\(Plot.escape(f.evidence))</td></tr>\n"
     }
     h += "</table>\n"
     for s in sections {
-        h += "<h2>\(escape(s.title))</h2>\n<p>\(escape(s.intro))</p>\n"
+        h += "<h2>\(Plot.escape(s.title))</h2>\n<p>\(Plot.escape(s.intro))</p>\n"
         for t in s.tables { h += t + "\n" }
         for f in s.figures {
             // The SVG's own XML prologue, if any, is not allowed inside HTML.
             let svg = f.svg.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "")
             h += "<figure>\(svg)<figcaption>\(f.caption)</figcaption></figure>\n"
         }
-        h += "<details><summary>Commands for these numbers</summary><pre>\(escape(s.commands.joined(separator: "\n\n")))</pre></details>\n"
+        h += "<details><summary>Commands for these numbers</summary><pre>\(Plot.escape(s.commands.joined(separator: "\n\n")))</pre></details>\n"
     }
     h += "</body></html>\n"
     return h
