@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
     ],
     targets: [
         .systemLibrary(
@@ -67,7 +68,8 @@ let package = Package(
         .target(
             name: "Lab",
             dependencies: ["Capacity", "Recovery", "Adaptivity", "NeuralNets", "Datasets", "Linalg",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .executableTarget(
             name: "overparam",
@@ -80,7 +82,8 @@ let package = Package(
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
         .testTarget(name: "AdaptivityTests", dependencies: ["Adaptivity", "Linalg"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Adaptivity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Adaptivity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift"),
+                                                  .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],

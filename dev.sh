@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Overparam's one entry point for people and CI:
 #   ./dev.sh run    install what is missing, build in release mode, run the main job
-#   ./dev.sh test   install what is missing, build, run the whole test suite
+#   ./dev.sh test   install what is missing, build, run the whole test suite (with a private
+#                   PostgreSQL server on loopback for the work queue's tests)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist)
+# The tests also need a real PostgreSQL server (the work queue's tests start a private one).
+[ "${1:-run}" = test ] && packages+=(postgresql)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,7 +28,10 @@ run)
     ;;
 test)
     swift build -c release --build-tests
+    source Tests/Distributed/postgres.sh
+    start_test_postgres
     swift test -c release --skip-build
+    Tests/Distributed/run.sh .build/release/overparam "$OVERPARAM_TEST_POSTGRES"
     ;;
 *)
     echo "usage: ./dev.sh [run|test]" >&2

@@ -86,6 +86,18 @@ public struct SearchState: Sendable {
     }
 
     public var result: EMCSearch { EMCSearch(seed: seed, attempts: attempts, emc: lo, firstFailure: hi) }
+
+    /// Records the attempts a cache already holds, in the order the search asks for them, up to
+    /// the first one missing: what is left is the work still to do.
+    public mutating func replay(from cache: AttemptCache) throws {
+        while let n = next, let r = try cache.cached(n: n, seed: seed) { record(r) }
+    }
+}
+
+/// The attempt at size n of `seed`'s search: a fit of the first n samples of the seed's
+/// permutation `order` (from `data.sampleOrder(seed:)`), so subsets are nested.
+public func searchAttempt(_ data: LabeledData<Float>, order: [Int], n: Int, procedure: FitProcedure, seed: UInt64) throws -> FitResult {
+    try attemptFit(data.subset(Array(order.prefix(n))), procedure: procedure, seed: seed)
 }
 
 /// Runs one search to the end, sequentially. `attempt(n)` runs (or looks up) one fit attempt on
@@ -179,7 +191,7 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
             condition.unlock()
             let outcome = Result<FitResult, Error>(catching: {
                 if let done = try condition.withLock({ try cache?.cached(n: n, seed: seed) }) { return done }
-                let r = try attemptFit(data.subset(Array(orders[i].prefix(n))), procedure: procedure, seed: seed)
+                let r = try searchAttempt(data, order: orders[i], n: n, procedure: procedure, seed: seed)
                 try condition.withLock { try cache?.save(r) }
                 return r
             })

@@ -50,6 +50,10 @@ public struct EMCSettings: Sendable {
         _ = try plan(maximum: 1)
     }
 
+    /// What identifies the data an experiment trains on: experiments that share it can share
+    /// one loaded copy.
+    public var dataKey: String { ["data", "downsample", "classes", "condition"].map { self[$0] }.joined(separator: "|") }
+
     /// The data set under its condition, downsampled and with merged classes.
     public func data() throws -> LabeledData<Float> {
         let condition = try Condition.named(self["condition"])
@@ -94,12 +98,12 @@ public struct EMCSettings: Sendable {
 
     /// Runs (or resumes, with a store) the measurement, on `data` when it is already loaded.
     /// Seeds run side by side on `workers` threads (default: one per core).
-    public func run(data preloaded: LabeledData<Float>? = nil, store: ResultStore?,
+    public func run(data preloaded: LabeledData<Float>? = nil, store: (any AttemptStore)?,
                     workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
         let d = try preloaded ?? data()
         let p = try procedure()
-        let cache = try store?.experiment(instrument: "emc", config: storeKey)
+        let cache = try store?.experimentAttempts(instrument: "emc", config: storeKey)
         return try measureEMC(d, procedure: p, seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),
                               cache: cache, workers: workers, progress: progress)
     }

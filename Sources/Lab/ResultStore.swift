@@ -69,8 +69,7 @@ public final class ResultStore: @unchecked Sendable {
     /// Registers an experiment (idempotent) and returns the cache for its attempts. The key is
     /// the configuration itself, as canonical JSON (sorted keys).
     public func experiment(instrument: String, config: [String: String]) throws -> ExperimentAttempts {
-        let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
-        let key = String(decoding: data, as: UTF8.self)
+        let key = try canonicalKey(config)
         try db.write { d in
             try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
                           arguments: [key, instrument, key, ISO8601DateFormatter().string(from: Date())])
@@ -82,6 +81,25 @@ public final class ResultStore: @unchecked Sendable {
     public func allAttempts() throws -> [(config: String, result: FitResult)] {
         try db.read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM attempts ORDER BY experiment, seed, n").map { ($0["experiment"], Self.result($0)) }
+        }
+    }
+
+    /// Experiments and attempts as another store holds them (key, instrument, config, created;
+    /// experiment, seed, n, verdict, loss, accuracy, gradient norm, steps, seconds, finished),
+    /// each kept once.
+    func insertRaw(experiments: [(String, String, String, String)],
+                   attempts: [(String, Int64, Int, String, Double, Double, Double, Int, Double, String)]) throws {
+        try db.write { d in
+            for e in experiments {
+                try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
+                              arguments: [e.0, e.1, e.2, e.3])
+            }
+            for a in attempts {
+                try d.execute(sql: """
+                    INSERT OR IGNORE INTO attempts (experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9])
+            }
         }
     }
 

@@ -10,7 +10,7 @@ public struct SweepRow: Sendable {
 
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. Returns the rows in configuration order.
-public func runSweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
+public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> [SweepRow] {
     let configs = spec.configurations
     let mine = shard.map { s in configs.indices.filter { s.owns($0) } } ?? Array(configs.indices)
@@ -67,18 +67,17 @@ public struct ConfigurationStatus: Sendable {
 
 /// Replays each seed's search from the stored attempts alone (nothing is trained): a seed is
 /// done when its search needs no attempt that is missing.
-public func sweepStatus(_ spec: SweepSpec, store: ResultStore) throws -> [ConfigurationStatus] {
+public func sweepStatus(_ spec: SweepSpec, store: any AttemptStore) throws -> [ConfigurationStatus] {
     var sizes = [String: Int]()   // data sets are loaded once per (data, downsample, classes, condition)
     return try spec.configurations.map { c in
         let settings = try EMCSettings(c)
-        let dataKey = ["data", "downsample", "classes", "condition"].map { settings[$0] }.joined(separator: "|")
-        if sizes[dataKey] == nil { sizes[dataKey] = try settings.data().count }
-        let plan = try settings.plan(maximum: sizes[dataKey]!)
-        let cache = try store.experiment(instrument: "emc", config: settings.storeKey)
+        if sizes[settings.dataKey] == nil { sizes[settings.dataKey] = try settings.data().count }
+        let plan = try settings.plan(maximum: sizes[settings.dataKey]!)
+        let cache = try store.experimentAttempts(instrument: "emc", config: settings.storeKey)
         var done = 0, started = 0, attempts = 0
         for seed in 0..<(try settings.seeds) {
             var state = SearchState(plan: plan, seed: UInt64(seed))
-            while let n = state.next, let r = try cache.cached(n: n, seed: UInt64(seed)) { state.record(r) }
+            try state.replay(from: cache)
             attempts += state.attempts.count
             if state.next == nil { done += 1 } else if !state.attempts.isEmpty { started += 1 }
         }

@@ -8,7 +8,7 @@ struct Overparam: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overparam",
         abstract: "How flexible are overparameterized neural networks? Capacity, recovery and adaptivity instruments.",
-        subcommands: [Reproduce.self, SweepCommand.self, Merge.self, Train.self, EMC.self, Rank.self, Recover.self, Adapt.self, Export.self, Bench.self, Info.self]
+        subcommands: [Reproduce.self, SweepCommand.self, Worker.self, Merge.self, Train.self, EMC.self, Rank.self, Recover.self, Adapt.self, Export.self, Bench.self, Info.self]
     )
 }
 

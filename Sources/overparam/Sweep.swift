@@ -5,8 +5,8 @@ import Lab
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sweep", abstract: "Run a sweep file, see where it stands, or run one shard of it.",
-        subcommands: [Run.self, Status.self])
+        commandName: "sweep", abstract: "Run a sweep file, see where it stands, run one shard of it, or queue it for workers.",
+        subcommands: [Run.self, Status.self, Submit.self])
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,35 +18,68 @@ struct SweepCommand: ParsableCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Done / running / left per configuration, from the store alone (nothing is trained).")
         @Argument(help: "The sweep file (YAML).") var file: String
-        @Option(help: "SQLite result store.") var store: String = "overparam-results.sqlite"
+        @Option(help: "The result store: a SQLite file or a postgres:// URL.") var store: String = "overparam-results.sqlite"
 
         func run() throws {
             do {
                 let spec = try loadSweep(file)
-                guard FileManager.default.fileExists(atPath: store) else { throw ExperimentError("no store at \(store): nothing has run yet") }
-                let rows = try sweepStatus(spec, store: ResultStore(path: store))
+                guard isPostgresURL(store) || FileManager.default.fileExists(atPath: store) else {
+                    throw ExperimentError("no store at \(store): nothing has run yet")
+                }
+                let opened = try openStore(store)
+                let rows = try sweepStatus(spec, store: opened)
                 for (i, r) in rows.enumerated() {
                     print(String(format: "%4d  %-7@ %d/%d seeds done, %d attempts  %@", i + 1, r.state, r.done, r.seeds, r.attempts, r.label))
                 }
                 let count = { (s: String) in rows.filter { $0.state == s }.count }
                 print("\(count("done")) done, \(count("running")) running or interrupted, \(count("left")) left, of \(rows.count) configurations")
+                if let pg = opened as? PostgresStore { printQueue(try pg.queueStatus()) }
+            } catch { fail(error) }
+        }
+    }
+
+    struct Submit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a sweep's searches in a PostgreSQL store for `overparam worker` on any number of machines.")
+        @Argument(help: "The sweep file (YAML).") var file: String
+        @Option(help: "The PostgreSQL store, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME].") var store: String
+
+        func run() throws {
+            do {
+                let spec = try loadSweep(file)
+                guard isPostgresURL(store) else {
+                    throw ExperimentError("--store '\(store)': submit needs a postgres:// URL; for a SQLite file use `overparam sweep run`")
+                }
+                let pg = try PostgresStore(url: store)
+                let (added, present) = try pg.submit(spec)
+                print("\(added) searches queued, \(present) already in the queue, from \(spec.configurations.count) configurations of \(file)")
+                print("start workers with `overparam worker --store URL`; `overparam sweep run \(file) --store URL` writes the tables once they are done")
             } catch { fail(error) }
         }
     }
 }
 
+/// The queue's counts, its live leases and its failures.
+func printQueue(_ q: QueueStatus) {
+    print("queue: \(q.queued) searches waiting or running (\(q.leased) leased now), \(q.done) done, \(q.failed) failed")
+    for l in q.leases {
+        print(String(format: "  leased to %@ for %.0f s more: %@ seed %llu", l.worker, l.secondsLeft, l.label, l.seed))
+    }
+    for f in q.failures { print("  FAILED \(f.label) seed \(f.seed): \(f.error)") }
+}
+
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Combine shard stores into one, each result once; then `sweep run --store` on it writes the tables without training.")
-    @Option(help: "The store to merge into (created if missing).") var into: String
-    @Argument(help: "Shard store files.") var files: [String]
+    @Option(help: "The SQLite store to merge into (created if missing).") var into: String
+    @Argument(help: "Shard store files, or postgres:// URLs (their results are copied in the same way).") var files: [String]
 
     func run() throws {
         do {
             guard !files.isEmpty else { throw ExperimentError("name at least one store file to merge") }
             let target = try ResultStore(path: into)
             for f in files {
-                let s = try target.merge(from: f)
+                let s = try isPostgresURL(f) ? target.merge(from: try PostgresStore(url: f)) : target.merge(from: f)
                 print("\(f): \(s.added) results added, \(s.duplicates) already present" + (s.conflicts > 0 ? ", \(s.conflicts) CONFLICTING (kept the existing ones)" : ""))
             }
         } catch { fail(error) }
@@ -60,7 +93,8 @@ func loadSweep(_ file: String) throws -> SweepSpec {
 
 struct SweepRunOptions: ParsableArguments {
     @Argument(help: "The sweep file (YAML).") var file: String
-    @Option(help: "SQLite result store shared by every configuration.") var store: String = "overparam-results.sqlite"
+    @Option(help: "Result store shared by every configuration: a SQLite file, or a postgres:// URL (the sweep is queued there and this process works on it beside any `overparam worker`).")
+    var store: String = "overparam-results.sqlite"
     @Option(help: "Run only shard i of N (0 ≤ i < N): configurations k with k mod N = i, e.g. $SLURM_ARRAY_TASK_ID/N; give each shard its own --store and `overparam merge` them.")
     var shard: String?
     @Flag(help: "Only validate the file and list the configurations.") var dryRun = false
@@ -74,7 +108,20 @@ struct SweepRunOptions: ParsableArguments {
                 return
             }
             let started = DispatchTime.now().uptimeNanoseconds
-            let rows = try runSweep(spec, store: try ResultStore(path: store), shard: shard, log: { print($0); fflush(stdout) }) { seed, r, lo, hi in
+            let opened = try openStore(store)
+            if let pg = opened as? PostgresStore {
+                guard shard == nil else {
+                    throw ExperimentError("--shard slices a sweep into SQLite files; with a PostgreSQL store start `overparam worker` on each machine instead")
+                }
+                let (added, present) = try pg.submit(spec)
+                print("\(added) searches queued, \(present) already in the queue; working on it until every search is finished")
+                var options = WorkerOptions(name: workerName())
+                options.threads = ProcessInfo.processInfo.activeProcessorCount
+                _ = try runWorker(store: pg, options: options) { print($0); fflush(stdout) }
+                let q = try pg.queueStatus()
+                if q.failed > 0 { printQueue(q) }
+            }
+            let rows = try runSweep(spec, store: opened, shard: shard, log: { print($0); fflush(stdout) }) { seed, r, lo, hi in
                 printAttempt(seed, r, lo, hi, since: started)
             }
             if let shard {

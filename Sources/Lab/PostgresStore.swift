@@ -1,0 +1,267 @@
+import Capacity
+import Foundation
+import PostgresNIO
+
+/// The store as a PostgreSQL database, `--store postgres://user[:password]@host[:port]/db`:
+/// the same experiments and attempts as the SQLite file, plus the work queue of searches that
+/// `overparam worker` processes on any number of machines (`WorkQueue.swift`). All tables live
+/// in one schema (`?schema=NAME`, default `overparam`), so one database can hold several.
+///
+/// Calls block: the instruments run on plain threads, and each call waits for its reply on
+/// the connection's event loop. One connection per store, one statement at a time on it.
+public final class PostgresStore: @unchecked Sendable {
+    public static let schemaVersion = 1
+    public let location: String
+    let schema: String
+    let connection: PostgresConnection
+    let lock = NSRecursiveLock()
+    let logger: Logger = {
+        var l = Logger(label: "overparam.postgres")
+        l.logLevel = .critical
+        return l
+    }()
+
+    /// Connects (within `connectTimeout` seconds: an unreachable server is an error, not a
+    /// hang) and checks or creates the schema.
+    public init(url: String, connectTimeout: Int64 = 10) throws {
+        let target = try PostgresURL(url)
+        location = target.display
+        schema = target.schema
+        var config = PostgresConnection.Configuration(host: target.host, port: target.port, username: target.user,
+                                                      password: target.password, database: target.database, tls: .disable)
+        if target.tls != .disable {
+            let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+            config.tls = target.tls == .require ? .require(context) : .prefer(context)
+        }
+        config.options.connectTimeout = .seconds(connectTimeout)
+        do {
+            connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: config,
+                                                        id: 1, logger: logger).wait()
+        } catch {
+            throw StoreError.cannotOpen(path: location, reason: Self.explain(error))
+        }
+        do {
+            try prepareSchema()
+        } catch let e as StoreError {
+            try? connection.close().wait()
+            throw e
+        } catch {
+            try? connection.close().wait()
+            throw StoreError.cannotOpen(path: location, reason: Self.explain(error))
+        }
+    }
+
+    deinit { try? connection.close().wait() }
+
+    /// `s.table` for the store's schema.
+    func t(_ table: String) -> String { "\(schema).\(table)" }
+
+    @discardableResult
+    func query(_ q: PostgresQuery) throws -> PostgresQueryResult {
+        try lock.withLock {
+            do { return try connection.query(q, logger: logger).wait() } catch {
+                throw StoreError.cannotOpen(path: location, reason: Self.explain(error))
+            }
+        }
+    }
+
+    func execute(_ sql: String) throws { try query(PostgresQuery(unsafeSQL: sql)) }
+
+    /// Runs `body` in one transaction on the store's connection (rolled back if it throws).
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock {
+            try execute("BEGIN")
+            do {
+                let r = try body()
+                try execute("COMMIT")
+                return r
+            } catch {
+                try? execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Creates the schema on first use; refuses one of another version without touching it.
+    /// Several workers may start at once: an advisory lock makes one of them create it.
+    func prepareSchema() throws {
+        try transaction {
+            try execute("SELECT pg_advisory_xact_lock(7406151)")
+            let meta = try query("SELECT to_regclass(\(t("meta")))::text").rows.first?.decode(String?.self) ?? nil
+            if meta != nil {
+                let found = try query("SELECT value FROM \(unescaped: t("meta")) WHERE key = 'schema_version'")
+                    .rows.first?.decode(String.self)
+                guard let found, Int(found) == Self.schemaVersion else {
+                    throw StoreError.incompatible(path: location, found: found.flatMap { Int($0) } ?? 0, expected: Self.schemaVersion)
+                }
+                return
+            }
+            let s = schema
+            // One statement per call: the extended protocol takes no lists of them.
+            for statement in [
+                "CREATE SCHEMA IF NOT EXISTS \(s)",
+                "CREATE TABLE \(s).meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """
+                CREATE TABLE \(s).experiments (
+                    key TEXT PRIMARY KEY, instrument TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL)
+                """,
+                """
+                CREATE TABLE \(s).attempts (
+                    experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, n BIGINT NOT NULL,
+                    verdict TEXT NOT NULL, train_loss DOUBLE PRECISION NOT NULL, train_accuracy DOUBLE PRECISION NOT NULL,
+                    gradient_norm DOUBLE PRECISION NOT NULL, steps BIGINT NOT NULL, seconds DOUBLE PRECISION NOT NULL,
+                    finished TEXT NOT NULL, worker TEXT,
+                    PRIMARY KEY (experiment, seed, n))
+                """,
+                """
+                CREATE TABLE \(s).searches (
+                    id BIGSERIAL PRIMARY KEY, experiment TEXT NOT NULL REFERENCES \(s).experiments(key),
+                    settings TEXT NOT NULL, seed BIGINT NOT NULL, label TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'queued', attempts BIGINT NOT NULL DEFAULT 0, next_n BIGINT,
+                    worker TEXT, lease_until TIMESTAMPTZ, claims BIGINT NOT NULL DEFAULT 0, error TEXT,
+                    submitted TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    UNIQUE (settings, seed))
+                """,
+                "CREATE INDEX ON \(s).searches (state, attempts, id)",
+                "INSERT INTO \(s).meta VALUES ('schema_version', '\(Self.schemaVersion)')",
+            ] { try execute(statement) }
+        }
+    }
+
+    /// What went wrong, in words: PostgresNIO hides its errors' details behind a generic text.
+    static func explain(_ error: Error) -> String {
+        guard let e = error as? PSQLError else { return "\(error)" }
+        if let message = e.serverInfo?[.message] {
+            return message + (e.serverInfo?[.detail].map { " (\($0))" } ?? "")
+        }
+        if let underlying = e.underlying { return "\(e.code): \(underlying)" }
+        return "\(e.code)"
+    }
+
+    /// Registers an experiment (idempotent); returns its key.
+    func register(instrument: String, config: [String: String]) throws -> String {
+        let key = try canonicalKey(config)
+        try query("""
+            INSERT INTO \(unescaped: t("experiments")) (key, instrument, config, created) VALUES (\(key), \(instrument), \(key), \(ISO8601DateFormatter().string(from: Date())))
+            ON CONFLICT DO NOTHING
+            """)
+        return key
+    }
+
+    /// Every experiment and attempt, copied into a SQLite store (for merge, export and
+    /// comparison); returns how many attempts were copied.
+    @discardableResult
+    public func copyResults(into store: ResultStore) throws -> Int {
+        let experiments = try query("SELECT key, instrument, config, created FROM \(unescaped: t("experiments"))").rows.map {
+            try $0.decode((String, String, String, String).self)
+        }
+        let attempts = try query("""
+            SELECT experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished
+            FROM \(unescaped: t("attempts"))
+            """).rows.map { try $0.decode((String, Int64, Int, String, Double, Double, Double, Int, Double, String).self) }
+        try store.insertRaw(experiments: experiments, attempts: attempts)
+        return attempts.count
+    }
+}
+
+extension PostgresStore: AttemptStore {
+    public func experimentAttempts(instrument: String, config: [String: String]) throws -> any AttemptCache {
+        PostgresAttempts(store: self, key: try register(instrument: instrument, config: config))
+    }
+}
+
+/// One experiment's attempts in PostgreSQL. A result is written once: a second save of the
+/// same (seed, n) — a worker whose lease expired finishing after all — keeps the first.
+struct PostgresAttempts: AttemptCache {
+    let store: PostgresStore
+    let key: String
+    var worker: String? = nil
+
+    func cached(n: Int, seed: UInt64) throws -> FitResult? {
+        try store.query("""
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds FROM \(unescaped: store.t("attempts"))
+            WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed)) AND n = \(n)
+            """).rows.first.map(Self.result)
+    }
+
+    static func result(_ row: PostgresRow) throws -> FitResult {
+        let (n, seed, verdict, loss, accuracy, norm, steps, seconds) = try row.decode((Int, Int64, String, Double, Double, Double, Int, Double).self)
+        return FitResult(n: n, seed: UInt64(bitPattern: seed), verdict: Verdict(rawValue: verdict) ?? .undecided, trainLoss: loss,
+                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds)
+    }
+
+    func save(_ r: FitResult) throws { _ = try insert(r) }
+
+    /// Writes the result unless one is already there; returns false when one was.
+    func insert(_ r: FitResult) throws -> Bool {
+        let written = try store.query("""
+            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker)
+            VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(r.verdict.rawValue), \(r.trainLoss), \(r.trainAccuracy),
+                    \(r.gradientNorm), \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(worker))
+            ON CONFLICT DO NOTHING
+            """).metadata.rows ?? 0
+        return written == 1
+    }
+}
+
+/// A `postgres://` URL's parts. The password never appears in `display` (messages, logs).
+struct PostgresURL {
+    enum TLS { case disable, prefer, require }
+    var host: String, port: Int, user: String, password: String?, database: String, schema: String, tls: TLS
+    var display: String
+
+    init(_ text: String) throws {
+        func bad(_ why: String) -> StoreError {
+            StoreError.cannotOpen(path: Self.redact(text), reason: "\(why); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require]")
+        }
+        guard let c = URLComponents(string: text), c.scheme == "postgres" || c.scheme == "postgresql" else { throw bad("not a PostgreSQL URL") }
+        guard let h = c.host, !h.isEmpty else { throw bad("no host") }
+        host = h
+        port = c.port ?? 5432
+        user = c.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+        password = c.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        let db = String(c.path.drop { $0 == "/" })
+        guard !db.isEmpty else { throw bad("no database name") }
+        database = db
+        let items = Dictionary((c.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { $1 }
+        for k in items.keys where k != "schema" && k != "sslmode" { throw bad("unknown parameter '\(k)'") }
+        schema = items["schema"] ?? "overparam"
+        guard let first = schema.first, first.isLetter || first == "_",
+              schema.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" }), schema == schema.lowercased() else {
+            throw bad("schema '\(schema)' must be a lower-case name of letters, digits and _")
+        }
+        switch items["sslmode"] ?? "prefer" {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer
+        case "require", "verify-ca", "verify-full": tls = .require
+        case let other: throw bad("sslmode '\(other)'")
+        }
+        display = Self.redact(text)
+    }
+
+    static func redact(_ text: String) -> String {
+        guard var c = URLComponents(string: text), c.password != nil else { return text }
+        c.password = "***"
+        return c.string ?? text
+    }
+}
+
+extension ResultStore {
+    /// A SQLite copy of a PostgreSQL store's results, in a temporary file (for export and merge).
+    public static func copy(of pg: PostgresStore) throws -> ResultStore {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-\(getpid())-\(UUID().uuidString).sqlite").path
+        let s = try ResultStore(path: path)
+        try pg.copyResults(into: s)
+        return s
+    }
+
+    /// Copies a PostgreSQL store's results in, each at most once, as `merge(from:)` does a shard's.
+    public func merge(from pg: PostgresStore) throws -> MergeSummary {
+        let copy = try ResultStore.copy(of: pg)
+        defer { copy.remove() }
+        return try merge(from: copy.path)
+    }
+
+    /// Deletes a temporary copy's file.
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}

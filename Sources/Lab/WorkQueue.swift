@@ -1,0 +1,243 @@
+import Capacity
+import Datasets
+import Foundation
+import PostgresNIO
+
+// The work queue: a sweep's searches — one per (configuration, seed) — as rows of `searches`.
+// A worker claims one row at a time under a lease (`FOR UPDATE SKIP LOCKED`, so workers never
+// wait on each other), replays the search from the stored attempts, runs the one attempt it
+// needs next while a heartbeat renews the lease, writes the result once, and lets the row go.
+// A worker that dies (SIGKILL, a lost machine) stops renewing: its lease expires and the next
+// worker to claim the row re-runs that attempt. Times are the server's, so workers' clocks
+// need not agree.
+
+/// One search taken from the queue.
+public struct Claim: Sendable {
+    public var id: Int64
+    public var settings: [String: String]
+    public var seed: UInt64
+    public var experiment: String
+    public var label: String
+    /// The worker whose lease on this search had expired (it died mid-attempt), if any.
+    public var previousWorker: String?
+}
+
+/// Where the queue stands.
+public struct QueueStatus: Sendable {
+    /// Searches waiting or in progress (`queued`, of which `leased` are held now), finished, failed.
+    public var queued = 0, leased = 0, done = 0, failed = 0
+    public var leases: [(worker: String, label: String, seed: UInt64, secondsLeft: Double)] = []
+    public var failures: [(label: String, seed: UInt64, error: String)] = []
+}
+
+extension PostgresStore {
+    /// Enqueues every (configuration, seed) search of a sweep, in one transaction; a search
+    /// already in the queue (done or not) is left as it is.
+    public func submit(_ spec: SweepSpec) throws -> (queued: Int, present: Int) {
+        try transaction {
+            var added = 0, present = 0
+            for c in spec.configurations {
+                let settings = try EMCSettings(c)
+                let key = try register(instrument: "emc", config: settings.storeKey)
+                let text = try canonicalKey(settings.values.filter { $0.key != "seeds" })
+                for seed in 0..<(try settings.seeds) {
+                    let rows = try query("""
+                        INSERT INTO \(unescaped: t("searches")) (experiment, settings, seed, label)
+                        VALUES (\(key), \(text), \(Int64(seed)), \(spec.label(c))) ON CONFLICT DO NOTHING
+                        """).metadata.rows ?? 0
+                    if rows == 1 { added += 1 } else { present += 1 }
+                }
+            }
+            return (added, present)
+        }
+    }
+
+    /// Takes the waiting search with the fewest attempts (so searches advance together), or
+    /// one whose lease has expired, and leases it to `worker` for `lease` seconds.
+    public func claim(worker: String, lease: Double) throws -> Claim? {
+        let s = t("searches")
+        guard let row = try query("""
+            WITH c AS (SELECT id, worker AS previous FROM \(unescaped: s)
+                       WHERE state = 'queued' AND (lease_until IS NULL OR lease_until < now())
+                       ORDER BY attempts, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            UPDATE \(unescaped: s) q SET worker = \(worker), lease_until = now() + make_interval(secs => \(lease)), claims = q.claims + 1
+            FROM c WHERE q.id = c.id
+            RETURNING q.id, q.settings, q.seed, q.experiment, q.label, c.previous
+            """).rows.first else { return nil }
+        let (id, settings, seed, experiment, label, previous) = try row.decode((Int64, String, Int64, String, String, String?).self)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: String] else {
+            throw ExperimentError("search \(id) in \(location) has unreadable settings: \(settings)")
+        }
+        return Claim(id: id, settings: object, seed: UInt64(bitPattern: seed), experiment: experiment, label: label, previousWorker: previous)
+    }
+
+    /// Extends the lease; false when it is no longer this worker's (it expired and was taken).
+    public func renew(_ c: Claim, worker: String, lease: Double) throws -> Bool {
+        try query("""
+            UPDATE \(unescaped: t("searches")) SET lease_until = now() + make_interval(secs => \(lease))
+            WHERE id = \(c.id) AND worker = \(worker)
+            """).metadata.rows == 1
+    }
+
+    /// Lets the search go (queued for its next attempt, done or failed); false when the lease
+    /// had already passed to another worker, which then owns the row.
+    public func release(_ c: Claim, worker: String, attempts: Int, next: Int?, state: String, error: String? = nil) throws -> Bool {
+        try query("""
+            UPDATE \(unescaped: t("searches")) SET worker = NULL, lease_until = NULL, attempts = \(attempts), next_n = \(next),
+                   state = \(state), error = \(error)
+            WHERE id = \(c.id) AND worker = \(worker)
+            """).metadata.rows == 1
+    }
+
+    public func queueStatus() throws -> QueueStatus {
+        var q = QueueStatus()
+        let s = t("searches")
+        for row in try query("SELECT state, count(*) FROM \(unescaped: s) GROUP BY state").rows {
+            let (state, count) = try row.decode((String, Int).self)
+            switch state {
+            case "queued": q.queued = count
+            case "done": q.done = count
+            default: q.failed += count
+            }
+        }
+        for row in try query("""
+            SELECT worker, label, seed, extract(epoch FROM lease_until - now())::float8 FROM \(unescaped: s)
+            WHERE state = 'queued' AND lease_until > now() ORDER BY worker
+            """).rows {
+            let (w, label, seed, left) = try row.decode((String, String, Int64, Double).self)
+            q.leases.append((w, label, UInt64(bitPattern: seed), left))
+        }
+        q.leased = q.leases.count
+        for row in try query("SELECT label, seed, coalesce(error, '') FROM \(unescaped: s) WHERE state = 'failed' ORDER BY id").rows {
+            let (label, seed, error) = try row.decode((String, Int64, String).self)
+            q.failures.append((label, UInt64(bitPattern: seed), error))
+        }
+        return q
+    }
+}
+
+/// How `overparam worker` runs.
+public struct WorkerOptions: Sendable {
+    /// The name leases are held under (default host:pid).
+    public var name: String
+    /// Seconds a claim lasts without a heartbeat; heartbeats come every third of it.
+    public var lease: Double = 60
+    /// Attempts run side by side in this process, each on one core.
+    public var threads: Int = 1
+    /// Keep waiting for new work when the queue is empty (otherwise exit).
+    public var wait = false
+    /// Seconds between looks at a queue whose searches are all leased to others.
+    public var poll: Double = 1
+
+    public init(name: String) { self.name = name }
+}
+
+/// What a worker did.
+public struct WorkerSummary: Sendable {
+    public var attempts = 0, searchesFinished = 0, takenOver = 0, failed = 0, duplicates = 0
+}
+
+/// Claims and runs attempts until no search is waiting (or forever with `wait`). Data sets
+/// are loaded once per process. An attempt that throws (a diverging run, a missing data file)
+/// marks its search failed with the message and the worker goes on; a lost database ends it.
+public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escaping @Sendable (String) -> Void) throws -> WorkerSummary {
+    let lock = NSLock()
+    var summary = WorkerSummary()
+    var firstError: Error? = nil
+    var datasets = [String: LabeledData<Float>]()
+
+    func data(_ settings: EMCSettings) throws -> LabeledData<Float> {
+        // Loading under the lock: two threads never load the same set twice.
+        try lock.withLock {
+            if let d = datasets[settings.dataKey] { return d }
+            let d = try settings.data()
+            datasets[settings.dataKey] = d
+            return d
+        }
+    }
+
+    func loop(_ name: String) throws {
+        while lock.withLock({ firstError == nil }) {
+            guard let c = try store.claim(worker: name, lease: options.lease) else {
+                if try store.queueStatus().queued == 0 && !options.wait { return }
+                Thread.sleep(forTimeInterval: options.poll)
+                continue
+            }
+            if let p = c.previousWorker {
+                log("\(name): lease of \(p) on \(c.label) seed \(c.seed) expired; re-running its attempt")
+                lock.withLock { summary.takenOver += 1 }
+            }
+            let cache = PostgresAttempts(store: store, key: c.experiment, worker: name)
+            var state: SearchState
+            let result: FitResult
+            do {
+                let settings = try EMCSettings(c.settings)
+                let d = try data(settings)
+                state = SearchState(plan: try settings.plan(maximum: d.count), seed: c.seed)
+                try state.replay(from: cache)
+                guard let n = state.next else {
+                    _ = try store.release(c, worker: name, attempts: state.attempts.count, next: nil, state: "done")
+                    continue
+                }
+                log("\(name): \(c.label) seed \(c.seed): attempt n = \(n) (bracket [\(state.lo), \(state.hi.map(String.init) ?? "–")])")
+                let beat = Heartbeat(every: options.lease / 3) {
+                    if (try? store.renew(c, worker: name, lease: options.lease)) == false {
+                        log("\(name): lost the lease on \(c.label) seed \(c.seed) (another worker took it over)")
+                    }
+                }
+                defer { beat.stop() }
+                result = try searchAttempt(d, order: d.sampleOrder(seed: c.seed), n: n, procedure: try settings.procedure(), seed: c.seed)
+            } catch let e as StoreError {
+                throw e
+            } catch {
+                log("\(name): \(c.label) seed \(c.seed) failed: \(error)")
+                _ = try store.release(c, worker: name, attempts: 0, next: nil, state: "failed", error: "\(error)")
+                lock.withLock { summary.failed += 1 }
+                continue
+            }
+            if try !cache.insert(result) {
+                // Written meanwhile by a worker that had this lease before: keep that one.
+                let kept = try cache.cached(n: result.n, seed: c.seed)
+                let same = kept.map { $0.verdict == result.verdict && $0.trainLoss == result.trainLoss && $0.steps == result.steps } ?? false
+                log("\(name): \(c.label) seed \(c.seed) n = \(result.n) was already stored" + (same ? " (identical)" : " with a DIFFERENT outcome; kept the first"))
+                lock.withLock { summary.duplicates += 1 }
+            }
+            state.record(try cache.cached(n: result.n, seed: c.seed) ?? result)
+            try state.replay(from: cache)
+            let over = state.next == nil
+            if try !store.release(c, worker: name, attempts: state.attempts.count, next: state.next, state: over ? "done" : "queued") {
+                log("\(name): \(c.label) seed \(c.seed): the lease had passed to another worker; it carries on from the stored result")
+            }
+            log(String(format: "%@: %@ seed %llu n = %d %@ (acc %.2f%%, %d steps, %.1f s)%@", name, c.label, c.seed, result.n,
+                       result.verdict.rawValue, 100 * result.trainAccuracy, result.steps, result.seconds,
+                       over ? "; search done, EMC \(state.lo)" : ""))
+            lock.withLock {
+                summary.attempts += 1
+                if over { summary.searchesFinished += 1 }
+            }
+        }
+    }
+
+    let threads = max(1, options.threads)
+    DispatchQueue.concurrentPerform(iterations: threads) { i in
+        do { try loop(threads == 1 ? options.name : "\(options.name)/\(i)") } catch {
+            lock.withLock { if firstError == nil { firstError = error } }
+        }
+    }
+    if let firstError { throw firstError }
+    return summary
+}
+
+/// Calls `beat` every `seconds` on a background queue until stopped.
+final class Heartbeat: @unchecked Sendable {
+    let timer: DispatchSourceTimer
+
+    init(every seconds: Double, _ beat: @escaping @Sendable () -> Void) {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        timer.setEventHandler(handler: beat)
+        timer.resume()
+    }
+
+    func stop() { timer.cancel() }
+}

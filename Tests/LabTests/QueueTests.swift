@@ -1,0 +1,180 @@
+import Capacity
+import Foundation
+import GRDB
+import Lab
+import PostgresNIO
+import Testing
+
+/// The server `dev.sh test` starts (Tests/Distributed/postgres.sh); without it the tests that
+/// need one are skipped, except under CI, where that is a failure.
+let testPostgres = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]
+
+/// The test server's URL with a schema of its own, so that tests never see each other's queues.
+func freshSchema(_ name: String) -> String {
+    let url = testPostgres!
+    return url + (url.contains("?") ? "&" : "?") + "schema=t_\(name)_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+}
+
+@Suite struct QueueTests {
+    let yaml = """
+        instrument: emc
+        fixed: {data: digits, optimizer: adam, lr: 0.01, batch-size: 0, steps: 300, schedule: constant, start: 16, precision: 0.1}
+        axes:
+          arch: [mlp:64-2-10:relu, mlp:64-4-10:relu]
+          condition: [random-labels]
+        seeds: 2
+        output: unused
+        """
+
+    func outcomes(_ path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read { d in
+            try String.fetchAll(d, sql: """
+                SELECT experiment || '|' || seed || '|' || n || '|' || verdict || '|' || train_loss || '|' || train_accuracy
+                       || '|' || gradient_norm || '|' || steps FROM attempts ORDER BY 1
+                """)
+        }
+    }
+
+    /// A single-process run of the sweep into SQLite: what the queue must reproduce.
+    func reference(_ spec: SweepSpec, _ name: String) throws -> [String] {
+        let path = temporaryStore("queue-reference-\(name).sqlite")
+        _ = try runSweep(spec, store: ResultStore(path: path))
+        return try outcomes(path)
+    }
+
+    func pulled(_ pg: PostgresStore) throws -> [String] {
+        let copy = try ResultStore.copy(of: pg)
+        defer { copy.remove() }
+        return try outcomes(copy.path)
+    }
+
+    @Test func postgresIsThereUnderCI() {
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            #expect(testPostgres != nil, "CI must run the PostgreSQL tests: dev.sh test starts a server and sets OVERPARAM_TEST_POSTGRES")
+        }
+    }
+
+    @Test(.enabled(if: testPostgres != nil)) func workersReproduceTheSingleProcessRun() throws {
+        var spec = try SweepSpec.parse(yaml)
+        spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-workers-\(getpid())").path
+        let expected = try reference(spec, "workers")
+        let pg = try PostgresStore(url: freshSchema("workers"))
+        #expect(try pg.submit(spec) == (4, 0))
+        #expect(try pg.submit(spec) == (0, 4), "submitting again queues nothing twice")
+        var options = WorkerOptions(name: "test")
+        options.threads = 3
+        let summary = try runWorker(store: pg, options: options) { _ in }
+        #expect(summary.searchesFinished == 4 && summary.failed == 0 && summary.takenOver == 0)
+        #expect(summary.attempts == expected.count)
+        #expect(try pulled(pg) == expected, "every attempt once, identical to one process")
+        let q = try pg.queueStatus()
+        #expect(q.queued == 0 && q.done == 4 && q.failed == 0)
+        let status = try sweepStatus(spec, store: pg)
+        #expect(status.allSatisfy { $0.state == "done" })
+    }
+
+    @Test(.enabled(if: testPostgres != nil)) func anExpiredLeaseIsTakenOverAndItsAttemptRerun() throws {
+        var spec = try SweepSpec.parse(yaml)
+        spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-lease-\(getpid())").path
+        let expected = try reference(spec, "lease")
+        let url = freshSchema("lease")
+        let pg = try PostgresStore(url: url)
+        _ = try pg.submit(spec)
+        // A worker that claims its first attempt and dies: it never writes, never renews.
+        #expect(try PostgresStore(url: url).claim(worker: "ghost", lease: 2) != nil)
+        var options = WorkerOptions(name: "survivor")
+        options.lease = 2
+        options.poll = 0.2
+        let summary = try runWorker(store: pg, options: options) { _ in }
+        #expect(summary.takenOver == 1, "the ghost's search was taken over once its lease expired")
+        #expect(summary.searchesFinished == 4)
+        #expect(try pulled(pg) == expected)
+    }
+
+    @Test(.enabled(if: testPostgres != nil)) func aResultIsStoredOnce() throws {
+        let pg = try PostgresStore(url: freshSchema("once"))
+        let cache = try pg.experimentAttempts(instrument: "emc", config: ["arch": "mlp:1-1-2"])
+        let r = FitResult(n: 10, seed: 3, verdict: .fit, trainLoss: 0.125, trainAccuracy: 1, gradientNorm: 0.5, steps: 7, seconds: 1)
+        try cache.save(r)
+        var late = r
+        late.trainLoss = 9
+        try cache.save(late)   // a worker whose lease had expired, finishing after all
+        #expect(try cache.cached(n: 10, seed: 3) == r, "the first result is kept")
+        #expect(try pulled(pg).count == 1)
+    }
+
+    @Test(.enabled(if: testPostgres != nil)) func aFailingSearchIsMarkedAndTheWorkerGoesOn() throws {
+        let bad = """
+            instrument: emc
+            fixed: {optimizer: adam, lr: 0.01, batch-size: 0, steps: 100, schedule: constant, start: 16}
+            axes:
+              data: [csv:/nonexistent/overparam-missing.csv, digits]
+              arch: [mlp:64-2-10:relu]
+            seeds: 1
+            output: unused
+            """
+        let spec = try SweepSpec.parse(bad)
+        let pg = try PostgresStore(url: freshSchema("failing"))
+        _ = try pg.submit(spec)
+        let summary = try runWorker(store: pg, options: WorkerOptions(name: "test")) { _ in }
+        #expect(summary.failed == 1 && summary.searchesFinished == 1)
+        let q = try pg.queueStatus()
+        #expect(q.failed == 1 && q.done == 1 && q.queued == 0)
+        #expect(q.failures.first?.error.contains("/nonexistent/overparam-missing.csv") == true, "the error names the file")
+    }
+
+    @Test(.enabled(if: testPostgres != nil)) func aStoreOfAnotherVersionIsRefusedUntouched() async throws {
+        let url = freshSchema("version")
+        let pg = try PostgresStore(url: url)
+        _ = try pg.submit(try SweepSpec.parse(yaml))
+        let schema = String(url.split(separator: "schema=").last!)
+        try await rawSQL("UPDATE \(schema).meta SET value = '99' WHERE key = 'schema_version'")
+        #expect {
+            _ = try PostgresStore(url: url)
+        } throws: { error in
+            "\(error)".contains("schema version 99, this overparam uses 1") && "\(error)".contains("nothing was changed")
+        }
+        #expect(try pg.queueStatus().queued == 4, "the queue is as it was")
+    }
+
+    @Test func anUnreachableServerIsAClearErrorNotAHang() {
+        let start = Date()
+        #expect {
+            _ = try PostgresStore(url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable", connectTimeout: 5)
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("cannot open the result store postgres://nobody@127.0.0.1:1/none") && text.lowercased().contains("refused")
+        }
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    @Test func malformedURLsSayWhatIsExpected() {
+        for (url, why) in [("postgres://localhost", "no database name"), ("postgres:///db", "no host"),
+                           ("postgres://h/db?schema=Bad-Name", "schema 'Bad-Name'"), ("postgres://h/db?sslmode=sometimes", "sslmode 'sometimes'"),
+                           ("postgres://h/db?colour=red", "unknown parameter 'colour'")] {
+            #expect {
+                _ = try PostgresStore(url: url)
+            } throws: { error in
+                "\(error)".contains(why) && "\(error)".contains("expected postgres://USER")
+            }
+        }
+        #expect {
+            _ = try PostgresStore(url: "postgres://u:secret@h:1/db?sslmode=disable", connectTimeout: 2)
+        } throws: { error in
+            !"\(error)".contains("secret")
+        }
+    }
+}
+
+/// One statement on the test server, as another client (not through the store).
+func rawSQL(_ sql: String) async throws {
+    let url = URLComponents(string: testPostgres!)!
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    let c = try await PostgresConnection.connect(
+        configuration: .init(host: url.host!, port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
+                             database: String(url.path.dropFirst()), tls: .disable),
+        id: 1, logger: logger)
+    try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    try await c.close()
+}
