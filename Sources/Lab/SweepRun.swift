@@ -10,7 +10,9 @@ public struct SweepRow: Sendable {
 
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. Returns the rows in configuration order.
+/// `finished(k, K)` is called after each of the K configurations this run owns.
 public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
+                     finished: ((Int, Int) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> [SweepRow] {
     let configs = spec.configurations
     let mine = shard.map { s in configs.indices.filter { s.owns($0) } } ?? Array(configs.indices)
@@ -20,6 +22,7 @@ public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard
         log?("[\(i + 1)/\(configs.count)] \(spec.label(c))")
         let report = try EMCSettings(c).run(store: store, progress: progress)
         rows.append(SweepRow(settings: c, report: report))
+        finished?(rows.count, mine.count)
         log?(String(format: "    EMC %.1f ± %.1f (%d parameters, %d undecided)", report.mean, report.std, report.parameters, report.undecided))
     }
     // A shard holds a slice: the tables and figures come from the merged store.

@@ -86,16 +86,21 @@ struct EMC: ParsableCommand {
 }
 
 func printAttempt(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil) {
+    print(attemptLine(seed, r, lo, hi, since: start, tracker: tracker))
+    fflush(stdout)
+}
+
+/// One attempt's progress line: size, verdict, accuracy, loss, gradient norm, steps, bracket.
+func attemptLine(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil) -> String {
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     var status = String(format: "%.0f s", elapsed)
     if let tracker {
         let (done, eta) = tracker.record(seed: seed, lo: lo, hi: hi, elapsed: elapsed)
         status = "attempt \(done), \(status)" + (eta.map { String(format: ", ETA ≥ %.0f s", $0) } ?? "")
     }
-    print(String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%@)",
-                 seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm, r.steps, r.seconds,
-                 lo, hi.map(String.init) ?? "–", status))
-    fflush(stdout)
+    return String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%@)",
+                  seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm, r.steps, r.seconds,
+                  lo, hi.map(String.init) ?? "–", status)
 }
 
 /// Attempts done and a lower-bound ETA: the attempts each seed's bracket still needs (seeds not

@@ -121,9 +121,15 @@ struct SweepRunOptions: ParsableArguments {
                 let q = try pg.queueStatus()
                 if q.failed > 0 { printQueue(q) }
             }
-            let rows = try runSweep(spec, store: opened, shard: shard, log: { print($0); fflush(stdout) }) { seed, r, lo, hi in
-                printAttempt(seed, r, lo, hi, since: started)
+            let owned = spec.configurations.indices.filter { shard?.owns($0) ?? true }.count
+            let bar = ProgressBar(total: owned, unit: "configurations")
+            var attempts = 0
+            let rows = try runSweep(spec, store: opened, shard: shard, log: bar.print, finished: { k, _ in bar.update(done: k) }) { seed, r, lo, hi in
+                attempts += 1
+                bar.print(attemptLine(seed, r, lo, hi, since: started))
+                bar.update(detail: "\(attempts) attempts")
             }
+            bar.finish()
             if let shard {
                 print("shard \(shard.index)/\(shard.count): \(rows.count) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(file) --store MERGED` writes the tables")
             } else {
