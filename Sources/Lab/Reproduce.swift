@@ -131,15 +131,16 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
                      _ log: @escaping (String) -> Void) throws -> ReportSection {
     var section = ReportSection(title: "Capacity: effective model complexity",
                                 intro: "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, several seeds). Digits 8×8, full-batch Adam unless stated.")
-    func sweep(_ yaml: String, name: String) throws -> (SweepSpec, [SweepRow]) {
+    func sweep(_ yaml: String, name: String) throws -> (SweepSpec, SweepOutcome) {
         var spec = try SweepSpec.parse(yaml, file: name)
         spec.output = (output as NSString).appendingPathComponent(spec.output)
         log("capacity: \(name), \(spec.configurations.count) configurations")
-        let rows = try runSweep(spec, store: store, log: { log("    " + $0) })
+        let outcome = try runSweep(spec, store: store, log: { log("    " + $0) })
         section.commands.append("overparam emc sweep \(name)   # with this file:\n" + yaml)
-        return (spec, rows)
+        return (spec, outcome)
     }
-    let (spec, rows) = try sweep(preset.capacityYAML, name: "capacity.yaml")
+    let (spec, outcome) = try sweep(preset.capacityYAML, name: "capacity.yaml")
+    let rows = outcome.rows
     func report(_ arch: String, _ condition: String) -> EMCReport? {
         rows.first { $0.settings["arch"] == arch && $0.settings["condition"] == condition }?.report
     }
@@ -185,16 +186,12 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
     if let svg = try? String(contentsOfFile: dir + "/emc-gap-vs-generalization.svg", encoding: .utf8) {
         section.figures.append(("EMC gap (true − random labels) against the generalization gap (train − test accuracy) at n = 500.", svg))
     }
-    if let csv = try? String(contentsOfFile: dir + "/generalization.csv", encoding: .utf8),
-       let summary = csv.split(separator: "\n").last(where: { $0.hasPrefix("# ") }) {
-        let text = String(summary.dropFirst(2))
-        // Kendall τ between the EMC gap and test accuracy, as the summary line states it.
-        let tau = text.components(separatedBy: "vs test accuracy:").last.flatMap { $0.components(separatedBy: "τ ").last }.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    if let gap = outcome.gap {
         section.findings.append(Finding(instrument: "capacity", claim: "A larger EMC gap goes with better generalization",
-                                        held: (tau ?? -1) > 0, evidence: text))
+                                        held: (gap.kendallAccuracy ?? -1) > 0, evidence: gap.summary))
     }
     // SGD vs full batch.
-    let (_, opt) = try sweep(preset.optimizerYAML, name: "optimizers.yaml")
+    let opt = try sweep(preset.optimizerYAML, name: "optimizers.yaml").1.rows
     if opt.count == 2 {
         let sgd = opt[0].report.mean, gd = opt[1].report.mean
         var plot = Plot(title: "Mini-batch SGD vs full-batch GD, random labels (mlp:64-8-10)", xLabel: "configuration (1 = SGD batch 32, 2 = full batch)", yLabel: "EMC (samples)")

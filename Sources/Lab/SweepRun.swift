@@ -8,12 +8,19 @@ public struct SweepRow: Sendable {
     public var report: EMCReport
 }
 
+/// What a sweep measured: a row per configuration run, and the EMC-gap study when the spec
+/// asks for one (`generalization: N`) and the run covered the whole sweep.
+public struct SweepOutcome: Sendable {
+    public var rows: [SweepRow]
+    public var gap: GapStudy?
+}
+
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
-/// the figure into the spec's output folder. Returns the rows in configuration order.
+/// the figure into the spec's output folder. The rows come in configuration order.
 /// `finished(k, K)` is called after each of the K configurations this run owns.
 public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                      finished: ((Int, Int) -> Void)? = nil,
-                     progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> [SweepRow] {
+                     progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> SweepOutcome {
     let configs = spec.configurations
     let mine = shard.map { s in configs.indices.filter { s.owns($0) } } ?? Array(configs.indices)
     var rows = [SweepRow]()
@@ -26,13 +33,11 @@ public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard
         log?(String(format: "    EMC %.1f ± %.1f (%d parameters, %d undecided)", report.mean, report.std, report.parameters, report.undecided))
     }
     // A shard holds a slice: the tables and figures come from the merged store.
-    guard shard == nil else { return rows }
+    guard shard == nil else { return SweepOutcome(rows: rows) }
     try writeSweepOutputs(spec, rows)
-    if let size = spec.generalizationSize {
-        let g = try relateGapToGeneralization(spec, rows, trainSize: size, log: log)
-        log?(g.summary)
-    }
-    return rows
+    let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, log: log) }
+    if let gap { log?(gap.summary) }
+    return SweepOutcome(rows: rows, gap: gap)
 }
 
 /// A deterministic slice of a sweep, `--shard i/N` (i = 0…N−1): configuration k belongs to

@@ -128,7 +128,7 @@ struct SweepRunOptions: ParsableArguments {
                 attempts += 1
                 bar.print(attemptLine(seed, r, lo, hi, since: started))
                 bar.update(detail: "\(attempts) attempts")
-            }
+            }.rows
             bar.finish()
             if let shard {
                 print("shard \(shard.index)/\(shard.count): \(rows.count) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(file) --store MERGED` writes the tables")

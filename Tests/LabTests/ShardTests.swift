@@ -31,7 +31,7 @@ import Testing
         _ = try runSweep(spec, store: ResultStore(path: whole))
         var shardRows = 0
         for i in 0..<2 {
-            shardRows += try runSweep(spec, store: ResultStore(path: dir + "/shard\(i).sqlite"), shard: Shard("\(i)/2")).count
+            shardRows += try runSweep(spec, store: ResultStore(path: dir + "/shard\(i).sqlite"), shard: Shard("\(i)/2")).rows.count
         }
         #expect(shardRows == 6, "the shards cover the six configurations once between them")
         let merged = try ResultStore(path: dir + "/merged.sqlite")

@@ -25,7 +25,7 @@ import Testing
         #expect(c.map { "\($0["arch"]!) \($0["condition"]!)" } == [
             "mlp:3-2-3:relu true", "mlp:3-2-3:relu random-labels", "mlp:3-8-3:relu true", "mlp:3-8-3:relu random-labels"])
 
-        let rows = try runSweep(spec, store: nil)
+        let rows = try runSweep(spec, store: nil).rows
         #expect(rows.count == 4)
         // More hidden units fit at least as many samples, label by label.
         #expect(rows[2].report.mean >= rows[0].report.mean)
@@ -75,8 +75,7 @@ import Testing
         """
         let spec = try SweepSpec.parse(yaml, file: "g.yaml")
         #expect(spec.generalizationSize == 120)
-        let rows = try runSweep(spec, store: nil)
-        let study = try relateGapToGeneralization(spec, rows, trainSize: 120)
+        let study = try #require(try runSweep(spec, store: nil).gap, "a sweep with generalization: N returns its study")
         #expect(study.points.count == 3)
         #expect(study.points.allSatisfy { $0.testAccuracy > 0.5 && $0.testAccuracy <= 1 })
         let lines = try String(contentsOfFile: out + "/generalization.csv", encoding: .utf8).split(separator: "\n")
