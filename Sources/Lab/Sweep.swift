@@ -1,36 +1,48 @@
 import Foundation
 import Yams
 
-/// A sweep file: an instrument, fixed settings, axes whose product is run, seeds and an
-/// output folder.
+/// A sweep file: an instrument, fixed settings, axes whose product is run, zipped axes that
+/// vary together, seeds and an output folder.
 ///
 ///     instrument: emc
-///     fixed: {data: digits, optimizer: adam, lr: 0.01, batch-size: 0, steps: 1000}
+///     fixed: {data: digits, optimizer: adam, batch-size: 0, steps: 1000}
 ///     axes:
-///       arch: [mlp:64-8-10:relu, mlp:64-32-10:relu]
 ///       condition: [true, random-labels]
+///     zip:                      # one more axis: the i-th configuration takes every list's i-th value
+///       arch: [mlp:64-8-10:relu, cnn:8x8x1-c4-m2-10:relu]
+///       lr: [0.01, 0.003]
 ///     seeds: 2
 ///     output: out/digits-mlp
+///
+/// `zip` may also be a list of such mappings, each group its own axis.
 public struct SweepSpec: Sendable {
     public var instrument: String
     public var fixed: [String: String]
     /// Axis names in file order, each with its values.
     public var axes: [(name: String, values: [String])]
+    /// Groups of settings that vary together (equal lengths within a group), after the axes.
+    public var zipped: [[(name: String, values: [String])]] = []
     public var seeds: Int
     public var output: String
     /// With a training size, the sweep also measures generalization and relates it to the EMC
     /// gap (true − random labels); needs a `condition` axis with both.
     public var generalizationSize: Int? = nil
 
-    /// Every combination of the axes, in file order (the last axis varies fastest), merged over
-    /// the fixed settings.
+    /// Every combination of the axes and zip groups, in file order (the last varies fastest),
+    /// merged over the fixed settings.
     public var configurations: [[String: String]] {
         var out: [[String: String]] = [fixed.merging(["seeds": String(seeds)]) { $1 }]
         for axis in axes {
             out = out.flatMap { base in axis.values.map { v in base.merging([axis.name: v]) { $1 } } }
         }
+        for group in zipped {
+            out = out.flatMap { base in group[0].values.indices.map { i in base.merging(group.map { ($0.name, $0.values[i]) }) { $1 } } }
+        }
         return out
     }
+
+    /// The names of every setting that varies (axes, then zipped), for labels and table columns.
+    public var varying: [String] { axes.map(\.name) + zipped.flatMap { $0.map(\.name) } }
 
     /// Parses and validates a sweep file; every error names the key and its line.
     public static func parse(_ yaml: String, file: String = "sweep") throws -> SweepSpec {
@@ -51,6 +63,18 @@ public struct SweepSpec: Sendable {
             guard let m = n.mapping else { throw fail(n, "'\(key)' must be a mapping of setting names to values") }
             return try m.map { (k, v) in (k, try scalar(k, key), v) }
         }
+        // A mapping of setting names to non-empty lists of valid values (axes, zip groups).
+        func axisLists(_ n: Node, _ key: String) throws -> [(name: String, values: [String])] {
+            try settings(n, key).map { kn, name, value in
+                guard EMCSettings.defaults[name] != nil, name != "seeds" else { throw fail(kn, "unknown setting '\(name)' in \(key)") }
+                guard let seq = value.sequence, !seq.isEmpty else { throw fail(value, "'\(name)' in \(key) must be a non-empty list") }
+                return (name, try seq.map { item in
+                    let v = try scalar(item, name)
+                    do { try EMCSettings([name: v]).validate() } catch { throw fail(item, "\(error)") }
+                    return v
+                })
+            }
+        }
         for (k, v) in top {
             let key = try scalar(k, "key")
             switch key {
@@ -64,14 +88,17 @@ public struct SweepSpec: Sendable {
                     do { try EMCSettings([name: spec.fixed[name]!]).validate() } catch { throw fail(value, "\(error)") }
                 }
             case "axes":
-                for (kn, name, value) in try settings(v, key) {
-                    guard EMCSettings.defaults[name] != nil, name != "seeds" else { throw fail(kn, "unknown setting '\(name)' in axes") }
-                    guard let seq = value.sequence, !seq.isEmpty else { throw fail(value, "axis '\(name)' must be a non-empty list") }
-                    spec.axes.append((name, try seq.map { item in
-                        let v = try scalar(item, name)
-                        do { try EMCSettings([name: v]).validate() } catch { throw fail(item, "\(error)") }
-                        return v
-                    }))
+                spec.axes = try axisLists(v, key)
+            case "zip":
+                let groups = v.sequence.map(Array.init) ?? [v]
+                guard !groups.isEmpty else { throw fail(v, "'zip' must be a mapping of settings to lists of equal length, or a list of such mappings") }
+                for g in groups {
+                    let group = try axisLists(g, key)
+                    guard !group.isEmpty else { throw fail(g, "a zip group needs at least one setting") }
+                    if let other = group.first(where: { $0.values.count != group[0].values.count }) {
+                        throw fail(g, "zipped lists must have equal lengths: '\(group[0].name)' has \(group[0].values.count), '\(other.name)' \(other.values.count)")
+                    }
+                    spec.zipped.append(group)
                 }
             case "seeds":
                 guard let n = Int(try scalar(v, key)), n >= 1 else { throw fail(v, "seeds must be an integer ≥ 1") }
@@ -82,19 +109,19 @@ public struct SweepSpec: Sendable {
                 guard let n = Int(try scalar(v, key)), n >= 1 else { throw fail(v, "generalization must be a training size ≥ 1") }
                 spec.generalizationSize = n
             default:
-                throw fail(k, "unknown key '\(key)'; use instrument, fixed, axes, seeds, output, generalization")
+                throw fail(k, "unknown key '\(key)'; use instrument, fixed, axes, zip, seeds, output, generalization")
             }
         }
         guard !spec.instrument.isEmpty else { throw fail(root, "missing 'instrument'") }
         guard !spec.output.isEmpty else { throw fail(root, "missing 'output' (a folder for the tables and plots)") }
-        if let dup = Dictionary(grouping: spec.axes.map(\.name), by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+        if let dup = Dictionary(grouping: spec.varying, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw fail(root, "axis '\(dup)' given twice")
         }
-        if let both = spec.axes.first(where: { spec.fixed[$0.name] != nil }) {
-            throw fail(root, "'\(both.name)' is both fixed and an axis")
+        if let both = spec.varying.first(where: { spec.fixed[$0] != nil }) {
+            throw fail(root, "'\(both)' is both fixed and an axis")
         }
         if spec.generalizationSize != nil {
-            let conditions = spec.axes.first { $0.name == "condition" }?.values ?? []
+            let conditions = spec.configurations.compactMap { $0["condition"] }
             guard conditions.contains("true"), conditions.contains("random-labels") else {
                 throw fail(root, "generalization needs a 'condition' axis with both true and random-labels (for the EMC gap)")
             }

@@ -61,7 +61,7 @@ public struct Shard: Sendable, Equatable {
 
 extension SweepSpec {
     /// "axis=value …" for one configuration.
-    public func label(_ c: [String: String]) -> String { axes.map { "\($0.name)=\(c[$0.name]!)" }.joined(separator: " ") }
+    public func label(_ c: [String: String]) -> String { varying.map { "\($0)=\(c[$0]!)" }.joined(separator: " ") }
 }
 
 /// Where one configuration of a sweep stands in a store.
@@ -120,7 +120,7 @@ public struct GapStudy: Sendable {
 /// `trainSize`, and correlates; writes generalization.csv and emc-gap-vs-generalization.svg.
 public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int,
                                       log: ((String) -> Void)? = nil) throws -> GapStudy {
-    let others = spec.axes.map(\.name).filter { $0 != "condition" }
+    let others = spec.varying.filter { $0 != "condition" }
     func key(_ r: SweepRow) -> String { others.map { "\($0)=\(r.settings[$0]!)" }.joined(separator: " ") }
     var points = [GapPoint]()
     for r in rows where r.settings["condition"] == "true" {
@@ -156,7 +156,7 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
 /// results.csv, results.json and emc-vs-parameters.svg in the output folder.
 public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
     try FileManager.default.createDirectory(atPath: spec.output, withIntermediateDirectories: true)
-    let axisNames = spec.axes.map(\.name)
+    let axisNames = spec.varying
     var csv = (axisNames + ["parameters", "emc_mean", "emc_std", "emc_per_seed", "emc_per_parameter", "undecided"]).joined(separator: ",") + "\n"
     var json = [[String: Any]]()
     for r in rows {

@@ -38,6 +38,30 @@ import Testing
         #expect(parsed.counts["circle"] ?? 0 >= 4)
     }
 
+    @Test func zippedAxesVaryTogetherAfterTheAxes() throws {
+        let yaml = """
+        instrument: emc
+        fixed: {data: digits}
+        axes:
+          condition: [true, random-labels]
+        zip:
+          - arch: [mlp:64-2-10:relu, mlp:64-4-10:relu, mlp:64-8-10:relu]
+            lr: [0.1, 0.03, 0.01]
+          - steps: [100, 200]
+            optimizer: [sgd, adam]
+        output: o
+        """
+        let spec = try SweepSpec.parse(yaml, file: "s.yaml")
+        let c = spec.configurations
+        #expect(c.count == 2 * 3 * 2)
+        #expect(spec.varying == ["condition", "arch", "lr", "steps", "optimizer"])
+        #expect(spec.label(c[0]) == "condition=true arch=mlp:64-2-10:relu lr=0.1 steps=100 optimizer=sgd")
+        #expect(spec.label(c[3]) == "condition=true arch=mlp:64-4-10:relu lr=0.03 steps=200 optimizer=adam")
+        #expect(spec.label(c[11]) == "condition=random-labels arch=mlp:64-8-10:relu lr=0.01 steps=200 optimizer=adam")
+        // Only the zipped pairs occur: no configuration pairs the widest net with lr 0.1.
+        #expect(!c.contains { $0["arch"] == "mlp:64-8-10:relu" && $0["lr"] != "0.01" })
+    }
+
     @Test(arguments: [
         ("instrument: emc\noutput: o\nfixed:\n  lr: 0.1\n  colour: red\n", "s.yaml:5", "unknown setting 'colour'"),
         ("instrument: emc\noutput: o\nwhat: 1\n", "s.yaml:3", "unknown key 'what'"),
@@ -48,6 +72,10 @@ import Testing
         ("instrument: emc\noutput: o\nseeds: zero\n", "s.yaml:3", "seeds must be an integer"),
         ("instrument: emc\noutput: o\nfixed: {lr: 0.1}\naxes: {lr: [0.1, 0.2]}\n", "s.yaml", "both fixed and an axis"),
         ("instrument: [emc\n", "s.yaml", "not valid YAML"),
+        ("instrument: emc\noutput: o\nzip:\n  arch: [mlp:2-2, mlp:2-3-2]\n  lr: [0.1]\n", "s.yaml:4", "equal lengths: 'arch' has 2, 'lr' 1"),
+        ("instrument: emc\noutput: o\nzip:\n  lr: [0.1, fast]\n", "s.yaml:4", "lr = 'fast'"),
+        ("instrument: emc\noutput: o\naxes: {lr: [0.1]}\nzip: {lr: [0.2], arch: [mlp:2-2]}\n", "s.yaml", "axis 'lr' given twice"),
+        ("instrument: emc\noutput: o\nzip: []\n", "s.yaml:3", "'zip' must be a mapping"),
     ])
     func errorsNameKeyAndLine(yaml: String, location: String, phrase: String) {
         do {
