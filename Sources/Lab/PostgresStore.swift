@@ -184,6 +184,19 @@ struct PostgresAttempts: AttemptCache {
             """).rows.first.map(Self.result)
     }
 
+    /// Every stored attempt of one seed's search, in one query: what a worker replays.
+    func attempts(seed: UInt64) throws -> KnownAttempts {
+        var known = KnownAttempts()
+        for row in try store.query("""
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds FROM \(unescaped: store.t("attempts"))
+            WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed))
+            """).rows {
+            let r = try Self.result(row)
+            known.results[r.n] = r
+        }
+        return known
+    }
+
     static func result(_ row: PostgresRow) throws -> FitResult {
         let (n, seed, verdict, loss, accuracy, norm, steps, seconds) = try row.decode((Int, Int64, String, Double, Double, Double, Int, Double).self)
         return FitResult(n: n, seed: UInt64(bitPattern: seed), verdict: Verdict(rawValue: verdict) ?? .undecided, trainLoss: loss,
@@ -202,6 +215,14 @@ struct PostgresAttempts: AttemptCache {
             """).metadata.rows ?? 0
         return written == 1
     }
+}
+
+/// One seed's attempts, fetched at once, as a cache to replay its search from.
+struct KnownAttempts: AttemptCache {
+    var results = [Int: FitResult]()
+    func cached(n: Int, seed: UInt64) -> FitResult? { results[n].flatMap { $0.seed == seed ? $0 : nil } }
+    mutating func add(_ r: FitResult) { results[r.n] = r }
+    func save(_ result: FitResult) throws { preconditionFailure("read-only") }
 }
 
 /// A `postgres://` URL's parts. The password never appears in `display` (messages, logs).

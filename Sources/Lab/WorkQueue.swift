@@ -126,8 +126,9 @@ public struct WorkerOptions: Sendable {
     public var threads: Int = 1
     /// Keep waiting for new work when the queue is empty (otherwise exit).
     public var wait = false
-    /// Seconds between looks at a queue whose searches are all leased to others.
-    public var poll: Double = 1
+    /// The longest wait between looks at a queue whose searches are all leased to others (the
+    /// waits grow from 0.1 s to this while nothing comes free).
+    public var poll: Double = 2
 
     public init(name: String) { self.name = name }
 }
@@ -157,24 +158,29 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
     }
 
     func loop(_ name: String) throws {
+        var idle = 0.1
         while lock.withLock({ firstError == nil }) {
             guard let c = try store.claim(worker: name, lease: options.lease) else {
                 if try store.queueStatus().queued == 0 && !options.wait { return }
-                Thread.sleep(forTimeInterval: options.poll)
+                Thread.sleep(forTimeInterval: min(idle, options.poll))
+                idle *= 2
                 continue
             }
+            idle = 0.1
             if let p = c.previousWorker {
                 log("\(name): lease of \(p) on \(c.label) seed \(c.seed) expired; re-running its attempt")
                 lock.withLock { summary.takenOver += 1 }
             }
             let cache = PostgresAttempts(store: store, key: c.experiment, worker: name)
             var state: SearchState
+            var known: KnownAttempts
             let result: FitResult
             do {
                 let settings = try EMCSettings(c.settings)
                 let d = try data(settings)
                 state = SearchState(plan: try settings.plan(maximum: d.count), seed: c.seed)
-                try state.replay(from: cache)
+                known = try cache.attempts(seed: c.seed)
+                try state.replay(from: known)
                 guard let n = state.next else {
                     _ = try store.release(c, worker: name, attempts: state.attempts.count, next: nil, state: "done")
                     continue
@@ -195,18 +201,22 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                 lock.withLock { summary.failed += 1 }
                 continue
             }
-            if try !cache.insert(result) {
-                // Written meanwhile by a worker that had this lease before: keep that one.
-                let kept = try cache.cached(n: result.n, seed: c.seed)
-                let same = kept.map { $0.verdict == result.verdict && $0.trainLoss == result.trainLoss && $0.steps == result.steps } ?? false
-                log("\(name): \(c.label) seed \(c.seed) n = \(result.n) was already stored" + (same ? " (identical)" : " with a DIFFERENT outcome; kept the first"))
-                lock.withLock { summary.duplicates += 1 }
-            }
-            state.record(try cache.cached(n: result.n, seed: c.seed) ?? result)
-            try state.replay(from: cache)
-            let over = state.next == nil
-            if try !store.release(c, worker: name, attempts: state.attempts.count, next: state.next, state: over ? "done" : "queued") {
-                log("\(name): \(c.label) seed \(c.seed): the lease had passed to another worker; it carries on from the stored result")
+            // The result and the search's release commit together (one round of the log to disk).
+            let over: Bool = try store.transaction {
+                var stored = result
+                if try !cache.insert(result), let kept = try cache.cached(n: result.n, seed: c.seed) {
+                    // Written meanwhile by a worker that had this lease before: that one stands.
+                    let same = kept.verdict == result.verdict && kept.trainLoss == result.trainLoss && kept.steps == result.steps
+                    log("\(name): \(c.label) seed \(c.seed) n = \(result.n) was already stored" + (same ? " (identical)" : " with a DIFFERENT outcome; kept the first"))
+                    lock.withLock { summary.duplicates += 1 }
+                    stored = kept
+                }
+                known.add(stored)
+                try state.replay(from: known)
+                if try !store.release(c, worker: name, attempts: state.attempts.count, next: state.next, state: state.next == nil ? "done" : "queued") {
+                    log("\(name): \(c.label) seed \(c.seed): the lease had passed to another worker; it carries on from the stored result")
+                }
+                return state.next == nil
             }
             log(String(format: "%@: %@ seed %llu n = %d %@ (acc %.2f%%, %d steps, %.1f s)%@", name, c.label, c.seed, result.n,
                        result.verdict.rawValue, 100 * result.trainAccuracy, result.steps, result.seconds,
