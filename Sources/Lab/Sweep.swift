@@ -17,12 +17,16 @@ import Yams
 /// `zip` may also be a list of such mappings, each group its own axis.
 public struct SweepSpec: Sendable {
     public var instrument: String
+    /// What `instrument` names: which settings the file may use and what runs them.
+    public var kind: SweepInstrument = .emc
     public var fixed: [String: String]
     /// Axis names in file order, each with its values.
     public var axes: [(name: String, values: [String])]
     /// Groups of settings that vary together (equal lengths within a group), after the axes.
     public var zipped: [[(name: String, values: [String])]] = []
     public var seeds: Int
+    /// Whether the file said `seeds` (recovery sweeps keep their preset's seeds otherwise).
+    public var seedsGiven = false
     public var output: String
     /// With a training size, the sweep also measures generalization and relates it to the EMC
     /// gap (true − random labels); needs a `condition` axis with both.
@@ -31,7 +35,7 @@ public struct SweepSpec: Sendable {
     /// Every combination of the axes and zip groups, in file order (the last varies fastest),
     /// merged over the fixed settings.
     public var configurations: [[String: String]] {
-        var out: [[String: String]] = [fixed.merging(["seeds": String(seeds)]) { $1 }]
+        var out: [[String: String]] = [kind == .emc || seedsGiven ? fixed.merging(["seeds": String(seeds)]) { $1 } : fixed]
         for axis in axes {
             out = out.flatMap { base in axis.values.map { v in base.merging([axis.name: v]) { $1 } } }
         }
@@ -55,6 +59,16 @@ public struct SweepSpec: Sendable {
         }
         guard let top = root?.mapping else { throw fail(root, "expected a mapping with instrument, fixed, axes, seeds, output") }
         var spec = SweepSpec(instrument: "", fixed: [:], axes: [], seeds: 1, output: "")
+        // The instrument first, wherever it stands: it decides which settings are known.
+        if let (k, v) = top.first(where: { $0.key.scalar?.string == "instrument" }) {
+            guard let name = v.scalar?.string else { throw fail(k, "'instrument' must be a single value") }
+            guard let kind = SweepInstrument(rawValue: name) else {
+                throw fail(v, "instrument '\(name)' is not supported; use \(SweepInstrument.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            spec.instrument = name
+            spec.kind = kind
+        }
+        let known = spec.kind.settings
         func scalar(_ n: Node, _ key: String) throws -> String {
             guard let s = n.scalar?.string else { throw fail(n, "'\(key)' must be a single value") }
             return s
@@ -66,11 +80,11 @@ public struct SweepSpec: Sendable {
         // A mapping of setting names to non-empty lists of valid values (axes, zip groups).
         func axisLists(_ n: Node, _ key: String) throws -> [(name: String, values: [String])] {
             try settings(n, key).map { kn, name, value in
-                guard EMCSettings.defaults[name] != nil, name != "seeds" else { throw fail(kn, "unknown setting '\(name)' in \(key)") }
+                guard known.contains(name) else { throw fail(kn, "unknown setting '\(name)' in \(key)") }
                 guard let seq = value.sequence, !seq.isEmpty else { throw fail(value, "'\(name)' in \(key) must be a non-empty list") }
                 return (name, try seq.map { item in
                     let v = try scalar(item, name)
-                    do { try EMCSettings([name: v]).validate() } catch { throw fail(item, "\(error)") }
+                    do { try spec.kind.validate([name: v]) } catch { throw fail(item, "\(error)") }
                     return v
                 })
             }
@@ -79,13 +93,12 @@ public struct SweepSpec: Sendable {
             let key = try scalar(k, "key")
             switch key {
             case "instrument":
-                spec.instrument = try scalar(v, key)
-                guard spec.instrument == "emc" else { throw fail(v, "instrument '\(spec.instrument)' is not supported yet; use emc") }
+                break
             case "fixed":
                 for (kn, name, value) in try settings(v, key) {
-                    guard EMCSettings.defaults[name] != nil, name != "seeds" else { throw fail(kn, "unknown setting '\(name)' in fixed; known: \(EMCSettings.defaults.keys.filter { $0 != "seeds" }.sorted().joined(separator: ", "))") }
+                    guard known.contains(name) else { throw fail(kn, "unknown setting '\(name)' in fixed; known for \(spec.kind.rawValue): \(known.sorted().joined(separator: ", "))") }
                     spec.fixed[name] = try scalar(value, name)
-                    do { try EMCSettings([name: spec.fixed[name]!]).validate() } catch { throw fail(value, "\(error)") }
+                    do { try spec.kind.validate([name: spec.fixed[name]!]) } catch { throw fail(value, "\(error)") }
                 }
             case "axes":
                 spec.axes = try axisLists(v, key)
@@ -101,11 +114,14 @@ public struct SweepSpec: Sendable {
                     spec.zipped.append(group)
                 }
             case "seeds":
+                guard spec.kind != .adapt else { throw fail(k, "an adapt sweep takes 'reps' and 'seed' settings, not seeds") }
                 guard let n = Int(try scalar(v, key)), n >= 1 else { throw fail(v, "seeds must be an integer ≥ 1") }
                 spec.seeds = n
+                spec.seedsGiven = true
             case "output":
                 spec.output = try scalar(v, key)
             case "generalization":
+                guard spec.kind == .emc else { throw fail(k, "'generalization' is for emc sweeps") }
                 guard let n = Int(try scalar(v, key)), n >= 1 else { throw fail(v, "generalization must be a training size ≥ 1") }
                 spec.generalizationSize = n
             default:
@@ -127,8 +143,33 @@ public struct SweepSpec: Sendable {
             }
         }
         for c in spec.configurations {  // every combination is valid before anything runs
-            do { try EMCSettings(c).validate() } catch { throw fail(root, "\(error)") }
+            do { try spec.kind.validate(c) } catch { throw fail(root, "\(error)") }
         }
         return spec
+    }
+}
+
+/// The instruments a sweep file can name, with the settings each takes: the option names of
+/// `overparam emc`, `overparam recover` and `overparam adapt rates`.
+public enum SweepInstrument: String, Sendable, CaseIterable {
+    case emc, recovery, adapt
+
+    /// Setting names for `fixed`, `axes` and `zip` (seeds, where an instrument has them, is the
+    /// file's own `seeds` key).
+    public var settings: [String] {
+        switch self {
+        case .emc: return EMCSettings.defaults.keys.filter { $0 != "seeds" }.sorted()
+        case .recovery: return RecoverySettings.names.filter { $0 != "seeds" }
+        case .adapt: return AdaptSettings.names
+        }
+    }
+
+    /// Checks settings (all of a configuration, or a few over the defaults) without running.
+    public func validate(_ settings: [String: String]) throws {
+        switch self {
+        case .emc: try EMCSettings(settings).validate()
+        case .recovery: _ = try RecoverySettings(settings).preset()
+        case .adapt: _ = try AdaptSettings(settings).rateSettings()
+        }
     }
 }

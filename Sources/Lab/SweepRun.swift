@@ -76,6 +76,9 @@ public struct ConfigurationStatus: Sendable {
 /// Replays each seed's search from the stored attempts alone (nothing is trained): a seed is
 /// done when its search needs no attempt that is missing.
 public func sweepStatus(_ spec: SweepSpec, store: any AttemptStore) throws -> [ConfigurationStatus] {
+    guard spec.kind == .emc else {
+        throw ExperimentError("sweep status replays EMC searches; a \(spec.kind.rawValue) sweep resumes from its store on `sweep run`, which skips finished runs")
+    }
     var sizes = [String: Int]()   // data sets are loaded once per (data, downsample, classes, condition)
     return try spec.configurations.map { c in
         let settings = try EMCSettings(c)

@@ -34,7 +34,8 @@ extension PostgresStore {
     /// Enqueues every (configuration, seed) search of a sweep, in one transaction; a search
     /// already in the queue (done or not) is left as it is.
     public func submit(_ spec: SweepSpec) throws -> (queued: Int, present: Int) {
-        try transaction {
+        guard spec.kind == .emc else { throw ExperimentError("the work queue runs emc sweeps; run a \(spec.kind.rawValue) sweep with `sweep run` (and --shard for many machines)") }
+        return try transaction {
             var added = 0, present = 0
             for c in spec.configurations {
                 let settings = try EMCSettings(c)

@@ -34,37 +34,23 @@ struct Adapt: ParsableCommand {
         }
 
         func execute() throws {
-            let problem = try problemOptions.problem()
-            guard perDecade >= 1, tMax > 0.01 else { throw OptionError(description: "--per-decade must be ≥ 1 and --t-max above the grid's start, 0.01") }
-            let ds = try commaList(depths, option: "depths") { Int($0) }
-            var s = RateSettings(problem: problem, estimators: [.vanilla] + ds.map { d in gdStep.map { .opgdDescent(depth: d, step: $0) } ?? .opgd(depth: d) },
-                                 sizes: try commaList(n, option: "n") { Int($0) }, repetitions: reps)
-            s.seed = seed; s.b0Constant = b0; s.tolerance = tolerance; s.grid = TimeGrid(to: tMax, perDecade: perDecade)
-            (s.p, s.q, s.gamma) = problemOptions.theoryParameters
+            var settings = problemOptions.settings
+            for (k, v) in ["depths": depths, "n": n, "reps": "\(reps)", "seed": "\(seed)", "b0": "\(b0)", "per-decade": "\(perDecade)",
+                           "tolerance": "\(tolerance)", "t-max": "\(tMax)"] { settings[k] = v }
+            settings["gd-step"] = gdStep.map { "\($0)" }
+            let s = try AdaptSettings(settings).rateSettings()
+            let problem = s.problem
             let started = Date()
             let report = try runRates(s, store: noStore ? nil : try ResultStore(path: store)) { done, total in
                 guard !json else { return }
                 FileHandle.standardError.write(Data(String(format: "\r[%d/%d] (n, repetition) units  %.1f s", done, total, Date().timeIntervalSince(started)).utf8))
             }
             if !json { FileHandle.standardError.write(Data("\n".utf8)) }
-            func slopeObject(_ f: LineFit?) -> Any { f.map { [$0.slopeInterval.lowerBound, $0.slopeInterval.upperBound] as Any } ?? NSNull() }
-            if let output {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                let plot = ratesPlot(report)
-                try plot.svg().write(toFile: (output as NSString).appendingPathComponent("rates.svg"), atomically: true, encoding: .utf8)
+            if let output { try writeRateOutputs(report, to: output) }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: rateReportObject(report), options: [.sortedKeys]), as: UTF8.self))
+                return
             }
-            let methods: [[String: Any]] = report.estimators.map { e in
-                ["method": e.estimator.description, "slope": e.slope?.slope ?? NSNull(), "slope_ci": slopeObject(e.slope),
-                 "theory_slope": e.theorySlope ?? NSNull(), "errors": e.meanErrors, "error_std": e.errorStds,
-                 "oracle_times": e.oracleTimes, "oracle_time_slope": e.timeSlope?.slope ?? NSNull(),
-                 "theory_time_slope": e.theoryTimeSlope ?? NSNull(), "errors_at_theory_time": e.theoryTimeErrors ?? NSNull(),
-                 "oracle_at_grid_edge": e.oracleAtGridEdge]
-            }
-            let object: [String: Any] = ["problem": problem.name, "N": problem.count, "n": s.sizes, "reps": reps, "seed": seed,
-                                         "methods": methods, "seconds": report.seconds]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            if let output { try data.write(to: URL(fileURLWithPath: (output as NSString).appendingPathComponent("rates.json"))) }
-            if json { print(String(decoding: data, as: UTF8.self)); return }
             let reused = s.sizes.count * reps - report.computedUnits
             print("Sequence model \(problem.name); n = \(s.sizes.map(String.init).joined(separator: ", ")); \(reps) repetitions; \(String(format: "%.1f", report.seconds)) s"
                   + (reused > 0 ? " (\(reused) of \(s.sizes.count * reps) units read from \(store))" : ""))
@@ -101,7 +87,7 @@ struct Adapt: ParsableCommand {
         }
 
         func execute() throws {
-            let problem = try problemOptions.problem()
+            let problem = try AdaptSettings(problemOptions.settings).problem()
             let parts = j.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else { throw OptionError(description: "--j '\(j)': expected FROM-TO, e.g. 100-200") }
             let ds = try commaList(depths, option: "depths") { Int($0) }
@@ -159,31 +145,10 @@ struct ProblemOptions: ParsableArguments {
     var signal: String = "misaligned"
     @Option(help: "A .npy / text file of eigenvalues λ_j (default j^(−γ)).") var eigenvalues: String?
 
-    var isPowerLaw: Bool { signal == "misaligned" && eigenvalues == nil }
-
-    /// p, q, γ for the theory columns: all three only for the paper's problem; γ alone when the
-    /// eigenvalues are j^(−γ).
-    var theoryParameters: (Double?, Double?, Double?) {
-        (isPowerLaw ? p : nil, isPowerLaw ? q : nil, eigenvalues == nil ? gamma : nil)
-    }
-
-    func problem() throws -> SequenceProblem {
-        let lambda = try eigenvalues.map { try readVector($0) }
-        let fileSignal = signal == "misaligned" || signal.hasPrefix("sparse:") ? nil : try readVector(signal)
-        let count = fileSignal?.count ?? lambda?.count ?? coordinates
-        guard count >= 1 else { throw AdaptivityError("--N must be at least 1") }
-        if lambda == nil { guard gamma > 1 else { throw AdaptivityError("--gamma must exceed 1") } }
-        let truth: [Double]
-        var name: String
-        if let fileSignal {
-            truth = fileSignal; name = "signal \((signal as NSString).lastPathComponent)"
-        } else if signal.hasPrefix("sparse:") {
-            guard let s = Int(signal.dropFirst("sparse:".count)) else { throw OptionError(description: "--signal '\(signal)': expected sparse:S with S an integer") }
-            truth = try SequenceProblem.sparse(count: count, nonzeros: s); name = "sparse s = \(s)"
-        } else {
-            truth = try SequenceProblem.misaligned(count: count, p: p, q: q); name = "p = \(p), q = \(q)"
-        }
-        name += lambda == nil ? ", γ = \(gamma), N = \(count)" : ", eigenvalues \((eigenvalues! as NSString).lastPathComponent), N = \(count)"
-        return try SequenceProblem(truth: truth, eigenvalues: lambda ?? SequenceProblem.powerLawEigenvalues(count, gamma: gamma), name: name)
+    /// The `AdaptSettings` names these options set.
+    var settings: [String: String] {
+        var s = ["p": "\(p)", "q": "\(q)", "gamma": "\(gamma)", "N": "\(coordinates)", "signal": signal]
+        s["eigenvalues"] = eigenvalues
+        return s
     }
 }

@@ -33,26 +33,11 @@ struct Recover: ParsableCommand {
     }
 
     func execute() throws {
-        var p = try RecoveryPreset.named(preset)
-        if let seeds { guard seeds >= 1 else { throw RecoveryError("--seeds must be at least 1") }; p.seeds = seeds }
-        if let sizes {
-            p.sizes = try commaList(sizes, option: "sizes") { Int($0) }
-            guard p.sizes.allSatisfy({ $0 >= 1 }) else { throw RecoveryError("--sizes must be positive") }
-        }
-        if let students {
-            let base = p.rows[0].procedure
-            p.rows = try commaList(students, option: "students") { $0 }.map { RecoveryRow(label: $0, student: $0, procedure: base) }
-        }
-        for i in p.rows.indices {
-            if let method {
-                guard let m = RecoveryProcedure.Method(rawValue: method) else { throw RecoveryError("--method '\(method)': use gd or adam") }
-                p.rows[i].procedure.method = m
-            }
-            if let lr { guard lr > 0, lr.isFinite else { throw RecoveryError("--lr must be positive") }; p.rows[i].procedure.learningRate = lr }
-            if let steps { guard steps >= 1 else { throw RecoveryError("--steps must be at least 1") }; p.rows[i].procedure.steps = steps }
-            if let initStd { guard initStd > 0, initStd.isFinite else { throw RecoveryError("--init-std must be positive") }; p.rows[i].procedure.initStd = initStd }
-            if let dropout { guard dropout >= 0, dropout < 1 else { throw RecoveryError("--dropout must be in [0, 1)") }; p.rows[i].procedure.dropout = dropout }
-        }
+        var settings = ["preset": preset]
+        settings["students"] = students; settings["sizes"] = sizes; settings["seeds"] = seeds.map(String.init)
+        settings["method"] = method; settings["lr"] = lr.map { "\($0)" }; settings["steps"] = steps.map(String.init)
+        settings["init-std"] = initStd.map { "\($0)" }; settings["dropout"] = dropout.map { "\($0)" }
+        let p = try RecoverySettings(settings).preset()
         guard workers >= 1 else { throw RecoveryError("--workers must be at least 1") }
         let started = Date()
         if !json {

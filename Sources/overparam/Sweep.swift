@@ -123,17 +123,29 @@ struct SweepRunOptions: ParsableArguments {
             }
             let owned = spec.configurations.indices.filter { shard?.owns($0) ?? true }.count
             let bar = ProgressBar(total: owned, unit: "configurations")
-            var attempts = 0
-            let rows = try runSweep(spec, store: opened, shard: shard, log: bar.print, finished: { k, _ in bar.update(done: k) }) { seed, r, lo, hi in
-                attempts += 1
-                bar.print(attemptLine(seed, r, lo, hi, since: started))
-                bar.update(detail: "\(attempts) attempts")
-            }.rows
+            let done: (Int, Int) -> Void = { k, _ in bar.update(done: k) }
+            let rows: Int
+            switch spec.kind {
+            case .emc:
+                var attempts = 0
+                rows = try runSweep(spec, store: opened, shard: shard, log: bar.print, finished: done) { seed, r, lo, hi in
+                    attempts += 1
+                    bar.print(attemptLine(seed, r, lo, hi, since: started))
+                    bar.update(detail: "\(attempts) attempts")
+                }.rows.count
+            case .recovery, .adapt:
+                guard let sqlite = opened as? ResultStore else {
+                    throw ExperimentError("\(spec.kind.rawValue) sweeps keep their runs in a SQLite --store; the PostgreSQL queue is for emc sweeps")
+                }
+                rows = spec.kind == .recovery
+                    ? try runRecoverySweep(spec, store: sqlite, shard: shard, log: bar.print, finished: done).count
+                    : try runRateSweep(spec, store: sqlite, shard: shard, log: bar.print, finished: done).count
+            }
             bar.finish()
             if let shard {
-                print("shard \(shard.index)/\(shard.count): \(rows.count) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(file) --store MERGED` writes the tables")
+                print("shard \(shard.index)/\(shard.count): \(rows) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(file) --store MERGED` writes the tables")
             } else {
-                print("\(rows.count) configurations; tables and figure in \(spec.output)/")
+                print("\(rows) configurations; tables and figures in \(spec.output)/")
             }
         } catch { fail(error) }
     }

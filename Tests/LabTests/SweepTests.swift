@@ -67,7 +67,7 @@ import Testing
         ("instrument: emc\noutput: o\nwhat: 1\n", "s.yaml:3", "unknown key 'what'"),
         ("instrument: emc\noutput: o\naxes:\n  arch: mlp:2-2\n", "s.yaml:4", "must be a non-empty list"),
         ("instrument: emc\noutput: o\naxes:\n  optimizer: [sgd, lbfgs]\n", "s.yaml:4", "optimizer = 'lbfgs'"),
-        ("instrument: rank\noutput: o\n", "s.yaml:1", "not supported yet"),
+        ("instrument: rank\noutput: o\n", "s.yaml:1", "is not supported; use emc, recovery, adapt"),
         ("output: o\n", "s.yaml", "missing 'instrument'"),
         ("instrument: emc\noutput: o\nseeds: zero\n", "s.yaml:3", "seeds must be an integer"),
         ("instrument: emc\noutput: o\nfixed: {lr: 0.1}\naxes: {lr: [0.1, 0.2]}\n", "s.yaml", "both fixed and an axis"),
