@@ -42,6 +42,9 @@ public final class PostgresStore: @unchecked Sendable {
         }
         do {
             try prepareSchema()
+        } catch let StoreError.failed(_, reason) {
+            try? connection.close().wait()
+            throw StoreError.cannotOpen(path: location, reason: reason)
         } catch let e as StoreError {
             try? connection.close().wait()
             throw e
@@ -60,7 +63,7 @@ public final class PostgresStore: @unchecked Sendable {
     func query(_ q: PostgresQuery) throws -> PostgresQueryResult {
         try lock.withLock {
             do { return try connection.query(q, logger: logger).wait() } catch {
-                throw StoreError.cannotOpen(path: location, reason: Self.explain(error))
+                throw StoreError.failed(path: location, reason: Self.explain(error))
             }
         }
     }

@@ -8,10 +8,13 @@ import GRDB
 public enum StoreError: Error, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case incompatible(path: String, found: Int, expected: Int)
+    /// A statement failed on a store that had opened (the database went away, say).
+    case failed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .cannotOpen(p, r): return "cannot open the result store \(p): \(r)"
+        case let .failed(p, r): return "the result store \(p) failed: \(r)"
         case let .incompatible(p, found, expected):
             return "the result store \(p) has schema version \(found), this overparam uses \(expected): use another --store file (nothing was changed in this one)"
         }
