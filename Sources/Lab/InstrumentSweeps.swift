@@ -13,6 +13,20 @@ func owned(_ spec: SweepSpec, _ shard: Shard?) -> [Int] {
     spec.configurations.indices.filter { shard?.owns($0) ?? true }
 }
 
+/// Runs `body` on each configuration the run owns (its index and settings), in order, with
+/// the "[k/K] label" line before and the progress count after each.
+func eachConfiguration<Row>(_ spec: SweepSpec, _ shard: Shard?, log: ((String) -> Void)?, finished: ((Int, Int) -> Void)?,
+                            _ body: (Int, [String: String]) throws -> Row) rethrows -> [Row] {
+    let configs = spec.configurations, mine = owned(spec, shard)
+    var rows = [Row]()
+    for i in mine {
+        log?("[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))")
+        rows.append(try body(i, configs[i]))
+        finished?(rows.count, mine.count)
+    }
+    return rows
+}
+
 /// The x axis of a sweep-level figure: the one varying setting when there is a single numeric
 /// one (log scale when it spans a decade or more), else the configuration's number.
 func sweepAxis(_ spec: SweepSpec, _ settings: [[String: String]], _ numbers: [Int]) -> (label: String, xs: [Double], log: Bool) {
@@ -40,19 +54,16 @@ let recoveredBelow = 1e-4
 
 public func runRecoverySweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                              finished: ((Int, Int) -> Void)? = nil) throws -> [RecoverySweepRow] {
-    let configs = spec.configurations, mine = owned(spec, shard)
-    var rows = [RecoverySweepRow]()
-    for i in mine {
-        log?("[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))")
-        let p = try RecoverySettings(configs[i]).preset()
+    let mine = owned(spec, shard)
+    let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { i, c in
+        let p = try RecoverySettings(c).preset()
         let r = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds, store: store)
         _ = try writeRecoveryOutputs(r, to: configurationFolder(spec, i))
         for (k, row) in r.rows.enumerated() {
             let from = r.recoveredFrom(row: k, threshold: recoveredBelow).map { "test MSE ≤ 1e-4 from n = \($0)" } ?? "not recovered at these sizes"
             log?("    \(row.label): \(from) (O = \(r.optimisticSizes[k]), M = \(r.parameters[k]))")
         }
-        rows.append(RecoverySweepRow(settings: configs[i], result: r))
-        finished?(rows.count, mine.count)
+        return RecoverySweepRow(settings: c, result: r)
     }
     guard shard == nil else { return rows }
     try FileManager.default.createDirectory(atPath: spec.output, withIntermediateDirectories: true)
@@ -103,18 +114,15 @@ public struct RateSweepRow: Sendable {
 
 public func runRateSweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                          finished: ((Int, Int) -> Void)? = nil) throws -> [RateSweepRow] {
-    let configs = spec.configurations, mine = owned(spec, shard)
-    var rows = [RateSweepRow]()
-    for i in mine {
-        log?("[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))")
-        let report = try runRates(try AdaptSettings(configs[i]).rateSettings(), store: store)
+    let mine = owned(spec, shard)
+    let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { i, c in
+        let report = try runRates(try AdaptSettings(c).rateSettings(), store: store)
         try writeRateOutputs(report, to: configurationFolder(spec, i))
         for e in report.estimators {
             let fit = e.slope.map { String(format: "slope %.3f [%.3f, %.3f]", $0.slope, $0.slopeInterval.lowerBound, $0.slopeInterval.upperBound) } ?? "no slope"
             log?("    \(e.estimator.description): \(fit)" + (e.theorySlope.map { String(format: ", theory %.3f", $0) } ?? ""))
         }
-        rows.append(RateSweepRow(settings: configs[i], report: report))
-        finished?(rows.count, mine.count)
+        return RateSweepRow(settings: c, report: report)
     }
     guard shard == nil else { return rows }
     try FileManager.default.createDirectory(atPath: spec.output, withIntermediateDirectories: true)

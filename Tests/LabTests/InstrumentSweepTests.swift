@@ -69,23 +69,6 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + "/config-2/rates.json"))
     }
 
-    @Test(arguments: [
-        ("instrument: recovery\noutput: o\nfixed: {arch: mlp:2-2}\n", "r.yaml:3", "unknown setting 'arch' in fixed; known for recovery"),
-        ("instrument: recovery\noutput: o\naxes:\n  method: [gd, sgd]\n", "r.yaml:4", "method = 'sgd'"),
-        ("output: o\naxes:\n  gamma: [1.5, 0.5]\ninstrument: adapt\n", "r.yaml:3", "gamma must exceed 1"),
-        ("instrument: adapt\noutput: o\nseeds: 3\n", "r.yaml:3", "takes 'reps' and 'seed' settings"),
-        ("instrument: adapt\noutput: o\ngeneralization: 10\n", "r.yaml:3", "'generalization' is for emc sweeps"),
-        ("instrument: rank\noutput: o\n", "r.yaml:1", "use emc, recovery, adapt"),
-    ])
-    func errorsNameKeyAndLine(yaml: String, location: String, phrase: String) {
-        do {
-            _ = try SweepSpec.parse(yaml, file: "r.yaml")
-            Issue.record("accepted: \(yaml)")
-        } catch {
-            #expect("\(error)".contains(location) && "\(error)".contains(phrase), "\(error)")
-        }
-    }
-
     @Test func statusAndTheQueueAreForEMCSweeps() throws {
         let spec = try SweepSpec.parse("instrument: adapt\noutput: o\n")
         #expect(throws: ExperimentError.self) { try sweepStatus(spec, store: ResultStore(path: temporaryStore("status-adapt.sqlite"))) }
