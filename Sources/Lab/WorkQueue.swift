@@ -187,10 +187,12 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                     continue
                 }
                 log("\(name): \(c.label) seed \(c.seed): attempt n = \(n) (bracket [\(state.lo), \(state.hi.map(String.init) ?? "–")])")
-                let beat = Heartbeat(every: options.lease / 3) {
-                    if (try? store.renew(c, worker: name, lease: options.lease)) == false {
+                let beat = Heartbeat(every: options.lease / 3) { lost in
+                    if !lost, (try? store.renew(c, worker: name, lease: options.lease)) == false {
                         log("\(name): lost the lease on \(c.label) seed \(c.seed) (another worker took it over)")
+                        return true
                     }
+                    return lost
                 }
                 defer { beat.stop() }
                 result = try searchAttempt(d, order: d.sampleOrder(seed: c.seed), n: n, procedure: try settings.procedure(), seed: c.seed)
@@ -239,14 +241,18 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
     return summary
 }
 
-/// Calls `beat` every `seconds` on a background queue until stopped.
+/// Calls `beat` every `seconds` on a background queue until stopped, passing on what the last
+/// call returned (for the worker: whether the lease is lost, so that it says so once).
 final class Heartbeat: @unchecked Sendable {
+    final class State: @unchecked Sendable { var value = false }
     let timer: DispatchSourceTimer
 
-    init(every seconds: Double, _ beat: @escaping @Sendable () -> Void) {
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+    init(every seconds: Double, _ beat: @escaping @Sendable (Bool) -> Bool) {
+        // A serial queue: beats never overlap, so the state needs no lock.
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "overparam.heartbeat"))
         timer.schedule(deadline: .now() + seconds, repeating: seconds)
-        timer.setEventHandler(handler: beat)
+        let state = State()
+        timer.setEventHandler { state.value = beat(state.value) }
         timer.resume()
     }
 

@@ -91,6 +91,26 @@ func freshSchema(_ name: String) -> String {
         #expect(try pulled(pg) == expected)
     }
 
+    @Test(.enabled(if: testPostgres != nil)) func aLeaseHoldsUntilItExpiresThenPassesOn() throws {
+        let pg = try PostgresStore(url: freshSchema("lease_rules"))
+        var spec = try SweepSpec.parse(yaml)
+        spec.axes = [("arch", ["mlp:64-2-10:relu"])]
+        spec.seeds = 1
+        #expect(try pg.submit(spec) == (1, 0))
+        let a = try #require(try pg.claim(worker: "a", lease: 1))
+        #expect(a.previousWorker == nil)
+        #expect(try pg.claim(worker: "b", lease: 10) == nil, "a live lease is not handed out twice")
+        #expect(try pg.renew(a, worker: "a", lease: 1), "the holder renews")
+        #expect(try pg.queueStatus().leases.map(\.worker) == ["a"])
+        Thread.sleep(forTimeInterval: 1.3)
+        let b = try #require(try pg.claim(worker: "b", lease: 10), "an expired lease passes on")
+        #expect(b.id == a.id && b.previousWorker == "a")
+        #expect(try !pg.renew(a, worker: "a", lease: 1), "the old holder can no longer renew")
+        #expect(try !pg.release(a, worker: "a", attempts: 1, next: nil, state: "done"), "nor let it go")
+        #expect(try pg.release(b, worker: "b", attempts: 0, next: 16, state: "queued"))
+        #expect(try pg.queueStatus().queued == 1)
+    }
+
     @Test(.enabled(if: testPostgres != nil)) func aResultIsStoredOnce() throws {
         let pg = try PostgresStore(url: freshSchema("once"))
         let cache = try pg.experimentAttempts(instrument: "emc", config: ["arch": "mlp:1-1-2"])
