@@ -11,6 +11,10 @@ public struct GeneralizationResult: Sendable, Codable, Equatable {
     public var testAccuracy: Double
     /// train accuracy − test accuracy
     public var gap: Double { trainAccuracy - testAccuracy }
+
+    public init(trainSize: Int, testSize: Int, trainAccuracy: Double, testAccuracy: Double) {
+        self.trainSize = trainSize; self.testSize = testSize; self.trainAccuracy = trainAccuracy; self.testAccuracy = testAccuracy
+    }
 }
 
 public func measureGeneralization(_ data: LabeledData<Float>, procedure p: FitProcedure, trainSize: Int, seed: UInt64) throws -> GeneralizationResult {

@@ -111,13 +111,20 @@ public struct EMCSettings: Sendable {
 
 extension EMCSettings {
     /// Generalization at a fixed training size under true labels (whatever this setting's
-    /// condition), averaged over the seeds.
-    public func generalization(trainSize: Int) throws -> (testAccuracy: Double, gap: Double) {
+    /// condition), averaged over the seeds; with a SQLite store, runs already made are read back.
+    public func generalization(trainSize: Int, store: (any AttemptStore)? = nil) throws -> (testAccuracy: Double, gap: Double) {
         var trueLabels = self
         trueLabels.values["condition"] = "true"
-        let d = try trueLabels.data()
+        let cache = try store?.experimentAttempts(instrument: "emc", config: trueLabels.storeKey) as? GeneralizationCache
+        var data: LabeledData<Float>? = nil
         let p = try procedure()
-        let runs = try (0..<(try seeds)).map { try measureGeneralization(d, procedure: p, trainSize: trainSize, seed: UInt64($0)) }
+        let runs = try (0..<(try seeds)).map { seed in
+            if let done = try cache?.cachedGeneralization(seed: UInt64(seed), trainSize: trainSize) { return done }
+            if data == nil { data = try trueLabels.data() }
+            let r = try measureGeneralization(data!, procedure: p, trainSize: trainSize, seed: UInt64(seed))
+            try cache?.saveGeneralization(r, seed: UInt64(seed))
+            return r
+        }
         let n = Double(runs.count)
         return (runs.map(\.testAccuracy).reduce(0, +) / n, runs.map(\.gap).reduce(0, +) / n)
     }

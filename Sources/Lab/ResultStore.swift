@@ -59,6 +59,10 @@ public final class ResultStore: @unchecked Sendable {
                         experiment TEXT NOT NULL REFERENCES experiments(key), n INTEGER NOT NULL, repetition INTEGER NOT NULL,
                         curves BLOB NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
                         PRIMARY KEY (experiment, n, repetition));
+                    CREATE TABLE IF NOT EXISTS generalization_runs (
+                        experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, train_size INTEGER NOT NULL,
+                        test_size INTEGER NOT NULL, train_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, finished TEXT NOT NULL,
+                        PRIMARY KEY (experiment, seed, train_size));
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
             }
@@ -198,6 +202,35 @@ extension ResultStore {
     }
 }
 
+/// Where the EMC-gap study's generalization runs are kept, so a re-run of the sweep does not
+/// train them again (the SQLite store; a PostgreSQL store retrains them).
+public protocol GeneralizationCache {
+    func cachedGeneralization(seed: UInt64, trainSize: Int) throws -> GeneralizationResult?
+    func saveGeneralization(_ r: GeneralizationResult, seed: UInt64) throws
+}
+
+extension ExperimentAttempts: GeneralizationCache {
+    public func cachedGeneralization(seed: UInt64, trainSize: Int) throws -> GeneralizationResult? {
+        try store.db.read { d in
+            try Row.fetchOne(d, sql: "SELECT * FROM generalization_runs WHERE experiment = ? AND seed = ? AND train_size = ?",
+                             arguments: [key, Int64(bitPattern: seed), trainSize]).map {
+                GeneralizationResult(trainSize: $0["train_size"], testSize: $0["test_size"], trainAccuracy: $0["train_accuracy"],
+                                     testAccuracy: $0["test_accuracy"])
+            }
+        }
+    }
+
+    public func saveGeneralization(_ r: GeneralizationResult, seed: UInt64) throws {
+        try store.db.write { d in
+            try d.execute(sql: """
+                INSERT OR REPLACE INTO generalization_runs (experiment, seed, train_size, test_size, train_accuracy, test_accuracy, finished)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, Int64(bitPattern: seed), r.trainSize, r.testSize, r.trainAccuracy, r.testAccuracy,
+                                 ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+}
+
 extension ExperimentAttempts {
     // A unit's curves as one blob: the curve count, each curve's length, then the values, all
     // little-endian 64-bit, so they come back bit for bit (text would round).
@@ -244,6 +277,7 @@ extension ResultStore {
         ("attempts", ["experiment", "seed", "n"], ["verdict", "train_loss", "train_accuracy", "gradient_norm", "steps"]),
         ("recovery_runs", ["experiment", "seed", "n"], ["train_mse", "test_mse", "diverged", "steps"]),
         ("rate_units", ["experiment", "n", "repetition"], ["curves"]),
+        ("generalization_runs", ["experiment", "seed", "train_size"], ["test_size", "train_accuracy", "test_accuracy"]),
     ]
 
     /// Copies every experiment and result of the store at `path` (a shard's file) into this one,

@@ -35,7 +35,7 @@ public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard
     // A shard holds a slice: the tables and figures come from the merged store.
     guard shard == nil else { return SweepOutcome(rows: rows) }
     try writeSweepOutputs(spec, rows)
-    let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, log: log) }
+    let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, store: store, log: log) }
     if let gap { log?(gap.summary) }
     return SweepOutcome(rows: rows, gap: gap)
 }
@@ -121,14 +121,14 @@ public struct GapStudy: Sendable {
 
 /// Pairs each configuration's true- and random-label EMC, measures its generalization at
 /// `trainSize`, and correlates; writes generalization.csv and emc-gap-vs-generalization.svg.
-public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int,
+public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int, store: (any AttemptStore)? = nil,
                                       log: ((String) -> Void)? = nil) throws -> GapStudy {
     let others = spec.varying.filter { $0 != "condition" }
     func key(_ r: SweepRow) -> String { others.map { "\($0)=\(r.settings[$0]!)" }.joined(separator: " ") }
     var points = [GapPoint]()
     for r in rows where r.settings["condition"] == "true" {
         guard let random = rows.first(where: { $0.settings["condition"] == "random-labels" && key($0) == key(r) }) else { continue }
-        let g = try EMCSettings(r.settings).generalization(trainSize: trainSize)
+        let g = try EMCSettings(r.settings).generalization(trainSize: trainSize, store: store)
         log?(String(format: "    generalization of %@ at n = %d: test accuracy %.2f%%, gap %.3f", key(r), trainSize, 100 * g.testAccuracy, g.gap))
         points.append(GapPoint(label: key(r), emcTrue: r.report.mean, emcRandom: random.report.mean,
                                testAccuracy: g.testAccuracy, generalizationGap: g.gap))

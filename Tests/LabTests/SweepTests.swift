@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Lab
 import Testing
 
@@ -116,6 +117,29 @@ import Testing
         #expect(parseSVG(try String(contentsOfFile: out + "/emc-gap-vs-generalization.svg", encoding: .utf8)) != nil)
         // Well-separated clusters: the widest net generalizes at 120 samples.
         #expect(study.points[2].testAccuracy > 0.9 && abs(study.points[2].generalizationGap) < 0.1)
+    }
+
+    @Test func theStudysRunsAreStoredAndReadBack() throws {
+        let out = "\(FileManager.default.temporaryDirectory.path)/overparam-gap-store-\(getpid())"
+        let spec = try SweepSpec.parse("""
+            instrument: emc
+            fixed: {data: "gaussian:240,4,3,3", optimizer: adam, lr: 0.03, batch-size: 0, steps: 200, start: 16}
+            axes:
+              arch: [mlp:4-1-3:relu, mlp:4-12-3:relu]
+              condition: [true, random-labels]
+            seeds: 2
+            generalization: 120
+            output: \(out)
+            """, file: "g.yaml")
+        let path = temporaryStore("gap-store.sqlite")
+        let first = try #require(try runSweep(spec, store: ResultStore(path: path)).gap)
+        let stored = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM generalization_runs") }
+        #expect(stored == 2 * 2, "one run per architecture and seed, under true labels")
+        #expect(try runSweep(spec, store: ResultStore(path: path)).gap?.points.map(\.testAccuracy) == first.points.map(\.testAccuracy))
+        // A re-run reads the runs back rather than training them: a changed row shows through.
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE generalization_runs SET test_accuracy = 0.25") }
+        let again = try #require(try runSweep(spec, store: ResultStore(path: path)).gap)
+        #expect(again.points.allSatisfy { $0.testAccuracy == 0.25 })
     }
 
     @Test func needsBothConditions() {
