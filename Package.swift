@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lowest first): CBLAS/CZlib → Linalg → NeuralNets → Datasets → Capacity (and the other
+// Layering (lowest first): CBLAS/CZlib/CKernels → Linalg → NeuralNets → Datasets → Capacity (and the other
 // instruments) → Lab → overparam.
 let package = Package(
     name: "Overparam",
@@ -32,6 +32,9 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Hot float32 kernels (attention core, GELU) in C, so that one source is built both for
+        // AVX2 + FMA (picked at run time on x86-64) and portably; Swift targets baseline x86-64.
+        .target(name: "CKernels"),
         .target(
             name: "Linalg",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
@@ -39,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "NeuralNets",
-            dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fastMath
         ),
         .target(

@@ -49,7 +49,7 @@ struct Pass<T: Scalar> {
         case let .dense(i, o, bias):
             denseForward(x, p, bias ? p + i * o : nil, out, rows: B * n.inSize / i, inputs: i, outputs: o)
         case let .activation(a):
-            activationForward(a, x, out, B * n.inSize, aux: a == .gelu ? ws.buffer(n.id, .a, B * n.inSize) : nil)
+            activationForward(a, x, out, B * n.inSize, aux: a == .gelu ? ws.buffer(n.id, .a, B * n.inSize) : nil, path: ws.kernels)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let col = ws.buffer(n.id, .a, convChunk(g, batch: B) * g.ho * g.wo * g.patch)
@@ -80,8 +80,8 @@ struct Pass<T: Scalar> {
         case let .selfAttention(d, h):
             let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
             attentionForward(x, p, out, qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
-                             probs: ws.buffer(n.id, .b, B * h * a.tokens * a.tokens),
-                             ctx: ws.buffer(n.id, .c, a.rows * d), a)
+                             probs: ws.buffer(n.id, .b, attentionProbsCount(a)),
+                             ctx: ws.buffer(n.id, .c, a.rows * d), a, path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .meanPoolTokens:
             meanTokensForward(x, out, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
         case .residual:
@@ -150,7 +150,7 @@ struct Pass<T: Scalar> {
             let gelu = a == .gelu
             activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize,
                                aux: gelu ? UnsafePointer(ws.buffer(n.id, .a, B * n.inSize)) : nil,
-                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil)
+                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil, path: ws.kernels)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
@@ -202,11 +202,11 @@ struct Pass<T: Scalar> {
             let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
             attentionBackward(x, p, dy, dx, gp,
                               qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
-                              probs: ws.buffer(n.id, .b, B * h * a.tokens * a.tokens),
+                              probs: ws.buffer(n.id, .b, attentionProbsCount(a)),
                               ctx: ws.buffer(n.id, .c, a.rows * d),
                               dctx: ws.buffer(n.id, .d, a.rows * d),
                               dqkv: ws.buffer(n.id, .e, a.rows * 3 * d),
-                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a)
+                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a, path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .meanPoolTokens:
             guard let dx else { return }
             meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1])

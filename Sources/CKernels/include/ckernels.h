@@ -1,0 +1,43 @@
+// Hot float32 kernels in C. Swift builds for baseline x86-64 (SSE2, no FMA), and the shapes
+// these serve (per-head attention products of 49 × 16, element-wise GELU) are too small for
+// OpenBLAS's call overhead; C lets one source be compiled twice, once for AVX2 + FMA, chosen
+// at run time, and once portably for every other CPU. Double stays in Swift (reference path).
+//
+// Every entry point takes `portable`: nonzero forces the portable variant (tests of both
+// branches); zero takes AVX2 + FMA where the CPU has it.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when the CPU runs the AVX2 + FMA variants, 0 when only the portable ones.
+int ck_isa_level(void);
+
+/// Floats of scratch the attention kernels need for `tokens` tokens of head width `head_dim`.
+size_t ck_attention_scratch(int tokens, int head_dim);
+
+/// Floats of the probs buffer: [B·H, N, N'] with rows padded to N' = N rounded up to 8.
+size_t ck_attention_probs(int batch, int tokens, int heads);
+
+/// Multi-head attention core over qkv[B·N, 3D] (heads are column blocks of width D/H):
+/// probs[B·H, N, N'] = softmax(Q_h K_hᵀ / √dh) (zero-padded rows), ctx[B·N, D] = P_h V_h. Returns 0 (and does
+/// nothing) when the head width is not a multiple of 8; the caller then takes its own path.
+int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens,
+                         int dim, int heads, float *scratch, int portable);
+
+/// Its backward from dctx[B·N, D]: writes (not adds) dqkv[B·N, 3D]. Same return convention.
+int ck_attention_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv,
+                          int batch, int tokens, int dim, int heads, float *scratch, int portable);
+
+/// Exact GELU y = x·(1 + erf(x/√2))/2 in one pass; aux keeps erf(x/√2) for the backward pass.
+void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable);
+/// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density.
+void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int portable);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

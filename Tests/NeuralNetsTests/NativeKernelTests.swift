@@ -1,0 +1,71 @@
+import Linalg
+import NeuralNets
+import Testing
+
+/// The C kernels (attention core, GELU) against the Swift reference path, in Float, on both of
+/// their variants: `.best` (AVX2 + FMA where the CPU has it) and `.portable`. The reference
+/// path is the one the Double gradient checks cover.
+@Suite struct NativeKernelTests {
+    /// Loss and gradient of one Float network on one batch through the given kernel path.
+    func lossAndGradient(_ layers: [Layer], inputShape: [Int], batch: Int, seed: UInt64, path: KernelPath) throws -> (Double, [Float]) {
+        var net = try Network<Float>(layers: layers, inputShape: inputShape)
+        net.initialize(.gaussian(std: 0.3), rng: RNG(seed: seed))
+        var r = RNG(seed: seed &+ 1)
+        let x = Tensor<Float>(shape: [batch] + inputShape, scalars: r.normals(batch * net.inputSize))
+        let y = Supervision<Float>.classes((0..<batch).map { Int32($0 % net.outputSize) })
+        let ws = Workspace<Float>()
+        ws.kernels = path
+        return try net.lossAndGradient(x, y, loss: .crossEntropy, ws: ws)
+    }
+
+    func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+        var num = 0.0, den = 0.0
+        for i in a.indices { let d = Double(a[i] - b[i]); num += d * d; den += Double(b[i]) * Double(b[i]) }
+        return (num / max(den, 1e-300)).squareRoot()
+    }
+
+    func vit(tokensSide: Int, dim: Int, heads: Int) -> [Layer] {
+        [
+            .patchEmbedding(patch: 2, channels: 1, dim: dim), .positionEmbedding(tokens: tokensSide * tokensSide, dim: dim),
+            .residual([.layerNorm(features: dim), .selfAttention(dim: dim, heads: heads)]),
+            .residual([.layerNorm(features: dim), .dense(inputs: dim, outputs: 2 * dim + 3, bias: true), .activation(.gelu),
+                       .dense(inputs: 2 * dim + 3, outputs: dim, bias: true)]),
+            .layerNorm(features: dim), .meanPoolTokens, .dense(inputs: dim, outputs: 3, bias: true),
+        ]
+    }
+
+    // Tokens 1, 9, 49 (a partial last vector, a partial last block of 4 rows), head widths 8,
+    // 16 and 24 (both column loops of the kernel), and 12 (not a multiple of 8: reference path).
+    @Test(arguments: [(1, 16, 2), (3, 16, 1), (7, 64, 4), (3, 48, 2), (5, 32, 4), (3, 24, 2)])
+    func attentionAndGeluMatchReference(side: Int, dim: Int, heads: Int) throws {
+        let layers = vit(tokensSide: side, dim: dim, heads: heads)
+        let shape = [2 * side, 2 * side, 1]
+        let (lr, gr) = try lossAndGradient(layers, inputShape: shape, batch: 5, seed: UInt64(side * 100 + dim), path: .reference)
+        for path in [KernelPath.best, .portable] {
+            let (l, g) = try lossAndGradient(layers, inputShape: shape, batch: 5, seed: UInt64(side * 100 + dim), path: path)
+            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(path) side \(side) dim \(dim) heads \(heads): loss \(l) vs \(lr)")
+            let e = relativeDifference(g, gr)
+            #expect(e < 1e-4, "\(path) side \(side) dim \(dim) heads \(heads): gradient relative difference \(e)")
+        }
+    }
+
+    @Test func geluOddLengthMatchesReference() throws {
+        // 7 · 13 · 11 = 1,001 activations: a partial last vector.
+        let layers: [Layer] = [.dense(inputs: 9, outputs: 13, bias: true), .activation(.gelu), .dense(inputs: 13, outputs: 4, bias: true)]
+        let (lr, gr) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: .reference)
+        for path in [KernelPath.best, .portable] {
+            let (l, g) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: path)
+            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)))
+            #expect(relativeDifference(g, gr) < 1e-5, "\(path)")
+        }
+    }
+
+    @Test func eachPathIsBitReproducible() throws {
+        let layers = vit(tokensSide: 7, dim: 32, heads: 2)
+        for path in [KernelPath.best, .portable] {
+            let a = try lossAndGradient(layers, inputShape: [14, 14, 1], batch: 3, seed: 9, path: path)
+            let b = try lossAndGradient(layers, inputShape: [14, 14, 1], batch: 3, seed: 9, path: path)
+            #expect(a.0 == b.0 && a.1 == b.1, "\(path)")
+        }
+    }
+}
