@@ -34,10 +34,11 @@ let package = Package(
         ),
         // Hot float32 kernels (attention core, GELU) in C, so that one source is built both for
         // AVX2 + FMA (picked at run time on x86-64) and portably; Swift targets baseline x86-64.
+        // Also OpenBLAS's kernel choice on CPUs newer than its release (blascore.c).
         .target(name: "CKernels"),
         .target(
             name: "Linalg",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fastMath
         ),
         .target(

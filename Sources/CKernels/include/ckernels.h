@@ -37,6 +37,13 @@ void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portabl
 /// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density.
 void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int portable);
 
+/// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
+const char *ck_blas_core_name(void);
+/// Where OpenBLAS chose kernels without AVX2 on a CPU that has AVX2 + FMA (a CPU newer than
+/// the OpenBLAS release), re-selects them by the CPU's features and returns the new name;
+/// NULL when nothing changed (also when OPENBLAS_CORETYPE is set). Call before any BLAS use.
+const char *ck_blas_select_core(void);
+
 #ifdef __cplusplus
 }
 #endif
