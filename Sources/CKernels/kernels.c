@@ -279,6 +279,93 @@ AI void gelu_backward_body(const float *x, const float *aux, const float *dy, fl
     }
 }
 
+
+// ---- 3×3 convolution of a one-channel image (a first layer on grey images) ------------------
+// im2col would give a GEMM with K = 9, a poor shape for BLAS; directly, the 9 taps are
+// broadcast against Cout-wide weight vectors. The image is copied into a zero-bordered tile
+// per sample, so no tap needs a bounds test. Weights [Cout, 3, 3, 1], output NHWC.
+
+AI void pad_image(const float *x, int H, int W, int pad, float *xp) {
+    const int Wp = W + 2 * pad;
+    for (int i = 0; i < (H + 2 * pad) * Wp; i++) xp[i] = 0;
+    for (int r = 0; r < H; r++)
+        for (int c = 0; c < W; c++) xp[(r + pad) * Wp + c + pad] = x[r * W + c];
+}
+
+// y[r][0..co) for the n ∈ {1, 4} output pixels starting at column o of one output row.
+AI void conv1_pixels(const float *r0, const float *r1, const float *r2, int o, int n, const float *wt,
+                     const float *bias, int co, float *y) {
+    const float *rows[3] = {r0, r1, r2};
+    for (int cv = 0; cv < co; cv += 8) {
+        const v8f b0 = bias ? vld(bias + cv) : splat(0.0f);
+        v8f a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+        for (int kh = 0; kh < 3; kh++)
+            for (int kw = 0; kw < 3; kw++) {
+                const v8f wv = vld(wt + (kh * 3 + kw) * co + cv);
+                const float *src = rows[kh] + o + kw;
+                a0 += splat(src[0]) * wv;
+                if (n == 4) { a1 += splat(src[1]) * wv; a2 += splat(src[2]) * wv; a3 += splat(src[3]) * wv; }
+            }
+        vst(y + cv, a0);
+        if (n == 4) { vst(y + co + cv, a1); vst(y + 2 * co + cv, a2); vst(y + 3 * co + cv, a3); }
+    }
+}
+
+AI void conv1_forward_body(const float *x, const float *w, const float *bias, float *y, int B, int H, int W, int pad,
+                           int co, float *scratch) {
+    const int Wp = W + 2 * pad, ho = H + 2 * pad - 2, wo = W + 2 * pad - 2;
+    float *wt = scratch, *xp = scratch + 9 * co;
+    for (int c = 0; c < co; c++)
+        for (int t = 0; t < 9; t++) wt[t * co + c] = w[c * 9 + t];
+    for (int b = 0; b < B; b++) {
+        pad_image(x + (size_t)b * H * W, H, W, pad, xp);
+        float *yb = y + (size_t)b * ho * wo * co;
+        for (int oh = 0; oh < ho; oh++) {
+            const float *r0 = xp + oh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+            // Four output pixels at a time; a short last group overlaps the one before it
+            // (recomputing equal values); images narrower than 4 go pixel by pixel.
+            const int step = wo >= 4 ? 4 : 1;
+            for (int ow = 0; ow < wo; ow += step) {
+                const int o = step == 4 && ow + 4 > wo ? wo - 4 : ow;
+                conv1_pixels(r0, r1, r2, o, step, wt, bias, co, yb + ((size_t)oh * wo + o) * co);
+            }
+        }
+    }
+}
+
+// dW[c][t] += Σ dy[p][c] · x(p + t);  db[c] += Σ dy[p][c]. Per sample and 8 channels, the ten
+// sums stay in registers across the sample's pixels.
+AI void conv1_backward_body(const float *x, const float *dy, float *dw, float *db, int B, int H, int W, int pad,
+                            int co, float *scratch) {
+    const int Wp = W + 2 * pad, ho = H + 2 * pad - 2, wo = W + 2 * pad - 2;
+    float *acc = scratch, *xp = scratch + 10 * co;  // acc[t·co + c], t = 9: bias
+    for (int i = 0; i < 10 * co; i++) acc[i] = 0;
+    for (int b = 0; b < B; b++) {
+        pad_image(x + (size_t)b * H * W, H, W, pad, xp);
+        const float *dyb = dy + (size_t)b * ho * wo * co;
+        for (int cv = 0; cv < co; cv += 8) {
+            v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0}, s7 = {0}, s8 = {0}, sb = {0};
+            for (int oh = 0; oh < ho; oh++) {
+                const float *r0 = xp + oh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+                const float *d = dyb + (size_t)oh * wo * co + cv;
+                for (int ow = 0; ow < wo; ow++) {
+                    const v8f g = vld(d + (size_t)ow * co);
+                    sb += g;
+                    s0 += splat(r0[ow]) * g; s1 += splat(r0[ow + 1]) * g; s2 += splat(r0[ow + 2]) * g;
+                    s3 += splat(r1[ow]) * g; s4 += splat(r1[ow + 1]) * g; s5 += splat(r1[ow + 2]) * g;
+                    s6 += splat(r2[ow]) * g; s7 += splat(r2[ow + 1]) * g; s8 += splat(r2[ow + 2]) * g;
+                }
+            }
+            const v8f s[10] = {s0, s1, s2, s3, s4, s5, s6, s7, s8, sb};
+            for (int t = 0; t < 10; t++) vst(acc + t * co + cv, vld(acc + t * co + cv) + s[t]);
+        }
+    }
+    for (int c = 0; c < co; c++) {
+        for (int t = 0; t < 9; t++) dw[c * 9 + t] += acc[t * co + c];
+        if (db) db[c] += acc[9 * co + c];
+    }
+}
+
 // ---- variants and dispatch ----------------------------------------------------------------
 
 #define VARIANT(ret, name, params, args)                        \
@@ -297,6 +384,12 @@ VARIANT(void, attention_forward,
 VARIANT(void, attention_backward,
         (const float *qkv, const float *probs, const float *dctx, float *dqkv, int B, int N, int D, int H, float *s),
         (qkv, probs, dctx, dqkv, B, N, D, H, s))
+VARIANT(void, conv1_forward,
+        (const float *x, const float *w, const float *bias, float *y, int B, int H, int W, int pad, int co, float *s),
+        (x, w, bias, y, B, H, W, pad, co, s))
+VARIANT(void, conv1_backward,
+        (const float *x, const float *dy, float *dw, float *db, int B, int H, int W, int pad, int co, float *s),
+        (x, dy, dw, db, B, H, W, pad, co, s))
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
 VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n), (x, aux, dy, dx, n))
 
@@ -356,4 +449,28 @@ void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portabl
 void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int portable) {
     if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n);
     else gelu_backward_portable(x, aux, dy, dx, n);
+}
+
+size_t ck_conv1_scratch(int height, int width, int pad, int out_channels) {
+    return (size_t)(height + 2 * pad) * (width + 2 * pad) + 10 * (size_t)out_channels;
+}
+
+AI int conv1_supported(int H, int W, int pad, int co) {
+    return co > 0 && co % 8 == 0 && pad >= 0 && H + 2 * pad >= 3 && W + 2 * pad >= 3;
+}
+
+int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y, int batch, int height, int width,
+                     int pad, int out_channels, float *scratch, int portable) {
+    if (!conv1_supported(height, width, pad, out_channels)) return 0;
+    if (use_avx2(portable)) conv1_forward_avx2(x, w, bias, y, batch, height, width, pad, out_channels, scratch);
+    else conv1_forward_portable(x, w, bias, y, batch, height, width, pad, out_channels, scratch);
+    return 1;
+}
+
+int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
+                      int pad, int out_channels, float *scratch, int portable) {
+    if (!conv1_supported(height, width, pad, out_channels)) return 0;
+    if (use_avx2(portable)) conv1_backward_avx2(x, dy, dw, db, batch, height, width, pad, out_channels, scratch);
+    else conv1_backward_portable(x, dy, dw, db, batch, height, width, pad, out_channels, scratch);
+    return 1;
 }

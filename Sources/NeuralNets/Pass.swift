@@ -53,7 +53,8 @@ struct Pass<T: Scalar> {
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let col = ws.buffer(n.id, .a, convChunk(g, batch: B) * g.ho * g.wo * g.patch)
-            conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co)
+            conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co,
+                          path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case let .locallyConnected2d(ci, co, k, bias):
             let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
             local2dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g)
@@ -155,7 +156,8 @@ struct Pass<T: Scalar> {
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
             conv2dBackward(x, p, dy, dx, gp, bias ? gp + co * k * k * ci : nil,
-                           col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co)
+                           col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co,
+                           path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case let .locallyConnected2d(ci, co, k, bias):
             let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
             local2dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)

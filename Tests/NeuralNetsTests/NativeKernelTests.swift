@@ -60,6 +60,28 @@ import Testing
         }
     }
 
+    // The direct one-channel 3×3 convolution: image widths below and above the 4-pixel groups,
+    // paddings 0–2, with and without bias, and once below another layer (its input gradient
+    // then goes through the im2col path, which must rebuild the patches the direct forward
+    // pass did not leave).
+    @Test(arguments: [(9, 7, 16, 1, true), (5, 3, 8, 0, true), (6, 4, 24, 2, false), (28, 28, 16, 1, true), (4, 9, 8, 1, false)])
+    func directConvolutionMatchesReference(h: Int, w: Int, co: Int, pad: Int, bias: Bool) throws {
+        let conv = Layer.conv2d(inChannels: 1, outChannels: co, kernel: 3, stride: 1, padding: pad, bias: bias)
+        for below in [false, true] {
+            var layers: [Layer] = below ? [.conv2d(inChannels: 1, outChannels: 1, kernel: 1, stride: 1, padding: 0, bias: true)] : []
+            layers += [conv, .activation(.relu)]
+            let out = try Network<Float>(layers: layers, inputShape: [h, w, 1]).outputSize
+            layers += [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
+            let (lr, gr) = try lossAndGradient(layers, inputShape: [h, w, 1], batch: 6, seed: UInt64(h * w + co), path: .reference)
+            for path in [KernelPath.best, .portable] {
+                let (l, g) = try lossAndGradient(layers, inputShape: [h, w, 1], batch: 6, seed: UInt64(h * w + co), path: path)
+                #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(path) \(h)×\(w) co \(co) pad \(pad) below \(below)")
+                let e = relativeDifference(g, gr)
+                #expect(e < 1e-5, "\(path) \(h)×\(w) co \(co) pad \(pad) below \(below): gradient relative difference \(e)")
+            }
+        }
+    }
+
     @Test func eachPathIsBitReproducible() throws {
         let layers = vit(tokensSide: 7, dim: 32, heads: 2)
         for path in [KernelPath.best, .portable] {

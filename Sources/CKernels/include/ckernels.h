@@ -37,6 +37,16 @@ void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portabl
 /// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density.
 void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int portable);
 
+/// 3×3, stride-1 convolution of one-channel images x[B, H, W] (zero padding `pad`) with
+/// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]. Returns 0 (doing nothing)
+/// unless Cout is a multiple of 8. Scratch: ck_conv1_scratch floats.
+size_t ck_conv1_scratch(int height, int width, int pad, int out_channels);
+int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y, int batch, int height, int width,
+                     int pad, int out_channels, float *scratch, int portable);
+/// Its weight and bias gradients, added into dw[Cout, 9] and db[Cout] (db may be NULL).
+int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
+                      int pad, int out_channels, float *scratch, int portable);
+
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);
 /// Where OpenBLAS chose kernels without AVX2 on a CPU that has AVX2 + FMA (a CPU newer than

@@ -70,3 +70,28 @@ func nativeGeluForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePoint
 func nativeGeluBackward<T: Scalar>(_ x: UnsafePointer<T>, _ aux: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int, flag: Int32) {
     ck_gelu_backward(floats(x)!, floats(aux)!, floats(dy)!, floats(dx)!, n, flag)
 }
+
+/// The C kernels' flag when a convolution is one the direct one-channel kernel takes (3×3,
+/// stride 1, one input channel, output channels a multiple of 8, Float), else nil.
+func nativeConv1Flag<T: Scalar>(_ g: Window, outChannels: Int, path: KernelPath, _: T.Type) -> Int32? {
+    guard g.c == 1, g.k == 3, g.stride == 1, outChannels % 8 == 0 else { return nil }
+    return path.flag(T.self)
+}
+
+func nativeConv1Forward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>,
+    batch: Int, _ g: Window, outChannels co: Int, scratch: (Int) -> UnsafeMutablePointer<T>, flag: Int32
+) -> Bool {
+    let s = scratch(Int(ck_conv1_scratch(Int32(g.h), Int32(g.w), Int32(g.pad), Int32(co))))
+    return ck_conv1_forward(floats(x)!, floats(w)!, bias.map { floats($0)! }, floats(y)!, Int32(batch), Int32(g.h), Int32(g.w),
+                            Int32(g.pad), Int32(co), floats(s)!, flag) != 0
+}
+
+func nativeConv1Backward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
+    batch: Int, _ g: Window, outChannels co: Int, scratch: (Int) -> UnsafeMutablePointer<T>, flag: Int32
+) -> Bool {
+    let s = scratch(Int(ck_conv1_scratch(Int32(g.h), Int32(g.w), Int32(g.pad), Int32(co))))
+    return ck_conv1_backward(floats(x)!, floats(dy)!, floats(dw)!, db.map { floats($0)! }, Int32(batch), Int32(g.h), Int32(g.w),
+                             Int32(g.pad), Int32(co), floats(s)!, flag) != 0
+}
