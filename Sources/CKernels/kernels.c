@@ -261,20 +261,21 @@ AI void gelu_forward_body(const float *x, float *y, float *aux, size_t n) {
     }
 }
 
-AI void gelu_back8(const float *x, const float *aux, const float *dy, float *dx) {
+AI void gelu_back8(const float *x, const float *aux, const float *dy, float *dx, int add) {
     const float c = 0.39894228040143268f;  // 1/√(2π)
     v8f xv = vld(x);
     v8f phi = vexp(xv * xv * -0.5f);
-    vst(dx, vld(dx) + vld(dy) * ((1.0f + vld(aux)) * 0.5f + xv * c * phi));
+    const v8f g = vld(dy) * ((1.0f + vld(aux)) * 0.5f + xv * c * phi);
+    vst(dx, add ? vld(dx) + g : g);
 }
 
-AI void gelu_backward_body(const float *x, const float *aux, const float *dy, float *dx, size_t n) {
+AI void gelu_backward_body(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) gelu_back8(x + i, aux + i, dy + i, dx + i);
+    for (; i + 8 <= n; i += 8) gelu_back8(x + i, aux + i, dy + i, dx + i, add);
     if (i < n) {
         float xb[8] = {0}, ub[8] = {0}, db[8] = {0}, gb[8] = {0};
         for (size_t j = i; j < n; j++) { xb[j - i] = x[j]; ub[j - i] = aux[j]; db[j - i] = dy[j]; gb[j - i] = dx[j]; }
-        gelu_back8(xb, ub, db, gb);
+        gelu_back8(xb, ub, db, gb, add);
         for (size_t j = i; j < n; j++) dx[j] = gb[j - i];
     }
 }
@@ -391,7 +392,8 @@ VARIANT(void, conv1_backward,
         (const float *x, const float *dy, float *dw, float *db, int B, int H, int W, int pad, int co, float *s),
         (x, dy, dw, db, B, H, W, pad, co, s))
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
-VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n), (x, aux, dy, dx, n))
+VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n, int add),
+        (x, aux, dy, dx, n, add))
 
 static int detected = -1;
 
@@ -446,9 +448,9 @@ void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portabl
     else gelu_forward_portable(x, y, aux, n);
 }
 
-void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int portable) {
-    if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n);
-    else gelu_backward_portable(x, aux, dy, dx, n);
+void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable) {
+    if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n, add);
+    else gelu_backward_portable(x, aux, dy, dx, n, add);
 }
 
 size_t ck_conv1_scratch(int height, int width, int pad, int out_channels) {

@@ -112,19 +112,37 @@ struct Pass<T: Scalar> {
         for i in stride(from: nodes.count - 1, through: firstTrainable, by: -1) {
             let n = nodes[i]
             var dIn: UnsafeMutablePointer<T>? = nil
+            // The pass's own gradient buffers are written by the layers that can (each input
+            // gradient entry exactly once) and zeroed for the others, which add; the caller's
+            // `dx` is always added into.
+            var overwrite = false
             if i > 0 {
                 if i > firstTrainable {
                     let prev = nodes[i - 1]
                     let buf = ws.buffer(prev.id, .outputGrad, batch * prev.outSize)
-                    buf.update(repeating: 0, count: batch * prev.outSize)
+                    overwrite = writesInputGradient(n)
+                    if !overwrite { buf.update(repeating: 0, count: batch * prev.outSize) }
                     dIn = buf
                 }
             } else {
                 dIn = dx
             }
-            backward(n, inputs[i], g, dIn)
+            backward(n, inputs[i], g, dIn, overwrite: overwrite)
             guard let d = dIn else { break }
             g = UnsafePointer(d)
+        }
+    }
+
+    /// Layers whose backward pass can write (rather than add) every entry of its input gradient.
+    func writesInputGradient(_ n: Node) -> Bool {
+        switch n.layer {
+        case .dense, .activation, .layerNorm, .dropout, .positionEmbedding, .selfAttention, .meanPoolTokens,
+             .residual, .flatten:
+            return true
+        case let .maxPool2d(k, s):
+            return poolTiles(Window(input: n.inShape, k: k, stride: s, pad: 0))
+        default:
+            return false
         }
     }
 
@@ -132,26 +150,27 @@ struct Pass<T: Scalar> {
         n.paramCount > 0 || n.children.contains { hasParameters($0) }
     }
 
-    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
-        guard ws.profile != nil else { return backwardNode(n, x, dy, dx) }
+    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false) {
+        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite) }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        backwardNode(n, x, dy, dx)
+        backwardNode(n, x, dy, dx, overwrite: overwrite)
         ws.record(n.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 
-    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
+    /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it.
+    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false) {
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch
         switch n.layer {
         case let .dense(i, o, bias):
-            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o)
+            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite)
         case let .activation(a):
             guard let dx else { return }
             let gelu = a == .gelu
             activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize,
                                aux: gelu ? UnsafePointer(ws.buffer(n.id, .a, B * n.inSize)) : nil,
-                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil, path: ws.kernels)
+                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil, path: ws.kernels, overwrite: overwrite)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
@@ -167,19 +186,22 @@ struct Pass<T: Scalar> {
         case let .maxPool2d(k, s):
             guard let dx else { return }
             maxPoolBackward(x, outputPointer(n, input: x), dy, dx, rest: ws.buffer(n.id, .a, n.inShape[2]),
-                            batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
+                            batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0), overwrite: overwrite)
         case let .avgPool2d(k, s):
             guard let dx else { return }
             avgPoolBackward(dy, dx, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
             let rows = B * n.inSize / f
-            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f)
+            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f, overwrite: overwrite)
         case .dropout:
             guard let dx else { return }
             let count = B * n.inSize
             if training {
                 let mask = ws.buffer(n.id, .a, count)
-                for i in 0..<count { dx[i] += dy[i] * mask[i] }
+                if overwrite { for i in 0..<count { dx[i] = dy[i] * mask[i] } }
+                else { for i in 0..<count { dx[i] += dy[i] * mask[i] } }
+            } else if overwrite {
+                dx.update(from: dy, count: count)
             } else {
                 addInPlace(dy, dx, count)
             }
@@ -199,7 +221,7 @@ struct Pass<T: Scalar> {
         case .positionEmbedding:
             let size = n.inSize
             for b in 0..<B { addInPlace(dy + b * size, gp, size) }
-            if let dx { addInPlace(dy, dx, B * size) }
+            if let dx { if overwrite { dx.update(from: dy, count: B * size) } else { addInPlace(dy, dx, B * size) } }
         case let .selfAttention(d, h):
             let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
             attentionBackward(x, p, dy, dx, gp,
@@ -208,16 +230,17 @@ struct Pass<T: Scalar> {
                               ctx: ws.buffer(n.id, .c, a.rows * d),
                               dctx: ws.buffer(n.id, .d, a.rows * d),
                               dqkv: ws.buffer(n.id, .e, a.rows * 3 * d),
-                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a, path: ws.kernels, scratch: { ws.scratch(4, $0) })
+                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a, path: ws.kernels, scratch: { ws.scratch(4, $0) },
+                              overwriteDx: overwrite)
         case .meanPoolTokens:
             guard let dx else { return }
-            meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
+            meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1], overwrite: overwrite)
         case .residual:
-            if let dx { addInPlace(dy, dx, B * n.inSize) }
+            if let dx { if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) } }
             backward(n.children, x, dy, dx)
         case .flatten:
             guard let dx else { return }
-            addInPlace(dy, dx, B * n.inSize)
+            if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) }
         }
     }
 }

@@ -51,12 +51,18 @@ import Testing
 
     @Test func geluOddLengthMatchesReference() throws {
         // 7 · 13 · 11 = 1,001 activations: a partial last vector.
-        let layers: [Layer] = [.dense(inputs: 9, outputs: 13, bias: true), .activation(.gelu), .dense(inputs: 13, outputs: 4, bias: true)]
-        let (lr, gr) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: .reference)
-        for path in [KernelPath.best, .portable] {
-            let (l, g) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: path)
-            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)))
-            #expect(relativeDifference(g, gr) < 1e-5, "\(path)")
+        // Once writing its input gradient, once (first in a residual branch) adding into it.
+        let plain: [Layer] = [.dense(inputs: 9, outputs: 13, bias: true), .activation(.gelu), .dense(inputs: 13, outputs: 4, bias: true)]
+        let branch: [Layer] = [.dense(inputs: 9, outputs: 13, bias: true),
+                               .residual([.activation(.gelu), .dense(inputs: 13, outputs: 13, bias: true)]),
+                               .dense(inputs: 13, outputs: 4, bias: true)]
+        for layers in [plain, branch] {
+            let (lr, gr) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: .reference)
+            for path in [KernelPath.best, .portable] {
+                let (l, g) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: path)
+                #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)))
+                #expect(relativeDifference(g, gr) < 1e-5, "\(path)")
+            }
         }
     }
 

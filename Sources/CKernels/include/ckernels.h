@@ -34,8 +34,8 @@ int ck_attention_backward(const float *qkv, const float *probs, const float *dct
 
 /// Exact GELU y = x·(1 + erf(x/√2))/2 in one pass; aux keeps erf(x/√2) for the backward pass.
 void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable);
-/// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density.
-void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int portable);
+/// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density (dx = … when add is 0).
+void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable);
 
 /// 3×3, stride-1 convolution of one-channel images x[B, H, W] (zero padding `pad`) with
 /// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]. Returns 0 (doing nothing)

@@ -46,7 +46,7 @@ func attentionBackward<T: Scalar>(
     _ dx: UnsafeMutablePointer<T>?, _ grads: UnsafeMutablePointer<T>,
     qkv: UnsafePointer<T>, probs: UnsafePointer<T>, ctx: UnsafePointer<T>,
     dctx: UnsafeMutablePointer<T>, dqkv: UnsafeMutablePointer<T>, dp: UnsafeMutablePointer<T>, _ a: Heads,
-    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }, overwriteDx: Bool = false
 ) {
     let d = a.dim, n = a.tokens, dh = a.headDim
     let wqkv = params, wo = params + 3 * d * d + 3 * d
@@ -54,7 +54,7 @@ func attentionBackward<T: Scalar>(
     denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d, overwriteDx: true)
     if let flag = path.flag(T.self),
        nativeAttentionBackward(qkv, probs, dctx, dqkv, a, scratch: scratch(attentionScratchCount(tokens: n, headDim: dh)), flag: flag) {
-        denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d)
+        denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
         return
     }
     // Each head's column blocks of dqkv are written once per image (beta 0), so no zeroing.
@@ -78,7 +78,7 @@ func attentionBackward<T: Scalar>(
             gemm(transA: true, m: n, n: dh, k: n, dp, q + h * dh, ldb: 3 * d, dq + d + h * dh, ldc: 3 * d)
         }
     }
-    denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d)
+    denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
 }
 
 // Row-wise softmax in place, stabilized by the row max; one exp call for the whole block.

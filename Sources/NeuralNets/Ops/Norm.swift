@@ -21,12 +21,14 @@ func layerNormForward<T: Scalar>(
 }
 
 // dγ += Σ dy·x̂;  dβ += Σ dy;  dx += rstd · (g − mean(g) − x̂ · mean(g·x̂)) with g = dy·γ
+// (dx = … with `overwrite`)
 func layerNormBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
-    rows: Int, features f: Int
+    rows: Int, features f: Int, overwrite: Bool = false
 ) {
     let invF = 1 / T(f)
+    let keep: T = overwrite ? 0 : 1
     for r in 0..<rows {
         let xr = x + r * f, dyr = dy + r * f
         let mean = stats[2 * r], rstd = stats[2 * r + 1]
@@ -43,7 +45,7 @@ func layerNormBackward<T: Scalar>(
         let mg = sg * invF, mgx = sgx * invF
         for i in 0..<f {
             let xh = (xr[i] - mean) * rstd
-            dxr[i] += rstd * (dyr[i] * gamma[i] - mg - xh * mgx)
+            dxr[i] = keep * dxr[i] + rstd * (dyr[i] * gamma[i] - mg - xh * mgx)
         }
     }
 }

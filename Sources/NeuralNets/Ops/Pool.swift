@@ -21,13 +21,45 @@ func maxPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<
     }
 }
 
+/// Whether the windows tile the input exactly (each input in exactly one window), so that the
+/// backward pass can write its input gradient instead of adding into a zeroed one.
+func poolTiles(_ g: Window) -> Bool {
+    g.k == g.stride && g.h == g.ho * g.k && g.w == g.wo * g.k
+}
+
 // dx[first argmax of each window] += dy. `rest[C]` carries each channel's undelivered gradient
-// through the window, so exactly one input per window and channel receives it.
+// through the window, so exactly one input per window and channel receives it. With
+// `overwrite` (only for tiling windows) every input's gradient is written instead.
 func maxPoolBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
-    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window
+    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool = false
 ) {
     let c = g.c
+    if overwrite {
+        precondition(poolTiles(g), "maxPoolBackward: overwrite needs tiling windows")
+        for b in 0..<batch {
+            for oh in 0..<g.ho {
+                for ow in 0..<g.wo {
+                    let o = ((b * g.ho + oh) * g.wo + ow) * c
+                    let yo = y + o
+                    rest.update(from: dy + o, count: c)
+                    for kh in 0..<g.k {
+                        for kw in 0..<g.k {
+                            let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                            let xi = x + i, di = dx + i
+                            for ch in 0..<c {
+                                let m: T = xi[ch] == yo[ch] ? 1 : 0
+                                let r = rest[ch]
+                                di[ch] = m * r
+                                rest[ch] = r - m * r
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return
+    }
     for b in 0..<batch {
         for oh in 0..<g.ho {
             for ow in 0..<g.wo {
