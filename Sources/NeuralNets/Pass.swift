@@ -27,8 +27,39 @@ struct Pass<T: Scalar> {
 
     mutating func forward(_ nodes: [Node], _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         var cur = x
-        for n in nodes { cur = forward(n, cur) }
+        var i = 0
+        while i < nodes.count {
+            if fusesReluPool(nodes, i) {
+                cur = forwardReluPool(nodes[i], nodes[i + 1], cur)
+                i += 2
+            } else {
+                cur = forward(nodes[i], cur)
+                i += 1
+            }
+        }
         return cur
+    }
+
+    /// A ReLU followed by a max pool whose windows tile its input runs as one fused layer pair
+    /// (`reluMaxPoolForward`/`Backward`): the ReLU's output is read by nothing else.
+    func fusesReluPool(_ nodes: [Node], _ i: Int) -> Bool {
+        guard i + 1 < nodes.count, case .activation(.relu) = nodes[i].layer,
+              case let .maxPool2d(k, s) = nodes[i + 1].layer else { return false }
+        return poolTiles(Window(input: nodes[i + 1].inShape, k: k, stride: s, pad: 0))
+    }
+
+    func poolWindow(_ pool: Node) -> Window {
+        guard case let .maxPool2d(k, s) = pool.layer else { preconditionFailure("not a max pool") }
+        return Window(input: pool.inShape, k: k, stride: s, pad: 0)
+    }
+
+    /// The pair's output is the pool's output buffer; time is recorded under the ReLU.
+    mutating func forwardReluPool(_ relu: Node, _ pool: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let y = ws.buffer(pool.id, .output, batch * pool.outSize)
+        reluMaxPoolForward(x, y, batch: batch, poolWindow(pool))
+        if ws.profile != nil { ws.record(relu.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        return UnsafePointer(y)
     }
 
     mutating func forward(_ n: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
@@ -109,8 +140,31 @@ struct Pass<T: Scalar> {
             firstTrainable = 0
         }
         var g = dy
-        for i in stride(from: nodes.count - 1, through: firstTrainable, by: -1) {
+        var i = nodes.count - 1
+        while i >= firstTrainable {
             let n = nodes[i]
+            if i >= 1, i - 1 >= firstTrainable, fusesReluPool(nodes, i - 1) {
+                // The fused pair: from the pool's output gradient straight to the ReLU's input's.
+                let j = i - 1, relu = nodes[j]
+                var dIn: UnsafeMutablePointer<T>? = nil
+                var overwrite = false
+                if j > 0 {
+                    if j > firstTrainable {
+                        dIn = ws.buffer(nodes[j - 1].id, .outputGrad, batch * nodes[j - 1].outSize)
+                        overwrite = true
+                    }
+                } else {
+                    dIn = dx
+                }
+                guard let d = dIn else { break }
+                let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                reluMaxPoolBackward(inputs[j], UnsafePointer(ws.buffer(n.id, .output, batch * n.outSize)), g, d,
+                                    rest: ws.buffer(n.id, .a, n.inShape[2]), batch: batch, poolWindow(n), overwrite: overwrite)
+                if ws.profile != nil { ws.record(relu.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+                g = UnsafePointer(d)
+                i = j - 1
+                continue
+            }
             var dIn: UnsafeMutablePointer<T>? = nil
             // The pass's own gradient buffers are written by the layers that can (each input
             // gradient entry exactly once) and zeroed for the others, which add; the caller's
@@ -130,6 +184,7 @@ struct Pass<T: Scalar> {
             backward(n, inputs[i], g, dIn, overwrite: overwrite)
             guard let d = dIn else { break }
             g = UnsafePointer(d)
+            i -= 1
         }
     }
 

@@ -88,6 +88,20 @@ import Testing
         }
     }
 
+    // ReLU then a tiling max pool runs fused; a no-op between them (dropout outside training)
+    // keeps them apart. The two must agree exactly, ties at zero included (ReLU'd inputs).
+    @Test func fusedReluPoolIsBitIdentical() throws {
+        let conv = Layer.conv2d(inChannels: 3, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true)
+        for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 3)] {
+            let out = try Network<Float>(layers: [conv, pool], inputShape: [6, 12, 3]).outputSize
+            // Same node count on both sides (initialization streams are split by node id).
+            let head: [Layer] = [conv, .activation(.relu)], tail: [Layer] = [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
+            let fused = try lossAndGradient(head + [pool, .dropout(rate: 0.5)] + tail, inputShape: [6, 12, 3], batch: 4, seed: 2, path: .best)
+            let apart = try lossAndGradient(head + [.dropout(rate: 0.5), pool] + tail, inputShape: [6, 12, 3], batch: 4, seed: 2, path: .best)
+            #expect(fused.0 == apart.0 && fused.1 == apart.1, "\(pool)")
+        }
+    }
+
     @Test func eachPathIsBitReproducible() throws {
         let layers = vit(tokensSide: 7, dim: 32, heads: 2)
         for path in [KernelPath.best, .portable] {

@@ -85,6 +85,59 @@ func maxPoolBackward<T: Scalar>(
     }
 }
 
+// A ReLU feeding a tiling max pool, in one pass: y = max(0, max over each window of x); the
+// ReLU's own output is never written (max and ReLU commute).
+func reluMaxPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
+    let c = g.c
+    for b in 0..<batch {
+        for oh in 0..<g.ho {
+            for ow in 0..<g.wo {
+                let yo = y + ((b * g.ho + oh) * g.wo + ow) * c
+                yo.update(repeating: 0, count: c)
+                for kh in 0..<g.k {
+                    for kw in 0..<g.k {
+                        let xi = x + ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        for ch in 0..<c { let v = xi[ch], m = yo[ch]; yo[ch] = v > m ? v : m }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Its backward, from the ReLU's input x: where the window's max y is positive, the first x equal
+// to it (the input the unfused max pool picks, which the ReLU passes) gets dy; every other input
+// 0. Bit-identical to the two layers' backward passes in turn. Writes dx with `overwrite`, else
+// adds.
+func reluMaxPoolBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool
+) {
+    let c = g.c
+    let keep: T = overwrite ? 0 : 1
+    for b in 0..<batch {
+        for oh in 0..<g.ho {
+            for ow in 0..<g.wo {
+                let o = ((b * g.ho + oh) * g.wo + ow) * c
+                let yo = y + o, dyo = dy + o
+                for ch in 0..<c { let v = yo[ch], d = dyo[ch]; rest[ch] = v > 0 ? d : 0 }
+                for kh in 0..<g.k {
+                    for kw in 0..<g.k {
+                        let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        let xi = x + i, di = dx + i
+                        for ch in 0..<c {
+                            let m: T = xi[ch] == yo[ch] ? 1 : 0
+                            let r = rest[ch]
+                            di[ch] = keep * di[ch] + m * r
+                            rest[ch] = r - m * r
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 // y[B,Ho,Wo,C] = mean over each k×k window
 func avgPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
     let c = g.c
