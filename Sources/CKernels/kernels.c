@@ -367,6 +367,53 @@ AI void conv1_backward_body(const float *x, const float *dy, float *dw, float *d
     }
 }
 
+
+// ---- layer norm over rows of f features (f a multiple of 8) --------------------------------
+
+AI void layernorm_forward_body(const float *x, const float *gamma, const float *beta, float *y, float *stats,
+                               size_t rows, int f, float eps) {
+    const float invF = 1.0f / (float)f;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * f;
+        float *yr = y + r * f;
+        v8f s = {0};
+        for (int i = 0; i < f; i += 8) s += vld(xr + i);
+        const float mean = hsum(s) * invF;
+        v8f v = {0};
+        for (int i = 0; i < f; i += 8) { v8f d = vld(xr + i) - mean; v += d * d; }
+        const float rstd = 1.0f / sqrtf(hsum(v) * invF + eps);
+        for (int i = 0; i < f; i += 8) vst(yr + i, (vld(xr + i) - mean) * rstd * vld(gamma + i) + vld(beta + i));
+        stats[2 * r] = mean; stats[2 * r + 1] = rstd;
+    }
+}
+
+// dγ += Σ dy·x̂, dβ += Σ dy (summed over rows in acc[2f] first), dx (+)= rstd·(g − mean g − x̂·mean(g·x̂)).
+AI void layernorm_backward_body(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
+                                float *dgamma, float *dbeta, size_t rows, int f, int add, float *acc) {
+    const float invF = 1.0f / (float)f;
+    for (int i = 0; i < 2 * f; i++) acc[i] = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * f, *dyr = dy + r * f;
+        const v8f mean = splat(stats[2 * r]), rstd = splat(stats[2 * r + 1]);
+        v8f sg = {0}, sgx = {0};
+        for (int i = 0; i < f; i += 8) {
+            const v8f xh = (vld(xr + i) - mean) * rstd, d = vld(dyr + i), g = d * vld(gamma + i);
+            vst(acc + i, vld(acc + i) + d * xh);
+            vst(acc + f + i, vld(acc + f + i) + d);
+            sg += g; sgx += g * xh;
+        }
+        if (!dx) continue;
+        float *dxr = dx + r * f;
+        const v8f mg = splat(hsum(sg) * invF), mgx = splat(hsum(sgx) * invF);
+        for (int i = 0; i < f; i += 8) {
+            const v8f xh = (vld(xr + i) - mean) * rstd;
+            const v8f t = rstd * (vld(dyr + i) * vld(gamma + i) - mg - xh * mgx);
+            vst(dxr + i, add ? vld(dxr + i) + t : t);
+        }
+    }
+    for (int i = 0; i < f; i++) { dgamma[i] += acc[i]; dbeta[i] += acc[f + i]; }
+}
+
 // ---- variants and dispatch ----------------------------------------------------------------
 
 #define VARIANT(ret, name, params, args)                        \
@@ -391,6 +438,13 @@ VARIANT(void, conv1_forward,
 VARIANT(void, conv1_backward,
         (const float *x, const float *dy, float *dw, float *db, int B, int H, int W, int pad, int co, float *s),
         (x, dy, dw, db, B, H, W, pad, co, s))
+VARIANT(void, layernorm_forward,
+        (const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows, int f, float eps),
+        (x, gamma, beta, y, stats, rows, f, eps))
+VARIANT(void, layernorm_backward,
+        (const float *x, const float *gamma, const float *stats, const float *dy, float *dx, float *dgamma, float *dbeta,
+         size_t rows, int f, int add, float *acc),
+        (x, gamma, stats, dy, dx, dgamma, dbeta, rows, f, add, acc))
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
 VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n, int add),
         (x, aux, dy, dx, n, add))
@@ -474,5 +528,21 @@ int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int
     if (!conv1_supported(height, width, pad, out_channels)) return 0;
     if (use_avx2(portable)) conv1_backward_avx2(x, dy, dw, db, batch, height, width, pad, out_channels, scratch);
     else conv1_backward_portable(x, dy, dw, db, batch, height, width, pad, out_channels, scratch);
+    return 1;
+}
+
+int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,
+                         int features, float eps, int portable) {
+    if (features <= 0 || features % 8 != 0) return 0;
+    if (use_avx2(portable)) layernorm_forward_avx2(x, gamma, beta, y, stats, rows, features, eps);
+    else layernorm_forward_portable(x, gamma, beta, y, stats, rows, features, eps);
+    return 1;
+}
+
+int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
+                          float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable) {
+    if (features <= 0 || features % 8 != 0) return 0;
+    if (use_avx2(portable)) layernorm_backward_avx2(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
+    else layernorm_backward_portable(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
     return 1;
 }

@@ -99,7 +99,7 @@ struct Pass<T: Scalar> {
             avgPoolForward(x, out, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
             let rows = B * n.inSize / f
-            layerNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * rows), rows: rows, features: f)
+            layerNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * rows), rows: rows, features: f, path: ws.kernels)
         case let .dropout(rate):
             dropoutForward(x, out, ws.buffer(n.id, .a, B * n.inSize), rate: rate, count: B * n.inSize, rng: &rng)
         case let .patchEmbedding(pt, c, d):
@@ -247,7 +247,8 @@ struct Pass<T: Scalar> {
             avgPoolBackward(dy, dx, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
             let rows = B * n.inSize / f
-            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f, overwrite: overwrite)
+            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f, overwrite: overwrite,
+                              path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .dropout:
             guard let dx else { return }
             let count = B * n.inSize

@@ -47,6 +47,15 @@ int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y
 int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
                       int pad, int out_channels, float *scratch, int portable);
 
+/// Layer norm over rows[rows, features]: y = (x − μ)·rstd·γ + β, stats[2·rows] = (μ, rstd) per
+/// row. Returns 0 (doing nothing) unless features is a multiple of 8.
+int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,
+                         int features, float eps, int portable);
+/// Its backward: dγ, dβ added into; dx (may be NULL) added into when add, else written.
+/// Scratch: 2·features floats.
+int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
+                          float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable);
+
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);
 /// Where OpenBLAS chose kernels without AVX2 on a CPU that has AVX2 + FMA (a CPU newer than

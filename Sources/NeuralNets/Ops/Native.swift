@@ -96,3 +96,20 @@ func nativeConv1Backward<T: Scalar>(
     return ck_conv1_backward(floats(x)!, floats(dy)!, floats(dw)!, db.map { floats($0)! }, Int32(batch), Int32(g.h), Int32(g.w),
                              Int32(g.pad), Int32(co), floats(s)!, flag) != 0
 }
+
+func nativeLayerNormForward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
+    _ stats: UnsafeMutablePointer<T>, rows: Int, features f: Int, flag: Int32
+) -> Bool {
+    ck_layernorm_forward(floats(x)!, floats(gamma)!, floats(beta)!, floats(y)!, floats(stats)!, rows, Int32(f),
+                         Float(layerNormEpsilon), flag) != 0
+}
+
+func nativeLayerNormBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
+    _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
+    rows: Int, features f: Int, overwrite: Bool, scratch: UnsafeMutablePointer<T>, flag: Int32
+) -> Bool {
+    ck_layernorm_backward(floats(x)!, floats(gamma)!, floats(stats)!, floats(dy)!, dx.map { floats($0)! }, floats(dgamma)!,
+                          floats(dbeta)!, rows, Int32(f), overwrite ? 0 : 1, floats(scratch)!, flag) != 0
+}

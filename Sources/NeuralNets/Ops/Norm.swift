@@ -6,8 +6,10 @@ let layerNormEpsilon = 1e-5
 // y[R,F] = (x − μ_r) · rstd_r · γ + β;  stats[2R] keeps (μ_r, rstd_r) for the backward pass.
 func layerNormForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>,
-    _ y: UnsafeMutablePointer<T>, _ stats: UnsafeMutablePointer<T>, rows: Int, features f: Int
+    _ y: UnsafeMutablePointer<T>, _ stats: UnsafeMutablePointer<T>, rows: Int, features f: Int,
+    path: KernelPath = .reference
 ) {
+    if let flag = path.flag(T.self), nativeLayerNormForward(x, gamma, beta, y, stats, rows: rows, features: f, flag: flag) { return }
     let invF = 1 / T(f)
     for r in 0..<rows {
         let xr = x + r * f, yr = y + r * f
@@ -25,8 +27,12 @@ func layerNormForward<T: Scalar>(
 func layerNormBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
-    rows: Int, features f: Int, overwrite: Bool = false
+    rows: Int, features f: Int, overwrite: Bool = false,
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
+    if let flag = path.flag(T.self), f % 8 == 0,
+       nativeLayerNormBackward(x, gamma, stats, dy, dx, dgamma, dbeta, rows: rows, features: f, overwrite: overwrite,
+                               scratch: scratch(2 * f), flag: flag) { return }
     let invF = 1 / T(f)
     let keep: T = overwrite ? 0 : 1
     for r in 0..<rows {
