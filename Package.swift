@@ -32,7 +32,7 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // Hot float32 kernels (attention core, GELU) in C, so that one source is built both for
+        // Hot float32 kernels (attention, GELU, layer norm, ...) in C, so one source is built both for
         // AVX2 + FMA (picked at run time on x86-64) and portably; Swift targets baseline x86-64.
         // Also OpenBLAS's kernel choice on CPUs newer than its release (blascore.c).
         .target(name: "CKernels"),

@@ -1,5 +1,5 @@
 // Hot float32 kernels in C. Swift builds for baseline x86-64 (SSE2, no FMA), and the shapes
-// these serve (per-head attention products of 49 × 16, element-wise GELU) are too small for
+// these serve (per-head attention products of 49 × 16, element-wise passes) are too small for
 // OpenBLAS's call overhead; C lets one source be compiled twice, once for AVX2 + FMA, chosen
 // at run time, and once portably for every other CPU. Double stays in Swift (reference path).
 //
