@@ -102,6 +102,31 @@ import Testing
         }
     }
 
+    // Gradient buffers that a layer writes (rather than adds into) are not zeroed first: a NaN
+    // left in them by an earlier diverging batch must not leak into the next one.
+    @Test func writtenGradientsIgnoreStaleNaNs() throws {
+        let cnn: [Layer] = [.conv2d(inChannels: 1, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+                            .maxPool2d(kernel: 2, stride: 2), .conv2d(inChannels: 8, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true),
+                            .activation(.tanh), .maxPool2d(kernel: 2, stride: 2), .flatten, .dense(inputs: 2 * 2 * 8, outputs: 3, bias: true)]
+        let cases: [([Layer], [Int])] = [(cnn, [8, 8, 1]), (vit(tokensSide: 3, dim: 16, heads: 2), [6, 6, 1])]
+        for (layers, shape) in cases {
+            for path in [KernelPath.best, .reference] {
+                var net = try Network<Float>(layers: layers, inputShape: shape)
+                net.initialize(.gaussian(std: 0.3), rng: RNG(seed: 4))
+                var r = RNG(seed: 5)
+                let x = Tensor<Float>(shape: [3] + shape, scalars: r.normals(3 * net.inputSize))
+                let bad = Tensor<Float>(shape: x.shape, scalars: x.scalars.map { _ in Float.nan })
+                let y = Supervision<Float>.classes([0, 1, 2])
+                let fresh = Workspace<Float>(), used = Workspace<Float>()
+                fresh.kernels = path; used.kernels = path
+                _ = try net.lossAndGradient(bad, y, loss: .crossEntropy, ws: used)
+                let a = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: used)
+                let b = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: fresh)
+                #expect(a.loss == b.loss && a.gradient == b.gradient, "\(path) \(shape)")
+            }
+        }
+    }
+
     @Test func eachPathIsBitReproducible() throws {
         let layers = vit(tokensSide: 7, dim: 32, heads: 2)
         for path in [KernelPath.best, .portable] {

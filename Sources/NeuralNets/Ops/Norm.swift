@@ -34,7 +34,6 @@ func layerNormBackward<T: Scalar>(
        nativeLayerNormBackward(x, gamma, stats, dy, dx, dgamma, dbeta, rows: rows, features: f, overwrite: overwrite,
                                scratch: scratch(2 * f), flag: flag) { return }
     let invF = 1 / T(f)
-    let keep: T = overwrite ? 0 : 1
     for r in 0..<rows {
         let xr = x + r * f, dyr = dy + r * f
         let mean = stats[2 * r], rstd = stats[2 * r + 1]
@@ -51,7 +50,9 @@ func layerNormBackward<T: Scalar>(
         let mg = sg * invF, mgx = sgx * invF
         for i in 0..<f {
             let xh = (xr[i] - mean) * rstd
-            dxr[i] = keep * dxr[i] + rstd * (dyr[i] * gamma[i] - mg - xh * mgx)
+            // A select, not 0·dx: the buffer being written may hold anything, NaN included.
+            let t = rstd * (dyr[i] * gamma[i] - mg - xh * mgx), old = dxr[i]
+            dxr[i] = overwrite ? t : old + t
         }
     }
 }

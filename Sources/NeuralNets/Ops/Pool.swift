@@ -114,7 +114,6 @@ func reluMaxPoolBackward<T: Scalar>(
     rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool
 ) {
     let c = g.c
-    let keep: T = overwrite ? 0 : 1
     for b in 0..<batch {
         for oh in 0..<g.ho {
             for ow in 0..<g.wo {
@@ -128,7 +127,9 @@ func reluMaxPoolBackward<T: Scalar>(
                         for ch in 0..<c {
                             let m: T = xi[ch] == yo[ch] ? 1 : 0
                             let r = rest[ch]
-                            di[ch] = keep * di[ch] + m * r
+                            // A select, not 0·dx: the buffer being written may hold anything.
+                            let old = di[ch]
+                            di[ch] = overwrite ? m * r : old + m * r
                             rest[ch] = r - m * r
                         }
                     }
