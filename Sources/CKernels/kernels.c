@@ -414,6 +414,47 @@ AI void layernorm_backward_body(const float *x, const float *gamma, const float 
     for (int i = 0; i < f; i++) { dgamma[i] += acc[i]; dbeta[i] += acc[f + i]; }
 }
 
+// ---- ReLU then 2×2 max pool, stride 2, fused (NHWC, C a multiple of 8, even H and W) -------
+// The same selects as NeuralNets' reluMaxPoolForward/Backward: y = max(0, window), taken in
+// window order; backward gives dy (where y > 0) to the first input equal to y.
+
+AI void relupool_forward_body(const float *x, float *y, int B, int H, int W, int C) {
+    const int ho = H / 2, wo = W / 2;
+    for (int b = 0; b < B; b++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                const float *x0 = x + (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, *x1 = x0 + C, *x2 = x0 + (size_t)W * C, *x3 = x2 + C;
+                float *yo = y + (((size_t)b * ho + oh) * wo + ow) * C;
+                for (int c = 0; c < C; c += 8) {
+                    v8f m = splat(0.0f);
+                    m = vmax(vld(x0 + c), m); m = vmax(vld(x1 + c), m); m = vmax(vld(x2 + c), m); m = vmax(vld(x3 + c), m);
+                    vst(yo + c, m);
+                }
+            }
+}
+
+AI void relupool_tap(const float *xi, float *di, v8f yv, v8f *rest, int add) {
+    const v8i hit = vld(xi) == yv;
+    const v8f d = vsel(hit, *rest, splat(0.0f));
+    *rest = vsel(hit, splat(0.0f), *rest);
+    vst(di, add ? vld(di) + d : d);
+}
+
+AI void relupool_backward_body(const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add) {
+    const int ho = H / 2, wo = W / 2;
+    for (int b = 0; b < B; b++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                const size_t i0 = (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, o = (((size_t)b * ho + oh) * wo + ow) * C;
+                const size_t off[4] = {0, (size_t)C, (size_t)W * C, (size_t)W * C + C};
+                for (int c = 0; c < C; c += 8) {
+                    const v8f yv = vld(y + o + c);
+                    v8f rest = vsel(yv > splat(0.0f), vld(dy + o + c), splat(0.0f));
+                    for (int t = 0; t < 4; t++) relupool_tap(x + i0 + off[t] + c, dx + i0 + off[t] + c, yv, &rest, add);
+                }
+            }
+}
+
 // ---- variants and dispatch ----------------------------------------------------------------
 
 #define VARIANT(ret, name, params, args)                        \
@@ -445,6 +486,10 @@ VARIANT(void, layernorm_backward,
         (const float *x, const float *gamma, const float *stats, const float *dy, float *dx, float *dgamma, float *dbeta,
          size_t rows, int f, int add, float *acc),
         (x, gamma, stats, dy, dx, dgamma, dbeta, rows, f, add, acc))
+VARIANT(void, relupool_forward, (const float *x, float *y, int B, int H, int W, int C), (x, y, B, H, W, C))
+VARIANT(void, relupool_backward,
+        (const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add),
+        (x, y, dy, dx, B, H, W, C, add))
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
 VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n, int add),
         (x, aux, dy, dx, n, add))
@@ -544,5 +589,22 @@ int ck_layernorm_backward(const float *x, const float *gamma, const float *stats
     if (features <= 0 || features % 8 != 0) return 0;
     if (use_avx2(portable)) layernorm_backward_avx2(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
     else layernorm_backward_portable(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
+    return 1;
+}
+
+AI int relupool_supported(int H, int W, int C) { return C > 0 && C % 8 == 0 && H % 2 == 0 && W % 2 == 0; }
+
+int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, int width, int channels, int portable) {
+    if (!relupool_supported(height, width, channels)) return 0;
+    if (use_avx2(portable)) relupool_forward_avx2(x, y, batch, height, width, channels);
+    else relupool_forward_portable(x, y, batch, height, width, channels);
+    return 1;
+}
+
+int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, float *dx, int batch, int height, int width,
+                              int channels, int add, int portable) {
+    if (!relupool_supported(height, width, channels)) return 0;
+    if (use_avx2(portable)) relupool_backward_avx2(x, y, dy, dx, batch, height, width, channels, add);
+    else relupool_backward_portable(x, y, dy, dx, batch, height, width, channels, add);
     return 1;
 }

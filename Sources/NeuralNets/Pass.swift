@@ -57,7 +57,11 @@ struct Pass<T: Scalar> {
     mutating func forwardReluPool(_ relu: Node, _ pool: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         let y = ws.buffer(pool.id, .output, batch * pool.outSize)
-        reluMaxPoolForward(x, y, batch: batch, poolWindow(pool))
+        let g = poolWindow(pool)
+        if let flag = ws.kernels.flag(T.self), nativeReluMaxPoolForward(x, y, batch: batch, g, flag: flag) {
+        } else {
+            reluMaxPoolForward(x, y, batch: batch, g)
+        }
         if ws.profile != nil { ws.record(relu.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
         return UnsafePointer(y)
     }
@@ -158,8 +162,12 @@ struct Pass<T: Scalar> {
                 }
                 guard let d = dIn else { break }
                 let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                reluMaxPoolBackward(inputs[j], UnsafePointer(ws.buffer(n.id, .output, batch * n.outSize)), g, d,
-                                    rest: ws.buffer(n.id, .a, n.inShape[2]), batch: batch, poolWindow(n), overwrite: overwrite)
+                let py = UnsafePointer(ws.buffer(n.id, .output, batch * n.outSize)), win = poolWindow(n)
+                if let flag = ws.kernels.flag(T.self),
+                   nativeReluMaxPoolBackward(inputs[j], py, g, d, batch: batch, win, overwrite: overwrite, flag: flag) {
+                } else {
+                    reluMaxPoolBackward(inputs[j], py, g, d, rest: ws.buffer(n.id, .a, n.inShape[2]), batch: batch, win, overwrite: overwrite)
+                }
                 if ws.profile != nil { ws.record(relu.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
                 g = UnsafePointer(d)
                 i = j - 1

@@ -56,6 +56,13 @@ int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, 
 int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
                           float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable);
 
+/// ReLU then 2×2 max pool with stride 2, fused, over x[B, H, W, C] (NHWC): y = max(0, window
+/// max). Backward from the pool's gradient to the ReLU's input's (added when add, else written).
+/// Return 0 (doing nothing) unless C is a multiple of 8 and H, W are even.
+int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, int width, int channels, int portable);
+int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, float *dx, int batch, int height, int width,
+                              int channels, int add, int portable);
+
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);
 /// Where OpenBLAS chose kernels without AVX2 on a CPU that has AVX2 + FMA (a CPU newer than

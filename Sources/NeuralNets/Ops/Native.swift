@@ -113,3 +113,18 @@ func nativeLayerNormBackward<T: Scalar>(
     ck_layernorm_backward(floats(x)!, floats(gamma)!, floats(stats)!, floats(dy)!, dx.map { floats($0)! }, floats(dgamma)!,
                           floats(dbeta)!, rows, Int32(f), overwrite ? 0 : 1, floats(scratch)!, flag) != 0
 }
+
+// ReLU + 2×2 max pool (stride 2) through the C kernels; false when the shape is not theirs.
+func nativeReluMaxPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, batch: Int, _ g: Window, flag: Int32) -> Bool {
+    guard g.k == 2, g.stride == 2 else { return false }
+    return ck_relu_maxpool2_forward(floats(x)!, floats(y)!, Int32(batch), Int32(g.h), Int32(g.w), Int32(g.c), flag) != 0
+}
+
+func nativeReluMaxPoolBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+    batch: Int, _ g: Window, overwrite: Bool, flag: Int32
+) -> Bool {
+    guard g.k == 2, g.stride == 2 else { return false }
+    return ck_relu_maxpool2_backward(floats(x)!, floats(y)!, floats(dy)!, floats(dx)!, Int32(batch), Int32(g.h), Int32(g.w),
+                                     Int32(g.c), overwrite ? 0 : 1, flag) != 0
+}
