@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lowest first): CBLAS/CZlib → Linalg → NeuralNets → Datasets → Capacity (and the other
+// Layering (lowest first): CBLAS/CZlib/CKernels → Linalg → NeuralNets → Datasets → Capacity (and the other
 // instruments) → Lab → overparam.
 let package = Package(
     name: "Overparam",
@@ -33,14 +33,18 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Hot float32 kernels (attention, GELU, layer norm, ...) in C, so one source is built both for
+        // AVX2 + FMA (picked at run time on x86-64) and portably; Swift targets baseline x86-64.
+        // Also OpenBLAS's kernel choice on CPUs newer than its release (blascore.c).
+        .target(name: "CKernels"),
         .target(
             name: "Linalg",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fastMath
         ),
         .target(
             name: "NeuralNets",
-            dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fastMath
         ),
         .target(

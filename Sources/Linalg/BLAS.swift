@@ -1,10 +1,12 @@
 import CBLAS
+import CKernels
 
 /// Process-wide BLAS settings. OpenBLAS defaults to one thread per core; Overparam runs small
 /// experiments side by side instead (two experiments on two cores beat one on two BLAS
 /// threads), so it starts single-threaded unless `OVERPARAM_BLAS_THREADS` says otherwise.
 public enum BLAS {
     private static let configured: Void = {
+        _ = ck_blas_select_core()
         let env = getenvInt("OVERPARAM_BLAS_THREADS") ?? 1
         openblas_set_num_threads(Int32(max(1, env)))
     }()
@@ -14,6 +16,14 @@ public enum BLAS {
     public static var threads: Int {
         get { ensureConfigured(); return Int(openblas_get_num_threads()) }
         set { ensureConfigured(); openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// OpenBLAS's kernel set in use ("SkylakeX", "Haswell", ...), or "unknown" for another BLAS.
+    /// On a CPU newer than the OpenBLAS release, chosen from the CPU's features (see CKernels).
+    public static var core: String {
+        ensureConfigured()
+        guard let p = ck_blas_core_name() else { return "unknown" }
+        return String(cString: p)
     }
 
     private static func getenvInt(_ name: String) -> Int? {

@@ -16,6 +16,7 @@ public func rowQR(_ a: inout [Double], rows n: Int, cols m: Int) throws -> Tenso
     if k == 0 { return Tensor(shape: [0, n]) }
     guard a.allSatisfy({ $0.isFinite }) else { throw LinalgError.invalidInput("rowQR: the matrix has NaN or infinite entries") }
     var tau = [Double](repeating: 0, count: k)
+    BLAS.ensureConfigured()
     let info = a.withUnsafeMutableBufferPointer { pa in
         tau.withUnsafeMutableBufferPointer { pt in
             LAPACKE_dgeqrf(LAPACK_COL_MAJOR, Int32(m), Int32(n), pa.baseAddress!, Int32(m), pt.baseAddress!)

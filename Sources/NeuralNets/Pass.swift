@@ -27,8 +27,43 @@ struct Pass<T: Scalar> {
 
     mutating func forward(_ nodes: [Node], _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         var cur = x
-        for n in nodes { cur = forward(n, cur) }
+        var i = 0
+        while i < nodes.count {
+            if fusesReluPool(nodes, i) {
+                cur = forwardReluPool(nodes[i], nodes[i + 1], cur)
+                i += 2
+            } else {
+                cur = forward(nodes[i], cur)
+                i += 1
+            }
+        }
         return cur
+    }
+
+    /// A ReLU followed by a max pool whose windows tile its input runs as one fused layer pair
+    /// (`reluMaxPoolForward`/`Backward`): the ReLU's output is read by nothing else.
+    func fusesReluPool(_ nodes: [Node], _ i: Int) -> Bool {
+        guard i + 1 < nodes.count, case .activation(.relu) = nodes[i].layer,
+              case let .maxPool2d(k, s) = nodes[i + 1].layer else { return false }
+        return poolTiles(Window(input: nodes[i + 1].inShape, k: k, stride: s, pad: 0))
+    }
+
+    func poolWindow(_ pool: Node) -> Window {
+        guard case let .maxPool2d(k, s) = pool.layer else { preconditionFailure("not a max pool") }
+        return Window(input: pool.inShape, k: k, stride: s, pad: 0)
+    }
+
+    /// The pair's output is the pool's output buffer; time is recorded under the ReLU.
+    mutating func forwardReluPool(_ relu: Node, _ pool: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let y = ws.buffer(pool.id, .output, batch * pool.outSize)
+        let g = poolWindow(pool)
+        if let flag = ws.kernels.flag(T.self), nativeReluMaxPoolForward(x, y, batch: batch, g, flag: flag) {
+        } else {
+            reluMaxPoolForward(x, y, batch: batch, g)
+        }
+        if ws.profile != nil { ws.record(relu.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        return UnsafePointer(y)
     }
 
     mutating func forward(_ n: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
@@ -49,11 +84,12 @@ struct Pass<T: Scalar> {
         case let .dense(i, o, bias):
             denseForward(x, p, bias ? p + i * o : nil, out, rows: B * n.inSize / i, inputs: i, outputs: o)
         case let .activation(a):
-            activationForward(a, x, out, B * n.inSize, aux: a == .gelu ? ws.buffer(n.id, .a, B * n.inSize) : nil)
+            activationForward(a, x, out, B * n.inSize, aux: a == .gelu ? ws.buffer(n.id, .a, B * n.inSize) : nil, path: ws.kernels)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let col = ws.buffer(n.id, .a, convChunk(g, batch: B) * g.ho * g.wo * g.patch)
-            conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co)
+            conv2dForward(x, p, bias ? p + co * k * k * ci : nil, out, col: col, batch: B, g, outChannels: co,
+                          path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case let .locallyConnected2d(ci, co, k, bias):
             let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
             local2dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g)
@@ -67,7 +103,7 @@ struct Pass<T: Scalar> {
             avgPoolForward(x, out, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
             let rows = B * n.inSize / f
-            layerNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * rows), rows: rows, features: f)
+            layerNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * rows), rows: rows, features: f, path: ws.kernels)
         case let .dropout(rate):
             dropoutForward(x, out, ws.buffer(n.id, .a, B * n.inSize), rate: rate, count: B * n.inSize, rng: &rng)
         case let .patchEmbedding(pt, c, d):
@@ -80,8 +116,8 @@ struct Pass<T: Scalar> {
         case let .selfAttention(d, h):
             let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
             attentionForward(x, p, out, qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
-                             probs: ws.buffer(n.id, .b, B * h * a.tokens * a.tokens),
-                             ctx: ws.buffer(n.id, .c, a.rows * d), a)
+                             probs: ws.buffer(n.id, .b, attentionProbsCount(a)),
+                             ctx: ws.buffer(n.id, .c, a.rows * d), a, path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .meanPoolTokens:
             meanTokensForward(x, out, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
         case .residual:
@@ -108,22 +144,68 @@ struct Pass<T: Scalar> {
             firstTrainable = 0
         }
         var g = dy
-        for i in stride(from: nodes.count - 1, through: firstTrainable, by: -1) {
+        var i = nodes.count - 1
+        while i >= firstTrainable {
             let n = nodes[i]
+            if i >= 1, i - 1 >= firstTrainable, fusesReluPool(nodes, i - 1) {
+                // The fused pair: from the pool's output gradient straight to the ReLU's input's.
+                let j = i - 1, relu = nodes[j]
+                var dIn: UnsafeMutablePointer<T>? = nil
+                var overwrite = false
+                if j > 0 {
+                    if j > firstTrainable {
+                        dIn = ws.buffer(nodes[j - 1].id, .outputGrad, batch * nodes[j - 1].outSize)
+                        overwrite = true
+                    }
+                } else {
+                    dIn = dx
+                }
+                guard let d = dIn else { break }
+                let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                let py = UnsafePointer(ws.buffer(n.id, .output, batch * n.outSize)), win = poolWindow(n)
+                if let flag = ws.kernels.flag(T.self),
+                   nativeReluMaxPoolBackward(inputs[j], py, g, d, batch: batch, win, overwrite: overwrite, flag: flag) {
+                } else {
+                    reluMaxPoolBackward(inputs[j], py, g, d, rest: ws.buffer(n.id, .a, n.inShape[2]), batch: batch, win, overwrite: overwrite)
+                }
+                if ws.profile != nil { ws.record(relu.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+                g = UnsafePointer(d)
+                i = j - 1
+                continue
+            }
             var dIn: UnsafeMutablePointer<T>? = nil
+            // The pass's own gradient buffers are written by the layers that can (each input
+            // gradient entry exactly once) and zeroed for the others, which add; the caller's
+            // `dx` is always added into.
+            var overwrite = false
             if i > 0 {
                 if i > firstTrainable {
                     let prev = nodes[i - 1]
                     let buf = ws.buffer(prev.id, .outputGrad, batch * prev.outSize)
-                    buf.update(repeating: 0, count: batch * prev.outSize)
+                    overwrite = writesInputGradient(n)
+                    if !overwrite { buf.update(repeating: 0, count: batch * prev.outSize) }
                     dIn = buf
                 }
             } else {
                 dIn = dx
             }
-            backward(n, inputs[i], g, dIn)
+            backward(n, inputs[i], g, dIn, overwrite: overwrite)
             guard let d = dIn else { break }
             g = UnsafePointer(d)
+            i -= 1
+        }
+    }
+
+    /// Layers whose backward pass can write (rather than add) every entry of its input gradient.
+    func writesInputGradient(_ n: Node) -> Bool {
+        switch n.layer {
+        case .dense, .activation, .layerNorm, .dropout, .positionEmbedding, .selfAttention, .meanPoolTokens,
+             .residual, .flatten:
+            return true
+        case let .maxPool2d(k, s):
+            return poolTiles(Window(input: n.inShape, k: k, stride: s, pad: 0))
+        default:
+            return false
         }
     }
 
@@ -131,31 +213,33 @@ struct Pass<T: Scalar> {
         n.paramCount > 0 || n.children.contains { hasParameters($0) }
     }
 
-    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
-        guard ws.profile != nil else { return backwardNode(n, x, dy, dx) }
+    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false) {
+        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite) }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        backwardNode(n, x, dy, dx)
+        backwardNode(n, x, dy, dx, overwrite: overwrite)
         ws.record(n.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 
-    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
+    /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it.
+    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false) {
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch
         switch n.layer {
         case let .dense(i, o, bias):
-            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o)
+            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite)
         case let .activation(a):
             guard let dx else { return }
             let gelu = a == .gelu
             activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize,
                                aux: gelu ? UnsafePointer(ws.buffer(n.id, .a, B * n.inSize)) : nil,
-                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil)
+                               tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil, path: ws.kernels, overwrite: overwrite)
         case let .conv2d(ci, co, k, s, pad, bias):
             let g = Window(input: n.inShape, k: k, stride: s, pad: pad)
             let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
             conv2dBackward(x, p, dy, dx, gp, bias ? gp + co * k * k * ci : nil,
-                           col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co)
+                           col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co,
+                           path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case let .locallyConnected2d(ci, co, k, bias):
             let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
             local2dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)
@@ -165,19 +249,23 @@ struct Pass<T: Scalar> {
         case let .maxPool2d(k, s):
             guard let dx else { return }
             maxPoolBackward(x, outputPointer(n, input: x), dy, dx, rest: ws.buffer(n.id, .a, n.inShape[2]),
-                            batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
+                            batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0), overwrite: overwrite)
         case let .avgPool2d(k, s):
             guard let dx else { return }
             avgPoolBackward(dy, dx, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
             let rows = B * n.inSize / f
-            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f)
+            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f, overwrite: overwrite,
+                              path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .dropout:
             guard let dx else { return }
             let count = B * n.inSize
             if training {
                 let mask = ws.buffer(n.id, .a, count)
-                for i in 0..<count { dx[i] += dy[i] * mask[i] }
+                if overwrite { for i in 0..<count { dx[i] = dy[i] * mask[i] } }
+                else { for i in 0..<count { dx[i] += dy[i] * mask[i] } }
+            } else if overwrite {
+                dx.update(from: dy, count: count)
             } else {
                 addInPlace(dy, dx, count)
             }
@@ -197,25 +285,26 @@ struct Pass<T: Scalar> {
         case .positionEmbedding:
             let size = n.inSize
             for b in 0..<B { addInPlace(dy + b * size, gp, size) }
-            if let dx { addInPlace(dy, dx, B * size) }
+            if let dx { if overwrite { dx.update(from: dy, count: B * size) } else { addInPlace(dy, dx, B * size) } }
         case let .selfAttention(d, h):
             let a = Heads(batch: B, tokens: n.inShape[0], dim: d, heads: h)
             attentionBackward(x, p, dy, dx, gp,
                               qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
-                              probs: ws.buffer(n.id, .b, B * h * a.tokens * a.tokens),
+                              probs: ws.buffer(n.id, .b, attentionProbsCount(a)),
                               ctx: ws.buffer(n.id, .c, a.rows * d),
                               dctx: ws.buffer(n.id, .d, a.rows * d),
                               dqkv: ws.buffer(n.id, .e, a.rows * 3 * d),
-                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a)
+                              dp: ws.buffer(n.id, .f, a.tokens * a.tokens), a, path: ws.kernels, scratch: { ws.scratch(4, $0) },
+                              overwriteDx: overwrite)
         case .meanPoolTokens:
             guard let dx else { return }
-            meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
+            meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1], overwrite: overwrite)
         case .residual:
-            if let dx { addInPlace(dy, dx, B * n.inSize) }
+            if let dx { if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) } }
             backward(n.children, x, dy, dx)
         case .flatten:
             guard let dx else { return }
-            addInPlace(dy, dx, B * n.inSize)
+            if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) }
         }
     }
 }

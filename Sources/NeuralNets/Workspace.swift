@@ -20,6 +20,10 @@ public final class Workspace<T: Scalar> {
     /// Set to `[:]` to have every pass time each layer.
     public var profile: [Int: LayerTime]? = nil
 
+    /// The implementation of the kernels that have a C version (Float only; see `KernelPath`).
+    /// Per workspace, so tests compare paths side by side without global state.
+    public var kernels: KernelPath = .best
+
     func record(_ node: Int, forward: Double = 0, backward: Double = 0) {
         profile![node, default: LayerTime()].forward += forward
         profile![node, default: LayerTime()].backward += backward

@@ -32,8 +32,8 @@ struct Bench: ParsableCommand {
         }
         if sgemm {
             let rate = sgemmRate()
-            if json { print("{\"name\":\"sgemm1024\",\"framework\":\"openblas\",\"gflops\":\(String(format: "%.2f", rate))}") }
-            else { print(String(format: "sgemm 1024³, one thread: %.1f GFLOP/s", rate)) }
+            if json { print("{\"name\":\"sgemm1024\",\"framework\":\"openblas\",\"blas_core\":\"\(BLAS.core)\",\"gflops\":\(String(format: "%.2f", rate))}") }
+            else { print(String(format: "sgemm 1024³, one thread: %.1f GFLOP/s", rate) + " (OpenBLAS \(BLAS.core) kernels; C kernels: \(KernelPath.bestAvailable))") }
         }
         if !json { print("shape     spec                                  params     steps/s    GFLOP/s") }
         for shape in picked {

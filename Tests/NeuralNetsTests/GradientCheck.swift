@@ -82,6 +82,18 @@ func gradientCheckError(layers: [Layer], inputShape: [Int], batch: Int, seed: UI
         }
     }
 
+    // Windows that tile the input: the backward pass writes its input gradient (no zeroing).
+    @Test func tilingMaxPool() throws {
+        let c = Layer.conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: true)
+        // After a ReLU the pair runs fused (reluMaxPoolForward/Backward); after tanh, alone.
+        for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 3)] { for act in [Activation.relu, .tanh] {
+            let net = try Network<Double>(layers: [c, .activation(act), pool, .flatten], inputShape: [6, 6, 2])
+            let layers: [Layer] = [c, .activation(act), pool, .flatten, .dense(inputs: net.outputSize, outputs: 2, bias: true)]
+            let e = try gradientCheckError(layers: layers, inputShape: [6, 6, 2], batch: 3, seed: 6)
+            #expect(e < 1e-6, "\(act) \(pool): relative error \(e)")
+        } }
+    }
+
     @Test func layerNormAndDropoutInEval() throws {
         let layers: [Layer] = [.dense(inputs: 6, outputs: 11, bias: true), .layerNorm(features: 11), .dropout(rate: 0.3),
                                .activation(.gelu), .dense(inputs: 11, outputs: 2, bias: true)]

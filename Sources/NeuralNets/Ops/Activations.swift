@@ -2,7 +2,8 @@ import Linalg
 import RealModule
 
 // y[n] = f(x[n]); GELU keeps erf(x/√2) in aux[n] for its backward pass.
-func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, aux: UnsafeMutablePointer<T>?) {
+func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, aux: UnsafeMutablePointer<T>?,
+                                  path: KernelPath = .reference) {
     switch a {
     case .relu:
         for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : 0 }
@@ -18,6 +19,7 @@ func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: U
         for i in 0..<n { y[i] = 1 / (1 + y[i]) }
     case .gelu:
         let u = aux!
+        if let flag = path.flag(T.self) { return nativeGeluForward(x, y, u, n, flag: flag) }
         let r = 1 / T.sqrt(2)
         for i in 0..<n { u[i] = x[i] * r }
         T.erfBuffer(u, u, n)
@@ -27,13 +29,30 @@ func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: U
     }
 }
 
-// dx[n] += dy[n] · f′(x[n]); tanh and sigmoid read f′ from the output y, GELU from aux
-// (erf(x/√2) from the forward pass) and tmp (scratch for the Gaussian density).
+// dx[n] += dy[n] · f′(x[n]) (with `overwrite`, dx[n] = …); tanh and sigmoid read f′ from the
+// output y, GELU from aux (erf(x/√2) from the forward pass) and tmp (scratch for the Gaussian
+// density).
 func activationBackward<T: Scalar>(
     _ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
     _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int,
-    aux: UnsafePointer<T>?, tmp: UnsafeMutablePointer<T>?
+    aux: UnsafePointer<T>?, tmp: UnsafeMutablePointer<T>?, path: KernelPath = .reference, overwrite: Bool = false
 ) {
+    if overwrite {
+        switch a {
+        case .relu:
+            for i in 0..<n { let d = dy[i], v = x[i]; dx[i] = v > 0 ? d : 0 }
+            return
+        case .identity:
+            dx.update(from: dy, count: n)
+            return
+        case .gelu:
+            if let flag = path.flag(T.self) { return nativeGeluBackward(x, aux!, dy, dx, n, add: false, flag: flag) }
+        default:
+            break
+        }
+        // The rest: zero, then the adding form below.
+        dx.update(repeating: 0, count: n)
+    }
     switch a {
     case .relu:
         // Every load unconditional, so the select vectorizes (SIMD `replacing` goes lane by lane).
@@ -46,6 +65,7 @@ func activationBackward<T: Scalar>(
     case .sigmoid:
         for i in 0..<n { let s = y[i]; dx[i] += dy[i] * s * (1 - s) }
     case .gelu:
+        if let flag = path.flag(T.self) { return nativeGeluBackward(x, aux!, dy, dx, n, add: true, flag: flag) }
         let u = aux!, phi = tmp!
         let c = 1 / T.sqrt(2 * T.pi)
         for i in 0..<n { phi[i] = -x[i] * x[i] / 2 }

@@ -16,11 +16,17 @@ struct Heads {
 // dimensions, so no transposes are materialized.
 func attentionForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ params: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
-    qkv: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, ctx: UnsafeMutablePointer<T>, _ a: Heads
+    qkv: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, ctx: UnsafeMutablePointer<T>, _ a: Heads,
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
     let d = a.dim, n = a.tokens, dh = a.headDim
     let wqkv = params, bqkv = params + 3 * d * d, wo = bqkv + 3 * d, bo = wo + d * d
     denseForward(x, wqkv, bqkv, qkv, rows: a.rows, inputs: d, outputs: 3 * d)
+    if let flag = path.flag(T.self),
+       nativeAttentionForward(qkv, probs, ctx, a, scratch: scratch(attentionScratchCount(tokens: n, headDim: dh)), flag: flag) {
+        denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
+        return
+    }
     let scale = 1 / T.sqrt(T(dh))
     for b in 0..<a.batch {
         let base = qkv + b * n * 3 * d
@@ -39,12 +45,18 @@ func attentionBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ params: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ grads: UnsafeMutablePointer<T>,
     qkv: UnsafePointer<T>, probs: UnsafePointer<T>, ctx: UnsafePointer<T>,
-    dctx: UnsafeMutablePointer<T>, dqkv: UnsafeMutablePointer<T>, dp: UnsafeMutablePointer<T>, _ a: Heads
+    dctx: UnsafeMutablePointer<T>, dqkv: UnsafeMutablePointer<T>, dp: UnsafeMutablePointer<T>, _ a: Heads,
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }, overwriteDx: Bool = false
 ) {
     let d = a.dim, n = a.tokens, dh = a.headDim
     let wqkv = params, wo = params + 3 * d * d + 3 * d
     let gwqkv = grads, gbqkv = grads + 3 * d * d, gwo = gbqkv + 3 * d, gbo = gwo + d * d
     denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d, overwriteDx: true)
+    if let flag = path.flag(T.self),
+       nativeAttentionBackward(qkv, probs, dctx, dqkv, a, scratch: scratch(attentionScratchCount(tokens: n, headDim: dh)), flag: flag) {
+        denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
+        return
+    }
     // Each head's column blocks of dqkv are written once per image (beta 0), so no zeroing.
     let scale = 1 / T.sqrt(T(dh))
     for b in 0..<a.batch {
@@ -66,7 +78,7 @@ func attentionBackward<T: Scalar>(
             gemm(transA: true, m: n, n: dh, k: n, dp, q + h * dh, ldb: 3 * d, dq + d + h * dh, ldc: 3 * d)
         }
     }
-    denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d)
+    denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
 }
 
 // Row-wise softmax in place, stabilized by the row max; one exp call for the whole block.

@@ -119,8 +119,13 @@ func convChunk(_ g: Window, batch: Int) -> Int {
 // y[B·Ho·Wo, Cout] = im2col(x) · W[Cout, k·k·Cin]ᵀ + b, a chunk of samples at a time.
 func conv2dForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>,
-    col: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int
+    col: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int,
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
+    if let flag = nativeConv1Flag(g, outChannels: outChannels, path: path, T.self),
+       nativeConv1Forward(x, w, bias, y, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+        return
+    }
     let chunk = convChunk(g, batch: batch)
     let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
     var b0 = 0
@@ -138,14 +143,23 @@ func conv2dForward<T: Scalar>(
 func conv2dBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
     _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
-    col: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int
+    col: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int,
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
+    // The direct one-channel kernel left no patches behind in the forward pass.
+    var forwardWasDirect = false
+    if let flag = nativeConv1Flag(g, outChannels: outChannels, path: path, T.self) {
+        if dx == nil, nativeConv1Backward(x, dy, dw, db, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+            return
+        }
+        forwardWasDirect = true
+    }
     let chunk = convChunk(g, batch: batch)
     let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
     var b0 = 0
     while b0 < batch {
         let nb = min(chunk, batch - b0)
-        if chunk < batch { im2col(x + b0 * inSize, col, batch: nb, g) }
+        if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g) }
         denseBackward(col, w, dy + b0 * pixels * outChannels, dx == nil ? nil : dcol, dw, db,
                       rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true)
         if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g) }

@@ -6,8 +6,10 @@ let layerNormEpsilon = 1e-5
 // y[R,F] = (x − μ_r) · rstd_r · γ + β;  stats[2R] keeps (μ_r, rstd_r) for the backward pass.
 func layerNormForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>,
-    _ y: UnsafeMutablePointer<T>, _ stats: UnsafeMutablePointer<T>, rows: Int, features f: Int
+    _ y: UnsafeMutablePointer<T>, _ stats: UnsafeMutablePointer<T>, rows: Int, features f: Int,
+    path: KernelPath = .reference
 ) {
+    if let flag = path.flag(T.self), nativeLayerNormForward(x, gamma, beta, y, stats, rows: rows, features: f, flag: flag) { return }
     let invF = 1 / T(f)
     for r in 0..<rows {
         let xr = x + r * f, yr = y + r * f
@@ -21,11 +23,16 @@ func layerNormForward<T: Scalar>(
 }
 
 // dγ += Σ dy·x̂;  dβ += Σ dy;  dx += rstd · (g − mean(g) − x̂ · mean(g·x̂)) with g = dy·γ
+// (dx = … with `overwrite`)
 func layerNormBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
-    rows: Int, features f: Int
+    rows: Int, features f: Int, overwrite: Bool = false,
+    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
+    if let flag = path.flag(T.self), f % 8 == 0,
+       nativeLayerNormBackward(x, gamma, stats, dy, dx, dgamma, dbeta, rows: rows, features: f, overwrite: overwrite,
+                               scratch: scratch(2 * f), flag: flag) { return }
     let invF = 1 / T(f)
     for r in 0..<rows {
         let xr = x + r * f, dyr = dy + r * f
@@ -43,7 +50,9 @@ func layerNormBackward<T: Scalar>(
         let mg = sg * invF, mgx = sgx * invF
         for i in 0..<f {
             let xh = (xr[i] - mean) * rstd
-            dxr[i] += rstd * (dyr[i] * gamma[i] - mg - xh * mgx)
+            // A select, not 0·dx: the buffer being written may hold anything, NaN included.
+            let t = rstd * (dyr[i] * gamma[i] - mg - xh * mgx), old = dxr[i]
+            dxr[i] = overwrite ? t : old + t
         }
     }
 }

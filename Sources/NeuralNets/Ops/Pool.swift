@@ -21,13 +21,45 @@ func maxPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<
     }
 }
 
+/// Whether the windows tile the input exactly (each input in exactly one window), so that the
+/// backward pass can write its input gradient instead of adding into a zeroed one.
+func poolTiles(_ g: Window) -> Bool {
+    g.k == g.stride && g.h == g.ho * g.k && g.w == g.wo * g.k
+}
+
 // dx[first argmax of each window] += dy. `rest[C]` carries each channel's undelivered gradient
-// through the window, so exactly one input per window and channel receives it.
+// through the window, so exactly one input per window and channel receives it. With
+// `overwrite` (only for tiling windows) every input's gradient is written instead.
 func maxPoolBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
-    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window
+    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool = false
 ) {
     let c = g.c
+    if overwrite {
+        precondition(poolTiles(g), "maxPoolBackward: overwrite needs tiling windows")
+        for b in 0..<batch {
+            for oh in 0..<g.ho {
+                for ow in 0..<g.wo {
+                    let o = ((b * g.ho + oh) * g.wo + ow) * c
+                    let yo = y + o
+                    rest.update(from: dy + o, count: c)
+                    for kh in 0..<g.k {
+                        for kw in 0..<g.k {
+                            let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                            let xi = x + i, di = dx + i
+                            for ch in 0..<c {
+                                let m: T = xi[ch] == yo[ch] ? 1 : 0
+                                let r = rest[ch]
+                                di[ch] = m * r
+                                rest[ch] = r - m * r
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return
+    }
     for b in 0..<batch {
         for oh in 0..<g.ho {
             for ow in 0..<g.wo {
@@ -44,6 +76,60 @@ func maxPoolBackward<T: Scalar>(
                             let m: T = xi[ch] == yo[ch] ? 1 : 0
                             let r = rest[ch]
                             di[ch] += m * r
+                            rest[ch] = r - m * r
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// A ReLU feeding a tiling max pool, in one pass: y = max(0, max over each window of x); the
+// ReLU's own output is never written (max and ReLU commute).
+func reluMaxPoolForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
+    let c = g.c
+    for b in 0..<batch {
+        for oh in 0..<g.ho {
+            for ow in 0..<g.wo {
+                let yo = y + ((b * g.ho + oh) * g.wo + ow) * c
+                yo.update(repeating: 0, count: c)
+                for kh in 0..<g.k {
+                    for kw in 0..<g.k {
+                        let xi = x + ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        for ch in 0..<c { let v = xi[ch], m = yo[ch]; yo[ch] = v > m ? v : m }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Its backward, from the ReLU's input x: where the window's max y is positive, the first x equal
+// to it (the input the unfused max pool picks, which the ReLU passes) gets dy; every other input
+// 0. Bit-identical to the two layers' backward passes in turn. Writes dx with `overwrite`, else
+// adds.
+func reluMaxPoolBackward<T: Scalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool
+) {
+    let c = g.c
+    for b in 0..<batch {
+        for oh in 0..<g.ho {
+            for ow in 0..<g.wo {
+                let o = ((b * g.ho + oh) * g.wo + ow) * c
+                let yo = y + o, dyo = dy + o
+                for ch in 0..<c { let v = yo[ch], d = dyo[ch]; rest[ch] = v > 0 ? d : 0 }
+                for kh in 0..<g.k {
+                    for kw in 0..<g.k {
+                        let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
+                        let xi = x + i, di = dx + i
+                        for ch in 0..<c {
+                            let m: T = xi[ch] == yo[ch] ? 1 : 0
+                            let r = rest[ch]
+                            // A select, not 0·dx: the buffer being written may hold anything.
+                            let old = di[ch]
+                            di[ch] = overwrite ? m * r : old + m * r
                             rest[ch] = r - m * r
                         }
                     }

@@ -52,10 +52,13 @@ func meanTokensForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePoint
     }
 }
 
-// dx[B,N,D] += dy[B,D] / N
-func meanTokensBackward<T: Scalar>(_ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, batch: Int, tokens n: Int, dim d: Int) {
+// dx[B,N,D] += dy[B,D] / N  (= with `overwrite`)
+func meanTokensBackward<T: Scalar>(_ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, batch: Int, tokens n: Int, dim d: Int, overwrite: Bool = false) {
     let inv = 1 / T(n)
     for b in 0..<batch {
-        for t in 0..<n { axpy(inv, dy + b * d, dx + (b * n + t) * d, d) }
+        for t in 0..<n {
+            let o = dx + (b * n + t) * d
+            if overwrite { for i in 0..<d { o[i] = inv * dy[b * d + i] } } else { axpy(inv, dy + b * d, o, d) }
+        }
     }
 }

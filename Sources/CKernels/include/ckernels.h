@@ -1,0 +1,76 @@
+// Hot float32 kernels in C. Swift builds for baseline x86-64 (SSE2, no FMA), and the shapes
+// these serve (per-head attention products of 49 × 16, element-wise passes) are too small for
+// OpenBLAS's call overhead; C lets one source be compiled twice, once for AVX2 + FMA, chosen
+// at run time, and once portably for every other CPU. Double stays in Swift (reference path).
+//
+// Every entry point takes `portable`: nonzero forces the portable variant (tests of both
+// branches); zero takes AVX2 + FMA where the CPU has it.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when the CPU runs the AVX2 + FMA variants, 0 when only the portable ones.
+int ck_isa_level(void);
+
+/// Floats of scratch the attention kernels need for `tokens` tokens of head width `head_dim`.
+size_t ck_attention_scratch(int tokens, int head_dim);
+
+/// Floats of the probs buffer: [B·H, N, N'] with rows padded to N' = N rounded up to 8.
+size_t ck_attention_probs(int batch, int tokens, int heads);
+
+/// Multi-head attention core over qkv[B·N, 3D] (heads are column blocks of width D/H):
+/// probs[B·H, N, N'] = softmax(Q_h K_hᵀ / √dh) (zero-padded rows), ctx[B·N, D] = P_h V_h. Returns 0 (and does
+/// nothing) when the head width is not a multiple of 8; the caller then takes its own path.
+int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens,
+                         int dim, int heads, float *scratch, int portable);
+
+/// Its backward from dctx[B·N, D]: writes (not adds) dqkv[B·N, 3D]. Same return convention.
+int ck_attention_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv,
+                          int batch, int tokens, int dim, int heads, float *scratch, int portable);
+
+/// Exact GELU y = x·(1 + erf(x/√2))/2 in one pass; aux keeps erf(x/√2) for the backward pass.
+void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable);
+/// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density (dx = … when add is 0).
+void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable);
+
+/// 3×3, stride-1 convolution of one-channel images x[B, H, W] (zero padding `pad`) with
+/// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]. Returns 0 (doing nothing)
+/// unless Cout is a multiple of 8. Scratch: ck_conv1_scratch floats.
+size_t ck_conv1_scratch(int height, int width, int pad, int out_channels);
+int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y, int batch, int height, int width,
+                     int pad, int out_channels, float *scratch, int portable);
+/// Its weight and bias gradients, added into dw[Cout, 9] and db[Cout] (db may be NULL).
+int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
+                      int pad, int out_channels, float *scratch, int portable);
+
+/// Layer norm over rows[rows, features]: y = (x − μ)·rstd·γ + β, stats[2·rows] = (μ, rstd) per
+/// row. Returns 0 (doing nothing) unless features is a multiple of 8.
+int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,
+                         int features, float eps, int portable);
+/// Its backward: dγ, dβ added into; dx (may be NULL) added into when add, else written.
+/// Scratch: 2·features floats.
+int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
+                          float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable);
+
+/// ReLU then 2×2 max pool with stride 2, fused, over x[B, H, W, C] (NHWC): y = max(0, window
+/// max). Backward from the pool's gradient to the ReLU's input's (added when add, else written).
+/// Return 0 (doing nothing) unless C is a multiple of 8 and H, W are even.
+int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, int width, int channels, int portable);
+int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, float *dx, int batch, int height, int width,
+                              int channels, int add, int portable);
+
+/// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
+const char *ck_blas_core_name(void);
+/// Where OpenBLAS chose kernels without AVX2 on a CPU that has AVX2 + FMA (a CPU newer than
+/// the OpenBLAS release), re-selects them by the CPU's features and returns the new name;
+/// NULL when nothing changed (also when OPENBLAS_CORETYPE is set). Call before any BLAS use.
+const char *ck_blas_select_core(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

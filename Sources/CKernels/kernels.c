@@ -1,0 +1,610 @@
+#include "ckernels.h"
+#include <math.h>
+
+// 8-float vectors only ever cross always-inline boundaries, so the ABI note does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+// Every kernel is an always-inline body over 8-float vectors (clang's vector extension:
+// portable, lowered to whatever the function it is inlined into may use), instantiated twice:
+// a portable wrapper (SSE2 on x86-64, NEON on aarch64) and, on x86-64, a wrapper built with
+// target("avx2,fma"). Which one runs is decided once per process from cpuid, so results are
+// identical run to run on one machine (the two variants round differently: FMA contracts).
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+typedef float v8fu __attribute__((vector_size(32), aligned(4), may_alias));
+
+#define AI static inline __attribute__((always_inline))
+
+AI v8f vld(const float *p) { return *(const v8fu *)p; }
+AI void vst(float *p, v8f v) { *(v8fu *)p = v; }
+AI v8f splat(float a) { return (v8f){a, a, a, a, a, a, a, a}; }
+AI v8f vsel(v8i m, v8f a, v8f b) { return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+AI v8f vmax(v8f a, v8f b);
+// Horizontal sum and max by halving shuffles: a fixed order, so a fixed result.
+AI float hsum(v8f v) {
+    v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
+    v += __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5);
+    v += __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+    return v[0];
+}
+AI float hmax(v8f v) {
+    v = vmax(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));
+    v = vmax(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5));
+    v = vmax(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6));
+    return v[0];
+}
+AI v8f vmax(v8f a, v8f b) { return vsel(a > b, a, b); }
+
+// e^x: the same Cephes reduction and polynomial as Linalg's fastExp (≤ 2 ulp), NaN kept.
+AI v8f vexp(v8f x) {
+    const v8f lo = splat(-87.33654f), hi = splat(88.0f);
+    v8i under = x < lo;
+    v8f c = vsel(x > hi, hi, x);
+    c = vsel(under, lo, c);
+    v8f t = c * 1.44269504088896341f + 12582912.0f;
+    v8f n = t - 12582912.0f;
+    v8f r = (c - n * 0.693359375f) - n * -2.12194440e-4f;
+    v8f p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    v8f er = (r * r) * p + r + 1.0f;
+    v8i k = (v8i)t - 0x4B400000;
+    v8f scale = (v8f)((k + 127) << 23);
+    return vsel(under, splat(0.0f), er * scale);
+}
+
+// erf: Abramowitz & Stegun 7.1.26 as Linalg's fastErf (absolute error < 5e-7).
+AI v8f verf(v8f x) {
+    const v8i sign = (v8i)splat(-0.0f);
+    v8f a = (v8f)((v8i)x & ~sign);
+    v8f t = 1.0f / (1.0f + 0.3275911f * a);
+    v8f poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+    v8f y = 1.0f - poly * vexp(-a * a);
+    return (v8f)((v8i)y | ((v8i)x & sign));
+}
+
+// ---- attention ----------------------------------------------------------------------------
+
+// s[4][np] = x_r · yt for four rows x_r (dh long) against yt[dh][np] (np a multiple of 8).
+AI void scores4(const float *x0, const float *x1, const float *x2, const float *x3,
+                const float *yt, int np, int dh, float *s) {
+    int j = 0;
+    for (; j + 16 <= np; j += 16) {
+        v8f a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+        for (int c = 0; c < dh; c++) {
+            v8f y0 = vld(yt + c * np + j), y1 = vld(yt + c * np + j + 8);
+            v8f q0 = splat(x0[c]), q1 = splat(x1[c]), q2 = splat(x2[c]), q3 = splat(x3[c]);
+            a00 += q0 * y0; a01 += q0 * y1;
+            a10 += q1 * y0; a11 += q1 * y1;
+            a20 += q2 * y0; a21 += q2 * y1;
+            a30 += q3 * y0; a31 += q3 * y1;
+        }
+        vst(s + j, a00); vst(s + j + 8, a01);
+        vst(s + np + j, a10); vst(s + np + j + 8, a11);
+        vst(s + 2 * np + j, a20); vst(s + 2 * np + j + 8, a21);
+        vst(s + 3 * np + j, a30); vst(s + 3 * np + j + 8, a31);
+    }
+    for (; j < np; j += 8) {
+        v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int c = 0; c < dh; c++) {
+            v8f y = vld(yt + c * np + j);
+            a0 += splat(x0[c]) * y; a1 += splat(x1[c]) * y;
+            a2 += splat(x2[c]) * y; a3 += splat(x3[c]) * y;
+        }
+        vst(s + j, a0); vst(s + np + j, a1); vst(s + 2 * np + j, a2); vst(s + 3 * np + j, a3);
+    }
+}
+
+// c[r][0..dh) = Σ_t A(r, t) · b[t][0..dh) for r < 4, A(r, t) = a[r·ars + t·ats]; rows r ≥ m are
+// computed from whatever A holds there and not stored. dh is a multiple of 8.
+AI void rows4(const float *a, int ars, int ats, int kdim, const float *b, int ldb, int dh,
+              float *c, int ldc, int m) {
+    int c0 = 0;
+    for (; c0 + 16 <= dh; c0 += 16) {
+        v8f a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+        for (int t = 0; t < kdim; t++) {
+            const float *at = a + t * ats, *bt = b + t * ldb + c0;
+            v8f b0 = vld(bt), b1 = vld(bt + 8);
+            v8f p0 = splat(at[0]), p1 = splat(at[ars]), p2 = splat(at[2 * ars]), p3 = splat(at[3 * ars]);
+            a00 += p0 * b0; a01 += p0 * b1;
+            a10 += p1 * b0; a11 += p1 * b1;
+            a20 += p2 * b0; a21 += p2 * b1;
+            a30 += p3 * b0; a31 += p3 * b1;
+        }
+        v8f acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+        for (int r = 0; r < m; r++) { vst(c + r * ldc + c0, acc[r][0]); vst(c + r * ldc + c0 + 8, acc[r][1]); }
+    }
+    for (; c0 < dh; c0 += 8) {
+        v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int t = 0; t < kdim; t++) {
+            const float *at = a + t * ats;
+            v8f bv = vld(b + t * ldb + c0);
+            a0 += splat(at[0]) * bv; a1 += splat(at[ars]) * bv;
+            a2 += splat(at[2 * ars]) * bv; a3 += splat(at[3 * ars]) * bv;
+        }
+        v8f acc[4] = {a0, a1, a2, a3};
+        for (int r = 0; r < m; r++) vst(c + r * ldc + c0, acc[r]);
+    }
+}
+
+// yt[c][j] = s·y[j][c] for j < n, zero for n ≤ j < np.
+AI void transpose_pad(const float *y, int ldy, int n, int np, int dh, float s, float *yt) {
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < dh; c++) yt[c * np + j] = y[j * ldy + c] * s;
+    for (int c = 0; c < dh; c++)
+        for (int j = n; j < np; j++) yt[c * np + j] = 0;
+}
+
+AI int min_int(int a, int b) { return a < b ? a : b; }
+
+// Lanes of the last 8-vector of a padded row that lie beyond the N real columns.
+AI v8i pad_mask(int N, int np) {
+    v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    return lane + (np - 8) >= N;
+}
+
+// Softmax of four padded rows of p (row stride np) in place, the rows interleaved so that
+// their max and sum chains run side by side. Pads end as exact zeros.
+AI void softmax4(float *p, int np, v8i pads) {
+    float *p0 = p, *p1 = p + np, *p2 = p + 2 * np, *p3 = p + 3 * np;
+    const int jl = np - 8;
+    const v8f lowest = splat(-3.0e38f);  // e^(lowest − max) underflows to 0
+    vst(p0 + jl, vsel(pads, lowest, vld(p0 + jl))); vst(p1 + jl, vsel(pads, lowest, vld(p1 + jl)));
+    vst(p2 + jl, vsel(pads, lowest, vld(p2 + jl))); vst(p3 + jl, vsel(pads, lowest, vld(p3 + jl)));
+    v8f m0 = vld(p0), m1 = vld(p1), m2 = vld(p2), m3 = vld(p3);
+    for (int j = 8; j < np; j += 8) {
+        m0 = vmax(m0, vld(p0 + j)); m1 = vmax(m1, vld(p1 + j));
+        m2 = vmax(m2, vld(p2 + j)); m3 = vmax(m3, vld(p3 + j));
+    }
+    const v8f x0 = splat(hmax(m0)), x1 = splat(hmax(m1)), x2 = splat(hmax(m2)), x3 = splat(hmax(m3));
+    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    for (int j = 0; j < np; j += 8) {
+        v8f e0 = vexp(vld(p0 + j) - x0), e1 = vexp(vld(p1 + j) - x1);
+        v8f e2 = vexp(vld(p2 + j) - x2), e3 = vexp(vld(p3 + j) - x3);
+        vst(p0 + j, e0); vst(p1 + j, e1); vst(p2 + j, e2); vst(p3 + j, e3);
+        s0 += e0; s1 += e1; s2 += e2; s3 += e3;
+    }
+    const v8f i0 = splat(1.0f / hsum(s0)), i1 = splat(1.0f / hsum(s1)), i2 = splat(1.0f / hsum(s2)), i3 = splat(1.0f / hsum(s3));
+    for (int j = 0; j < np; j += 8) {
+        vst(p0 + j, vld(p0 + j) * i0); vst(p1 + j, vld(p1 + j) * i1);
+        vst(p2 + j, vld(p2 + j) * i2); vst(p3 + j, vld(p3 + j) * i3);
+    }
+}
+
+// probs rows are padded to np = N rounded up to 8 (zeros beyond N): the backward pass then
+// reads them in place as whole vectors.
+AI void attention_forward_body(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H, float *scratch) {
+    const int dh = D / H, np = (N + 7) & ~7, ld = 3 * D;
+    const float scale = 1.0f / sqrtf((float)dh);
+    const v8i pads = pad_mask(N, np);
+    float *kt = scratch, *p4 = scratch + dh * np;
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < H; h++) {
+            const float *q = qkv + (size_t)b * N * ld + h * dh, *k = q + D, *v = q + 2 * D;
+            float *pb = probs + ((size_t)b * H + h) * N * np;
+            float *cb = ctx + (size_t)b * N * D + h * dh;
+            transpose_pad(k, ld, N, np, dh, scale, kt);
+            for (int i0 = 0; i0 < N; i0 += 4) {
+                const int m = min_int(4, N - i0);
+                const float *x[4];
+                for (int r = 0; r < 4; r++) x[r] = q + (size_t)(i0 + min_int(r, m - 1)) * ld;
+                scores4(x[0], x[1], x[2], x[3], kt, np, dh, p4);
+                softmax4(p4, np, pads);
+                for (int r = 0; r < m; r++)
+                    for (int j = 0; j < np; j += 8) vst(pb + (size_t)(i0 + r) * np + j, vld(p4 + r * np + j));
+                rows4(p4, np, 1, N, v, ld, dh, cb + (size_t)i0 * D, D, m);
+            }
+        }
+    }
+}
+
+AI void attention_backward_body(const float *qkv, const float *probs, const float *dctx, float *dqkv,
+                                int B, int N, int D, int H, float *scratch) {
+    const int dh = D / H, np = (N + 7) & ~7, ld = 3 * D;
+    const float scale = 1.0f / sqrtf((float)dh);
+    float *vt = scratch, *ds = vt + dh * np;
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < H; h++) {
+            const float *q = qkv + (size_t)b * N * ld + h * dh, *k = q + D, *v = q + 2 * D;
+            const float *pl = probs + ((size_t)b * H + h) * N * np;
+            const float *dc = dctx + (size_t)b * N * D + h * dh;
+            float *dq = dqkv + (size_t)b * N * ld + h * dh, *dk = dq + D, *dv = dq + 2 * D;
+            transpose_pad(v, ld, N, np, dh, 1.0f, vt);
+            // dP = dctx_h · V_hᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, rows of ds.
+            for (int i0 = 0; i0 < N; i0 += 4) {
+                const int m = min_int(4, N - i0);
+                const float *x[4];
+                for (int r = 0; r < 4; r++) x[r] = dc + (size_t)(i0 + min_int(r, m - 1)) * D;
+                scores4(x[0], x[1], x[2], x[3], vt, np, dh, ds + i0 * np);
+                for (int r = 0; r < m; r++) {
+                    float *dr = ds + (i0 + r) * np;
+                    const float *pr = pl + (i0 + r) * np;
+                    v8f a0 = vld(pr) * vld(dr), a1 = {0};
+                    int j = 8;
+                    for (; j + 8 < np; j += 16) { a0 += vld(pr + j) * vld(dr + j); a1 += vld(pr + j + 8) * vld(dr + j + 8); }
+                    if (j < np) a0 += vld(pr + j) * vld(dr + j);
+                    const float sdot = hsum(a0 + a1);
+                    for (int j = 0; j < np; j += 8) vst(dr + j, vld(pr + j) * (vld(dr + j) - sdot) * scale);
+                }
+            }
+            for (int i0 = 0; i0 < N; i0 += 4) {
+                const int m = min_int(4, N - i0);
+                rows4(pl + i0, 1, np, N, dc, D, dh, dv + (size_t)i0 * ld, ld, m);        // dV = Pᵀ · dctx
+                rows4(ds + i0 * np, np, 1, N, k, ld, dh, dq + (size_t)i0 * ld, ld, m);   // dQ = dS · K
+                rows4(ds + i0, 1, np, N, q, ld, dh, dk + (size_t)i0 * ld, ld, m);        // dK = dSᵀ · Q
+            }
+        }
+    }
+}
+
+// ---- GELU ---------------------------------------------------------------------------------
+
+AI void gelu8(const float *x, float *y, float *aux) {
+    v8f xv = vld(x);
+    v8f u = verf(xv * 0.70710678118654752f);
+    vst(aux, u);
+    vst(y, xv * (1.0f + u) * 0.5f);
+}
+
+AI void gelu_forward_body(const float *x, float *y, float *aux, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) gelu8(x + i, y + i, aux + i);
+    if (i < n) {  // the tail through a padded block, so it gets the same arithmetic
+        float xb[8] = {0}, yb[8], ub[8];
+        for (size_t j = i; j < n; j++) xb[j - i] = x[j];
+        gelu8(xb, yb, ub);
+        for (size_t j = i; j < n; j++) { y[j] = yb[j - i]; aux[j] = ub[j - i]; }
+    }
+}
+
+AI void gelu_back8(const float *x, const float *aux, const float *dy, float *dx, int add) {
+    const float c = 0.39894228040143268f;  // 1/√(2π)
+    v8f xv = vld(x);
+    v8f phi = vexp(xv * xv * -0.5f);
+    const v8f g = vld(dy) * ((1.0f + vld(aux)) * 0.5f + xv * c * phi);
+    vst(dx, add ? vld(dx) + g : g);
+}
+
+AI void gelu_backward_body(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) gelu_back8(x + i, aux + i, dy + i, dx + i, add);
+    if (i < n) {
+        float xb[8] = {0}, ub[8] = {0}, db[8] = {0}, gb[8] = {0};
+        for (size_t j = i; j < n; j++) { xb[j - i] = x[j]; ub[j - i] = aux[j]; db[j - i] = dy[j]; gb[j - i] = dx[j]; }
+        gelu_back8(xb, ub, db, gb, add);
+        for (size_t j = i; j < n; j++) dx[j] = gb[j - i];
+    }
+}
+
+
+// ---- 3×3 convolution of a one-channel image (a first layer on grey images) ------------------
+// im2col would give a GEMM with K = 9, a poor shape for BLAS; directly, the 9 taps are
+// broadcast against Cout-wide weight vectors. The image is copied into a zero-bordered tile
+// per sample, so no tap needs a bounds test. Weights [Cout, 3, 3, 1], output NHWC.
+
+AI void pad_image(const float *x, int H, int W, int pad, float *xp) {
+    const int Wp = W + 2 * pad;
+    for (int i = 0; i < (H + 2 * pad) * Wp; i++) xp[i] = 0;
+    for (int r = 0; r < H; r++)
+        for (int c = 0; c < W; c++) xp[(r + pad) * Wp + c + pad] = x[r * W + c];
+}
+
+// y[r][0..co) for the n ∈ {1, 4} output pixels starting at column o of one output row.
+AI void conv1_pixels(const float *r0, const float *r1, const float *r2, int o, int n, const float *wt,
+                     const float *bias, int co, float *y) {
+    const float *rows[3] = {r0, r1, r2};
+    for (int cv = 0; cv < co; cv += 8) {
+        const v8f b0 = bias ? vld(bias + cv) : splat(0.0f);
+        v8f a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+        for (int kh = 0; kh < 3; kh++)
+            for (int kw = 0; kw < 3; kw++) {
+                const v8f wv = vld(wt + (kh * 3 + kw) * co + cv);
+                const float *src = rows[kh] + o + kw;
+                a0 += splat(src[0]) * wv;
+                if (n == 4) { a1 += splat(src[1]) * wv; a2 += splat(src[2]) * wv; a3 += splat(src[3]) * wv; }
+            }
+        vst(y + cv, a0);
+        if (n == 4) { vst(y + co + cv, a1); vst(y + 2 * co + cv, a2); vst(y + 3 * co + cv, a3); }
+    }
+}
+
+AI void conv1_forward_body(const float *x, const float *w, const float *bias, float *y, int B, int H, int W, int pad,
+                           int co, float *scratch) {
+    const int Wp = W + 2 * pad, ho = H + 2 * pad - 2, wo = W + 2 * pad - 2;
+    float *wt = scratch, *xp = scratch + 9 * co;
+    for (int c = 0; c < co; c++)
+        for (int t = 0; t < 9; t++) wt[t * co + c] = w[c * 9 + t];
+    for (int b = 0; b < B; b++) {
+        pad_image(x + (size_t)b * H * W, H, W, pad, xp);
+        float *yb = y + (size_t)b * ho * wo * co;
+        for (int oh = 0; oh < ho; oh++) {
+            const float *r0 = xp + oh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+            // Four output pixels at a time; a short last group overlaps the one before it
+            // (recomputing equal values); images narrower than 4 go pixel by pixel.
+            const int step = wo >= 4 ? 4 : 1;
+            for (int ow = 0; ow < wo; ow += step) {
+                const int o = step == 4 && ow + 4 > wo ? wo - 4 : ow;
+                conv1_pixels(r0, r1, r2, o, step, wt, bias, co, yb + ((size_t)oh * wo + o) * co);
+            }
+        }
+    }
+}
+
+// dW[c][t] += Σ dy[p][c] · x(p + t);  db[c] += Σ dy[p][c]. Per sample and 8 channels, the ten
+// sums stay in registers across the sample's pixels.
+AI void conv1_backward_body(const float *x, const float *dy, float *dw, float *db, int B, int H, int W, int pad,
+                            int co, float *scratch) {
+    const int Wp = W + 2 * pad, ho = H + 2 * pad - 2, wo = W + 2 * pad - 2;
+    float *acc = scratch, *xp = scratch + 10 * co;  // acc[t·co + c], t = 9: bias
+    for (int i = 0; i < 10 * co; i++) acc[i] = 0;
+    for (int b = 0; b < B; b++) {
+        pad_image(x + (size_t)b * H * W, H, W, pad, xp);
+        const float *dyb = dy + (size_t)b * ho * wo * co;
+        for (int cv = 0; cv < co; cv += 8) {
+            v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0}, s7 = {0}, s8 = {0}, sb = {0};
+            for (int oh = 0; oh < ho; oh++) {
+                const float *r0 = xp + oh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+                const float *d = dyb + (size_t)oh * wo * co + cv;
+                for (int ow = 0; ow < wo; ow++) {
+                    const v8f g = vld(d + (size_t)ow * co);
+                    sb += g;
+                    s0 += splat(r0[ow]) * g; s1 += splat(r0[ow + 1]) * g; s2 += splat(r0[ow + 2]) * g;
+                    s3 += splat(r1[ow]) * g; s4 += splat(r1[ow + 1]) * g; s5 += splat(r1[ow + 2]) * g;
+                    s6 += splat(r2[ow]) * g; s7 += splat(r2[ow + 1]) * g; s8 += splat(r2[ow + 2]) * g;
+                }
+            }
+            const v8f s[10] = {s0, s1, s2, s3, s4, s5, s6, s7, s8, sb};
+            for (int t = 0; t < 10; t++) vst(acc + t * co + cv, vld(acc + t * co + cv) + s[t]);
+        }
+    }
+    for (int c = 0; c < co; c++) {
+        for (int t = 0; t < 9; t++) dw[c * 9 + t] += acc[t * co + c];
+        if (db) db[c] += acc[9 * co + c];
+    }
+}
+
+
+// ---- layer norm over rows of f features (f a multiple of 8) --------------------------------
+
+AI void layernorm_forward_body(const float *x, const float *gamma, const float *beta, float *y, float *stats,
+                               size_t rows, int f, float eps) {
+    const float invF = 1.0f / (float)f;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * f;
+        float *yr = y + r * f;
+        v8f s = {0};
+        for (int i = 0; i < f; i += 8) s += vld(xr + i);
+        const float mean = hsum(s) * invF;
+        v8f v = {0};
+        for (int i = 0; i < f; i += 8) { v8f d = vld(xr + i) - mean; v += d * d; }
+        const float rstd = 1.0f / sqrtf(hsum(v) * invF + eps);
+        for (int i = 0; i < f; i += 8) vst(yr + i, (vld(xr + i) - mean) * rstd * vld(gamma + i) + vld(beta + i));
+        stats[2 * r] = mean; stats[2 * r + 1] = rstd;
+    }
+}
+
+// dγ += Σ dy·x̂, dβ += Σ dy (summed over rows in acc[2f] first), dx (+)= rstd·(g − mean g − x̂·mean(g·x̂)).
+AI void layernorm_backward_body(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
+                                float *dgamma, float *dbeta, size_t rows, int f, int add, float *acc) {
+    const float invF = 1.0f / (float)f;
+    for (int i = 0; i < 2 * f; i++) acc[i] = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * f, *dyr = dy + r * f;
+        const v8f mean = splat(stats[2 * r]), rstd = splat(stats[2 * r + 1]);
+        v8f sg = {0}, sgx = {0};
+        for (int i = 0; i < f; i += 8) {
+            const v8f xh = (vld(xr + i) - mean) * rstd, d = vld(dyr + i), g = d * vld(gamma + i);
+            vst(acc + i, vld(acc + i) + d * xh);
+            vst(acc + f + i, vld(acc + f + i) + d);
+            sg += g; sgx += g * xh;
+        }
+        if (!dx) continue;
+        float *dxr = dx + r * f;
+        const v8f mg = splat(hsum(sg) * invF), mgx = splat(hsum(sgx) * invF);
+        for (int i = 0; i < f; i += 8) {
+            const v8f xh = (vld(xr + i) - mean) * rstd;
+            const v8f t = rstd * (vld(dyr + i) * vld(gamma + i) - mg - xh * mgx);
+            vst(dxr + i, add ? vld(dxr + i) + t : t);
+        }
+    }
+    for (int i = 0; i < f; i++) { dgamma[i] += acc[i]; dbeta[i] += acc[f + i]; }
+}
+
+// ---- ReLU then 2×2 max pool, stride 2, fused (NHWC, C a multiple of 8, even H and W) -------
+// The same selects as NeuralNets' reluMaxPoolForward/Backward: y = max(0, window), taken in
+// window order; backward gives dy (where y > 0) to the first input equal to y.
+
+AI void relupool_forward_body(const float *x, float *y, int B, int H, int W, int C) {
+    const int ho = H / 2, wo = W / 2;
+    for (int b = 0; b < B; b++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                const float *x0 = x + (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, *x1 = x0 + C, *x2 = x0 + (size_t)W * C, *x3 = x2 + C;
+                float *yo = y + (((size_t)b * ho + oh) * wo + ow) * C;
+                for (int c = 0; c < C; c += 8) {
+                    v8f m = splat(0.0f);
+                    m = vmax(vld(x0 + c), m); m = vmax(vld(x1 + c), m); m = vmax(vld(x2 + c), m); m = vmax(vld(x3 + c), m);
+                    vst(yo + c, m);
+                }
+            }
+}
+
+AI void relupool_tap(const float *xi, float *di, v8f yv, v8f *rest, int add) {
+    const v8i hit = vld(xi) == yv;
+    const v8f d = vsel(hit, *rest, splat(0.0f));
+    *rest = vsel(hit, splat(0.0f), *rest);
+    vst(di, add ? vld(di) + d : d);
+}
+
+AI void relupool_backward_body(const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add) {
+    const int ho = H / 2, wo = W / 2;
+    for (int b = 0; b < B; b++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                const size_t i0 = (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, o = (((size_t)b * ho + oh) * wo + ow) * C;
+                const size_t off[4] = {0, (size_t)C, (size_t)W * C, (size_t)W * C + C};
+                for (int c = 0; c < C; c += 8) {
+                    const v8f yv = vld(y + o + c);
+                    v8f rest = vsel(yv > splat(0.0f), vld(dy + o + c), splat(0.0f));
+                    for (int t = 0; t < 4; t++) relupool_tap(x + i0 + off[t] + c, dx + i0 + off[t] + c, yv, &rest, add);
+                }
+            }
+}
+
+// ---- variants and dispatch ----------------------------------------------------------------
+
+#define VARIANT(ret, name, params, args)                        \
+    static ret name##_portable params { return name##_body args; } \
+    AVX2_ATTR static ret name##_avx2 params { return name##_body args; }
+
+#if defined(__x86_64__)
+#define AVX2_ATTR __attribute__((target("avx2,fma")))
+#else
+#define AVX2_ATTR
+#endif
+
+VARIANT(void, attention_forward,
+        (const float *qkv, float *probs, float *ctx, int B, int N, int D, int H, float *s),
+        (qkv, probs, ctx, B, N, D, H, s))
+VARIANT(void, attention_backward,
+        (const float *qkv, const float *probs, const float *dctx, float *dqkv, int B, int N, int D, int H, float *s),
+        (qkv, probs, dctx, dqkv, B, N, D, H, s))
+VARIANT(void, conv1_forward,
+        (const float *x, const float *w, const float *bias, float *y, int B, int H, int W, int pad, int co, float *s),
+        (x, w, bias, y, B, H, W, pad, co, s))
+VARIANT(void, conv1_backward,
+        (const float *x, const float *dy, float *dw, float *db, int B, int H, int W, int pad, int co, float *s),
+        (x, dy, dw, db, B, H, W, pad, co, s))
+VARIANT(void, layernorm_forward,
+        (const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows, int f, float eps),
+        (x, gamma, beta, y, stats, rows, f, eps))
+VARIANT(void, layernorm_backward,
+        (const float *x, const float *gamma, const float *stats, const float *dy, float *dx, float *dgamma, float *dbeta,
+         size_t rows, int f, int add, float *acc),
+        (x, gamma, stats, dy, dx, dgamma, dbeta, rows, f, add, acc))
+VARIANT(void, relupool_forward, (const float *x, float *y, int B, int H, int W, int C), (x, y, B, H, W, C))
+VARIANT(void, relupool_backward,
+        (const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add),
+        (x, y, dy, dx, B, H, W, C, add))
+VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
+VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n, int add),
+        (x, aux, dy, dx, n, add))
+
+static int detected = -1;
+
+static int detect(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int ck_isa_level(void) {
+    int d = __atomic_load_n(&detected, __ATOMIC_RELAXED);
+    if (d < 0) { d = detect(); __atomic_store_n(&detected, d, __ATOMIC_RELAXED); }
+    return d;
+}
+
+AI int use_avx2(int portable) { return !portable && ck_isa_level(); }
+
+size_t ck_attention_scratch(int tokens, int head_dim) {
+    size_t np = ((size_t)tokens + 7) & ~(size_t)7;
+    return (size_t)head_dim * np + np * np;
+}
+
+size_t ck_attention_probs(int batch, int tokens, int heads) {
+    return (size_t)batch * heads * tokens * (((size_t)tokens + 7) & ~(size_t)7);
+}
+
+AI int attention_supported(int tokens, int dim, int heads) {
+    return heads > 0 && tokens > 0 && dim % heads == 0 && (dim / heads) % 8 == 0;
+}
+
+int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim, int heads,
+                         float *scratch, int portable) {
+    if (!attention_supported(tokens, dim, heads)) return 0;
+    if (use_avx2(portable)) attention_forward_avx2(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
+    else attention_forward_portable(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
+    return 1;
+}
+
+int ck_attention_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv,
+                          int batch, int tokens, int dim, int heads, float *scratch, int portable) {
+    if (!attention_supported(tokens, dim, heads)) return 0;
+    if (use_avx2(portable)) attention_backward_avx2(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
+    else attention_backward_portable(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
+    return 1;
+}
+
+void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable) {
+    if (use_avx2(portable)) gelu_forward_avx2(x, y, aux, n);
+    else gelu_forward_portable(x, y, aux, n);
+}
+
+void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable) {
+    if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n, add);
+    else gelu_backward_portable(x, aux, dy, dx, n, add);
+}
+
+size_t ck_conv1_scratch(int height, int width, int pad, int out_channels) {
+    return (size_t)(height + 2 * pad) * (width + 2 * pad) + 10 * (size_t)out_channels;
+}
+
+AI int conv1_supported(int H, int W, int pad, int co) {
+    return co > 0 && co % 8 == 0 && pad >= 0 && H + 2 * pad >= 3 && W + 2 * pad >= 3;
+}
+
+int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y, int batch, int height, int width,
+                     int pad, int out_channels, float *scratch, int portable) {
+    if (!conv1_supported(height, width, pad, out_channels)) return 0;
+    if (use_avx2(portable)) conv1_forward_avx2(x, w, bias, y, batch, height, width, pad, out_channels, scratch);
+    else conv1_forward_portable(x, w, bias, y, batch, height, width, pad, out_channels, scratch);
+    return 1;
+}
+
+int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
+                      int pad, int out_channels, float *scratch, int portable) {
+    if (!conv1_supported(height, width, pad, out_channels)) return 0;
+    if (use_avx2(portable)) conv1_backward_avx2(x, dy, dw, db, batch, height, width, pad, out_channels, scratch);
+    else conv1_backward_portable(x, dy, dw, db, batch, height, width, pad, out_channels, scratch);
+    return 1;
+}
+
+int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,
+                         int features, float eps, int portable) {
+    if (features <= 0 || features % 8 != 0) return 0;
+    if (use_avx2(portable)) layernorm_forward_avx2(x, gamma, beta, y, stats, rows, features, eps);
+    else layernorm_forward_portable(x, gamma, beta, y, stats, rows, features, eps);
+    return 1;
+}
+
+int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
+                          float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable) {
+    if (features <= 0 || features % 8 != 0) return 0;
+    if (use_avx2(portable)) layernorm_backward_avx2(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
+    else layernorm_backward_portable(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
+    return 1;
+}
+
+AI int relupool_supported(int H, int W, int C) { return C > 0 && C % 8 == 0 && H % 2 == 0 && W % 2 == 0; }
+
+int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, int width, int channels, int portable) {
+    if (!relupool_supported(height, width, channels)) return 0;
+    if (use_avx2(portable)) relupool_forward_avx2(x, y, batch, height, width, channels);
+    else relupool_forward_portable(x, y, batch, height, width, channels);
+    return 1;
+}
+
+int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, float *dx, int batch, int height, int width,
+                              int channels, int add, int portable) {
+    if (!relupool_supported(height, width, channels)) return 0;
+    if (use_avx2(portable)) relupool_backward_avx2(x, y, dy, dx, batch, height, width, channels, add);
+    else relupool_backward_portable(x, y, dy, dx, batch, height, width, channels, add);
+    return 1;
+}

@@ -1,0 +1,141 @@
+import Linalg
+import NeuralNets
+import Testing
+
+/// The C kernels (attention core, GELU) against the Swift reference path, in Float, on both of
+/// their variants: `.best` (AVX2 + FMA where the CPU has it) and `.portable`. The reference
+/// path is the one the Double gradient checks cover.
+@Suite struct NativeKernelTests {
+    /// Loss and gradient of one Float network on one batch through the given kernel path.
+    func lossAndGradient(_ layers: [Layer], inputShape: [Int], batch: Int, seed: UInt64, path: KernelPath) throws -> (Double, [Float]) {
+        var net = try Network<Float>(layers: layers, inputShape: inputShape)
+        net.initialize(.gaussian(std: 0.3), rng: RNG(seed: seed))
+        var r = RNG(seed: seed &+ 1)
+        let x = Tensor<Float>(shape: [batch] + inputShape, scalars: r.normals(batch * net.inputSize))
+        let y = Supervision<Float>.classes((0..<batch).map { Int32($0 % net.outputSize) })
+        let ws = Workspace<Float>()
+        ws.kernels = path
+        return try net.lossAndGradient(x, y, loss: .crossEntropy, ws: ws)
+    }
+
+    func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+        var num = 0.0, den = 0.0
+        for i in a.indices { let d = Double(a[i] - b[i]); num += d * d; den += Double(b[i]) * Double(b[i]) }
+        return (num / max(den, 1e-300)).squareRoot()
+    }
+
+    func vit(tokensSide: Int, dim: Int, heads: Int) -> [Layer] {
+        [
+            .patchEmbedding(patch: 2, channels: 1, dim: dim), .positionEmbedding(tokens: tokensSide * tokensSide, dim: dim),
+            .residual([.layerNorm(features: dim), .selfAttention(dim: dim, heads: heads)]),
+            .residual([.layerNorm(features: dim), .dense(inputs: dim, outputs: 2 * dim + 3, bias: true), .activation(.gelu),
+                       .dense(inputs: 2 * dim + 3, outputs: dim, bias: true)]),
+            .layerNorm(features: dim), .meanPoolTokens, .dense(inputs: dim, outputs: 3, bias: true),
+        ]
+    }
+
+    // Tokens 1, 9, 49 (a partial last vector, a partial last block of 4 rows), head widths 8,
+    // 16 and 24 (both column loops of the kernel), and 12 (not a multiple of 8: reference path).
+    @Test(arguments: [(1, 16, 2), (3, 16, 1), (7, 64, 4), (3, 48, 2), (5, 32, 4), (3, 24, 2)])
+    func attentionAndGeluMatchReference(side: Int, dim: Int, heads: Int) throws {
+        let layers = vit(tokensSide: side, dim: dim, heads: heads)
+        let shape = [2 * side, 2 * side, 1]
+        let (lr, gr) = try lossAndGradient(layers, inputShape: shape, batch: 5, seed: UInt64(side * 100 + dim), path: .reference)
+        for path in [KernelPath.best, .portable] {
+            let (l, g) = try lossAndGradient(layers, inputShape: shape, batch: 5, seed: UInt64(side * 100 + dim), path: path)
+            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(path) side \(side) dim \(dim) heads \(heads): loss \(l) vs \(lr)")
+            let e = relativeDifference(g, gr)
+            #expect(e < 1e-4, "\(path) side \(side) dim \(dim) heads \(heads): gradient relative difference \(e)")
+        }
+    }
+
+    @Test func geluOddLengthMatchesReference() throws {
+        // 7 · 13 · 11 = 1,001 activations: a partial last vector.
+        // Once writing its input gradient, once (first in a residual branch) adding into it.
+        let plain: [Layer] = [.dense(inputs: 9, outputs: 13, bias: true), .activation(.gelu), .dense(inputs: 13, outputs: 4, bias: true)]
+        let branch: [Layer] = [.dense(inputs: 9, outputs: 13, bias: true),
+                               .residual([.activation(.gelu), .dense(inputs: 13, outputs: 13, bias: true)]),
+                               .dense(inputs: 13, outputs: 4, bias: true)]
+        for layers in [plain, branch] {
+            let (lr, gr) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: .reference)
+            for path in [KernelPath.best, .portable] {
+                let (l, g) = try lossAndGradient(layers, inputShape: [9], batch: 77, seed: 3, path: path)
+                #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)))
+                #expect(relativeDifference(g, gr) < 1e-5, "\(path)")
+            }
+        }
+    }
+
+    // The direct one-channel 3×3 convolution: image widths below and above the 4-pixel groups,
+    // paddings 0–2, with and without bias, and once below another layer (its input gradient
+    // then goes through the im2col path, which must rebuild the patches the direct forward
+    // pass did not leave).
+    @Test(arguments: [(9, 7, 16, 1, true), (5, 3, 8, 0, true), (6, 4, 24, 2, false), (28, 28, 16, 1, true), (4, 9, 8, 1, false)])
+    func directConvolutionMatchesReference(h: Int, w: Int, co: Int, pad: Int, bias: Bool) throws {
+        let conv = Layer.conv2d(inChannels: 1, outChannels: co, kernel: 3, stride: 1, padding: pad, bias: bias)
+        for below in [false, true] {
+            var layers: [Layer] = below ? [.conv2d(inChannels: 1, outChannels: 1, kernel: 1, stride: 1, padding: 0, bias: true)] : []
+            layers += [conv, .activation(.relu)]
+            let out = try Network<Float>(layers: layers, inputShape: [h, w, 1]).outputSize
+            layers += [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
+            let (lr, gr) = try lossAndGradient(layers, inputShape: [h, w, 1], batch: 6, seed: UInt64(h * w + co), path: .reference)
+            for path in [KernelPath.best, .portable] {
+                let (l, g) = try lossAndGradient(layers, inputShape: [h, w, 1], batch: 6, seed: UInt64(h * w + co), path: path)
+                #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(path) \(h)×\(w) co \(co) pad \(pad) below \(below)")
+                let e = relativeDifference(g, gr)
+                #expect(e < 1e-5, "\(path) \(h)×\(w) co \(co) pad \(pad) below \(below): gradient relative difference \(e)")
+            }
+        }
+    }
+
+    // ReLU then a tiling max pool runs fused; a no-op between them (dropout outside training)
+    // keeps them apart. The two must agree exactly, ties at zero included (ReLU'd inputs).
+    @Test func fusedReluPoolIsBitIdentical() throws {
+        let conv = Layer.conv2d(inChannels: 3, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true)
+        for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 3)] {
+            let out = try Network<Float>(layers: [conv, pool], inputShape: [6, 12, 3]).outputSize
+            // Same node count on both sides (initialization streams are split by node id).
+            let head: [Layer] = [conv, .activation(.relu)], tail: [Layer] = [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
+            // 2×2 over 8 channels also takes the C kernels on .best/.portable.
+            for path in [KernelPath.best, .portable, .reference] {
+                let fused = try lossAndGradient(head + [pool, .dropout(rate: 0.5)] + tail, inputShape: [6, 12, 3], batch: 4, seed: 2, path: path)
+                let apart = try lossAndGradient(head + [.dropout(rate: 0.5), pool] + tail, inputShape: [6, 12, 3], batch: 4, seed: 2, path: path)
+                #expect(fused.0 == apart.0 && fused.1 == apart.1, "\(pool) \(path)")
+            }
+        }
+    }
+
+    // Gradient buffers that a layer writes (rather than adds into) are not zeroed first: a NaN
+    // left in them by an earlier diverging batch must not leak into the next one.
+    @Test func writtenGradientsIgnoreStaleNaNs() throws {
+        let cnn: [Layer] = [.conv2d(inChannels: 1, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+                            .maxPool2d(kernel: 2, stride: 2), .conv2d(inChannels: 8, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true),
+                            .activation(.tanh), .maxPool2d(kernel: 2, stride: 2), .flatten, .dense(inputs: 2 * 2 * 8, outputs: 3, bias: true)]
+        let cases: [([Layer], [Int])] = [(cnn, [8, 8, 1]), (vit(tokensSide: 3, dim: 16, heads: 2), [6, 6, 1])]
+        for (layers, shape) in cases {
+            for path in [KernelPath.best, .reference] {
+                var net = try Network<Float>(layers: layers, inputShape: shape)
+                net.initialize(.gaussian(std: 0.3), rng: RNG(seed: 4))
+                var r = RNG(seed: 5)
+                let x = Tensor<Float>(shape: [3] + shape, scalars: r.normals(3 * net.inputSize))
+                let bad = Tensor<Float>(shape: x.shape, scalars: x.scalars.map { _ in Float.nan })
+                let y = Supervision<Float>.classes([0, 1, 2])
+                let fresh = Workspace<Float>(), used = Workspace<Float>()
+                fresh.kernels = path; used.kernels = path
+                _ = try net.lossAndGradient(bad, y, loss: .crossEntropy, ws: used)
+                let a = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: used)
+                let b = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: fresh)
+                #expect(a.loss == b.loss && a.gradient == b.gradient, "\(path) \(shape)")
+            }
+        }
+    }
+
+    @Test func eachPathIsBitReproducible() throws {
+        let layers = vit(tokensSide: 7, dim: 32, heads: 2)
+        for path in [KernelPath.best, .portable] {
+            let a = try lossAndGradient(layers, inputShape: [14, 14, 1], batch: 3, seed: 9, path: path)
+            let b = try lossAndGradient(layers, inputShape: [14, 14, 1], batch: 3, seed: 9, path: path)
+            #expect(a.0 == b.0 && a.1 == b.1, "\(path)")
+        }
+    }
+}
