@@ -8,25 +8,6 @@ import Recovery
 // same store), writes that command's outputs into `config-<k>/` of the sweep's output folder,
 // and adds its lines to the sweep's results.csv and results.json.
 
-/// The configurations a run owns: all of them, or a shard's slice.
-func owned(_ spec: SweepSpec, _ shard: Shard?) -> [Int] {
-    spec.configurations.indices.filter { shard?.owns($0) ?? true }
-}
-
-/// Runs `body` on each configuration the run owns (its index and settings), in order, with
-/// the "[k/K] label" line before and the progress count after each.
-func eachConfiguration<Row>(_ spec: SweepSpec, _ shard: Shard?, log: ((String) -> Void)?, finished: ((Int, Int) -> Void)?,
-                            _ body: (Int, [String: String]) throws -> Row) rethrows -> [Row] {
-    let configs = spec.configurations, mine = owned(spec, shard)
-    var rows = [Row]()
-    for i in mine {
-        log?("[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))")
-        rows.append(try body(i, configs[i]))
-        finished?(rows.count, mine.count)
-    }
-    return rows
-}
-
 /// The x axis of a sweep-level figure: the one varying setting when there is a single numeric
 /// one (log scale when it spans a decade or more), else the configuration's number.
 func sweepAxis(_ spec: SweepSpec, _ settings: [[String: String]], _ numbers: [Int]) -> (label: String, xs: [Double], log: Bool) {
@@ -54,7 +35,7 @@ let recoveredBelow = 1e-4
 
 public func runRecoverySweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                              finished: ((Int, Int) -> Void)? = nil) throws -> [RecoverySweepRow] {
-    let mine = owned(spec, shard)
+    let mine = spec.owned(by: shard)
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { i, c in
         let p = try RecoverySettings(c).preset()
         let r = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds, store: store)
@@ -114,7 +95,7 @@ public struct RateSweepRow: Sendable {
 
 public func runRateSweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                          finished: ((Int, Int) -> Void)? = nil) throws -> [RateSweepRow] {
-    let mine = owned(spec, shard)
+    let mine = spec.owned(by: shard)
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { i, c in
         let report = try runRates(try AdaptSettings(c).rateSettings(), store: store)
         try writeRateOutputs(report, to: configurationFolder(spec, i))

@@ -21,16 +21,10 @@ public struct SweepOutcome: Sendable {
 public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                      finished: ((Int, Int) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> SweepOutcome {
-    let configs = spec.configurations
-    let mine = shard.map { s in configs.indices.filter { s.owns($0) } } ?? Array(configs.indices)
-    var rows = [SweepRow]()
-    for i in mine {
-        let c = configs[i]
-        log?("[\(i + 1)/\(configs.count)] \(spec.label(c))")
+    let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c in
         let report = try EMCSettings(c).run(store: store, progress: progress)
-        rows.append(SweepRow(settings: c, report: report))
-        finished?(rows.count, mine.count)
         log?(String(format: "    EMC %.1f ± %.1f (%d parameters, %d undecided)", report.mean, report.std, report.parameters, report.undecided))
+        return SweepRow(settings: c, report: report)
     }
     // A shard holds a slice: the tables and figures come from the merged store.
     guard shard == nil else { return SweepOutcome(rows: rows) }
@@ -38,6 +32,20 @@ public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard
     let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, store: store, log: log) }
     if let gap { log?(gap.summary) }
     return SweepOutcome(rows: rows, gap: gap)
+}
+
+/// Runs `body` on each configuration the run owns (its index and settings), in order, with
+/// the "[k/K] label" line before and the progress count after each.
+func eachConfiguration<Row>(_ spec: SweepSpec, _ shard: Shard?, log: ((String) -> Void)?, finished: ((Int, Int) -> Void)?,
+                            _ body: (Int, [String: String]) throws -> Row) rethrows -> [Row] {
+    let configs = spec.configurations, mine = spec.owned(by: shard)
+    var rows = [Row]()
+    for i in mine {
+        log?("[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))")
+        rows.append(try body(i, configs[i]))
+        finished?(rows.count, mine.count)
+    }
+    return rows
 }
 
 /// A deterministic slice of a sweep, `--shard i/N` (i = 0…N−1): configuration k belongs to
@@ -60,6 +68,9 @@ public struct Shard: Sendable, Equatable {
 }
 
 extension SweepSpec {
+    /// The indices of the configurations a run owns: all of them, or a shard's slice.
+    public func owned(by shard: Shard?) -> [Int] { configurations.indices.filter { shard?.owns($0) ?? true } }
+
     /// "axis=value …" for one configuration.
     public func label(_ c: [String: String]) -> String { varying.map { "\($0)=\(c[$0]!)" }.joined(separator: " ") }
 }

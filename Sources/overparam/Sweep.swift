@@ -104,7 +104,7 @@ struct SweepRunOptions: ParsableArguments {
             let spec = try loadSweep(file)
             let shard = try self.shard.map(Shard.init)
             if dryRun {
-                for (i, c) in spec.configurations.enumerated() where shard?.owns(i) ?? true { print("\(i + 1): " + spec.label(c)) }
+                for i in spec.owned(by: shard) { print("\(i + 1): " + spec.label(spec.configurations[i])) }
                 return
             }
             let started = DispatchTime.now().uptimeNanoseconds
@@ -121,8 +121,7 @@ struct SweepRunOptions: ParsableArguments {
                 let q = try pg.queueStatus()
                 if q.failed > 0 { printQueue(q) }
             }
-            let owned = spec.configurations.indices.filter { shard?.owns($0) ?? true }.count
-            let bar = ProgressBar(total: owned, unit: "configurations")
+            let bar = ProgressBar(total: spec.owned(by: shard).count, unit: "configurations")
             let done: (Int, Int) -> Void = { k, _ in bar.update(done: k) }
             let rows: Int
             switch spec.kind {
