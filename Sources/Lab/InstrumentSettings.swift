@@ -95,10 +95,16 @@ public struct AdaptSettings: Sendable {
 
     /// The paper's misaligned power-law signal (p, q), a sparse one or a file; eigenvalues
     /// j^(−γ) or a file.
+    /// p, q and γ (defaults 1, 2, 1.5).
+    func exponents() throws -> (p: Double, q: Double, gamma: Double) {
+        let s = named
+        return (try s.number("p", { $0.isFinite }, "a number") ?? 1, try s.number("q", { $0.isFinite }, "a number") ?? 2,
+                try s.number("gamma", { $0.isFinite }, "a number") ?? 1.5)
+    }
+
     public func problem() throws -> SequenceProblem {
         let s = named
-        let p = try s.number("p", { $0.isFinite }, "a number") ?? 1, q = try s.number("q", { $0.isFinite }, "a number") ?? 2
-        let gamma = try s.number("gamma", { $0.isFinite }, "a number") ?? 1.5
+        let (p, q, gamma) = try exponents()
         let signal = s["signal"] ?? "misaligned", eigenvalues = s["eigenvalues"]
         let lambda = try eigenvalues.map { try readVector($0) }
         let fileSignal = signal == "misaligned" || signal.hasPrefix("sparse:") ? nil : try readVector(signal)
@@ -137,8 +143,7 @@ public struct AdaptSettings: Sendable {
         r.tolerance = try s.number("tolerance", { $0 > 0 && $0 < 1 }, "a relative tolerance in (0, 1)") ?? 1e-8
         r.grid = TimeGrid(to: tMax, perDecade: perDecade)
         // The theory columns: p, q, γ for the paper's problem; γ alone when the eigenvalues are j^(−γ).
-        let p = try s.number("p", { $0.isFinite }, "a number") ?? 1, q = try s.number("q", { $0.isFinite }, "a number") ?? 2
-        let gamma = try s.number("gamma", { $0.isFinite }, "a number") ?? 1.5
+        let (p, q, gamma) = try exponents()
         (r.p, r.q, r.gamma) = (isPowerLaw ? p : nil, isPowerLaw ? q : nil, values["eigenvalues"] == nil ? gamma : nil)
         return r
     }
