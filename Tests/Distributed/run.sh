@@ -20,7 +20,11 @@ case "$url" in *\?*) queue="$url&schema=$schema" ;; *) queue="$url?schema=$schem
 
 passed=0 failed=0
 check() {  # check NAME COMMAND…: one assertion
-    if "${@:2}"; then passed=$((passed + 1)); echo "  ok    $1"; else failed=$((failed + 1)); echo "  FAIL  $1"; fi
+    if "${@:2}"; then passed=$((passed + 1)); echo "  ok    $1"; else failed=$((failed + 1)); echo "  FAIL  $1"; diagnose; fi
+}
+diagnose() {  # the logs a failure needs, once
+    [ -n "${diagnosed:-}" ] && return; diagnosed=1
+    for f in w1.log w2.log w3.log killed.log s1.log; do [ -f "$f" ] && { echo "  --- last lines of $f"; tail -n 5 "$f" | sed 's/^/  | /'; }; done
 }
 # Both stores hold the same results: merging either into a copy of the other adds nothing.
 same_results() {  # same_results A.sqlite B.sqlite
@@ -31,11 +35,12 @@ same_results() {  # same_results A.sqlite B.sqlite
         grep -q ": 0 results added, [1-9][0-9]* already present$" merge-ba.log
 }
 attempts_in() { "$bin" export --store "$1" | tail -n +2 | wc -l; }
-# Waits until FILE has at least N lines matching PATTERN (at most 120 s).
+# Waits until FILE has at least N lines matching PATTERN (at most 120 s), looking every 20 ms:
+# attempts take tens of milliseconds.
 wait_for() {  # wait_for FILE PATTERN N
-    for _ in $(seq 1200); do
+    for _ in $(seq 6000); do
         [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ] && return 0
-        sleep 0.1
+        sleep 0.02
     done
     echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
@@ -59,19 +64,22 @@ echo "distributed: three workers on PostgreSQL, one SIGKILLed mid-attempt"
 "$bin" sweep submit sweep.yaml --store "$queue" >submit.log
 check "submit queues one search per configuration and seed" grep -q "^8 searches queued, 0 already" submit.log
 for w in 1 2 3; do
-    "$bin" worker --store "$queue" --workers 1 --lease 3 --name "w$w" >"w$w.log" 2>&1 &
+    "$bin" worker --store "$queue" --workers 1 --lease 5 --name "w$w" >"w$w.log" 2>&1 &
     eval "pid$w=$!"
 done
 # Once w1 has claimed a second attempt, freeze it at a random moment; if its log then ends on
-# a claim (an attempt in flight, its lease held), kill it there, else let it go on and retry.
+# a claim and the queue shows its lease live (an attempt in flight, not one being committed),
+# kill it there, else let it go on and try again.
 wait_for w1.log ": attempt n = " 2
-for _ in $(seq 600); do
+for _ in $(seq 300); do
     sleep 0.0$((RANDOM % 9 + 1))
     kill -STOP "$pid1"
-    if tail -n 1 w1.log | grep -q ": attempt n = "; then break; fi
+    if tail -n 1 w1.log | grep -q ": attempt n = " && "$bin" sweep status sweep.yaml --store "$queue" >killed.log &&
+        grep -q "^  leased to w1 for " killed.log; then
+        break
+    fi
     kill -CONT "$pid1"
 done
-"$bin" sweep status sweep.yaml --store "$queue" >killed.log
 kill -9 "$pid1"
 wait "$pid1" 2>/dev/null || true
 check "w1 is killed in the middle of an attempt, holding its lease" grep -q "^  leased to w1 for " killed.log
