@@ -34,32 +34,22 @@ func maxPoolBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
     rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool = false
 ) {
-    let c = g.c
+    // Two call sites with a literal each: the always-inlined body is specialized on it, so the
+    // write-or-add choice never reaches the inner loop.
     if overwrite {
         precondition(poolTiles(g), "maxPoolBackward: overwrite needs tiling windows")
-        for b in 0..<batch {
-            for oh in 0..<g.ho {
-                for ow in 0..<g.wo {
-                    let o = ((b * g.ho + oh) * g.wo + ow) * c
-                    let yo = y + o
-                    rest.update(from: dy + o, count: c)
-                    for kh in 0..<g.k {
-                        for kw in 0..<g.k {
-                            let i = ((b * g.h + oh * g.stride + kh) * g.w + ow * g.stride + kw) * c
-                            let xi = x + i, di = dx + i
-                            for ch in 0..<c {
-                                let m: T = xi[ch] == yo[ch] ? 1 : 0
-                                let r = rest[ch]
-                                di[ch] = m * r
-                                rest[ch] = r - m * r
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return
+        maxPoolBackwardBody(x, y, dy, dx, rest: rest, batch: batch, g, overwrite: true)
+    } else {
+        maxPoolBackwardBody(x, y, dy, dx, rest: rest, batch: batch, g, overwrite: false)
     }
+}
+
+@inline(__always)
+private func maxPoolBackwardBody<T: Scalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+    rest: UnsafeMutablePointer<T>, batch: Int, _ g: Window, overwrite: Bool
+) {
+    let c = g.c
     for b in 0..<batch {
         for oh in 0..<g.ho {
             for ow in 0..<g.wo {
@@ -75,7 +65,7 @@ func maxPoolBackward<T: Scalar>(
                             // LLVM turns the latter into branches and conditional stores.
                             let m: T = xi[ch] == yo[ch] ? 1 : 0
                             let r = rest[ch]
-                            di[ch] += m * r
+                            if overwrite { di[ch] = m * r } else { di[ch] += m * r }
                             rest[ch] = r - m * r
                         }
                     }
