@@ -82,7 +82,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "CKernels"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
         .testTarget(name: "AdaptivityTests", dependencies: ["Adaptivity", "Linalg"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),

@@ -9,6 +9,7 @@ public enum BLAS {
         _ = ck_blas_select_core()
         let env = getenvInt("OVERPARAM_BLAS_THREADS") ?? 1
         openblas_set_num_threads(Int32(max(1, env)))
+        if let p = getenv("OVERPARAM_SGEMM"), String(cString: p).lowercased() == "openblas" { ck_sgemm_enable(0) }
     }()
 
     @inline(__always) public static func ensureConfigured() { _ = configured }
@@ -26,33 +27,66 @@ public enum BLAS {
         return String(cString: p)
     }
 
+    /// Which single-precision products run: "avx512" (Overparam's kernel, on the shapes where it
+    /// beats OpenBLAS; see CKernels/sgemm.c) or "openblas" (every product). The kernel runs only on
+    /// CPUs with AVX-512; `OVERPARAM_SGEMM=openblas` or setting this to false sends all to OpenBLAS.
+    public static var ownSgemm: Bool {
+        get { ensureConfigured(); return ck_sgemm_enabled() != 0 }
+        set { ensureConfigured(); ck_sgemm_enable(newValue ? 1 : 0) }
+    }
+
+    /// Whether this CPU can run Overparam's sgemm kernel (AVX-512).
+    public static var ownSgemmAvailable: Bool { ck_sgemm_available() != 0 }
+
+    public static var sgemmName: String { ownSgemm ? "avx512" : "openblas" }
+
     private static func getenvInt(_ name: String) -> Int? {
         guard let p = getenv(name) else { return nil }
         return Int(String(cString: p))
     }
 }
 
-/// C[m,n] = alpha · op(A) · op(B) + beta · C on raw row-major buffers; op(A) is m × k, op(B) k × n.
+/// OpenBLAS's sgemm, whatever `BLAS.ownSgemm` says: the reference rate of benchmarks.
+public func openblasSgemm(
+    m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>
+) {
+    BLAS.ensureConfigured()
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n),
+                0, c, Int32(n))
+}
+
+/// C[m,n] = alpha · op(A) · op(B) + beta · C (+ bias, a row of n added to every row of C) on raw
+/// row-major buffers; op(A) is m × k, op(B) k × n. Float products run Overparam's own kernel where
+/// it is faster (`BLAS.ownSgemm`), OpenBLAS otherwise.
 @inline(__always)
 public func gemm<T: Scalar>(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
     _ b: UnsafePointer<T>, ldb: Int? = nil,
-    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil
+    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil, bias: UnsafePointer<T>? = nil
 ) {
     if m == 0 || n == 0 { return }
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+    if k > 0, T.ownGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias) { return }
+    var beta = beta
+    if let bias {
+        // The bias rows first, then the product added onto them.
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 { row.update(from: bias, count: n) }
+            else {
+                if beta != 1 { scale(row, n, by: beta) }
+                addInPlace(bias, row, n)
+            }
+        }
+        beta = 1
+    }
     if k == 0 {
         // BLAS skips the product but still wants C scaled by beta.
-        for i in 0..<m { scale(c + i * (ldc ?? n), n, by: beta) }
+        if beta != 1 { for i in 0..<m { scale(c + i * ldc, n, by: beta) } }
         return
     }
     T.blasGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-               a: a, lda: lda ?? (transA ? m : k), b: b, ldb: ldb ?? (transB ? k : n),
-               beta: beta, c: c, ldc: ldc ?? n)
+               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

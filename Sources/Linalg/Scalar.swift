@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import RealModule
 
 /// The element types of every array and network: `Float` for training speed, `Double` for
@@ -12,6 +13,14 @@ where Self.RawSignificand: FixedWidthInteger {
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// The same product (plus `bias`, a row added to every row of C, when not nil) by Overparam's
+    /// own kernel; false, having done nothing, where that does not run (see `BLAS.ownSgemm`).
+    static func ownGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?) -> Bool
 
     /// Divide-and-conquer SVD of a row-major m × n matrix (overwritten). `u`/`vt` nil → values only.
     /// Returns LAPACK's info code.
@@ -34,6 +43,17 @@ extension Float: Scalar {
         BLAS.ensureConfigured()
         cblas_sgemm(CblasRowMajor, tr(transA), tr(transB), Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    public static func ownGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?
+    ) -> Bool {
+        BLAS.ensureConfigured()
+        return ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+                        Int32(ldb), beta, c, Int32(ldc), bias, 0) != 0
     }
 
     public static func lapackGesdd(
@@ -61,6 +81,13 @@ extension Double: Scalar {
         cblas_dgemm(CblasRowMajor, tr(transA), tr(transB), Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    public static func ownGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?
+    ) -> Bool { false }  // rank computations and gradient checks: OpenBLAS's dgemm
 
     public static func lapackGesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,

@@ -81,21 +81,62 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
                            flops_per_step: flops, seconds_per_step: best)
 }
 
-/// The single-threaded sgemm rate on a square product of size n (GFLOP/s, best of a few
-/// windows): the ceiling against which the training shapes' GFLOP/s are read.
+/// Steps per second of one shape under two settings of the engine (say, `BLAS.ownSgemm` on and
+/// off), in alternating windows of about `seconds` within one process: the same network, data and
+/// warm caches for both, and a slow spell of the machine falls on both alike. Returns each side's
+/// rate per window, A's first.
+public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
+                        setA: () -> Void, setB: () -> Void) throws -> (a: [Double], b: [Double]) {
+    var net = try Network<Float>(spec: shape.spec)
+    net.initialize(.torch, rng: RNG(seed: 1))
+    var r = RNG(seed: 2)
+    let b = shape.batch
+    let x: [Float] = r.normals(b * net.inputSize)
+    let labels = (0..<b).map { _ in Int32(r.int(below: net.outputSize)) }
+    var opt = Optimizer<Float>(.sgd(momentum: 0.9), learningRate: 0.01)
+    let ws = Workspace<Float>()
+    func window(_ seconds: Double) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var steps = 0
+        var elapsed = 0.0
+        repeat {
+            x.withUnsafeBufferPointer { xs in
+                labels.withUnsafeBufferPointer { l in
+                    _ = net.lossAndGradient(xs.baseAddress!, batch: b, targets: .classes(l), loss: .crossEntropy, ws: ws)
+                }
+            }
+            opt.update(&net.parameters, net.gradients)
+            steps += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        } while elapsed < seconds || steps < 3
+        return Double(steps) / elapsed
+    }
+    setA(); _ = window(0.2)
+    setB(); _ = window(0.2)
+    var ra = [Double](), rb = [Double]()
+    for i in 0..<max(1, rounds) {
+        // ABBA order, so that neither side always follows the other.
+        if i % 2 == 0 { setA(); ra.append(window(seconds)); setB(); rb.append(window(seconds)) }
+        else { setB(); rb.append(window(seconds)); setA(); ra.append(window(seconds)) }
+    }
+    return (ra, rb)
+}
+
+/// The single-threaded OpenBLAS sgemm rate on a square product of size n (GFLOP/s, best of a
+/// few windows): the ceiling against which the training shapes' GFLOP/s are read.
 public func sgemmRate(n: Int = 1024, seconds: Double = 1) -> Double {
     var r = RNG(seed: 0)
     let a: [Float] = r.normals(n * n), b: [Float] = r.normals(n * n)
     var c = [Float](repeating: 0, count: n * n)
     var best = Double.infinity
     a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-        gemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+        openblasSgemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
         for _ in 0..<3 {
             let t0 = DispatchTime.now().uptimeNanoseconds
             var reps = 0
             var elapsed = 0.0
             repeat {
-                gemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                openblasSgemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
                 reps += 1
                 elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             } while elapsed < seconds / 3

@@ -22,6 +22,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also measure the single-threaded sgemm rate (1024³), the ceiling for GFLOP/s.")
     var sgemm = false
 
+    @Flag(help: "Compare the layers' sgemm kernels: Overparam's own (AVX-512) against OpenBLAS's, in alternating windows of --seconds within one process; prints medians and their ratio.")
+    var abSgemm = false
+
+    @Option(help: "Windows per side for --ab-sgemm.")
+    var rounds = 10
+
     func run() throws {
         BLAS.threads = 1
         let picked = try shapes.split(separator: ",").map { s -> BenchmarkShape in
@@ -32,8 +38,26 @@ struct Bench: ParsableCommand {
         }
         if sgemm {
             let rate = sgemmRate()
-            if json { print("{\"name\":\"sgemm1024\",\"framework\":\"openblas\",\"blas_core\":\"\(BLAS.core)\",\"gflops\":\(String(format: "%.2f", rate))}") }
-            else { print(String(format: "sgemm 1024³, one thread: %.1f GFLOP/s", rate) + " (OpenBLAS \(BLAS.core) kernels; C kernels: \(KernelPath.bestAvailable))") }
+            if json { print("{\"name\":\"sgemm1024\",\"framework\":\"openblas\",\"blas_core\":\"\(BLAS.core)\",\"sgemm_kernel\":\"\(BLAS.sgemmName)\",\"gflops\":\(String(format: "%.2f", rate))}") }
+            else { print(String(format: "sgemm 1024³, one thread: %.1f GFLOP/s", rate) + " (OpenBLAS \(BLAS.core) kernels; layers' sgemm: \(BLAS.sgemmName); C kernels: \(KernelPath.bestAvailable))") }
+        }
+        if abSgemm {
+            guard BLAS.ownSgemmAvailable else { fail(ValidationError("--ab-sgemm: this CPU has no AVX-512, so only OpenBLAS runs")) }
+            let initial = BLAS.ownSgemm
+            defer { BLAS.ownSgemm = initial }
+            print("shape     own steps/s  OpenBLAS steps/s  own/OpenBLAS   (medians of \(rounds) alternating windows of \(seconds) s)")
+            for shape in picked {
+                let (own, ob) = try benchmarkAB(shape, seconds: seconds, rounds: rounds,
+                                                setA: { BLAS.ownSgemm = true }, setB: { BLAS.ownSgemm = false })
+                func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+                let ratios = zip(own, ob).map { $0 / $1 }
+                print(pad(shape.name, 9), pad(String(format: "%.1f", median(own)), 12, right: true),
+                      pad(String(format: "%.1f", median(ob)), 17, right: true),
+                      pad(String(format: "%.3f", median(ratios)), 13, right: true),
+                      "  (window ratios \(String(format: "%.2f", ratios.min()!))–\(String(format: "%.2f", ratios.max()!)))")
+                fflush(stdout)
+            }
+            return
         }
         if !json { print("shape     spec                                  params     steps/s    GFLOP/s") }
         for shape in picked {

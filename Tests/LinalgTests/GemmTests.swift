@@ -1,4 +1,5 @@
 import Linalg
+import CKernels
 import Testing
 
 /// Naive reference product for checking BLAS calls.
@@ -26,5 +27,82 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
         for i in 0..<ref.count { #expect(abs(c.scalars[i] - ref[i]) < 1e-12) }
         let cf = matmul(ta.converted(to: Float.self), tb.converted(to: Float.self), transA: transA, transB: transB)
         for i in 0..<ref.count { #expect(abs(Double(cf.scalars[i]) - ref[i]) < 1e-4) }
+    }
+}
+
+/// Overparam's own single-precision kernel (CKernels/sgemm.c) against a float64 reference, on
+/// shapes that exercise every edge: rows and columns that are not multiples of the register
+/// tile, k across several slices, transposes, padded leading dimensions (n = 125 pads B's rows to
+/// 512 bytes, which the kernel packs rather than reads in place), alpha, beta and a bias row.
+@Suite struct OwnSgemmTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var m, n, k: Int, ta, tb: Bool, alpha, beta: Float, bias: Bool
+        var description: String { "\(m)×\(n)×\(k) \(ta ? "T" : "N")\(tb ? "T" : "N") α\(alpha) β\(beta)\(bias ? " bias" : "")" }
+    }
+
+    static let cases: [Case] = {
+        var out: [Case] = []
+        let shapes = [(1, 1, 1), (5, 3, 7), (64, 64, 16), (67, 17, 33), (130, 65, 129), (250, 10, 300), (13, 48, 600),
+                      (241, 100, 9), (96, 1030, 20), (7, 130, 513), (70, 125, 40)]
+        for (i, (m, n, k)) in shapes.enumerated() {
+            for t in 0..<4 {
+                let alpha: Float = i % 3 == 0 ? 0.5 : 1, beta: Float = [0, 1, -0.5][(i + t) % 3]
+                out.append(Case(m: m, n: n, k: k, ta: t & 1 == 1, tb: t & 2 == 2, alpha: alpha, beta: beta, bias: (i + t) % 2 == 0))
+            }
+        }
+        return out
+    }()
+
+    @Test(arguments: cases)
+    func matchesFloat64Reference(_ c: Case) throws {
+        var r = RNG(seed: UInt64(c.m * 7919 + c.n * 31 + c.k))
+        // Leading dimensions padded by 3, as a sub-matrix of a wider buffer would be.
+        let (ar, ac) = c.ta ? (c.k, c.m) : (c.m, c.k), (br, bc) = c.tb ? (c.n, c.k) : (c.k, c.n)
+        let lda = ac + 3, ldb = bc + 3, ldc = c.n + 3
+        let a: [Float] = r.normals(ar * lda), b: [Float] = r.normals(br * ldb), bias: [Float] = r.normals(c.n)
+        let c0: [Float] = r.normals(c.m * ldc)
+        var out = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : c0  // beta 0: C never read
+        let done = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
+            out.withUnsafeMutableBufferPointer { pc in
+                ck_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, pa.baseAddress, Int32(lda),
+                         pb.baseAddress, Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), c.bias ? pbias.baseAddress : nil, 1)
+            }
+        } } }
+        guard ck_sgemm_available() != 0 else {
+            #expect(done == 0)  // no AVX-512: declines, touching nothing
+            return
+        }
+        try #require(done == 1)
+        for i in 0..<c.m {
+            for j in 0..<c.n {
+                var s = 0.0, mag = 0.0
+                for p in 0..<c.k {
+                    let x = Double(c.ta ? a[p * lda + i] : a[i * lda + p]), y = Double(c.tb ? b[j * ldb + p] : b[p * ldb + j])
+                    s += x * y; mag += abs(x * y)
+                }
+                var want = Double(c.alpha) * s + (c.bias ? Double(bias[j]) : 0)
+                if c.beta != 0 { want += Double(c.beta) * Double(c0[i * ldc + j]) }
+                let got = Double(out[i * ldc + j])
+                #expect(abs(got - want) <= 1e-6 * (mag + 1) * 4, "C[\(i),\(j)] = \(got), want \(want)")
+            }
+            // The padding between rows is left alone.
+            for j in c.n..<ldc { #expect(out[i * ldc + j].bitPattern == (c.beta == 0 ? Float.nan : c0[i * ldc + j]).bitPattern) }
+        }
+    }
+
+    /// The public `gemm` adds the bias row on every path: Float (own kernel or OpenBLAS) and Double.
+    @Test(arguments: [(200, 70, 40), (3, 5, 2), (130, 20, 0)])
+    func gemmWithBiasMatchesNaive(m: Int, n: Int, k: Int) {
+        var r = RNG(seed: 4)
+        let a: [Double] = r.normals(m * k), b: [Double] = r.normals(n * k), bias: [Double] = r.normals(n)
+        var ref = naiveMatmul(a, b, m: m, n: n, k: k, transA: false, transB: true)
+        for i in 0..<m { for j in 0..<n { ref[i * n + j] += bias[j] } }
+        var cd = [Double](repeating: .nan, count: m * n)
+        gemm(transB: true, m: m, n: n, k: k, a, b, &cd, bias: bias)
+        for i in 0..<ref.count { #expect(abs(cd[i] - ref[i]) < 1e-12) }
+        let af = a.map(Float.init), bf = b.map(Float.init), biasf = bias.map(Float.init)
+        var cf = [Float](repeating: .nan, count: m * n)
+        gemm(transB: true, m: m, n: n, k: k, af, bf, &cf, bias: biasf)
+        for i in 0..<ref.count { #expect(abs(Double(cf[i]) - ref[i]) < 1e-4) }
     }
 }

@@ -63,6 +63,18 @@ int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, in
 int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, float *dx, int batch, int height, int width,
                               int channels, int add, int portable);
 
+/// 1 when the CPU has AVX-512 (F) and FMA, so that ck_sgemm can run.
+int ck_sgemm_available(void);
+/// Process-wide switch (on by default); ck_sgemm_enabled: switched on and available.
+void ck_sgemm_enable(int on);
+int ck_sgemm_enabled(void);
+/// Row-major C[m, n] = alpha·op(A)·op(B) + beta·C + bias (op(A) m × k, op(B) k × n; C not read
+/// when beta is 0; bias, when not NULL, a row of n added to every row), as cblas_sgemm. Returns 1 when done, 0 (nothing done) when the CPU lacks AVX-512,
+/// alpha is 0, or — unless `always` — it is switched off (ck_sgemm_enable(0)) or the shape is one
+/// where OpenBLAS is faster (see sgemm.c). Packing space is per thread.
+int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+             int ldb, float beta, float *c, int ldc, const float *bias, int always);
+
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);
 /// Where OpenBLAS chose kernels without AVX2 on a CPU that has AVX2 + FMA (a CPU newer than

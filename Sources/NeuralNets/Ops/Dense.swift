@@ -5,10 +5,7 @@ func denseForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ b: UnsafePointer<T>?,
     _ y: UnsafeMutablePointer<T>, rows: Int, inputs: Int, outputs: Int
 ) {
-    if let b {
-        for r in 0..<rows { (y + r * outputs).update(from: b, count: outputs) }
-    }
-    gemm(transB: true, m: rows, n: outputs, k: inputs, x, w, beta: b == nil ? 0 : 1, y)
+    gemm(transB: true, m: rows, n: outputs, k: inputs, x, w, y, bias: b)
 }
 
 // dW[O,I] += dyᵀ · x;  db[O] += Σ_r dy[r];  dx[R,I] += dy · W   (dx skipped when nil; written

@@ -1,0 +1,283 @@
+#include "ckernels.h"
+#include <stdlib.h>
+#include <pthread.h>
+
+// Single-precision GEMM for AVX-512 CPUs, for the products the layers make: C has many rows
+// (a batch, or a batch of tokens or pixels) and few columns, K is a layer width. OpenBLAS's
+// own micro-kernel is as fast as this one, but on these shapes it spends 15–40% of a call
+// packing both operands (A again for every column block). Here op(A) — the activations, large
+// — is read in place when row-major (broadcasts from MR row streams) and packed only when
+// transposed (a cheap copy of MR-wide strips); op(B) — the weights, small — is read in place
+// when its rows are, and packed otherwise (transposed B by 16 × 16 register transposes).
+//
+// Blocking (BLIS's loop order): for each NC-column block and KC-deep slice, op(B) as KC × NR
+// panels (one panel, ≤ 32 KiB, stays in L1 across the row tiles); for each MC-row block, the
+// MR × NR register tile over every panel. The summation order is fixed by the shape, so results
+// are reproducible run to run.
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AI static inline __attribute__((always_inline))
+#define T512 __attribute__((target("avx512f,fma")))
+
+enum { NC = 1024, MC = 240, KC_WIDE = 128 };  // MC: a multiple of both MR (6 and 12)
+
+AI __mmask16 firstLanes(int n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
+// The loops over the tile's rows and vectors must unroll fully (SwiftPM builds C at -O2, which
+// otherwise leaves the 12-row tiles' accumulators in memory: 2.5× slower), hence the pragmas.
+// Tile C[mr, nr] = alpha·Σ_k a_k ⊗ b_k + beta·C (+ bias[j], when given), over kc steps, NV
+// vectors of 16 wide.
+// b: rows of 16·NV at stride ldb (a packed panel, or op(B) itself). a: packed [kc][MR] (packed) or MR row pointers a + i·lda, k
+// contiguous; rows past mr repeat the last valid row (computed, never stored).
+AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int packed, const float *b, long ldb,
+                  float *c, long ldc, int mr, int nr, float alpha, float beta, const float *bias) {
+    __m512 acc[12][4];
+    _Pragma("unroll")
+    for (int i = 0; i < MR; i++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+    if (packed) {
+        for (int k = 0; k < kc; k++) {
+            __m512 bv[4];
+            _Pragma("unroll")
+            for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + k * ldb + 16 * v);
+            _Pragma("unroll")
+            for (int i = 0; i < MR; i++) {
+                __m512 av = _mm512_set1_ps(a[k * MR + i]);
+                _Pragma("unroll")
+                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+            }
+        }
+    } else {
+        const float *row[12];
+        _Pragma("unroll")
+        for (int i = 0; i < MR; i++) row[i] = a + (i < mr ? i : mr - 1) * lda;
+        for (int k = 0; k < kc; k++) {
+            __m512 bv[4];
+            _Pragma("unroll")
+            for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + k * ldb + 16 * v);
+            _Pragma("unroll")
+            for (int i = 0; i < MR; i++) {
+                __m512 av = _mm512_set1_ps(row[i][k]);
+                _Pragma("unroll")
+                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+            }
+        }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 brow[4];
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++)
+        brow[v] = bias ? _mm512_maskz_loadu_ps(firstLanes(nr - 16 * v), bias + 16 * v) : _mm512_setzero_ps();
+    _Pragma("unroll")
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) continue;
+        float *p = c + i * ldc;
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            __mmask16 m = firstLanes(nr - 16 * v);
+            __m512 r = alpha == 1 ? acc[i][v] : _mm512_mul_ps(va, acc[i][v]);
+            if (bias) r = _mm512_add_ps(r, brow[v]);
+            if (beta != 0) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, p + 16 * v), r);
+            _mm512_mask_storeu_ps(p + 16 * v, m, r);  // an empty mask stores nothing
+        }
+    }
+}
+
+// r[i] (16 rows of 16) → their transpose, in place.
+AI T512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+    }
+}
+
+// op(B)[k0 : k0+kc, j0 : j0+nc] → panels [nc/NR][kc][NR], columns past nc zero.
+static T512 void packB(int NR, const float *b, long ldb, int transB, int k0, int kc, int j0, int nc, float *dst) {
+    for (int jp = 0; jp < nc; jp += NR) {
+        int w = nc - jp;
+        float *d = dst + (long)jp * kc;
+        if (!transB) {
+            for (int k = 0; k < kc; k++) {
+                const float *s = b + (long)(k0 + k) * ldb + j0 + jp;
+                for (int v = 0; v < NR; v += 16)
+                    _mm512_storeu_ps(d + k * NR + v, _mm512_maskz_loadu_ps(firstLanes(w - v), s + v));
+            }
+        } else {  // op(B)[k, j] = b[j·ldb + k]: one gather of 16 columns per k
+            const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+            const __m512i idx = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)ldb));
+            for (int v = 0; v < NR; v += 16) {
+                __mmask16 m = firstLanes(w - v);
+                const float *s = b + (long)(j0 + jp + v) * ldb + k0;
+                if (!m) {
+                    for (int k = 0; k < kc; k++) _mm512_storeu_ps(d + k * NR + v, _mm512_setzero_ps());
+                    continue;
+                }
+                int k = 0;
+                if (m == 0xFFFF)  // whole 16 × 16 blocks by register transposes
+                    for (; k + 16 <= kc; k += 16) {
+                        __m512 r[16];
+                        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ldb + k);
+                        transpose16(r);
+                        for (int i = 0; i < 16; i++) _mm512_storeu_ps(d + (k + i) * NR + v, r[i]);
+                    }
+                for (; k < kc; k++)
+                    _mm512_storeu_ps(d + k * NR + v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, s + k, 4));
+            }
+        }
+    }
+}
+
+// op(A)ᵀ strips for transposed A: op(A)[i, k] = a[k·lda + i] → panels [mc/MR][kc][MR], rows past mc zero.
+// Row by row of the source, so that its reads are sequential.
+static T512 void packAt(int MR, const float *a, long lda, int i0, int mc, int k0, int kc, float *dst) {
+    const __mmask16 all = firstLanes(MR);
+    for (int k = 0; k < kc; k++) {
+        const float *s = a + (long)(k0 + k) * lda + i0;
+        for (int ip = 0; ip < mc; ip += MR)
+            _mm512_mask_storeu_ps(dst + (long)ip * kc + k * MR, all, _mm512_maskz_loadu_ps(firstLanes(mc - ip), s + ip));
+    }
+}
+
+static pthread_key_t bufferKey;
+static pthread_once_t bufferOnce = PTHREAD_ONCE_INIT;
+static void makeKey(void) { pthread_key_create(&bufferKey, free); }
+
+// Per-thread packing space: KC·NC for op(B), then KC·MC for op(A) (KC ≤ 512).
+static float *buffers(void) {
+    pthread_once(&bufferOnce, makeKey);
+    float *p = pthread_getspecific(bufferKey);
+    if (!p) {
+        p = aligned_alloc(64, sizeof(float) * 512 * (NC + MC));
+        if (p) pthread_setspecific(bufferKey, p);
+    }
+    return p;
+}
+
+// Whether op(B)'s rows are read in place: untransposed, with A untransposed too (with A
+// packed, packing B as well measured faster), and a row stride that spreads a panel's rows over
+// L1's sets (a multiple of 512 bytes maps them onto a few sets, which then evict each other).
+AI int bInPlace(int transA, int transB, long ldb) {
+    long bytes = ldb * 4, g = 1;
+    while (g < 4096 && bytes % (2 * g) == 0) g *= 2;
+    return !transA && !transB && g <= 256;
+}
+
+AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k, float alpha, const float *a,
+                     long lda, const float *b, long ldb, float beta, float *c, long ldc, const float *bias,
+                     float *bufB) {
+    const int NR = 16 * NV, KC = KC_WIDE * 4 / NV;  // one B panel = 32 KiB
+    float *bufA = bufB + (long)512 * NC;
+    const int direct = bInPlace(transA, transB, ldb);
+    for (int j0 = 0; j0 < n; j0 += NC) {
+        int nc = n - j0 < NC ? n - j0 : NC;
+        int full = direct ? nc / NR * NR : 0;  // columns read in place; the rest packed
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = k - k0 < KC ? k - k0 : KC;
+            float bt = k0 == 0 ? beta : 1;
+            const float *bs = k0 == 0 && bias ? bias + j0 : NULL;  // added once, with the first slice
+            if (full < nc) packB(NR, b, ldb, transB, k0, kc, j0 + full, nc - full, bufB + (long)full * kc);
+            for (int i0 = 0; i0 < m; i0 += MC) {
+                int mc = m - i0 < MC ? m - i0 : MC;
+                if (transA) packAt(MR, a, lda, i0, mc, k0, kc, bufA);
+                for (int jp = 0; jp < nc; jp += NR) {
+                    int nr = nc - jp < NR ? nc - jp : NR;
+                    const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
+                    long ldbp = jp < full ? ldb : NR;
+                    const float *bsp = bs ? bs + jp : NULL;
+                    for (int ip = 0; ip < mc; ip += MR) {
+                        int mr = mc - ip < MR ? mc - ip : MR;
+                        float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
+                        if (transA)
+                            tile(NV, MR, kc, bufA + (long)ip * kc, 0, 1, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp);
+                        else
+                            tile(NV, MR, kc, a + (long)(i0 + ip) * lda + k0, lda, 0, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static T512 void sgemm512(int transA, int transB, int m, int n, int k, float alpha, const float *a, long lda,
+                          const float *b, long ldb, float beta, float *c, long ldc, const float *bias, float *buf) {
+    // Tile width by n: 64 columns (6 rows) for wide C, 32 (12 rows) or 16 (12 rows) for narrow,
+    // so that a narrow C does not run mostly zero-padded columns.
+    if (n > 48) blocked(4, 6, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, buf);
+    else if (n > 16) blocked(2, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, buf);
+    else blocked(1, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, buf);
+}
+
+static int avx512 = -1;
+
+int ck_sgemm_available(void) {
+    int v = __atomic_load_n(&avx512, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+        __atomic_store_n(&avx512, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+static int enabled = 1;
+
+void ck_sgemm_enable(int on) { __atomic_store_n(&enabled, on != 0, __ATOMIC_RELAXED); }
+int ck_sgemm_enabled(void) { return __atomic_load_n(&enabled, __ATOMIC_RELAXED) && ck_sgemm_available(); }
+
+int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+             int ldb, float beta, float *c, int ldc, const float *bias, int always) {
+    if (!ck_sgemm_available() || m <= 0 || n <= 0 || k <= 0 || alpha == 0) return 0;
+    if (!always && !__atomic_load_n(&enabled, __ATOMIC_RELAXED)) return 0;
+    // Where this kernel beats OpenBLAS, measured shape by shape (BENCHMARKS.md): with op(B)
+    // transposed (the layers' forward products) from small sizes on, since OpenBLAS packs both
+    // operands; otherwise from 64 rows and, untransposed, k ≥ 64. OpenBLAS's small-matrix kernels
+    // win the weight gradients of narrow layers (few rows) and products with a short k.
+    if (!always) {
+        double size = (double)m * n * k;
+        if (transB ? (m < 16 || size < 65536)
+                   : (m < 64 || size < 524288 || (!transA && k < 64))) return 0;
+    }
+    float *buf = buffers();
+    if (!buf) return 0;
+    sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, buf);
+    return 1;
+}
+
+#else
+
+int ck_sgemm_available(void) { return 0; }
+void ck_sgemm_enable(int on) { (void)on; }
+int ck_sgemm_enabled(void) { return 0; }
+
+int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+             int ldb, float beta, float *c, int ldc, const float *bias, int always) {
+    (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc; (void)always;
+    return 0;
+}
+
+#endif
