@@ -208,13 +208,19 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
                     const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
                     long ldbp = jp < full ? ldb : NR;
                     const float *bsp = bs ? bs + jp : NULL;
+                    // A narrow last panel (784 = 12·64 + 16) runs a tile only as wide as it is.
+                    int nv = (nr + 15) / 16;
                     for (int ip = 0; ip < mc; ip += MR) {
                         int mr = mc - ip < MR ? mc - ip : MR;
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
-                        if (transA)
-                            tile(NV, MR, kc, bufA + (long)ip * kc, 0, 1, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp);
-                        else
-                            tile(NV, MR, kc, a + (long)(i0 + ip) * lda + k0, lda, 0, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp);
+                        const float *ap = transA ? bufA + (long)ip * kc : a + (long)(i0 + ip) * lda + k0;
+                        long la = transA ? 0 : lda;
+#define TILE(W) tile(W, MR, kc, ap, la, transA, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp)
+                        if (nv >= NV) TILE(NV);
+                        else if (nv == 1) TILE(1);
+                        else if (nv == 2) TILE(2);
+                        else TILE(3);
+#undef TILE
                     }
                 }
             }
