@@ -117,16 +117,19 @@ AI T512 void transpose16(__m512 r[16]) {
 
 // op(B)[k0 : k0+kc, j0 : j0+nc] → panels [nc/NR][kc][NR], columns past nc zero.
 static T512 void packB(int NR, const float *b, long ldb, int transB, int k0, int kc, int j0, int nc, float *dst) {
+    if (!transB) {  // row by row of the source, so that its reads are sequential
+        for (int k = 0; k < kc; k++) {
+            const float *s = b + (long)(k0 + k) * ldb + j0;
+            for (int jp = 0; jp < nc; jp += NR)
+                for (int v = 0; v < NR; v += 16)
+                    _mm512_storeu_ps(dst + (long)jp * kc + k * NR + v, _mm512_maskz_loadu_ps(firstLanes(nc - jp - v), s + jp + v));
+        }
+        return;
+    }
     for (int jp = 0; jp < nc; jp += NR) {
         int w = nc - jp;
         float *d = dst + (long)jp * kc;
-        if (!transB) {
-            for (int k = 0; k < kc; k++) {
-                const float *s = b + (long)(k0 + k) * ldb + j0 + jp;
-                for (int v = 0; v < NR; v += 16)
-                    _mm512_storeu_ps(d + k * NR + v, _mm512_maskz_loadu_ps(firstLanes(w - v), s + v));
-            }
-        } else {  // op(B)[k, j] = b[j·ldb + k]: one gather of 16 columns per k
+        {  // op(B)[k, j] = b[j·ldb + k]: one gather of 16 columns per k
             const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
             const __m512i idx = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)ldb));
             for (int v = 0; v < NR; v += 16) {
