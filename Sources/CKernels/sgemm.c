@@ -40,32 +40,20 @@ AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int packed, 
     for (int i = 0; i < MR; i++)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
-    if (packed) {
-        for (int k = 0; k < kc; k++) {
-            __m512 bv[4];
-            _Pragma("unroll")
-            for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + k * ldb + 16 * v);
-            _Pragma("unroll")
-            for (int i = 0; i < MR; i++) {
-                __m512 av = _mm512_set1_ps(a[k * MR + i]);
-                _Pragma("unroll")
-                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
-            }
-        }
-    } else {
-        const float *row[12];
+    // Element (i, k) of A at row[i][k·ks]: packed strips (ks = MR) or rows in place (ks = 1).
+    const float *row[12];
+    const long ks = packed ? MR : 1;
+    _Pragma("unroll")
+    for (int i = 0; i < MR; i++) row[i] = packed ? a + i : a + (i < mr ? i : mr - 1) * lda;
+    for (int k = 0; k < kc; k++) {
+        __m512 bv[4];
         _Pragma("unroll")
-        for (int i = 0; i < MR; i++) row[i] = a + (i < mr ? i : mr - 1) * lda;
-        for (int k = 0; k < kc; k++) {
-            __m512 bv[4];
+        for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + k * ldb + 16 * v);
+        _Pragma("unroll")
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(row[i][k * ks]);
             _Pragma("unroll")
-            for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + k * ldb + 16 * v);
-            _Pragma("unroll")
-            for (int i = 0; i < MR; i++) {
-                __m512 av = _mm512_set1_ps(row[i][k]);
-                _Pragma("unroll")
-                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
-            }
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -218,11 +206,11 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
                         const float *ap = transA ? bufA + (long)ip * kc : a + (long)(i0 + ip) * lda + k0;
                         long la = transA ? 0 : lda;
-#define TILE(W) tile(W, MR, kc, ap, la, transA, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp)
-                        if (nv >= NV) TILE(NV);
-                        else if (nv == 1) TILE(1);
-                        else if (nv == 2) TILE(2);
-                        else TILE(3);
+                        // Literal widths and layouts, so that each tile is compiled for its own.
+#define TILE(W, P) tile(W, MR, kc, ap, la, P, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp)
+#define WIDTHS(P) if (nv >= NV) TILE(NV, P); else if (nv == 1) TILE(1, P); else if (nv == 2) TILE(2, P); else TILE(3, P)
+                        if (transA) { WIDTHS(1); } else { WIDTHS(0); }
+#undef WIDTHS
 #undef TILE
                     }
                 }

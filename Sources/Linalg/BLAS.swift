@@ -27,9 +27,9 @@ public enum BLAS {
         return String(cString: p)
     }
 
-    /// Which single-precision products run: "avx512" (Overparam's kernel, on the shapes where it
-    /// beats OpenBLAS; see CKernels/sgemm.c) or "openblas" (every product). The kernel runs only on
-    /// CPUs with AVX-512; `OVERPARAM_SGEMM=openblas` or setting this to false sends all to OpenBLAS.
+    /// Whether Float products run Overparam's own kernel on the shapes where it beats OpenBLAS
+    /// (see CKernels/sgemm.c); false sends every product to OpenBLAS. Only ever true on CPUs with
+    /// AVX-512; starts false when `OVERPARAM_SGEMM=openblas`.
     public static var ownSgemm: Bool {
         get { ensureConfigured(); return ck_sgemm_enabled() != 0 }
         set { ensureConfigured(); ck_sgemm_enable(newValue ? 1 : 0) }
@@ -38,6 +38,7 @@ public enum BLAS {
     /// Whether this CPU can run Overparam's sgemm kernel (AVX-512).
     public static var ownSgemmAvailable: Bool { ck_sgemm_available() != 0 }
 
+    /// "avx512" or "openblas": which kernel `ownSgemm` selects, for benchmark records.
     public static var sgemmName: String { ownSgemm ? "avx512" : "openblas" }
 
     private static func getenvInt(_ name: String) -> Int? {
@@ -90,3 +91,9 @@ public func gemm<T: Scalar>(
     T.blasGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

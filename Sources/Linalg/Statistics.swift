@@ -67,3 +67,10 @@ public func studentT975(degreesOfFreedom k: Int) -> Double {
     let z3 = z * z * z, z5 = z3 * z * z
     return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
 }
+
+/// The median (the mean of the middle two for an even count); NaN for no values.
+public func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

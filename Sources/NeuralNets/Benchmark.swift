@@ -33,37 +33,53 @@ public struct BenchmarkResult: Sendable, Codable {
     public var seconds_per_step: Double
 }
 
-/// Times training steps of one shape: warm-up, then `repetitions` windows of about `seconds`
-/// each; the best window counts (the least disturbed by the rest of the machine).
-public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3,
-                      profile: ((Network<Float>, [Int: Workspace<Float>.LayerTime], Int) -> Void)? = nil) throws -> BenchmarkResult {
-    var net = try Network<Float>(spec: shape.spec)
-    net.initialize(.torch, rng: RNG(seed: 1))
-    var r = RNG(seed: 2)
-    let b = shape.batch
-    let x: [Float] = r.normals(b * net.inputSize)
-    let labels = (0..<b).map { _ in Int32(r.int(below: net.outputSize)) }
+/// One shape's network, fixed batch and SGD-momentum optimizer, as the peers set them up.
+final class BenchmarkStepper {
+    var net: Network<Float>
+    let x: [Float]
+    let labels: [Int32]
     var opt = Optimizer<Float>(.sgd(momentum: 0.9), learningRate: 0.01)
     let ws = Workspace<Float>()
+    let batch: Int
+
+    init(_ shape: BenchmarkShape) throws {
+        var net = try Network<Float>(spec: shape.spec)
+        net.initialize(.torch, rng: RNG(seed: 1))
+        var r = RNG(seed: 2)
+        let batch = shape.batch, classes = net.outputSize
+        x = r.normals(batch * net.inputSize)
+        labels = (0..<batch).map { _ in Int32(r.int(below: classes)) }
+        self.net = net
+        self.batch = batch
+    }
+
     func step() {
         x.withUnsafeBufferPointer { xs in
             labels.withUnsafeBufferPointer { l in
-                _ = net.lossAndGradient(xs.baseAddress!, batch: b, targets: .classes(l), loss: .crossEntropy, ws: ws)
+                _ = net.lossAndGradient(xs.baseAddress!, batch: batch, targets: .classes(l), loss: .crossEntropy, ws: ws)
             }
         }
         opt.update(&net.parameters, net.gradients)
     }
+}
+
+/// Times training steps of one shape: warm-up, then `repetitions` windows of about `seconds`
+/// each; the best window counts (the least disturbed by the rest of the machine).
+public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3,
+                      profile: ((Network<Float>, [Int: Workspace<Float>.LayerTime], Int) -> Void)? = nil) throws -> BenchmarkResult {
+    let run = try BenchmarkStepper(shape)
+    let ws = run.ws
     // Warm-up: page in buffers and let the caches settle.
     let warmStart = DispatchTime.now().uptimeNanoseconds
     var warm = 0
-    while warm < 5 || (warm < 200 && Double(DispatchTime.now().uptimeNanoseconds - warmStart) < 0.3e9) { step(); warm += 1 }
+    while warm < 5 || (warm < 200 && Double(DispatchTime.now().uptimeNanoseconds - warmStart) < 0.3e9) { run.step(); warm += 1 }
     var best = Double.infinity
     for _ in 0..<max(1, repetitions) {
         let t0 = DispatchTime.now().uptimeNanoseconds
         var steps = 0
         var elapsed = 0.0
         repeat {
-            step(); steps += 1
+            run.step(); steps += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         } while elapsed < seconds || steps < 5
         best = min(best, elapsed / Double(steps))
@@ -71,13 +87,13 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
     if let profile {
         ws.profile = [:]
         let steps = max(5, Int(seconds / best))
-        for _ in 0..<steps { step() }
-        profile(net, ws.profile!, steps)
+        for _ in 0..<steps { run.step() }
+        profile(run.net, ws.profile!, steps)
         ws.profile = nil
     }
-    let flops = net.flopsPerStep(batch: b)
+    let flops = run.net.flopsPerStep(batch: shape.batch)
     return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / best,
-                           gflops: Double(flops) / best / 1e9, parameters: net.parameterCount,
+                           gflops: Double(flops) / best / 1e9, parameters: run.net.parameterCount,
                            flops_per_step: flops, seconds_per_step: best)
 }
 
@@ -87,25 +103,13 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
 /// rate per window, A's first.
 public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
                         setA: () -> Void, setB: () -> Void) throws -> (a: [Double], b: [Double]) {
-    var net = try Network<Float>(spec: shape.spec)
-    net.initialize(.torch, rng: RNG(seed: 1))
-    var r = RNG(seed: 2)
-    let b = shape.batch
-    let x: [Float] = r.normals(b * net.inputSize)
-    let labels = (0..<b).map { _ in Int32(r.int(below: net.outputSize)) }
-    var opt = Optimizer<Float>(.sgd(momentum: 0.9), learningRate: 0.01)
-    let ws = Workspace<Float>()
+    let run = try BenchmarkStepper(shape)
     func window(_ seconds: Double) -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
         var steps = 0
         var elapsed = 0.0
         repeat {
-            x.withUnsafeBufferPointer { xs in
-                labels.withUnsafeBufferPointer { l in
-                    _ = net.lossAndGradient(xs.baseAddress!, batch: b, targets: .classes(l), loss: .crossEntropy, ws: ws)
-                }
-            }
-            opt.update(&net.parameters, net.gradients)
+            run.step()
             steps += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         } while elapsed < seconds || steps < 3

@@ -185,12 +185,6 @@ public struct RecoveryResult: Sendable {
     }
 }
 
-public func median(_ v: [Double]) -> Double {
-    let s = v.sorted()
-    guard !s.isEmpty else { return .nan }
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
-
 /// Every (row, n, seed) run of a grid, side by side on `workers` threads; each finished run is
 /// saved to its row's cache at once, and runs already there are read back instead of repeated.
 public func runRecoveryGrid(target: TargetFunction, rows: [RecoveryRow], sizes: [Int], seeds: Int,

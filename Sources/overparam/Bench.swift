@@ -49,7 +49,6 @@ struct Bench: ParsableCommand {
             for shape in picked {
                 let (own, ob) = try benchmarkAB(shape, seconds: seconds, rounds: rounds,
                                                 setA: { BLAS.ownSgemm = true }, setB: { BLAS.ownSgemm = false })
-                func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
                 let ratios = zip(own, ob).map { $0 / $1 }
                 print(pad(shape.name, 9), pad(String(format: "%.1f", median(own)), 12, right: true),
                       pad(String(format: "%.1f", median(ob)), 17, right: true),
