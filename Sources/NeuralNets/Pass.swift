@@ -10,9 +10,16 @@ struct Pass<T: Scalar> {
     let batch: Int
     let training: Bool
     var rng: RNG
+    /// The parameter gradients hold stale values: each node's slice is set on its backward pass
+    /// (a dense layer writes its weight gradient with a beta-0 product; other layers zero their
+    /// slice and add), instead of the caller zeroing the whole buffer first. Each node with
+    /// parameters runs its backward exactly once per pass.
+    let freshGrads: Bool
 
-    init(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, ws: Workspace<T>, batch: Int, training: Bool, rng: RNG) {
+    init(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, ws: Workspace<T>, batch: Int, training: Bool, rng: RNG,
+         freshGrads: Bool = false) {
         self.params = params; self.grads = grads; self.ws = ws; self.batch = batch; self.training = training; self.rng = rng
+        self.freshGrads = freshGrads
     }
 
     /// Where a node's output lives: layers that do not change values hand on their input.
@@ -225,9 +232,14 @@ struct Pass<T: Scalar> {
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch
+        var writeGrad = false
+        if freshGrads, n.paramCount > 0 {
+            if case .dense = n.layer { writeGrad = true } else { gp.update(repeating: 0, count: n.paramCount) }
+        }
         switch n.layer {
         case let .dense(i, o, bias):
-            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite)
+            denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite,
+                          overwriteGrad: writeGrad)
         case let .activation(a):
             guard let dx else { return }
             let gelu = a == .gelu

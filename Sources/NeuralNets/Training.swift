@@ -93,8 +93,8 @@ extension Network {
         let dOut = ws.scratch(0, batch * outSize)
         return parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
-                g.update(repeating: 0)
-                var pass = Pass(params: p.baseAddress!, grads: g.baseAddress!, ws: ws, batch: batch, training: training, rng: rng)
+                var pass = Pass(params: p.baseAddress!, grads: g.baseAddress!, ws: ws, batch: batch, training: training, rng: rng,
+                                freshGrads: true)
                 let y = pass.forward(nodes, x)
                 let l: T
                 switch (targets, loss) {

@@ -27,6 +27,24 @@ import Testing
         #expect((r.finalAccuracy ?? 0) > 0.97, "train accuracy \(r.finalAccuracy ?? 0) after \(r.steps) steps")
     }
 
+    /// lossAndGradient does not zero the gradient buffer first: each layer sets its own slice
+    /// (dense layers by a beta-0 product). Whatever the buffer held before — here NaN — the
+    /// gradient is the one a clean buffer gives, for every layer type with parameters.
+    @Test(arguments: ["vit:8x8x1-p4-d16-b1-h2-m32-3", "cnn:8x8x1-c4-m2-c8-f5-3:relu", "cnn:8x8x1-l4k3-3:tanh",
+                      "mlp:6-7-5-3:tanh:nobias", "mlp:6-64-3:relu:dropout0.2", "conv1d:6-k3-c4-3:tanh", "local1d:6-k3-c4-3:tanh"])
+    func gradientIgnoresStaleBuffer(spec: String) throws {
+        var net = try Network<Float>(spec: spec)
+        net.initialize(.he, rng: RNG(seed: 3))
+        var g = RNG(seed: 4)
+        let x = Tensor<Float>(shape: [9] + net.inputShape, scalars: g.normals(9 * net.inputSize))
+        let y = Supervision<Float>.classes((0..<9).map { Int32($0 % 3) })
+        let clean = try net.lossAndGradient(x, y, loss: .crossEntropy).gradient
+        net.gradients = [Float](repeating: .nan, count: net.gradients.count)
+        let again = try net.lossAndGradient(x, y, loss: .crossEntropy).gradient
+        #expect(clean.allSatisfy { $0.isFinite })
+        #expect(again == clean)
+    }
+
     @Test func sameSeedIsBitIdentical() throws {
         func run(_ seed: UInt64) throws -> [Float] {
             var net = try Network<Float>(spec: "cnn:8x8x1-c4-m2-f6-3:relu:dropout0.2")

@@ -9,14 +9,16 @@ func denseForward<T: Scalar>(
 }
 
 // dW[O,I] += dyᵀ · x;  db[O] += Σ_r dy[r];  dx[R,I] += dy · W   (dx skipped when nil; written
-// rather than added when `overwriteDx`, which spares the caller zeroing a scratch buffer)
+// rather than added when `overwriteDx`, which spares the caller zeroing a scratch buffer; dW and
+// db likewise when `overwriteGrad`, which spares zeroing the gradient buffer)
 func denseBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
-    rows: Int, inputs: Int, outputs: Int, overwriteDx: Bool = false
+    rows: Int, inputs: Int, outputs: Int, overwriteDx: Bool = false, overwriteGrad: Bool = false
 ) {
-    gemm(transA: true, m: outputs, n: inputs, k: rows, dy, x, beta: 1, dw)
+    gemm(transA: true, m: outputs, n: inputs, k: rows, dy, x, beta: overwriteGrad ? 0 : 1, dw)
     if let db {
+        if overwriteGrad { db.update(repeating: 0, count: outputs) }
         for r in 0..<rows { addInPlace(dy + r * outputs, db, outputs) }
     }
     if let dx {
