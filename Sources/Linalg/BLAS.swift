@@ -84,8 +84,10 @@ public func gemm<T: Scalar>(
         beta = 1
     }
     if k == 0 {
-        // BLAS skips the product but still wants C scaled by beta.
-        if beta != 1 { for i in 0..<m { scale(c + i * ldc, n, by: beta) } }
+        // BLAS skips the product but still wants C scaled by beta (set to zero for beta 0: C's
+        // old values, NaN included, are not to be read then).
+        if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+        else if beta != 1 { for i in 0..<m { scale(c + i * ldc, n, by: beta) } }
         return
     }
     T.blasGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,

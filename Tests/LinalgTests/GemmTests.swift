@@ -104,5 +104,9 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
         var cf = [Float](repeating: .nan, count: m * n)
         gemm(transB: true, m: m, n: n, k: k, af, bf, &cf, bias: biasf)
         for i in 0..<ref.count { #expect(abs(Double(cf[i]) - ref[i]) < 1e-4) }
+        // Without a bias, beta 0 sets C whatever it held, also for an empty product (k = 0).
+        var plain = [Double](repeating: .nan, count: m * n)
+        gemm(transB: true, m: m, n: n, k: k, a, b, &plain)
+        for i in 0..<ref.count { #expect(abs(plain[i] - (ref[i] - bias[i % n])) < 1e-12) }
     }
 }
