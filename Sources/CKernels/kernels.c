@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include "avx512.h"
 #include <math.h>
 
 // 8-float vectors only ever cross always-inline boundaries, so the ABI note does not apply.
@@ -505,21 +506,46 @@ static int detect(void) {
 #endif
 }
 
-int ck_isa_level(void) {
+static int avx2_level(void) {
     int d = __atomic_load_n(&detected, __ATOMIC_RELAXED);
     if (d < 0) { d = detect(); __atomic_store_n(&detected, d, __ATOMIC_RELAXED); }
     return d;
 }
 
-AI int use_avx2(int portable) { return !portable && ck_isa_level(); }
+int ck_isa_level(void) {
+    if (!avx2_level()) return 0;
+#if defined(__x86_64__)
+    if (ck_avx512_available()) return 2;
+#endif
+    return 1;
+}
 
-size_t ck_attention_scratch(int tokens, int head_dim) {
-    size_t np = ((size_t)tokens + 7) & ~(size_t)7;
-    return (size_t)head_dim * np + np * np;
+AI int use_avx2(int portable) { return portable != 1 && avx2_level(); }
+
+// The AVX-512 attention core: for head widths of whole vectors, unless a caller asked for AVX2 (2)
+// or portable (1) code.
+AI int use_attention512(int portable, int dim, int heads) {
+#if defined(__x86_64__)
+    return portable == 0 && (dim / heads) % 16 == 0 && ck_avx512_available();
+#else
+    (void)portable; (void)dim; (void)heads;
+    return 0;
+#endif
+}
+
+// Sized for either variant: the AVX-512 one pads rows to 16, the others to 8.
+size_t ck_attention_scratch(int tokens, int dim, int heads) {
+    size_t np = ((size_t)tokens + 7) & ~(size_t)7, avx2 = (size_t)(dim / heads) * np + np * np;
+#if defined(__x86_64__)
+    size_t wide = ck_attention512_scratch(tokens, dim, heads);
+    return wide > avx2 ? wide : avx2;
+#else
+    return avx2;
+#endif
 }
 
 size_t ck_attention_probs(int batch, int tokens, int heads) {
-    return (size_t)batch * heads * tokens * (((size_t)tokens + 7) & ~(size_t)7);
+    return (size_t)batch * heads * tokens * (((size_t)tokens + 15) & ~(size_t)15);
 }
 
 AI int attention_supported(int tokens, int dim, int heads) {
@@ -529,6 +555,10 @@ AI int attention_supported(int tokens, int dim, int heads) {
 int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim, int heads,
                          float *scratch, int portable) {
     if (!attention_supported(tokens, dim, heads)) return 0;
+#if defined(__x86_64__)
+    if (use_attention512(portable, dim, heads)) ck_attention512_forward(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
+    else
+#endif
     if (use_avx2(portable)) attention_forward_avx2(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
     else attention_forward_portable(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
     return 1;
@@ -537,6 +567,11 @@ int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, 
 int ck_attention_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv,
                           int batch, int tokens, int dim, int heads, float *scratch, int portable) {
     if (!attention_supported(tokens, dim, heads)) return 0;
+#if defined(__x86_64__)
+    if (use_attention512(portable, dim, heads))
+        ck_attention512_backward(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
+    else
+#endif
     if (use_avx2(portable)) attention_backward_avx2(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
     else attention_backward_portable(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
     return 1;

@@ -16,16 +16,9 @@
 // are reproducible run to run.
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AI static inline __attribute__((always_inline))
-#define T512 __attribute__((target("avx512f,fma")))
+#include "avx512.h"
 
 enum { NC = 1024, MC = 240, KC_WIDE = 128 };  // MC: a multiple of both MR (6 and 12)
-
-AI __mmask16 firstLanes(int n) {
-    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
 
 // The loops over the tile's rows and vectors must unroll fully (SwiftPM builds C at -O2, which
 // otherwise leaves the 12-row tiles' accumulators in memory: 2.5× slower), hence the pragmas.
@@ -73,33 +66,6 @@ AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int packed, 
             if (beta != 0) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, p + 16 * v), r);
             _mm512_mask_storeu_ps(p + 16 * v, m, r);  // an empty mask stores nothing
         }
-    }
-}
-
-// r[i] (16 rows of 16) → their transpose, in place.
-AI T512 void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
     }
 }
 
@@ -230,7 +196,7 @@ static T512 void sgemm512(int transA, int transB, int m, int n, int k, float alp
 
 static int avx512 = -1;
 
-int ck_sgemm_available(void) {
+int ck_avx512_available(void) {
     int v = __atomic_load_n(&avx512, __ATOMIC_RELAXED);
     if (v < 0) {
         __builtin_cpu_init();
@@ -239,6 +205,8 @@ int ck_sgemm_available(void) {
     }
     return v;
 }
+
+int ck_sgemm_available(void) { return ck_avx512_available(); }
 
 static int enabled = 1;
 

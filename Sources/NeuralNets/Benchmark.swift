@@ -98,11 +98,11 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
 }
 
 /// Steps per second of one shape under two settings of the engine (say, `BLAS.ownSgemm` on and
-/// off), in alternating windows of about `seconds` within one process: the same network, data and
+/// off, or the workspace's kernel path), in alternating windows of about `seconds` within one process: the same network, data and
 /// warm caches for both, and a slow spell of the machine falls on both alike. Returns each side's
 /// rate per window, A's first.
 public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
-                        setA: () -> Void, setB: () -> Void) throws -> (a: [Double], b: [Double]) {
+                        setA: (Workspace<Float>) -> Void, setB: (Workspace<Float>) -> Void) throws -> (a: [Double], b: [Double]) {
     let run = try BenchmarkStepper(shape)
     func window(_ seconds: Double) -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -115,13 +115,14 @@ public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: 
         } while elapsed < seconds || steps < 3
         return Double(steps) / elapsed
     }
-    setA(); _ = window(0.2)
-    setB(); _ = window(0.2)
+    let ws = run.ws
+    setA(ws); _ = window(0.2)
+    setB(ws); _ = window(0.2)
     var ra = [Double](), rb = [Double]()
     for i in 0..<max(1, rounds) {
         // ABBA order, so that neither side always follows the other.
-        if i % 2 == 0 { setA(); ra.append(window(seconds)); setB(); rb.append(window(seconds)) }
-        else { setB(); rb.append(window(seconds)); setA(); ra.append(window(seconds)) }
+        if i % 2 == 0 { setA(ws); ra.append(window(seconds)); setB(ws); rb.append(window(seconds)) }
+        else { setB(ws); rb.append(window(seconds)); setA(ws); ra.append(window(seconds)) }
     }
     return (ra, rb)
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 
 /// Scratch memory for forward and backward passes: activations, their gradients and per-layer
@@ -23,6 +24,10 @@ public final class Workspace<T: Scalar> {
     /// The implementation of the kernels that have a C version (Float only; see `KernelPath`).
     /// Per workspace, so tests compare paths side by side without global state.
     public var kernels: KernelPath = .best
+
+    /// Samples per forward/backward chunk of a training batch (`Network.lossAndGradient`); nil
+    /// lets the network choose from its activations' size, a number ≥ the batch runs it whole.
+    public var chunkSamples: Int? = ProcessInfo.processInfo.environment["OVERPARAM_CHUNK"].flatMap { Int($0) }
 
     func record(_ node: Int, forward: Double = 0, backward: Double = 0) {
         profile![node, default: LayerTime()].forward += forward
@@ -57,7 +62,10 @@ public final class Workspace<T: Scalar> {
                 capacities += [Int](repeating: 0, count: i + 1 - capacities.count)
             }
             pointers[i]?.deallocate()
-            let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+            // On cache lines: malloc's 16-byte alignment splits every 64-byte vector access of the
+            // AVX-512 kernels across two lines.
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
+                .bindMemory(to: T.self, capacity: max(count, 1))
             p.initialize(repeating: 0, count: max(count, 1))
             pointers[i] = p
             capacities[i] = count

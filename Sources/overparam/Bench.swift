@@ -25,8 +25,30 @@ struct Bench: ParsableCommand {
     @Flag(help: "Compare the layers' sgemm kernels: Overparam's own (AVX-512) against OpenBLAS's, in alternating windows of --seconds within one process; prints medians and their ratio.")
     var abSgemm = false
 
-    @Option(help: "Windows per side for --ab-sgemm.")
+    @Flag(help: "Compare the C kernels: the fastest this CPU runs (the AVX-512 attention core) against the AVX2 + FMA ones, as --ab-sgemm does.")
+    var abKernels = false
+
+    @Option(help: "Compare forward/backward passes in chunks of this many samples against the whole batch at once, as --ab-sgemm does.")
+    var abChunk: Int? = nil
+
+    @Option(help: "Windows per side for --ab-sgemm, --ab-kernels and --ab-chunk.")
     var rounds = 10
+
+    /// Both settings in one process, alternating windows: medians and the spread of their ratios.
+    func compare(_ picked: [BenchmarkShape], _ names: (String, String),
+                 setA: (Workspace<Float>) -> Void, setB: (Workspace<Float>) -> Void) throws {
+        let (a, b) = (names.0, names.1)
+        print("shape     \(pad(a + " steps/s", 12, right: true))  \(pad(b + " steps/s", 16, right: true))  \(pad(a + "/" + b, 12, right: true))   (medians of \(rounds) alternating windows of \(seconds) s)")
+        for shape in picked {
+            let (ra, rb) = try benchmarkAB(shape, seconds: seconds, rounds: rounds, setA: setA, setB: setB)
+            let ratios = zip(ra, rb).map { $0 / $1 }
+            print(pad(shape.name, 9), pad(String(format: "%.1f", median(ra)), 12, right: true),
+                  pad(String(format: "%.1f", median(rb)), 17, right: true),
+                  pad(String(format: "%.3f", median(ratios)), 13, right: true),
+                  "  (window ratios \(String(format: "%.2f", ratios.min()!))–\(String(format: "%.2f", ratios.max()!)))")
+            fflush(stdout)
+        }
+    }
 
     func run() throws {
         BLAS.threads = 1
@@ -45,17 +67,19 @@ struct Bench: ParsableCommand {
             guard BLAS.ownSgemmAvailable else { fail(ValidationError("--ab-sgemm: this CPU has no AVX-512, so only OpenBLAS runs")) }
             let initial = BLAS.ownSgemm
             defer { BLAS.ownSgemm = initial }
-            print("shape     own steps/s  OpenBLAS steps/s  own/OpenBLAS   (medians of \(rounds) alternating windows of \(seconds) s)")
-            for shape in picked {
-                let (own, ob) = try benchmarkAB(shape, seconds: seconds, rounds: rounds,
-                                                setA: { BLAS.ownSgemm = true }, setB: { BLAS.ownSgemm = false })
-                let ratios = zip(own, ob).map { $0 / $1 }
-                print(pad(shape.name, 9), pad(String(format: "%.1f", median(own)), 12, right: true),
-                      pad(String(format: "%.1f", median(ob)), 17, right: true),
-                      pad(String(format: "%.3f", median(ratios)), 13, right: true),
-                      "  (window ratios \(String(format: "%.2f", ratios.min()!))–\(String(format: "%.2f", ratios.max()!)))")
-                fflush(stdout)
+            try compare(picked, ("own", "OpenBLAS"), setA: { _ in BLAS.ownSgemm = true }, setB: { _ in BLAS.ownSgemm = false })
+            return
+        }
+        if let n = abChunk {
+            guard n >= 1 else { fail(ValidationError("--ab-chunk: a chunk needs at least one sample, got \(n)")) }
+            try compare(picked, ("chunk \(n)", "whole"), setA: { $0.chunkSamples = n }, setB: { $0.chunkSamples = Int.max })
+            return
+        }
+        if abKernels {
+            guard KernelPath.bestAvailable.hasPrefix("avx512") else {
+                fail(ValidationError("--ab-kernels: this CPU has no AVX-512, so its best C kernels are the AVX2 ones (\(KernelPath.bestAvailable))"))
             }
+            try compare(picked, ("best", "AVX2"), setA: { $0.kernels = .best }, setB: { $0.kernels = .avx2 })
             return
         }
         if !json { print("shape     spec                                  params     steps/s    GFLOP/s") }

@@ -2,9 +2,10 @@ import Linalg
 import NeuralNets
 import Testing
 
-/// The C kernels (attention core, GELU) against the Swift reference path, in Float, on both of
-/// their variants: `.best` (AVX2 + FMA where the CPU has it) and `.portable`. The reference
-/// path is the one the Double gradient checks cover.
+/// The C kernels (attention core, GELU) against the Swift reference path, in Float, on each of
+/// their variants: `.best` (AVX2 + FMA where the CPU has it, the AVX-512 attention core where it
+/// has that and the head width is a multiple of 16), `.avx2` and `.portable`. The reference path
+/// is the one the Double gradient checks cover.
 @Suite struct NativeKernelTests {
     /// Loss and gradient of one Float network on one batch through the given kernel path.
     func lossAndGradient(_ layers: [Layer], inputShape: [Int], batch: Int, seed: UInt64, path: KernelPath) throws -> (Double, [Float]) {
@@ -34,14 +35,15 @@ import Testing
         ]
     }
 
-    // Tokens 1, 9, 49 (a partial last vector, a partial last block of 4 rows), head widths 8,
-    // 16 and 24 (both column loops of the kernel), and 12 (not a multiple of 8: reference path).
-    @Test(arguments: [(1, 16, 2), (3, 16, 1), (7, 64, 4), (3, 48, 2), (5, 32, 4), (3, 24, 2)])
+    // Tokens 1, 9, 25, 49 and 81 (a partial last vector, a partial last block of 4 or 7 rows; with
+    // AVX-512 more than one slab of 64 queries), head widths 8, 16, 24, 32 and 48 (every column
+    // loop of both kernels), and 12 (not a multiple of 8: reference path).
+    @Test(arguments: [(1, 16, 2), (3, 16, 1), (7, 64, 4), (3, 48, 2), (5, 32, 4), (3, 24, 2), (9, 32, 1), (5, 96, 2)])
     func attentionAndGeluMatchReference(side: Int, dim: Int, heads: Int) throws {
         let layers = vit(tokensSide: side, dim: dim, heads: heads)
         let shape = [2 * side, 2 * side, 1]
         let (lr, gr) = try lossAndGradient(layers, inputShape: shape, batch: 5, seed: UInt64(side * 100 + dim), path: .reference)
-        for path in [KernelPath.best, .portable] {
+        for path in [KernelPath.best, .avx2, .portable] {
             let (l, g) = try lossAndGradient(layers, inputShape: shape, batch: 5, seed: UInt64(side * 100 + dim), path: path)
             #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(path) side \(side) dim \(dim) heads \(heads): loss \(l) vs \(lr)")
             let e = relativeDifference(g, gr)
@@ -132,7 +134,7 @@ import Testing
 
     @Test func eachPathIsBitReproducible() throws {
         let layers = vit(tokensSide: 7, dim: 32, heads: 2)
-        for path in [KernelPath.best, .portable] {
+        for path in [KernelPath.best, .avx2, .portable] {
             let a = try lossAndGradient(layers, inputShape: [14, 14, 1], batch: 3, seed: 9, path: path)
             let b = try lossAndGradient(layers, inputShape: [14, 14, 1], batch: 3, seed: 9, path: path)
             #expect(a.0 == b.0 && a.1 == b.1, "\(path)")

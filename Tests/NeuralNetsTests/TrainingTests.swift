@@ -166,4 +166,49 @@ import Testing
         #expect(a.history.map(\.step) == b.history.map(\.step))
         #expect(zip(a.history, b.history).allSatisfy { abs($0.loss - $1.loss) < 1e-12 && $0.accuracy == $1.accuracy })
     }
+
+    /// A batch run in chunks of samples (each adding its share of the gradient) gives the whole
+    /// batch's loss, gradient and correct count, up to rounding: the first chunk sets the
+    /// gradient (a NaN left in the buffer does not survive), the rest add, each weighted by its
+    /// size; the uneven last chunk included.
+    @Test(arguments: ["vit:8x8x1-p4-d16-b1-h2-m32-3", "cnn:8x8x1-c4-m2-c8-f5-3:relu", "mlp:6-7-5-3:tanh:nobias",
+                      "conv1d:6-k3-c4-3:tanh"])
+    func chunkedBatchMatchesWholeBatch(spec: String) throws {
+        var net = try Network<Double>(spec: spec)
+        net.initialize(.he, rng: RNG(seed: 5))
+        var g = RNG(seed: 6)
+        let n = 11
+        let x: [Double] = g.normals(n * net.inputSize)
+        let labels = (0..<n).map { Int32($0 % 3) }
+        func run(chunk: Int) -> (Double, [Double], Int) {
+            let ws = Workspace<Double>()
+            ws.chunkSamples = chunk
+            net.gradients = [Double](repeating: .nan, count: net.gradients.count)
+            var correct = 0
+            let l = x.withUnsafeBufferPointer { xs in
+                labels.withUnsafeBufferPointer { c in
+                    net.lossAndGradient(xs.baseAddress!, batch: n, targets: .classes(c), loss: .crossEntropy, ws: ws, correct: &correct)
+                }
+            }
+            return (l, net.gradients, correct)
+        }
+        let whole = run(chunk: n)
+        for chunk in [1, 4, 10] {
+            let (l, grad, correct) = run(chunk: chunk)
+            #expect(abs(l - whole.0) <= 1e-13 * abs(whole.0), "chunk \(chunk): loss \(l) vs \(whole.0)")
+            let worst = zip(grad, whole.1).map { abs($0 - $1) / max(1e-3, abs($1)) }.max()!
+            #expect(worst <= 1e-11, "chunk \(chunk): gradient differs by \(worst) (relative)")
+            #expect(correct == whole.2)
+        }
+    }
+
+    /// Large activations run in chunks by default, small ones whole.
+    @Test func automaticChunksFollowActivationSize() throws {
+        let vit = try Network<Float>(spec: "vit:28x28x1-p4-d64-b2-h4-m128-10")
+        let chunk = vit.chunkSamples(batch: 128)
+        #expect(chunk >= 8 && chunk < 32, "ViT chunk \(chunk)")
+        #expect(vit.chunkSamples(batch: 4) == 4)
+        let mlp = try Network<Float>(spec: "mlp:784-512-512-10:relu")
+        #expect(mlp.chunkSamples(batch: 128) == 128)
+    }
 }

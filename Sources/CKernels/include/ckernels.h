@@ -3,8 +3,9 @@
 // OpenBLAS's call overhead; C lets one source be compiled twice, once for AVX2 + FMA, chosen
 // at run time, and once portably for every other CPU. Double stays in Swift (reference path).
 //
-// Every entry point takes `portable`: nonzero forces the portable variant (tests of both
-// branches); zero takes AVX2 + FMA where the CPU has it.
+// Every entry point takes `portable`: 1 forces the portable variant, 2 the AVX2 + FMA one (no
+// AVX-512; tests of each branch); 0 takes the fastest the CPU has — AVX2 + FMA, and for the
+// attention core AVX-512 where the head width is a multiple of 16 (attention512.c).
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
@@ -13,13 +14,15 @@
 extern "C" {
 #endif
 
-/// 1 when the CPU runs the AVX2 + FMA variants, 0 when only the portable ones.
+/// 2 when the CPU has AVX-512 (the attention core and ck_sgemm use it) besides AVX2 + FMA, 1 with
+/// AVX2 + FMA only, 0 when only the portable variants run.
 int ck_isa_level(void);
 
-/// Floats of scratch the attention kernels need for `tokens` tokens of head width `head_dim`.
-size_t ck_attention_scratch(int tokens, int head_dim);
+/// Floats of scratch the attention kernels need for `tokens` tokens of width `dim` in `heads` heads.
+size_t ck_attention_scratch(int tokens, int dim, int heads);
 
-/// Floats of the probs buffer: [B·H, N, N'] with rows padded to N' = N rounded up to 8.
+/// Floats of the probs buffer: [B·H, N, N'] with rows padded to N' = N rounded up to 16 (the
+/// AVX2 and portable variants use a stride of N rounded up to 8 within it).
 size_t ck_attention_probs(int batch, int tokens, int heads);
 
 /// Multi-head attention core over qkv[B·N, 3D] (heads are column blocks of width D/H):

@@ -23,7 +23,7 @@ func attentionForward<T: Scalar>(
     let wqkv = params, bqkv = params + 3 * d * d, wo = bqkv + 3 * d, bo = wo + d * d
     denseForward(x, wqkv, bqkv, qkv, rows: a.rows, inputs: d, outputs: 3 * d)
     if let flag = path.flag(T.self),
-       nativeAttentionForward(qkv, probs, ctx, a, scratch: scratch(attentionScratchCount(tokens: n, headDim: dh)), flag: flag) {
+       nativeAttentionForward(qkv, probs, ctx, a, scratch: scratch(attentionScratchCount(a)), flag: flag) {
         denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
         return
     }
@@ -53,7 +53,7 @@ func attentionBackward<T: Scalar>(
     let gwqkv = grads, gbqkv = grads + 3 * d * d, gwo = gbqkv + 3 * d, gbo = gwo + d * d
     denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d, overwriteDx: true)
     if let flag = path.flag(T.self),
-       nativeAttentionBackward(qkv, probs, dctx, dqkv, a, scratch: scratch(attentionScratchCount(tokens: n, headDim: dh)), flag: flag) {
+       nativeAttentionBackward(qkv, probs, dctx, dqkv, a, scratch: scratch(attentionScratchCount(a)), flag: flag) {
         denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
         return
     }

@@ -2,14 +2,21 @@ import CKernels
 import Linalg
 
 /// Which implementation a Float pass uses for the kernels that have a C version
-/// (`Sources/CKernels`): the fastest the CPU runs (AVX2 + FMA where it has them), the portable
-/// C variant, or the Swift reference path that Double always takes. Results differ between
-/// paths in the last bits only; one path on one machine is bit-reproducible.
+/// (`Sources/CKernels`): the fastest the CPU runs (AVX2 + FMA where it has them, and an AVX-512
+/// attention core), the AVX2 + FMA variants only (`.avx2`; portable on CPUs without AVX2), the
+/// portable C variant, or the Swift reference path that Double always takes. Results differ
+/// between paths in the last bits only; one path on one machine is bit-reproducible.
 public enum KernelPath: Sendable, Equatable {
-    case best, portable, reference
+    case best, avx2, portable, reference
 
     /// What `.best` runs on this CPU.
-    public static var bestAvailable: String { ck_isa_level() == 1 ? "avx2+fma" : "portable" }
+    public static var bestAvailable: String {
+        switch ck_isa_level() {
+        case 2: return "avx512+avx2+fma"
+        case 1: return "avx2+fma"
+        default: return "portable"
+        }
+    }
 }
 
 /// The Float view of a buffer when T is Float (nil otherwise), for handing to the C kernels.
@@ -30,20 +37,21 @@ extension KernelPath {
         switch self {
         case .best: return 0
         case .portable: return 1
+        case .avx2: return 2
         case .reference: return nil
         }
     }
 }
 
-/// Scalars of the attention probabilities: the C kernels pad each row to a multiple of 8
+/// Scalars of the attention probabilities: the C kernels pad each row (to a multiple of 16)
 /// (the Swift path uses the first B·H·N·N).
 func attentionProbsCount(_ a: Heads) -> Int {
     Int(ck_attention_probs(Int32(a.batch), Int32(a.tokens), Int32(a.heads)))
 }
 
 /// Scratch scalars the native attention kernels need.
-func attentionScratchCount(tokens: Int, headDim: Int) -> Int {
-    Int(ck_attention_scratch(Int32(tokens), Int32(headDim)))
+func attentionScratchCount(_ a: Heads) -> Int {
+    Int(ck_attention_scratch(Int32(a.tokens), Int32(a.dim), Int32(a.heads)))
 }
 
 // Attention core through the C kernels; false when the shape is not one they take.

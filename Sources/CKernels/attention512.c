@@ -1,0 +1,278 @@
+#include "ckernels.h"
+#include "avx512.h"
+#include <math.h>
+
+// The attention core on AVX-512 for head widths that are multiples of 16 (a ViT's 64 wide over
+// 4 heads is one vector per token). Per image and head it is three small products (49 × 49 × 16
+// for a 28 × 28 image in 4 × 4 patches) and a softmax; the AVX2 kernels in kernels.c ran them at
+// ~25 GFLOP/s. Here scores are kept keys by queries (Sᵀ: a vector holds 16 queries), so the
+// softmax over the keys and the backward pass's sums over them are element-wise across rows,
+// never a horizontal reduction; the products broadcast their left operand from memory and keep
+// RB rows of accumulators, so their loops are almost all FMAs. Summation orders are fixed by the
+// shape: results are identical run to run.
+
+#if defined(__x86_64__)
+
+// Rows per block: 7 × 4 score vectors plus 4 key vectors fill the 32 registers, and 49 tokens
+// (28 × 28 in 4 × 4 patches) are 7 blocks with no rows wasted.
+enum { RB = 7 };
+
+AI int round16(int n) { return (n + 15) & ~15; }
+AI int min_int(int a, int b) { return a < b ? a : b; }
+
+// yt[c][j] = s·y[j][c] for c < dh (a multiple of 16), j < n; zero for n ≤ j < np.
+AI T512 void transpose_scaled(const float *y, long ldy, int n, int np, int dh, float s, float *yt) {
+    const __m512 vs = _mm512_set1_ps(s);
+    for (int j0 = 0; j0 < np; j0 += 16)
+        for (int c0 = 0; c0 < dh; c0 += 16) {
+            __m512 r[16];
+            _Pragma("unroll")
+            for (int i = 0; i < 16; i++)
+                r[i] = _mm512_maskz_loadu_ps(j0 + i < n ? 0xFFFF : 0, y + (long)min_int(j0 + i, n - 1) * ldy + c0);
+            transpose16(r);
+            _Pragma("unroll")
+            for (int c = 0; c < 16; c++) _mm512_storeu_ps(yt + (long)(c0 + c) * np + j0, _mm512_mul_ps(r[c], vs));
+        }
+}
+
+// dst[g][j][0, dh) = y[j][g·dh, (g + 1)·dh) for g < G, j < n, and back. A head's rows sit 3·D
+// floats apart in qkv (768 bytes for D = 64, one cache line of a head per row), so reading one
+// head at a time runs a strided stream from L3 per head; an image's rows read (or written) in
+// order once are a sequential stream, and its heads then lie contiguous, a few KiB each.
+AI T512 void gather_heads(const float *y, long ldy, int n, int G, int dh, float *dst) {
+    for (int j = 0; j < n; j++)
+        for (int g = 0; g < G; g++)
+            for (int c = 0; c < dh; c += 16)
+                _mm512_storeu_ps(dst + ((long)g * n + j) * dh + c, _mm512_loadu_ps(y + j * ldy + g * dh + c));
+}
+
+AI T512 void scatter_heads(const float *src, int n, int G, int dh, float *y, long ldy) {
+    for (int j = 0; j < n; j++)
+        for (int g = 0; g < G; g++)
+            for (int c = 0; c < dh; c += 16)
+                _mm512_storeu_ps(y + j * ldy + g * dh + c, _mm512_loadu_ps(src + ((long)g * n + j) * dh + c));
+}
+
+// s[r][j0, j0 + 16·NV) = Σ_c row[r][c] · yt[c][·] for r < m (rows past m repeat row m − 1).
+AI T512 void scores_tile(int NV, const float *const row[RB], const float *yt, int np, int dh, int j0, float *s,
+                         long lds, int m) {
+    __m512 acc[RB][4];
+    _Pragma("unroll")
+    for (int r = 0; r < RB; r++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int c = 0; c < dh; c++) {
+        __m512 y[4];
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) y[v] = _mm512_loadu_ps(yt + (long)c * np + j0 + 16 * v);
+        _Pragma("unroll")
+        for (int r = 0; r < RB; r++) {
+            const __m512 x = _mm512_set1_ps(row[r][c]);
+            _Pragma("unroll")
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(x, y[v], acc[r][v]);
+        }
+    }
+    _Pragma("unroll")
+    for (int r = 0; r < RB; r++) {
+        if (r >= m) continue;
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) _mm512_storeu_ps(s + r * lds + j0 + 16 * v, acc[r][v]);
+    }
+}
+
+// s[r][0, np) = x_r · yt for the m ≤ RB rows x_r = x + r·ldx (dh long) against yt[dh][np].
+AI T512 void scores(const float *x, long ldx, int m, const float *yt, int np, int dh, float *s, long lds) {
+    const float *row[RB];
+    for (int r = 0; r < RB; r++) row[r] = x + (long)min_int(r, m - 1) * ldx;
+    for (int j0 = 0; j0 < np; j0 += 64) {
+        const int nv = min_int(4, (np - j0) / 16);
+        if (nv == 4) scores_tile(4, row, yt, np, dh, j0, s, lds, m);
+        else if (nv == 3) scores_tile(3, row, yt, np, dh, j0, s, lds, m);
+        else if (nv == 2) scores_tile(2, row, yt, np, dh, j0, s, lds, m);
+        else scores_tile(1, row, yt, np, dh, j0, s, lds, m);
+    }
+}
+
+// c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][·] over t < kdim, for r < m (a_r past m repeat a_{m−1}).
+AI T512 void rows_tile(int NV, const float *const ar[RB], long ats, int kdim, const float *b, long ldb, float *c,
+                       long ldc, int m) {
+    __m512 acc[RB][2];
+    _Pragma("unroll")
+    for (int r = 0; r < RB; r++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int t = 0; t < kdim; t++) {
+        __m512 bv[2];
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + (long)t * ldb + 16 * v);
+        _Pragma("unroll")
+        for (int r = 0; r < RB; r++) {
+            const __m512 x = _mm512_set1_ps(ar[r][t * ats]);
+            _Pragma("unroll")
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]);
+        }
+    }
+    _Pragma("unroll")
+    for (int r = 0; r < RB; r++) {
+        if (r >= m) continue;
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+    }
+}
+
+// c[r][0, dh) = Σ_t A(r, t) · b[t][0, dh) for r < m ≤ RB, A(r, t) = a[r·ars + t·ats].
+AI T512 void rows(const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int dh, float *c,
+                  long ldc) {
+    const float *ar[RB];
+    for (int r = 0; r < RB; r++) ar[r] = a + (long)min_int(r, m - 1) * ars;
+    int c0 = 0;
+    for (; c0 + 32 <= dh; c0 += 32) rows_tile(2, ar, ats, kdim, b + c0, ldb, c + c0, ldc, m);
+    if (c0 < dh) rows_tile(1, ar, ats, kdim, b + c0, ldb, c + c0, ldc, m);
+}
+
+// e^x for x ≤ 0 (scores less their maximum): kernels.c's Cephes reduction and polynomial
+// (≤ 2 ulp), x clamped below at −87.3 (e^x ≈ 1e-38 there, not 0: beside the maximum's 1 it adds
+// nothing), and 2^n applied by scalef rather than by building the exponent bits.
+AI T512 __m512 exp16(__m512 x) {
+    const __m512 c = _mm512_max_ps(x, _mm512_set1_ps(-87.33654f));
+    const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(12582912.0f));
+    const __m512 n = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(r, r), p, r), _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(er, n);
+}
+
+// Softmax down the columns [i0, i0 + 16·NV) of p[n][·] (stride ldp) in place: each column is one
+// query's scores over the n keys. Two partial maxima and sums per vector keep eight chains going.
+AI T512 void softmax_columns(int NV, float *p, long ldp, int n, int i0) {
+    __m512 mx[2][4], sum[2][4];
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) {
+        mx[0][v] = mx[1][v] = _mm512_set1_ps(-INFINITY);
+        sum[0][v] = sum[1][v] = _mm512_setzero_ps();
+    }
+    for (int j = 0; j < n; j++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) mx[j & 1][v] = _mm512_max_ps(mx[j & 1][v], _mm512_loadu_ps(p + j * ldp + i0 + 16 * v));
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) mx[0][v] = _mm512_max_ps(mx[0][v], mx[1][v]);
+    for (int j = 0; j < n; j++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            float *q = p + j * ldp + i0 + 16 * v;
+            const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(q), mx[0][v]));
+            _mm512_storeu_ps(q, e);
+            sum[j & 1][v] = _mm512_add_ps(sum[j & 1][v], e);
+        }
+    __m512 inv[4];
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) inv[v] = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(sum[0][v], sum[1][v]));
+    for (int j = 0; j < n; j++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            float *q = p + j * ldp + i0 + 16 * v;
+            _mm512_storeu_ps(q, _mm512_mul_ps(_mm512_loadu_ps(q), inv[v]));
+        }
+}
+
+// dS = P ⊙ (dP − Σ_keys P ⊙ dP) · scale down the columns [i0, i0 + 16·NV) of ds (holding dP) in place.
+AI T512 void softmax_backward_columns(int NV, const float *p, float *ds, long ld, int n, int i0, float scale) {
+    __m512 dot[2][4];
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) dot[0][v] = dot[1][v] = _mm512_setzero_ps();
+    for (int j = 0; j < n; j++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            const long o = j * ld + i0 + 16 * v;
+            dot[j & 1][v] = _mm512_fmadd_ps(_mm512_loadu_ps(p + o), _mm512_loadu_ps(ds + o), dot[j & 1][v]);
+        }
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) dot[0][v] = _mm512_add_ps(dot[0][v], dot[1][v]);
+    const __m512 vs = _mm512_set1_ps(scale);
+    for (int j = 0; j < n; j++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            const long o = j * ld + i0 + 16 * v;
+            const __m512 g = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(ds + o), dot[0][v]), vs);
+            _mm512_storeu_ps(ds + o, _mm512_mul_ps(_mm512_loadu_ps(p + o), g));
+        }
+}
+
+// The column passes over slabs of up to 64 queries.
+#define SLABS(np, call)                                    \
+    for (int i0 = 0; i0 < (np); i0 += 64) {                \
+        const int nv = min_int(4, ((np) - i0) / 16);       \
+        if (nv == 4) { enum { NV = 4 }; call; }            \
+        else if (nv == 3) { enum { NV = 3 }; call; }       \
+        else if (nv == 2) { enum { NV = 2 }; call; }       \
+        else { enum { NV = 1 }; call; }                    \
+    }
+
+int ck_attention512_stride(int tokens) { return round16(tokens); }
+
+size_t ck_attention512_scratch(int tokens, int dim, int heads) {
+    const size_t np = (size_t)round16(tokens), n = (size_t)tokens, dh = (size_t)(dim / heads);
+    return 7 * n * (size_t)dim + dh * np + n * np;
+}
+
+// probs[B·H] as Pᵀ, [N keys][np queries] (np = N rounded up to 16; the pad columns hold finite
+// values nothing reads); the backward pass reads it in place.
+T512 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H,
+                                  float *scratch) {
+    const int dh = D / H, np = round16(N);
+    const long ld = 3L * D, hs = (long)N * dh;  // hs: one head's packed rows
+    float *qkvp = scratch, *cp = qkvp + 3 * N * D, *qt = cp + N * D;  // [3H][N][dh], [H][N][dh], [dh][np]
+    for (int b = 0; b < B; b++) {
+        gather_heads(qkv + (long)b * N * ld, ld, N, 3 * H, dh, qkvp);
+        for (int h = 0; h < H; h++) {
+            const float *q = qkvp + h * hs, *k = qkvp + (H + h) * hs, *v = qkvp + (2 * H + h) * hs;
+            float *pt = probs + ((long)b * H + h) * N * np;
+            transpose_scaled(q, dh, N, np, dh, 1.0f / sqrtf((float)dh), qt);
+            for (int j0 = 0; j0 < N; j0 += RB)  // Sᵀ = K · (Q/√dh)ᵀ
+                scores(k + j0 * dh, dh, min_int(RB, N - j0), qt, np, dh, pt + (long)j0 * np, np);
+            SLABS(np, softmax_columns(NV, pt, np, N, i0))
+            for (int i0 = 0; i0 < N; i0 += RB)  // ctx = P · V
+                rows(pt + i0, 1, np, min_int(RB, N - i0), N, v, dh, dh, cp + h * hs + i0 * dh, dh);
+        }
+        scatter_heads(cp, N, H, dh, ctx + (long)b * N * D, D);
+    }
+}
+
+T512 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int B, int N,
+                                   int D, int H, float *scratch) {
+    const int dh = D / H, np = round16(N);
+    const long ld = 3L * D, hs = (long)N * dh;
+    const float scale = 1.0f / sqrtf((float)dh);
+    // Packed heads: q, k, v and their gradients [3H][N][dh], dctx [H][N][dh]; per head dctx_hᵀ
+    // [dh][np] and dSᵀ [N][np].
+    float *qkvp = scratch, *gp = qkvp + 3 * N * D, *dcp = gp + 3 * N * D, *dct = dcp + N * D, *dst = dct + dh * np;
+    for (int b = 0; b < B; b++) {
+        gather_heads(qkv + (long)b * N * ld, ld, N, 3 * H, dh, qkvp);
+        gather_heads(dctx + (long)b * N * D, D, N, H, dh, dcp);
+        for (int h = 0; h < H; h++) {
+            const float *q = qkvp + h * hs, *k = qkvp + (H + h) * hs, *v = qkvp + (2 * H + h) * hs;
+            const float *dc = dcp + h * hs, *pt = probs + ((long)b * H + h) * N * np;
+            float *dq = gp + h * hs, *dk = gp + (H + h) * hs, *dv = gp + (2 * H + h) * hs;
+            transpose_scaled(dc, dh, N, np, dh, 1.0f, dct);
+            for (int j0 = 0; j0 < N; j0 += RB)  // dPᵀ = V · dctxᵀ
+                scores(v + j0 * dh, dh, min_int(RB, N - j0), dct, np, dh, dst + (long)j0 * np, np);
+            SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, scale))
+            for (int j0 = 0; j0 < N; j0 += RB) {
+                const int m = min_int(RB, N - j0);
+                rows(pt + (long)j0 * np, np, 1, m, N, dc, dh, dh, dv + j0 * dh, dh);   // dV = Pᵀ · dctx
+                rows(dst + (long)j0 * np, np, 1, m, N, q, dh, dh, dk + j0 * dh, dh);   // dK = dSᵀ · Q
+                rows(dst + j0, 1, np, m, N, k, dh, dh, dq + j0 * dh, dh);              // dQ = dS · K
+            }
+        }
+        scatter_heads(gp, N, 3 * H, dh, dqkv + (long)b * N * ld, ld);
+    }
+}
+
+#endif

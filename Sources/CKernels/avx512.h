@@ -1,0 +1,55 @@
+// Pieces the AVX-512 kernels share (sgemm.c, attention512.c): private to CKernels.
+#ifndef CKERNELS_AVX512_H
+#define CKERNELS_AVX512_H
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AI static inline __attribute__((always_inline))
+#define T512 __attribute__((target("avx512f,fma")))
+
+// The first n lanes (all for n ≥ 16, none for n ≤ 0).
+AI __mmask16 firstLanes(int n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
+// r[i] (16 rows of 16) → their transpose, in place.
+AI T512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+    }
+}
+
+/// 1 when the CPU has AVX-512 (F) and FMA (cached cpuid).
+int ck_avx512_available(void);
+
+/// The attention core on AVX-512 (head width a multiple of 16); same contract as
+/// ck_attention_forward/backward, with probs rows padded to ck_attention512_stride(N).
+int ck_attention512_stride(int tokens);
+size_t ck_attention512_scratch(int tokens, int dim, int heads);
+void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim, int heads,
+                             float *scratch);
+void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int batch,
+                              int tokens, int dim, int heads, float *scratch);
+
+#endif
+#endif
