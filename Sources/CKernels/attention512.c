@@ -53,56 +53,18 @@ AI T512 void scatter_heads(const float *src, int n, int G, int dh, float *y, lon
                 _mm512_storeu_ps(y + j * ldy + g * dh + c, _mm512_loadu_ps(src + ((long)g * n + j) * dh + c));
 }
 
-// s[r][j0, j0 + 16·NV) = Σ_c row[r][c] · yt[c][·] for r < m (rows past m repeat row m − 1).
-AI T512 void scores_tile(int NV, const float *const row[RB], const float *yt, int np, int dh, int j0, float *s,
-                         long lds, int m) {
+// c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][0, 16·NV) over t < kdim, for r < m (a_r past m repeat
+// a_{m−1}, computed and not stored). Every product here is one: scores (a_r a key's row, b the
+// transposed queries) and the products with P and dS (a_r a row or column of them).
+AI T512 void tile(int NV, const float *const ar[RB], long ats, int kdim, const float *b, long ldb, float *c, long ldc,
+                  int m) {
     __m512 acc[RB][4];
     _Pragma("unroll")
     for (int r = 0; r < RB; r++)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
-    for (int c = 0; c < dh; c++) {
-        __m512 y[4];
-        _Pragma("unroll")
-        for (int v = 0; v < NV; v++) y[v] = _mm512_loadu_ps(yt + (long)c * np + j0 + 16 * v);
-        _Pragma("unroll")
-        for (int r = 0; r < RB; r++) {
-            const __m512 x = _mm512_set1_ps(row[r][c]);
-            _Pragma("unroll")
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(x, y[v], acc[r][v]);
-        }
-    }
-    _Pragma("unroll")
-    for (int r = 0; r < RB; r++) {
-        if (r >= m) continue;
-        _Pragma("unroll")
-        for (int v = 0; v < NV; v++) _mm512_storeu_ps(s + r * lds + j0 + 16 * v, acc[r][v]);
-    }
-}
-
-// s[r][0, np) = x_r · yt for the m ≤ RB rows x_r = x + r·ldx (dh long) against yt[dh][np].
-AI T512 void scores(const float *x, long ldx, int m, const float *yt, int np, int dh, float *s, long lds) {
-    const float *row[RB];
-    for (int r = 0; r < RB; r++) row[r] = x + (long)min_int(r, m - 1) * ldx;
-    for (int j0 = 0; j0 < np; j0 += 64) {
-        const int nv = min_int(4, (np - j0) / 16);
-        if (nv == 4) scores_tile(4, row, yt, np, dh, j0, s, lds, m);
-        else if (nv == 3) scores_tile(3, row, yt, np, dh, j0, s, lds, m);
-        else if (nv == 2) scores_tile(2, row, yt, np, dh, j0, s, lds, m);
-        else scores_tile(1, row, yt, np, dh, j0, s, lds, m);
-    }
-}
-
-// c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][·] over t < kdim, for r < m (a_r past m repeat a_{m−1}).
-AI T512 void rows_tile(int NV, const float *const ar[RB], long ats, int kdim, const float *b, long ldb, float *c,
-                       long ldc, int m) {
-    __m512 acc[RB][2];
-    _Pragma("unroll")
-    for (int r = 0; r < RB; r++)
-        _Pragma("unroll")
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (int t = 0; t < kdim; t++) {
-        __m512 bv[2];
+        __m512 bv[4];
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + (long)t * ldb + 16 * v);
         _Pragma("unroll")
@@ -120,14 +82,19 @@ AI T512 void rows_tile(int NV, const float *const ar[RB], long ats, int kdim, co
     }
 }
 
-// c[r][0, dh) = Σ_t A(r, t) · b[t][0, dh) for r < m ≤ RB, A(r, t) = a[r·ars + t·ats].
-AI T512 void rows(const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int dh, float *c,
-                  long ldc) {
+// c[r][0, w) = Σ_t A(r, t) · b[t][0, w) for r < m ≤ RB, A(r, t) = a[r·ars + t·ats], w a multiple
+// of 16, in column blocks of up to 64.
+AI T512 void product(const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int w, float *c,
+                     long ldc) {
     const float *ar[RB];
     for (int r = 0; r < RB; r++) ar[r] = a + (long)min_int(r, m - 1) * ars;
-    int c0 = 0;
-    for (; c0 + 32 <= dh; c0 += 32) rows_tile(2, ar, ats, kdim, b + c0, ldb, c + c0, ldc, m);
-    if (c0 < dh) rows_tile(1, ar, ats, kdim, b + c0, ldb, c + c0, ldc, m);
+    for (int j0 = 0; j0 < w; j0 += 64) {
+        const int nv = min_int(4, (w - j0) / 16);
+        if (nv == 4) tile(4, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
+        else if (nv == 3) tile(3, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
+        else if (nv == 2) tile(2, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
+        else tile(1, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
+    }
 }
 
 // e^x for x ≤ 0 (scores less their maximum): kernels.c's Cephes reduction and polynomial
@@ -236,10 +203,10 @@ T512 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, in
             float *pt = probs + ((long)b * H + h) * N * np;
             transpose_scaled(q, dh, N, np, dh, 1.0f / sqrtf((float)dh), qt);
             for (int j0 = 0; j0 < N; j0 += RB)  // Sᵀ = K · (Q/√dh)ᵀ
-                scores(k + j0 * dh, dh, min_int(RB, N - j0), qt, np, dh, pt + (long)j0 * np, np);
+                product(k + j0 * dh, dh, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
             SLABS(np, softmax_columns(NV, pt, np, N, i0))
             for (int i0 = 0; i0 < N; i0 += RB)  // ctx = P · V
-                rows(pt + i0, 1, np, min_int(RB, N - i0), N, v, dh, dh, cp + h * hs + i0 * dh, dh);
+                product(pt + i0, 1, np, min_int(RB, N - i0), N, v, dh, dh, cp + h * hs + i0 * dh, dh);
         }
         scatter_heads(cp, N, H, dh, ctx + (long)b * N * D, D);
     }
@@ -262,13 +229,13 @@ T512 void ck_attention512_backward(const float *qkv, const float *probs, const f
             float *dq = gp + h * hs, *dk = gp + (H + h) * hs, *dv = gp + (2 * H + h) * hs;
             transpose_scaled(dc, dh, N, np, dh, 1.0f, dct);
             for (int j0 = 0; j0 < N; j0 += RB)  // dPᵀ = V · dctxᵀ
-                scores(v + j0 * dh, dh, min_int(RB, N - j0), dct, np, dh, dst + (long)j0 * np, np);
+                product(v + j0 * dh, dh, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
             SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, scale))
             for (int j0 = 0; j0 < N; j0 += RB) {
                 const int m = min_int(RB, N - j0);
-                rows(pt + (long)j0 * np, np, 1, m, N, dc, dh, dh, dv + j0 * dh, dh);   // dV = Pᵀ · dctx
-                rows(dst + (long)j0 * np, np, 1, m, N, q, dh, dh, dk + j0 * dh, dh);   // dK = dSᵀ · Q
-                rows(dst + j0, 1, np, m, N, k, dh, dh, dq + j0 * dh, dh);              // dQ = dS · K
+                product(pt + (long)j0 * np, np, 1, m, N, dc, dh, dh, dv + j0 * dh, dh);   // dV = Pᵀ · dctx
+                product(dst + (long)j0 * np, np, 1, m, N, q, dh, dh, dk + j0 * dh, dh);   // dK = dSᵀ · Q
+                product(dst + j0, 1, np, m, N, k, dh, dh, dq + j0 * dh, dh);              // dQ = dS · K
             }
         }
         scatter_heads(gp, N, 3 * H, dh, dqkv + (long)b * N * ld, ld);

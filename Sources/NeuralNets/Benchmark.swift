@@ -31,6 +31,8 @@ public struct BenchmarkResult: Sendable, Codable {
     public var parameters: Int
     public var flops_per_step: Int
     public var seconds_per_step: Double
+    /// Samples per forward/backward chunk of the batch (`Network.chunkSamples`; the batch when whole).
+    public var chunk_samples: Int
 }
 
 /// One shape's network, fixed batch and SGD-momentum optimizer, as the peers set them up.
@@ -94,7 +96,8 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
     let flops = run.net.flopsPerStep(batch: shape.batch)
     return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / best,
                            gflops: Double(flops) / best / 1e9, parameters: run.net.parameterCount,
-                           flops_per_step: flops, seconds_per_step: best)
+                           flops_per_step: flops, seconds_per_step: best,
+                           chunk_samples: min(shape.batch, run.ws.chunkSamples ?? run.net.chunkSamples(batch: shape.batch)))
 }
 
 /// Steps per second of one shape under two settings of the engine (say, `BLAS.ownSgemm` on and
