@@ -94,7 +94,7 @@ extension Network {
         _ x: UnsafePointer<T>, batch: Int, targets: Targets<T>, loss: Loss,
         ws: Workspace<T>, training: Bool = true, rng: RNG = RNG(seed: 0), correct: UnsafeMutablePointer<Int>? = nil
     ) -> T {
-        let chunk = ws.chunkSamples ?? chunkSamples(batch: batch)
+        let chunk = max(1, ws.chunkSamples ?? chunkSamples(batch: batch))  // 0 or less from a caller: one sample at a time
         var r = rng
         if chunk >= batch {
             return chunkLossAndGradient(x, batch: batch, of: batch, targets: targets, loss: loss, ws: ws, training: training,

@@ -193,7 +193,7 @@ import Testing
             return (l, net.gradients, correct)
         }
         let whole = run(chunk: n)
-        for chunk in [1, 4, 10] {
+        for chunk in [1, 4, 10, 0] {  // 0: taken as 1
             let (l, grad, correct) = run(chunk: chunk)
             #expect(abs(l - whole.0) <= 1e-13 * abs(whole.0), "chunk \(chunk): loss \(l) vs \(whole.0)")
             let worst = zip(grad, whole.1).map { abs($0 - $1) / max(1e-3, abs($1)) }.max()!
