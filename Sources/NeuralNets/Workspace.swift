@@ -25,8 +25,9 @@ public final class Workspace<T: Scalar> {
     /// Per workspace, so tests compare paths side by side without global state.
     public var kernels: KernelPath = .best
 
-    /// Samples per forward/backward chunk of a training batch (`Network.lossAndGradient`); nil
-    /// lets the network choose from its activations' size, a number ≥ the batch runs it whole.
+    /// Samples per forward/backward chunk of a training batch (`Network.lossAndGradient`): nil
+    /// lets the network choose from its activations' size (`Network.chunkSamples(batch:)`), a
+    /// number ≥ the batch runs it whole. Starts from `OVERPARAM_CHUNK` when that is set.
     public var chunkSamples: Int? = ProcessInfo.processInfo.environment["OVERPARAM_CHUNK"].flatMap { Int($0) }
 
     func record(_ node: Int, forward: Double = 0, backward: Double = 0) {
