@@ -82,19 +82,24 @@ AI T512 void tile(int NV, const float *const ar[RB], long ats, int kdim, const f
     }
 }
 
+// `call` once per block of up to 64 columns of [0, np) (i0 its first, NV its vectors): the
+// products' column blocks and the softmax passes' slabs of queries.
+#define SLABS(np, call)                                    \
+    for (int i0 = 0; i0 < (np); i0 += 64) {                \
+        const int nv = min_int(4, ((np) - i0) / 16);       \
+        if (nv == 4) { enum { NV = 4 }; call; }            \
+        else if (nv == 3) { enum { NV = 3 }; call; }       \
+        else if (nv == 2) { enum { NV = 2 }; call; }       \
+        else { enum { NV = 1 }; call; }                    \
+    }
+
 // c[r][0, w) = Σ_t A(r, t) · b[t][0, w) for r < m ≤ RB, A(r, t) = a[r·ars + t·ats], w a multiple
 // of 16, in column blocks of up to 64.
 AI T512 void product(const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int w, float *c,
                      long ldc) {
     const float *ar[RB];
     for (int r = 0; r < RB; r++) ar[r] = a + (long)min_int(r, m - 1) * ars;
-    for (int j0 = 0; j0 < w; j0 += 64) {
-        const int nv = min_int(4, (w - j0) / 16);
-        if (nv == 4) tile(4, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
-        else if (nv == 3) tile(3, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
-        else if (nv == 2) tile(2, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
-        else tile(1, ar, ats, kdim, b + j0, ldb, c + j0, ldc, m);
-    }
+    SLABS(w, tile(NV, ar, ats, kdim, b + i0, ldb, c + i0, ldc, m))
 }
 
 // e^x for x ≤ 0 (scores less their maximum): kernels.c's Cephes reduction and polynomial
@@ -171,18 +176,6 @@ AI T512 void softmax_backward_columns(int NV, const float *p, float *ds, long ld
             _mm512_storeu_ps(ds + o, _mm512_mul_ps(_mm512_loadu_ps(p + o), g));
         }
 }
-
-// The column passes over slabs of up to 64 queries.
-#define SLABS(np, call)                                    \
-    for (int i0 = 0; i0 < (np); i0 += 64) {                \
-        const int nv = min_int(4, ((np) - i0) / 16);       \
-        if (nv == 4) { enum { NV = 4 }; call; }            \
-        else if (nv == 3) { enum { NV = 3 }; call; }       \
-        else if (nv == 2) { enum { NV = 2 }; call; }       \
-        else { enum { NV = 1 }; call; }                    \
-    }
-
-int ck_attention512_stride(int tokens) { return round16(tokens); }
 
 size_t ck_attention512_scratch(int tokens, int dim, int heads) {
     const size_t np = (size_t)round16(tokens), n = (size_t)tokens, dh = (size_t)(dim / heads);

@@ -43,8 +43,7 @@ AI T512 void transpose16(__m512 r[16]) {
 int ck_avx512_available(void);
 
 /// The attention core on AVX-512 (head width a multiple of 16); same contract as
-/// ck_attention_forward/backward, with probs rows padded to ck_attention512_stride(N).
-int ck_attention512_stride(int tokens);
+/// ck_attention_forward/backward, with probs rows padded to N rounded up to 16.
 size_t ck_attention512_scratch(int tokens, int dim, int heads);
 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim, int heads,
                              float *scratch);
