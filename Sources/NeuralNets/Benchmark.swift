@@ -97,7 +97,7 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
     return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / best,
                            gflops: Double(flops) / best / 1e9, parameters: run.net.parameterCount,
                            flops_per_step: flops, seconds_per_step: best,
-                           chunk_samples: min(shape.batch, max(1, run.ws.chunkSamples ?? run.net.chunkSamples(batch: shape.batch))))
+                           chunk_samples: run.net.chunkSamples(batch: shape.batch, ws: run.ws))
 }
 
 /// Steps per second of one shape under two settings of the engine (say, `BLAS.ownSgemm` on and

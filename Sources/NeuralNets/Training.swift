@@ -94,14 +94,10 @@ extension Network {
         _ x: UnsafePointer<T>, batch: Int, targets: Targets<T>, loss: Loss,
         ws: Workspace<T>, training: Bool = true, rng: RNG = RNG(seed: 0), correct: UnsafeMutablePointer<Int>? = nil
     ) -> T {
-        let chunk = max(1, ws.chunkSamples ?? chunkSamples(batch: batch))  // 0 or less from a caller: one sample at a time
+        let chunk = chunkSamples(batch: batch, ws: ws)
         var r = rng
-        if chunk >= batch {
-            return chunkLossAndGradient(x, batch: batch, of: batch, targets: targets, loss: loss, ws: ws, training: training,
-                                        rng: &r, correct: correct, fresh: true)
-        }
         var total: T = 0, right = 0, start = 0
-        while start < batch {
+        repeat {  // at least one pass, so that an empty batch still sets the gradient as before
             let b = min(chunk, batch - start)
             let t: Targets<T>
             switch targets {
@@ -115,7 +111,7 @@ extension Network {
             }
             right += c
             start += b
-        }
+        } while start < batch
         correct?.pointee = right
         return total
     }
@@ -129,6 +125,12 @@ extension Network {
         if total <= budget { return batch }
         let chunks = (total + budget - 1) / budget
         return min(batch, max(8, (batch + chunks - 1) / chunks))
+    }
+
+    /// The chunk size a pass over `batch` samples runs with: the workspace's setting (0 or less
+    /// taken as one sample at a time) or else the automatic one, at most the batch.
+    public func chunkSamples(batch: Int, ws: Workspace<T>) -> Int {
+        min(batch, max(1, ws.chunkSamples ?? chunkSamples(batch: batch)))
     }
 
     /// Scalars of every node's output for one sample (residual branches included).
