@@ -102,25 +102,6 @@ AI T512 void product(const float *a, long ars, long ats, int m, int kdim, const 
     SLABS(w, tile(NV, ar, ats, kdim, b + i0, ldb, c + i0, ldc, m))
 }
 
-// e^x for x ≤ 0 (scores less their maximum): kernels.c's Cephes reduction and polynomial
-// (≤ 2 ulp), x clamped below at −87.3 (e^x ≈ 1e-38 there, not 0: beside the maximum's 1 it adds
-// nothing), and 2^n applied by scalef rather than by building the exponent bits.
-AI T512 __m512 exp16(__m512 x) {
-    const __m512 c = _mm512_max_ps(x, _mm512_set1_ps(-87.33654f));
-    const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(12582912.0f));
-    const __m512 n = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(r, r), p, r), _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(er, n);
-}
-
 // Softmax down the columns [i0, i0 + 16·NV) of p[n][·] (stride ldp) in place: each column is one
 // query's scores over the n keys. Two partial maxima and sums per vector keep eight chains going.
 AI T512 void softmax_columns(int NV, float *p, long ldp, int n, int i0) {

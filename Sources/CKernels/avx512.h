@@ -39,6 +39,26 @@ AI T512 void transpose16(__m512 r[16]) {
     }
 }
 
+// e^x for x ≤ 0 (attention's scores less their maximum, GELU's −x²): kernels.c's Cephes
+// reduction and polynomial (≤ 2 ulp), x clamped below at −87.3 (e^x ≈ 1e-38 there, not 0: beside
+// the terms it joins, a maximum's 1 or erf's 1, it changes nothing), and 2^n applied by scalef
+// rather than by building the exponent bits.
+AI T512 __m512 exp16(__m512 x) {
+    const __m512 c = _mm512_max_ps(x, _mm512_set1_ps(-87.33654f));
+    const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(12582912.0f));
+    const __m512 n = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(r, r), p, r), _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(er, n);
+}
+
 /// 1 when the CPU has AVX-512 (F) and FMA (cached cpuid).
 int ck_avx512_available(void);
 
@@ -49,6 +69,10 @@ void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int bat
                              float *scratch);
 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int batch,
                               int tokens, int dim, int heads, float *scratch);
+
+/// GELU on AVX-512 (gelu512.c); the same contract as ck_gelu_forward/backward.
+void ck_gelu512_forward(const float *x, float *y, float *aux, size_t n);
+void ck_gelu512_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add);
 
 #endif
 #endif

@@ -522,16 +522,19 @@ int ck_isa_level(void) {
 
 AI int use_avx2(int portable) { return portable != 1 && avx2_level(); }
 
-// The AVX-512 attention core: for head widths of whole vectors, unless a caller asked for AVX2 (2)
-// or portable (1) code.
-AI int use_attention512(int portable, int dim, int heads) {
+// The AVX-512 kernels (attention512.c, gelu512.c), unless a caller asked for AVX2 (2) or
+// portable (1) code.
+AI int use512(int portable) {
 #if defined(__x86_64__)
-    return portable == 0 && (dim / heads) % 16 == 0 && ck_avx512_available();
+    return portable == 0 && ck_avx512_available();
 #else
-    (void)portable; (void)dim; (void)heads;
+    (void)portable;
     return 0;
 #endif
 }
+
+// The AVX-512 attention core is for head widths of whole vectors.
+AI int use_attention512(int portable, int dim, int heads) { return (dim / heads) % 16 == 0 && use512(portable); }
 
 // Sized for either variant: the AVX-512 one pads rows to 16, the others to 8.
 size_t ck_attention_scratch(int tokens, int dim, int heads) {
@@ -578,11 +581,17 @@ int ck_attention_backward(const float *qkv, const float *probs, const float *dct
 }
 
 void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable) {
+#if defined(__x86_64__)
+    if (use512(portable)) { ck_gelu512_forward(x, y, aux, n); return; }
+#endif
     if (use_avx2(portable)) gelu_forward_avx2(x, y, aux, n);
     else gelu_forward_portable(x, y, aux, n);
 }
 
 void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable) {
+#if defined(__x86_64__)
+    if (use512(portable)) { ck_gelu512_backward(x, aux, dy, dx, n, add); return; }
+#endif
     if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n, add);
     else gelu_backward_portable(x, aux, dy, dx, n, add);
 }

@@ -6,8 +6,9 @@
 // (a batch, or a batch of tokens or pixels) and few columns, K is a layer width. OpenBLAS's
 // own micro-kernel is as fast as this one, but on these shapes it spends 15–40% of a call
 // packing both operands (A again for every column block). Here op(A) — the activations, large
-// — is read in place when row-major (broadcasts from MR row streams) and packed only when
-// transposed (a cheap copy of MR-wide strips); op(B) — the weights, small — is read in place
+// — is never packed: broadcasts from MR row streams when row-major, from MR adjacent columns
+// stepping by lda when transposed (the weight gradients; copying them into strips first cost
+// those products 25–35% on the ViT's shapes); op(B) — the weights, small — is read in place
 // when its rows are, and packed otherwise (transposed B by 16 × 16 register transposes).
 //
 // Blocking (BLIS's loop order): for each NC-column block and KC-deep slice, op(B) as KC × NR
@@ -24,20 +25,21 @@ enum { NC = 1024, MC = 240, KC_WIDE = 128 };  // MC: a multiple of both MR (6 an
 // otherwise leaves the 12-row tiles' accumulators in memory: 2.5× slower), hence the pragmas.
 // Tile C[mr, nr] = alpha·Σ_k a_k ⊗ b_k + beta·C (+ bias[j], when given), over kc steps, NV
 // vectors of 16 wide.
-// b: rows of 16·NV at stride ldb (a packed panel, or op(B) itself). a: packed [kc][MR] (packed) or MR row pointers a + i·lda, k
-// contiguous; rows past mr repeat the last valid row (computed, never stored).
-AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int packed, const float *b, long ldb,
+// b: rows of 16·NV at stride ldb (a packed panel, or op(B) itself). a: op(A)'s rows read in
+// place, row i at a + i·lda with k contiguous, or (transA) column i at a + i with k at stride
+// lda; rows past mr repeat the last valid row (computed, never stored).
+AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, const float *b, long ldb,
                   float *c, long ldc, int mr, int nr, float alpha, float beta, const float *bias) {
     __m512 acc[12][4];
     _Pragma("unroll")
     for (int i = 0; i < MR; i++)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
-    // Element (i, k) of A at row[i][k·ks]: packed strips (ks = MR) or rows in place (ks = 1).
+    // Element (i, k) of op(A) at row[i][k·ks].
     const float *row[12];
-    const long ks = packed ? MR : 1;
+    const long ks = transA ? lda : 1;
     _Pragma("unroll")
-    for (int i = 0; i < MR; i++) row[i] = packed ? a + i : a + (i < mr ? i : mr - 1) * lda;
+    for (int i = 0; i < MR; i++) row[i] = a + (i < mr ? i : mr - 1) * (transA ? 1 : lda);
     for (int k = 0; k < kc; k++) {
         __m512 bv[4];
         _Pragma("unroll")
@@ -108,47 +110,37 @@ static T512 void packB(int NR, const float *b, long ldb, int transB, int k0, int
     }
 }
 
-// op(A)ᵀ strips for transposed A: op(A)[i, k] = a[k·lda + i] → panels [mc/MR][kc][MR], rows past mc zero.
-// Row by row of the source, so that its reads are sequential.
-static T512 void packAt(int MR, const float *a, long lda, int i0, int mc, int k0, int kc, float *dst) {
-    const __mmask16 all = firstLanes(MR);
-    for (int k = 0; k < kc; k++) {
-        const float *s = a + (long)(k0 + k) * lda + i0;
-        for (int ip = 0; ip < mc; ip += MR)
-            _mm512_mask_storeu_ps(dst + (long)ip * kc + k * MR, all, _mm512_maskz_loadu_ps(firstLanes(mc - ip), s + ip));
-    }
-}
-
 static pthread_key_t bufferKey;
 static pthread_once_t bufferOnce = PTHREAD_ONCE_INIT;
 static void makeKey(void) { pthread_key_create(&bufferKey, free); }
 
-// Per-thread packing space: KC·NC for op(B), then KC·MC for op(A) (KC ≤ 512).
+// Per-thread packing space for op(B): KC·NC (KC ≤ 512).
 static float *buffers(void) {
     pthread_once(&bufferOnce, makeKey);
     float *p = pthread_getspecific(bufferKey);
     if (!p) {
-        p = aligned_alloc(64, sizeof(float) * 512 * (NC + MC));
+        p = aligned_alloc(64, sizeof(float) * 512 * NC);
         if (p) pthread_setspecific(bufferKey, p);
     }
     return p;
 }
 
-// Whether op(B)'s rows are read in place: untransposed, with A untransposed too (with A
-// packed, packing B as well measured faster), and a row stride that spreads a panel's rows over
-// L1's sets (a multiple of 512 bytes maps them onto a few sets, which then evict each other).
-AI int bInPlace(int transA, int transB, long ldb) {
+// Whether op(B)'s rows are read in place: untransposed, with a row stride that spreads a
+// panel's rows over L1's sets (a multiple of 512 bytes maps them onto a few sets, which then
+// evict each other). Under a transposed A (whose strided reads the prefetchers already follow)
+// only where a panel is B's whole rows, so contiguous as packing would make it: measured faster;
+// wider B read in place there measured slower than packed.
+AI int bInPlace(int transA, int transB, long ldb, int NR) {
     long bytes = ldb * 4, g = 1;
     while (g < 4096 && bytes % (2 * g) == 0) g *= 2;
-    return !transA && !transB && g <= 256;
+    return (!transA || ldb <= NR) && !transB && g <= 256;
 }
 
 AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k, float alpha, const float *a,
                      long lda, const float *b, long ldb, float beta, float *c, long ldc, const float *bias,
                      float *bufB) {
     const int NR = 16 * NV, KC = KC_WIDE * 4 / NV;  // one B panel = 32 KiB
-    float *bufA = bufB + (long)512 * NC;
-    const int direct = bInPlace(transA, transB, ldb);
+    const int direct = bInPlace(transA, transB, ldb, NR);
     for (int j0 = 0; j0 < n; j0 += NC) {
         int nc = n - j0 < NC ? n - j0 : NC;
         int full = direct ? nc / NR * NR : 0;  // columns read in place; the rest packed
@@ -159,7 +151,6 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
             if (full < nc) packB(NR, b, ldb, transB, k0, kc, j0 + full, nc - full, bufB + (long)full * kc);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                if (transA) packAt(MR, a, lda, i0, mc, k0, kc, bufA);
                 for (int jp = 0; jp < nc; jp += NR) {
                     int nr = nc - jp < NR ? nc - jp : NR;
                     const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
@@ -170,10 +161,9 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
                     for (int ip = 0; ip < mc; ip += MR) {
                         int mr = mc - ip < MR ? mc - ip : MR;
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
-                        const float *ap = transA ? bufA + (long)ip * kc : a + (long)(i0 + ip) * lda + k0;
-                        long la = transA ? 0 : lda;
+                        const float *ap = transA ? a + (long)k0 * lda + i0 + ip : a + (long)(i0 + ip) * lda + k0;
                         // Literal widths and layouts, so that each tile is compiled for its own.
-#define TILE(W, P) tile(W, MR, kc, ap, la, P, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp)
+#define TILE(W, T) tile(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp)
 #define WIDTHS(P) if (nv >= NV) TILE(NV, P); else if (nv == 1) TILE(1, P); else if (nv == 2) TILE(2, P); else TILE(3, P)
                         if (transA) { WIDTHS(1); } else { WIDTHS(0); }
 #undef WIDTHS

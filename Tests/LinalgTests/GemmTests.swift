@@ -33,11 +33,13 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
 /// Overparam's own single-precision kernel (CKernels/sgemm.c) against a float64 reference, on
 /// shapes that exercise every edge: rows and columns that are not multiples of the register
 /// tile, k across several slices, transposes, padded leading dimensions (n = 125 pads B's rows to
-/// 512 bytes, which the kernel packs rather than reads in place), alpha, beta and a bias row.
+/// 512 bytes, which the kernel packs rather than reads in place), alpha, beta and a bias row;
+/// and unpadded B one panel wide under a transposed A (16, 32, 64 columns: read in place).
 @Suite struct OwnSgemmTests {
     struct Case: CustomStringConvertible, Sendable {
         var m, n, k: Int, ta, tb: Bool, alpha, beta: Float, bias: Bool
-        var description: String { "\(m)×\(n)×\(k) \(ta ? "T" : "N")\(tb ? "T" : "N") α\(alpha) β\(beta)\(bias ? " bias" : "")" }
+        var pad = 3
+        var description: String { "\(m)×\(n)×\(k) \(ta ? "T" : "N")\(tb ? "T" : "N") α\(alpha) β\(beta)\(bias ? " bias" : "") pad \(pad)" }
     }
 
     static let cases: [Case] = {
@@ -50,15 +52,18 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
                 out.append(Case(m: m, n: n, k: k, ta: t & 1 == 1, tb: t & 2 == 2, alpha: alpha, beta: beta, bias: (i + t) % 2 == 0))
             }
         }
+        for (i, (m, n, k)) in [(40, 64, 300), (13, 32, 140), (100, 16, 129), (7, 64, 5)].enumerated() {
+            out.append(Case(m: m, n: n, k: k, ta: true, tb: false, alpha: 1, beta: i % 2 == 0 ? 0 : 1, bias: i == 1, pad: 0))
+        }
         return out
     }()
 
     @Test(arguments: cases)
     func matchesFloat64Reference(_ c: Case) throws {
         var r = RNG(seed: UInt64(c.m * 7919 + c.n * 31 + c.k))
-        // Leading dimensions padded by 3, as a sub-matrix of a wider buffer would be.
+        // Leading dimensions padded, as a sub-matrix of a wider buffer would be.
         let (ar, ac) = c.ta ? (c.k, c.m) : (c.m, c.k), (br, bc) = c.tb ? (c.n, c.k) : (c.k, c.n)
-        let lda = ac + 3, ldb = bc + 3, ldc = c.n + 3
+        let lda = ac + c.pad, ldb = bc + c.pad, ldc = c.n + c.pad
         let a: [Float] = r.normals(ar * lda), b: [Float] = r.normals(br * ldb), bias: [Float] = r.normals(c.n)
         let c0: [Float] = r.normals(c.m * ldc)
         var out = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : c0  // beta 0: C never read

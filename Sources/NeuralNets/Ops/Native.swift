@@ -2,8 +2,8 @@ import CKernels
 import Linalg
 
 /// Which implementation a Float pass uses for the kernels that have a C version
-/// (`Sources/CKernels`): the fastest the CPU runs (AVX2 + FMA where it has them, and an AVX-512
-/// attention core), the AVX2 + FMA variants only (`.avx2`; portable on CPUs without AVX2), the
+/// (`Sources/CKernels`): the fastest the CPU runs (AVX2 + FMA where it has them, and AVX-512
+/// attention and GELU where it has that), the AVX2 + FMA variants only (`.avx2`; portable on CPUs without AVX2), the
 /// portable C variant, or the Swift reference path that Double always takes. Results differ
 /// between paths in the last bits only; one path on one machine is bit-reproducible.
 public enum KernelPath: Sendable, Equatable {
