@@ -1,3 +1,4 @@
+import CKernels
 import Linalg
 import RealModule
 
@@ -44,6 +45,9 @@ public struct Optimizer<T: Scalar>: Sendable {
     public var learningRate: Double
     public var schedule: Schedule
     public private(set) var step = 0
+    /// Which implementation a Float SGD step takes (`Sources/CKernels`, or `.reference`: the
+    /// Swift loop). All give the same bits; the choice is for tests.
+    public var kernels: KernelPath = .best
     var m: [T] = []
     var v: [T] = []
 
@@ -64,8 +68,14 @@ public struct Optimizer<T: Scalar>: Sendable {
             if mom != 0 && m.count != n { m = [T](repeating: 0, count: n) }
             let first = step == 1
             params.withUnsafeMutableBufferPointer { p in grads.withUnsafeBufferPointer { g in m.withUnsafeMutableBufferPointer { b in
-                sgdKernel(p.baseAddress!, g.baseAddress!, mom == 0 ? nil : b.baseAddress!, n: n, lr: lr,
-                          momentum: T(mom), nesterov: nesterov, decay: T(wd), firstStep: first)
+                let moment = mom == 0 ? nil : b.baseAddress!
+                if let flag = kernels.flag(T.self), let pf = floats(p.baseAddress!), let gf = floats(g.baseAddress!) {
+                    ck_sgd(pf, gf, moment.map { floats($0)! }, n, Float(lr), Float(mom), nesterov ? 1 : 0, Float(wd),
+                           first ? 1 : 0, flag)
+                } else {
+                    sgdKernel(p.baseAddress!, g.baseAddress!, moment, n: n, lr: lr,
+                              momentum: T(mom), nesterov: nesterov, decay: T(wd), firstStep: first)
+                }
             } } }
         case let .adam(b1, b2, eps, wd), let .adamW(b1, b2, eps, wd):
             let decoupled: Bool
@@ -90,7 +100,8 @@ public struct Optimizer<T: Scalar>: Sendable {
 
 // PyTorch's SGD: g ← g + λθ; b ← μ·b + g (b = g on the first step); θ ← θ − lr·(g + μ·b) with
 // Nesterov, θ − lr·b without. Flags are hoisted out of the loop so each variant is one
-// straight vector loop.
+// straight vector loop. Float takes CKernels' ck_sgd, the same operations on AVX2 vectors
+// (this loop runs on SSE: Swift builds for baseline x86-64).
 func sgdKernel<T: Scalar>(
     _ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ b: UnsafeMutablePointer<T>?, n: Int,
     lr: T, momentum mu: T, nesterov: Bool, decay: T, firstStep: Bool

@@ -73,3 +73,32 @@ import Testing
         #expect(net.parameters[0..<120_000].allSatisfy { abs($0) <= 1 / 20.0 })
     }
 }
+
+/// Float SGD runs in C (`ck_sgd`): every variant must give the Swift loop's bits, for every
+/// flavour (plain with and without weight decay, momentum with and without Nesterov and decay),
+/// over three steps (the first sets the momentum buffer), on 1,003 parameters (a partial vector).
+@Suite struct FloatSGDTests {
+    static let kinds: [OptimizerKind] = [.sgd(), .sgd(weightDecay: 0.01), .sgd(momentum: 0.9),
+                                         .sgd(momentum: 0.9, nesterov: true, weightDecay: 5e-4), .sgd(momentum: 0.5, weightDecay: 0.1)]
+
+    @Test(arguments: kinds)
+    func everyPathGivesTheSwiftLoopsBits(_ kind: OptimizerKind) {
+        var r = RNG(seed: 11)
+        let p0: [Float] = r.normals(1003)
+        let grads: [[Float]] = (0..<3).map { _ in r.normals(1003) }
+        func run(_ path: KernelPath) -> [Float] {
+            var o = Optimizer<Float>(kind, learningRate: 0.05, schedule: .cosine(steps: 10))
+            o.kernels = path
+            var p = p0
+            for g in grads { o.update(&p, g) }
+            return p
+        }
+        let reference = run(.reference)
+        #expect(reference != p0)
+        for path in [KernelPath.best, .avx2, .portable] {
+            let got = run(path)
+            let same = zip(got, reference).allSatisfy { $0.bitPattern == $1.bitPattern }
+            #expect(same, "\(kind) \(path): \(zip(got, reference).filter { $0.bitPattern != $1.bitPattern }.count) of 1003 differ")
+        }
+    }
+}

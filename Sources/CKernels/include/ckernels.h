@@ -4,8 +4,9 @@
 // at run time, and once portably for every other CPU. Double stays in Swift (reference path).
 //
 // Every entry point takes `portable`: 1 forces the portable variant, 2 the AVX2 + FMA one (no
-// AVX-512; tests of each branch); 0 takes the fastest the CPU has — AVX2 + FMA, and for the
-// attention core AVX-512 where the head width is a multiple of 16 (attention512.c).
+// AVX-512; tests of each branch); 0 takes the fastest the CPU has — AVX2 + FMA, and AVX-512 for
+// GELU (gelu512.c) and for the attention core where the head width is a multiple of 16
+// (attention512.c).
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
@@ -14,7 +15,7 @@
 extern "C" {
 #endif
 
-/// 2 when the CPU has AVX-512 (the attention core and ck_sgemm use it) besides AVX2 + FMA, 1 with
+/// 2 when the CPU has AVX-512 (the attention core, GELU and ck_sgemm use it) besides AVX2 + FMA, 1 with
 /// AVX2 + FMA only, 0 when only the portable variants run.
 int ck_isa_level(void);
 
@@ -39,6 +40,13 @@ int ck_attention_backward(const float *qkv, const float *probs, const float *dct
 void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable);
 /// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density (dx = … when add is 0).
 void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable);
+
+/// One SGD step over n parameters, NeuralNets' sgdKernel operation for operation (no fused
+/// multiply-adds: every variant gives the Swift loop's bits). g' = g + decay·p; with momentum
+/// (b not NULL) b = mu·b + g' (b = g' when first) and p −= lr·(g' + mu·b) (Nesterov) or lr·b;
+/// without, p −= lr·g'.
+void ck_sgd(float *p, const float *g, float *b, size_t n, float lr, float mu, int nesterov, float decay, int first,
+            int portable);
 
 /// 3×3, stride-1 convolution of one-channel images x[B, H, W] (zero padding `pad`) with
 /// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]. Returns 0 (doing nothing)
