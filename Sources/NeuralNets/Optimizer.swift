@@ -45,8 +45,8 @@ public struct Optimizer<T: Scalar>: Sendable {
     public var learningRate: Double
     public var schedule: Schedule
     public private(set) var step = 0
-    /// Which implementation a Float SGD step takes (`Sources/CKernels`, or `.reference`: the
-    /// Swift loop). All give the same bits; the choice is for tests.
+    /// Which implementation a Float step takes (`Sources/CKernels`, or `.reference`: the Swift
+    /// loops). All give the same bits; the choice is for tests.
     public var kernels: KernelPath = .best
     var m: [T] = []
     var v: [T] = []
@@ -85,6 +85,11 @@ public struct Optimizer<T: Scalar>: Sendable {
             let c1 = 1 / (1 - T.pow(beta1, step)), c2 = 1 / (1 - T.pow(beta2, step))
             params.withUnsafeMutableBufferPointer { p in grads.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { mm in v.withUnsafeMutableBufferPointer { vv in
+                    if let flag = kernels.flag(T.self), let pf = floats(p.baseAddress!), let gf = floats(g.baseAddress!) {
+                        ck_adam(pf, gf, floats(mm.baseAddress!)!, floats(vv.baseAddress!)!, n, Float(lr), Float(beta1), Float(beta2),
+                                Float(e), Float(decay), decoupled ? 1 : 0, Float(c1), Float(c2), flag)
+                        return
+                    }
                     for i in 0..<n {
                         let gi = decoupled ? g[i] : g[i] + decay * p[i]
                         if decoupled { p[i] -= lr * decay * p[i] }

@@ -74,12 +74,15 @@ import Testing
     }
 }
 
-/// Float SGD runs in C (`ck_sgd`): every variant must give the Swift loop's bits, for every
-/// flavour (plain with and without weight decay, momentum with and without Nesterov and decay),
-/// over three steps (the first sets the momentum buffer), on 1,003 parameters (a partial vector).
-@Suite struct FloatSGDTests {
+/// Float optimizer steps run in C (`ck_sgd`, `ck_adam`): every variant must give the Swift loops'
+/// bits, for every flavour (SGD plain with and without weight decay, with momentum with and
+/// without Nesterov and decay; Adam with and without coupled decay, AdamW), over three steps (the
+/// first sets the momentum buffer; Adam's bias corrections change each step), on 1,003
+/// parameters (a partial vector).
+@Suite struct FloatOptimizerTests {
     static let kinds: [OptimizerKind] = [.sgd(), .sgd(weightDecay: 0.01), .sgd(momentum: 0.9),
-                                         .sgd(momentum: 0.9, nesterov: true, weightDecay: 5e-4), .sgd(momentum: 0.5, weightDecay: 0.1)]
+                                         .sgd(momentum: 0.9, nesterov: true, weightDecay: 5e-4), .sgd(momentum: 0.5, weightDecay: 0.1),
+                                         .adam(), .adam(beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.01), .adamW(weightDecay: 0.1)]
 
     @Test(arguments: kinds)
     func everyPathGivesTheSwiftLoopsBits(_ kind: OptimizerKind) {

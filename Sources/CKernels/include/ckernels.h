@@ -48,6 +48,12 @@ void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *
 void ck_sgd(float *p, const float *g, float *b, size_t n, float lr, float mu, int nesterov, float decay, int first,
             int portable);
 
+/// One Adam step (AdamW when decoupled), NeuralNets' Adam loop operation for operation: g' = g
+/// (+ decay·p unless decoupled); p −= lr·decay·p when decoupled; m = β1·m + (1 − β1)·g';
+/// v = β2·v + (1 − β2)·g'·g'; p −= lr·(m·c1) / (√(v·c2) + eps), c1 and c2 the bias corrections.
+void ck_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2, float eps,
+             float decay, int decoupled, float c1, float c2, int portable);
+
 /// 3×3, stride-1 convolution of one-channel images x[B, H, W] (zero padding `pad`) with
 /// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]. Returns 0 (doing nothing)
 /// unless Cout is a multiple of 8. Scratch: ck_conv1_scratch floats.
