@@ -592,7 +592,7 @@ int ck_isa_level(void) {
 
 AI int use_avx2(int portable) { return portable != 1 && avx2_level(); }
 
-// The AVX-512 kernels (attention512.c, gelu512.c), unless a caller asked for AVX2 (2) or
+// The AVX-512 kernels (attention512.c, gelu512.c, loss512.c), unless a caller asked for AVX2 (2) or
 // portable (1) code.
 AI int use512(int portable) {
 #if defined(__x86_64__)
@@ -664,6 +664,17 @@ void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *
 #endif
     if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n, add);
     else gelu_backward_portable(x, aux, dy, dx, n, add);
+}
+
+int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int portable) {
+#if defined(__x86_64__)
+    if (batch > 0 && classes > 0 && classes <= 64 && use512(portable)) {
+        *loss = ck_softmax_xent512(z, labels, grad, batch, classes);
+        return 1;
+    }
+#endif
+    (void)z; (void)labels; (void)grad; (void)batch; (void)classes; (void)loss; (void)portable;
+    return 0;
 }
 
 void ck_sgd(float *p, const float *g, float *b, size_t n, float lr, float mu, int nesterov, float decay, int first,

@@ -1,3 +1,4 @@
+import CKernels
 import Linalg
 import RealModule
 
@@ -15,14 +16,34 @@ public enum Targets<T: Scalar> {
     case values(UnsafePointer<T>)
 }
 
+/// Softmax cross-entropy of logits [batch, classes] against class labels: the mean over rows of
+/// −log softmax(logits)[label], and its gradient (softmax − onehot)/batch — what training
+/// computes. A row with a NaN or +∞ logit has a NaN loss and gradient.
+public func softmaxCrossEntropy<T: Scalar>(logits: [T], labels: [Int32], classes: Int,
+                                           path: KernelPath = .best) -> (loss: T, gradient: [T]) {
+    precondition(classes > 0 && logits.count == labels.count * classes,
+                 "softmaxCrossEntropy: \(logits.count) logits for \(labels.count) labels of \(classes) classes")
+    precondition(labels.allSatisfy { $0 >= 0 && Int($0) < classes }, "softmaxCrossEntropy: a label outside 0..<\(classes)")
+    var grad = [T](repeating: 0, count: logits.count)
+    let loss = logits.withUnsafeBufferPointer { z in labels.withUnsafeBufferPointer { l in grad.withUnsafeMutableBufferPointer { g in
+        softmaxCrossEntropy(z.baseAddress!, l, g.baseAddress!, batch: labels.count, classes: classes, path: path)
+    } } }
+    return (loss, grad)
+}
+
 // logits[B,C], labels[B] → mean −log softmax(logits)[label]; dlogits[B,C] = (softmax − onehot)/B.
 // Subtracting the row max keeps exp in range for any logits. The shifted logits of the whole
 // batch go through one exp call (rows of 10 are too short for the vector loop on their own),
 // into the gradient buffer when there is one.
+// Float on AVX-512 takes CKernels' ck_softmax_xent (16 rows per vector) unless `path` says otherwise.
 func softmaxCrossEntropy<T: Scalar>(
     _ logits: UnsafePointer<T>, _ labels: UnsafeBufferPointer<Int32>,
-    _ grad: UnsafeMutablePointer<T>?, batch: Int, classes: Int
+    _ grad: UnsafeMutablePointer<T>?, batch: Int, classes: Int, path: KernelPath = .best
 ) -> T {
+    if let flag = path.flag(T.self), let z = floats(logits), let lp = labels.baseAddress {
+        var loss = 0.0
+        if ck_softmax_xent(z, lp, grad.map { floats($0)! }, Int32(batch), Int32(classes), &loss, flag) != 0 { return T(loss) }
+    }
     let count = batch * classes
     let local = grad == nil ? UnsafeMutablePointer<T>.allocate(capacity: count) : nil
     defer { local?.deallocate() }

@@ -68,7 +68,9 @@ extension Network {
         return out.scalars.withUnsafeBufferPointer { o in
             switch y {
             case let .classes(labels):
-                let l = labels.withUnsafeBufferPointer { softmaxCrossEntropy(o.baseAddress!, $0, nil, batch: n, classes: outputSize) }
+                let l = labels.withUnsafeBufferPointer {
+                    softmaxCrossEntropy(o.baseAddress!, $0, nil, batch: n, classes: outputSize, path: ws.kernels)
+                }
                 let pred = argmaxRows(o.baseAddress!, rows: n, cols: outputSize)
                 var correct = 0
                 for i in 0..<n where pred[i] == Int(labels[i]) { correct += 1 }
@@ -161,7 +163,7 @@ extension Network {
                         let pred = argmaxRows(y, rows: batch, cols: outSize)
                         correct.pointee = (0..<batch).filter { pred[$0] == Int(c[$0]) }.count
                     }
-                    l = softmaxCrossEntropy(y, c, dOut, batch: batch, classes: outSize)
+                    l = softmaxCrossEntropy(y, c, dOut, batch: batch, classes: outSize, path: ws.kernels)
                 case let (.values(t), _):
                     l = meanSquaredError(y, t, dOut, count: batch * outSize)
                 }

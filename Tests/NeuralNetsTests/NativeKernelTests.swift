@@ -68,6 +68,48 @@ import Testing
         }
     }
 
+    // Softmax cross-entropy (on AVX-512 16 rows per vector, the last block masked; more than 64
+    // classes stay on the Swift path): loss and gradient, and the loss alone as `evaluate` takes it.
+    @Test(arguments: [(1, 1), (15, 2), (16, 10), (17, 10), (130, 64), (33, 65)])
+    func crossEntropyMatchesReference(batch: Int, classes: Int) throws {
+        let layers: [Layer] = [.dense(inputs: 7, outputs: classes, bias: true)]
+        let (lr, gr) = try lossAndGradient(layers, inputShape: [7], batch: batch, seed: 5, path: .reference)
+        var net = try Network<Float>(layers: layers, inputShape: [7])
+        net.initialize(.gaussian(std: 2), rng: RNG(seed: 9))
+        var r = RNG(seed: 10)
+        let x = Tensor<Float>(shape: [batch, 7], scalars: r.normals(batch * 7))
+        let y = Supervision<Float>.classes((0..<batch).map { Int32(($0 * 7) % classes) })
+        func evaluated(_ path: KernelPath) throws -> Double {
+            let ws = Workspace<Float>()
+            ws.kernels = path
+            return try net.evaluate(x, y, loss: .crossEntropy, ws: ws).loss
+        }
+        let er = try evaluated(.reference)
+        for path in [KernelPath.best, .avx2, .portable] {
+            let (l, g) = try lossAndGradient(layers, inputShape: [7], batch: batch, seed: 5, path: path)
+            #expect(abs(l - lr) <= 1e-6 * max(1, abs(lr)), "\(path) \(batch)×\(classes): loss \(l) vs \(lr)")
+            #expect(relativeDifference(g, gr) < 1e-6, "\(path) \(batch)×\(classes)")
+            let e = try evaluated(path)
+            #expect(abs(e - er) <= 1e-6 * max(1, abs(er)), "\(path) \(batch)×\(classes): evaluated loss \(e) vs \(er)")
+        }
+    }
+
+    // A NaN or +∞ logit makes the loss NaN on every path (the divergence check reads it) and that
+    // row's gradient NaN; the other rows' gradients stay finite.
+    @Test(arguments: [Float.nan, .infinity])
+    func crossEntropyPropagatesNonFiniteLogits(_ bad: Float) {
+        var r = RNG(seed: 3)
+        var z: [Float] = r.normals(20 * 10)
+        z[17 * 10 + 4] = bad
+        let labels = (0..<20).map { Int32($0 % 10) }
+        for path in [KernelPath.best, .reference] {
+            let (l, g) = softmaxCrossEntropy(logits: z, labels: labels, classes: 10, path: path)
+            #expect(l.isNaN, "\(path) \(bad): loss \(l)")
+            #expect(g[170..<180].allSatisfy { $0.isNaN }, "\(path) \(bad)")
+            #expect(g[0..<170].allSatisfy { $0.isFinite } && g[180...].allSatisfy { $0.isFinite }, "\(path) \(bad)")
+        }
+    }
+
     // The direct one-channel 3×3 convolution: image widths below and above the 4-pixel groups,
     // paddings 0–2, with and without bias, and once below another layer (its input gradient
     // then goes through the im2col path, which must rebuild the patches the direct forward

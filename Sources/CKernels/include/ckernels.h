@@ -41,6 +41,12 @@ void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portabl
 /// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density (dx = … when add is 0).
 void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable);
 
+/// Softmax cross-entropy of logits z[batch][classes] against labels (each in [0, classes)):
+/// *loss = mean over rows of log Σ_c e^(z_c) − z_label; grad (unless NULL) = (softmax − onehot)/batch;
+/// a row with a NaN or +∞ logit gets a NaN loss and gradient. Only on AVX-512 (16 rows per vector)
+/// with classes ≤ 64, and not for `portable` 1 or 2; returns 0 (doing nothing) otherwise.
+int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int portable);
+
 /// One SGD step over n parameters, NeuralNets' sgdKernel operation for operation (no fused
 /// multiply-adds: every variant gives the Swift loop's bits). g' = g + decay·p; with momentum
 /// (b not NULL) b = mu·b + g' (b = g' when first) and p −= lr·(g' + mu·b) (Nesterov) or lr·b;
