@@ -21,7 +21,7 @@ public enum Targets<T: Scalar> {
 /// computes. A row with a NaN or +∞ logit has a NaN loss and gradient.
 public func softmaxCrossEntropy<T: Scalar>(logits: [T], labels: [Int32], classes: Int,
                                            path: KernelPath = .best) -> (loss: T, gradient: [T]) {
-    precondition(classes > 0 && logits.count == labels.count * classes,
+    precondition(classes > 0 && !labels.isEmpty && logits.count == labels.count * classes,
                  "softmaxCrossEntropy: \(logits.count) logits for \(labels.count) labels of \(classes) classes")
     precondition(labels.allSatisfy { $0 >= 0 && Int($0) < classes }, "softmaxCrossEntropy: a label outside 0..<\(classes)")
     var grad = [T](repeating: 0, count: logits.count)

@@ -5,8 +5,8 @@
 //
 // Every entry point takes `portable`: 1 forces the portable variant, 2 the AVX2 + FMA one (no
 // AVX-512; tests of each branch); 0 takes the fastest the CPU has — AVX2 + FMA, and AVX-512 for
-// GELU (gelu512.c) and for the attention core where the head width is a multiple of 16
-// (attention512.c).
+// GELU (gelu512.c), softmax cross-entropy (loss512.c) and the attention core where the head
+// width is a multiple of 16 (attention512.c).
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-/// 2 when the CPU has AVX-512 (the attention core, GELU and ck_sgemm use it) besides AVX2 + FMA, 1 with
+/// 2 when the CPU has AVX-512 (the attention core, GELU, the loss and ck_sgemm use it) besides AVX2 + FMA, 1 with
 /// AVX2 + FMA only, 0 when only the portable variants run.
 int ck_isa_level(void);
 
