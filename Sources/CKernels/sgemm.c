@@ -209,11 +209,13 @@ int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const flo
     if (!always && !__atomic_load_n(&enabled, __ATOMIC_RELAXED)) return 0;
     // Where this kernel beats OpenBLAS, measured shape by shape (BENCHMARKS.md): with op(B)
     // transposed (the layers' forward products) from small sizes on, since OpenBLAS packs both
-    // operands; otherwise from 64 rows and, untransposed, k ≥ 64. OpenBLAS's small-matrix kernels
-    // win the weight gradients of narrow layers (few rows) and products with a short k.
+    // operands — at any size from 64 rows (a 10-class output layer, 128 × 10 × 32: 1.4×) — but not
+    // for fewer than 8 columns (a 4-unit layer fills a quarter of the 16-lane tile: 0.3–0.8×);
+    // otherwise from 64 rows and, untransposed, k ≥ 64. OpenBLAS's small-matrix kernels win the
+    // weight gradients of narrow layers (few rows) and products with a short k.
     if (!always) {
         double size = (double)m * n * k;
-        if (transB ? (m < 16 || size < 65536)
+        if (transB ? (m < 16 || n < 8 || (m < 64 && size < 65536))
                    : (m < 64 || size < 524288 || (!transA && k < 64))) return 0;
     }
     float *buf = buffers();
