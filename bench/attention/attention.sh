@@ -8,6 +8,6 @@ cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 clang -O2 -fno-omit-frame-pointer -ISources/CKernels/include -ISources/CKernels \
-    Sources/CKernels/kernels.c Sources/CKernels/attention512.c Sources/CKernels/sgemm.c \
+    Sources/CKernels/*.c \
     bench/attention/attention.c -o "$out/attention" -lm -lpthread
 taskset -c 0 "$out/attention" "$@"
