@@ -2,10 +2,11 @@ import Linalg
 import NeuralNets
 import Testing
 
-/// The C kernels (attention core, GELU) against the Swift reference path, in Float, on each of
-/// their variants: `.best` (AVX2 + FMA where the CPU has it; where it has AVX-512, GELU and, for
-/// head widths a multiple of 16, the attention core on 16-float vectors), `.avx2` and `.portable`. The reference path
-/// is the one the Double gradient checks cover.
+/// The C kernels (attention core, GELU, softmax cross-entropy, the direct convolution, ReLU +
+/// max pool) against the Swift reference path, in Float, on each of their variants: `.best` (AVX2
+/// + FMA where the CPU has it; where it has AVX-512, GELU, the loss and, for head widths a
+/// multiple of 16, the attention core on 16-float vectors), `.avx2` and `.portable`. The
+/// reference path is the one the Double gradient checks cover.
 @Suite struct NativeKernelTests {
     /// Loss and gradient of one Float network on one batch through the given kernel path.
     func lossAndGradient(_ layers: [Layer], inputShape: [Int], batch: Int, seed: UInt64, path: KernelPath) throws -> (Double, [Float]) {
