@@ -18,12 +18,17 @@ public enum Targets<T: Scalar> {
 
 /// Softmax cross-entropy of logits [batch, classes] against class labels: the mean over rows of
 /// −log softmax(logits)[label], and its gradient (softmax − onehot)/batch — what training
-/// computes. A row with a NaN or +∞ logit has a NaN loss and gradient.
+/// computes. A row with a NaN or +∞ logit has a NaN loss and gradient. Throws, as
+/// `Network.lossAndGradient` does, on an empty batch, a logit count that is not labels × classes,
+/// or a label outside 0..<classes.
 public func softmaxCrossEntropy<T: Scalar>(logits: [T], labels: [Int32], classes: Int,
-                                           path: KernelPath = .best) -> (loss: T, gradient: [T]) {
-    precondition(classes > 0 && !labels.isEmpty && logits.count == labels.count * classes,
-                 "softmaxCrossEntropy: \(logits.count) logits for \(labels.count) labels of \(classes) classes")
-    precondition(labels.allSatisfy { $0 >= 0 && Int($0) < classes }, "softmaxCrossEntropy: a label outside 0..<\(classes)")
+                                           path: KernelPath = .best) throws -> (loss: T, gradient: [T]) {
+    guard classes > 0, !labels.isEmpty, logits.count == labels.count * classes else {
+        throw NetworkError.shapeMismatch("\(logits.count) logits for \(labels.count) labels of \(classes) classes")
+    }
+    if let bad = labels.first(where: { $0 < 0 || Int($0) >= classes }) {
+        throw NetworkError.shapeMismatch("label \(bad) is outside 0..<\(classes)")
+    }
     var grad = [T](repeating: 0, count: logits.count)
     let loss = logits.withUnsafeBufferPointer { z in labels.withUnsafeBufferPointer { l in grad.withUnsafeMutableBufferPointer { g in
         softmaxCrossEntropy(z.baseAddress!, l, g.baseAddress!, batch: labels.count, classes: classes, path: path)

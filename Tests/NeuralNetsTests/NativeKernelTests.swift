@@ -98,17 +98,24 @@ import Testing
     // A NaN or +∞ logit makes the loss NaN on every path (the divergence check reads it) and that
     // row's gradient NaN; the other rows' gradients stay finite.
     @Test(arguments: [Float.nan, .infinity])
-    func crossEntropyPropagatesNonFiniteLogits(_ bad: Float) {
+    func crossEntropyPropagatesNonFiniteLogits(_ bad: Float) throws {
         var r = RNG(seed: 3)
         var z: [Float] = r.normals(20 * 10)
         z[17 * 10 + 4] = bad
         let labels = (0..<20).map { Int32($0 % 10) }
         for path in [KernelPath.best, .reference] {
-            let (l, g) = softmaxCrossEntropy(logits: z, labels: labels, classes: 10, path: path)
+            let (l, g) = try softmaxCrossEntropy(logits: z, labels: labels, classes: 10, path: path)
             #expect(l.isNaN, "\(path) \(bad): loss \(l)")
             #expect(g[170..<180].allSatisfy { $0.isNaN }, "\(path) \(bad)")
             #expect(g[0..<170].allSatisfy { $0.isFinite } && g[180...].allSatisfy { $0.isFinite }, "\(path) \(bad)")
         }
+    }
+
+    @Test func crossEntropyRejectsBadInput() {
+        #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](repeating: 0, count: 20), labels: [0, 10], classes: 10) }
+        #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](repeating: 0, count: 19), labels: [0, 1], classes: 10) }
+        #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](), labels: [], classes: 10) }
+        #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](repeating: 0, count: 2), labels: [-1, 0], classes: 1) }
     }
 
     // The direct one-channel 3×3 convolution: image widths below and above the 4-pixel groups,
