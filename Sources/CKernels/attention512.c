@@ -103,59 +103,82 @@ AI T512 void product(const float *a, long ars, long ats, int m, int kdim, const 
 }
 
 // Softmax down the columns [i0, i0 + 16·NV) of p[n][·] (stride ldp) in place: each column is one
-// query's scores over the n keys. Two partial maxima and sums per vector keep eight chains going.
+// query's scores over the n keys. Two partial maxima and sums per vector (even and odd keys) keep
+// eight chains going; they are separate variables, not an array indexed by j & 1, which the
+// compiler kept on the stack (a store-to-load round trip in every chain).
 AI T512 void softmax_columns(int NV, float *p, long ldp, int n, int i0) {
-    __m512 mx[2][4], sum[2][4];
+    __m512 mx0[4], mx1[4], s0[4], s1[4];
     _Pragma("unroll")
     for (int v = 0; v < NV; v++) {
-        mx[0][v] = mx[1][v] = _mm512_set1_ps(-INFINITY);
-        sum[0][v] = sum[1][v] = _mm512_setzero_ps();
+        mx0[v] = mx1[v] = _mm512_set1_ps(-INFINITY);
+        s0[v] = s1[v] = _mm512_setzero_ps();
     }
-    for (int j = 0; j < n; j++)
-        _Pragma("unroll")
-        for (int v = 0; v < NV; v++) mx[j & 1][v] = _mm512_max_ps(mx[j & 1][v], _mm512_loadu_ps(p + j * ldp + i0 + 16 * v));
-    _Pragma("unroll")
-    for (int v = 0; v < NV; v++) mx[0][v] = _mm512_max_ps(mx[0][v], mx[1][v]);
-    for (int j = 0; j < n; j++)
+#define AT(j, v) (p + (long)(j) * ldp + i0 + 16 * (v))
+    int j = 0;
+    for (; j + 1 < n; j += 2)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) {
-            float *q = p + j * ldp + i0 + 16 * v;
-            const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(q), mx[0][v]));
-            _mm512_storeu_ps(q, e);
-            sum[j & 1][v] = _mm512_add_ps(sum[j & 1][v], e);
+            mx0[v] = _mm512_max_ps(mx0[v], _mm512_loadu_ps(AT(j, v)));
+            mx1[v] = _mm512_max_ps(mx1[v], _mm512_loadu_ps(AT(j + 1, v)));
+        }
+    if (j < n)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) mx0[v] = _mm512_max_ps(mx0[v], _mm512_loadu_ps(AT(j, v)));
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) mx0[v] = _mm512_max_ps(mx0[v], mx1[v]);
+    for (j = 0; j + 1 < n; j += 2)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(AT(j, v)), mx0[v]));
+            const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(AT(j + 1, v)), mx0[v]));
+            _mm512_storeu_ps(AT(j, v), e0);
+            _mm512_storeu_ps(AT(j + 1, v), e1);
+            s0[v] = _mm512_add_ps(s0[v], e0);
+            s1[v] = _mm512_add_ps(s1[v], e1);
+        }
+    if (j < n)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(AT(j, v)), mx0[v]));
+            _mm512_storeu_ps(AT(j, v), e);
+            s0[v] = _mm512_add_ps(s0[v], e);
         }
     __m512 inv[4];
     _Pragma("unroll")
-    for (int v = 0; v < NV; v++) inv[v] = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(sum[0][v], sum[1][v]));
-    for (int j = 0; j < n; j++)
+    for (int v = 0; v < NV; v++) inv[v] = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(s0[v], s1[v]));
+    for (j = 0; j < n; j++)
         _Pragma("unroll")
-        for (int v = 0; v < NV; v++) {
-            float *q = p + j * ldp + i0 + 16 * v;
-            _mm512_storeu_ps(q, _mm512_mul_ps(_mm512_loadu_ps(q), inv[v]));
-        }
+        for (int v = 0; v < NV; v++) _mm512_storeu_ps(AT(j, v), _mm512_mul_ps(_mm512_loadu_ps(AT(j, v)), inv[v]));
+#undef AT
 }
 
-// dS = P ⊙ (dP − Σ_keys P ⊙ dP) · scale down the columns [i0, i0 + 16·NV) of ds (holding dP) in place.
+// dS = P ⊙ (dP − Σ_keys P ⊙ dP) · scale down the columns [i0, i0 + 16·NV) of ds (holding dP) in
+// place; the sums in two chains (even and odd keys), as the forward pass's.
 AI T512 void softmax_backward_columns(int NV, const float *p, float *ds, long ld, int n, int i0, float scale) {
-    __m512 dot[2][4];
+    __m512 d0[4], d1[4];
     _Pragma("unroll")
-    for (int v = 0; v < NV; v++) dot[0][v] = dot[1][v] = _mm512_setzero_ps();
-    for (int j = 0; j < n; j++)
+    for (int v = 0; v < NV; v++) d0[v] = d1[v] = _mm512_setzero_ps();
+#define AT(q, j, v) ((q) + (long)(j) * ld + i0 + 16 * (v))
+    int j = 0;
+    for (; j + 1 < n; j += 2)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) {
-            const long o = j * ld + i0 + 16 * v;
-            dot[j & 1][v] = _mm512_fmadd_ps(_mm512_loadu_ps(p + o), _mm512_loadu_ps(ds + o), dot[j & 1][v]);
+            d0[v] = _mm512_fmadd_ps(_mm512_loadu_ps(AT(p, j, v)), _mm512_loadu_ps(AT(ds, j, v)), d0[v]);
+            d1[v] = _mm512_fmadd_ps(_mm512_loadu_ps(AT(p, j + 1, v)), _mm512_loadu_ps(AT(ds, j + 1, v)), d1[v]);
         }
+    if (j < n)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) d0[v] = _mm512_fmadd_ps(_mm512_loadu_ps(AT(p, j, v)), _mm512_loadu_ps(AT(ds, j, v)), d0[v]);
     _Pragma("unroll")
-    for (int v = 0; v < NV; v++) dot[0][v] = _mm512_add_ps(dot[0][v], dot[1][v]);
+    for (int v = 0; v < NV; v++) d0[v] = _mm512_add_ps(d0[v], d1[v]);
     const __m512 vs = _mm512_set1_ps(scale);
-    for (int j = 0; j < n; j++)
+    for (j = 0; j < n; j++)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) {
-            const long o = j * ld + i0 + 16 * v;
-            const __m512 g = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(ds + o), dot[0][v]), vs);
-            _mm512_storeu_ps(ds + o, _mm512_mul_ps(_mm512_loadu_ps(p + o), g));
+            const __m512 g = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(AT(ds, j, v)), d0[v]), vs);
+            _mm512_storeu_ps(AT(ds, j, v), _mm512_mul_ps(_mm512_loadu_ps(AT(p, j, v)), g));
         }
+#undef AT
 }
 
 size_t ck_attention512_scratch(int tokens, int dim, int heads) {
