@@ -34,7 +34,9 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
 /// shapes that exercise every edge: rows and columns that are not multiples of the register
 /// tile, k across several slices, transposes, padded leading dimensions (n = 125 pads B's rows to
 /// 512 bytes, which the kernel packs rather than reads in place), alpha, beta and a bias row;
-/// and unpadded B one panel wide under a transposed A (16, 32, 64 columns: read in place).
+/// and unpadded B under a transposed A: one panel wide (16, 32, 64 columns), or wider with few
+/// rows of C (64 × 784: read in place but for its last 16 columns), both read in place, and
+/// wider with many rows (300: packed).
 @Suite struct OwnSgemmTests {
     struct Case: CustomStringConvertible, Sendable {
         var m, n, k: Int, ta, tb: Bool, alpha, beta: Float, bias: Bool
@@ -52,7 +54,7 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
                 out.append(Case(m: m, n: n, k: k, ta: t & 1 == 1, tb: t & 2 == 2, alpha: alpha, beta: beta, bias: (i + t) % 2 == 0))
             }
         }
-        for (i, (m, n, k)) in [(40, 64, 300), (13, 32, 140), (100, 16, 129), (7, 64, 5)].enumerated() {
+        for (i, (m, n, k)) in [(40, 64, 300), (13, 32, 140), (100, 16, 129), (7, 64, 5), (64, 784, 130), (300, 90, 50)].enumerated() {
             out.append(Case(m: m, n: n, k: k, ta: true, tb: false, alpha: 1, beta: i % 2 == 0 ? 0 : 1, bias: i == 1, pad: 0))
         }
         return out
