@@ -38,7 +38,10 @@ public struct BenchmarkResult: Sendable, Codable {
 /// One shape's network, fixed batch and SGD-momentum optimizer, as the peers set them up.
 final class BenchmarkStepper {
     var net: Network<Float>
-    let x: [Float]
+    /// The batch, on cache lines as a training run's gathered mini-batch is (in the workspace)
+    /// and as the peers' tensors are: a Swift array's 16-byte alignment would split every
+    /// vector read of its rows across two lines.
+    let x: UnsafeMutablePointer<Float>
     let labels: [Int32]
     var opt = Optimizer<Float>(.sgd(momentum: 0.9), learningRate: 0.01)
     let ws = Workspace<Float>()
@@ -49,17 +52,19 @@ final class BenchmarkStepper {
         net.initialize(.torch, rng: RNG(seed: 1))
         var r = RNG(seed: 2)
         let batch = shape.batch, classes = net.outputSize
-        x = r.normals(batch * net.inputSize)
+        let values: [Float] = r.normals(batch * net.inputSize)
+        x = UnsafeMutableRawPointer.allocate(byteCount: values.count * 4, alignment: 64).bindMemory(to: Float.self, capacity: values.count)
+        x.initialize(from: values, count: values.count)
         labels = (0..<batch).map { _ in Int32(r.int(below: classes)) }
         self.net = net
         self.batch = batch
     }
 
+    deinit { x.deallocate() }
+
     func step() {
-        x.withUnsafeBufferPointer { xs in
-            labels.withUnsafeBufferPointer { l in
-                _ = net.lossAndGradient(xs.baseAddress!, batch: batch, targets: .classes(l), loss: .crossEntropy, ws: ws)
-            }
+        labels.withUnsafeBufferPointer { l in
+            _ = net.lossAndGradient(x, batch: batch, targets: .classes(l), loss: .crossEntropy, ws: ws)
         }
         opt.update(&net.parameters, net.gradients)
     }
@@ -75,17 +80,7 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
     let warmStart = DispatchTime.now().uptimeNanoseconds
     var warm = 0
     while warm < 5 || (warm < 200 && Double(DispatchTime.now().uptimeNanoseconds - warmStart) < 0.3e9) { run.step(); warm += 1 }
-    var best = Double.infinity
-    for _ in 0..<max(1, repetitions) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        var steps = 0
-        var elapsed = 0.0
-        repeat {
-            run.step(); steps += 1
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        } while elapsed < seconds || steps < 5
-        best = min(best, elapsed / Double(steps))
-    }
+    let best = 1 / (0..<max(1, repetitions)).map { _ in rate(seconds: seconds, minimum: 5, run.step) }.max()!
     if let profile {
         ws.profile = [:]
         let steps = max(5, Int(seconds / best))
@@ -100,56 +95,77 @@ public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions:
                            chunk_samples: run.net.chunkSamples(batch: shape.batch, ws: run.ws))
 }
 
-/// Steps per second of one shape under two settings of the engine (say, `BLAS.ownSgemm` on and
-/// off, or the workspace's kernel path), in alternating windows of about `seconds` within one process: the same network, data and
-/// warm caches for both, and a slow spell of the machine falls on both alike. Returns each side's
-/// rate per window, A's first.
-public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
-                        setA: (Workspace<Float>) -> Void, setB: (Workspace<Float>) -> Void) throws -> (a: [Double], b: [Double]) {
-    let run = try BenchmarkStepper(shape)
-    func window(_ seconds: Double) -> Double {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        var steps = 0
-        var elapsed = 0.0
-        repeat {
-            run.step()
-            steps += 1
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        } while elapsed < seconds || steps < 3
-        return Double(steps) / elapsed
-    }
-    let ws = run.ws
-    setA(ws); _ = window(0.2)
-    setB(ws); _ = window(0.2)
+/// Rate of `body` (calls per second) over a window of about `seconds`, at least `minimum` calls.
+func rate(seconds: Double, minimum: Int = 3, _ body: () -> Void) -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    var calls = 0
+    var elapsed = 0.0
+    repeat {
+        body()
+        calls += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    } while elapsed < seconds || calls < minimum
+    return Double(calls) / elapsed
+}
+
+/// Two measurements in alternating windows, ABBA, so that neither side always follows the other
+/// and a slow spell of the machine falls on both alike: each side's figure per window, A's first.
+func alternate(rounds: Int, _ a: () -> Double, _ b: () -> Double) -> (a: [Double], b: [Double]) {
     var ra = [Double](), rb = [Double]()
     for i in 0..<max(1, rounds) {
-        // ABBA order, so that neither side always follows the other.
-        if i % 2 == 0 { setA(ws); ra.append(window(seconds)); setB(ws); rb.append(window(seconds)) }
-        else { setB(ws); rb.append(window(seconds)); setA(ws); ra.append(window(seconds)) }
+        if i % 2 == 0 { ra.append(a()); rb.append(b()) } else { rb.append(b()); ra.append(a()) }
     }
     return (ra, rb)
 }
 
-/// The single-threaded OpenBLAS sgemm rate on a square product of size n (GFLOP/s, best of a
-/// few windows): the ceiling against which the training shapes' GFLOP/s are read.
-public func sgemmRate(n: Int = 1024, seconds: Double = 1) -> Double {
+/// Steps per second of one shape under two settings of the engine (say, `BLAS.ownSgemm` on and
+/// off, or the workspace's kernel path), in alternating windows of about `seconds` within one
+/// process: the same network, data and warm caches for both. Returns each side's rate per
+/// window, A's first.
+public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
+                        setA: (Workspace<Float>) -> Void, setB: (Workspace<Float>) -> Void) throws -> (a: [Double], b: [Double]) {
+    let run = try BenchmarkStepper(shape)
+    let ws = run.ws
+    setA(ws); _ = rate(seconds: 0.2, run.step)
+    setB(ws); _ = rate(seconds: 0.2, run.step)
+    return alternate(rounds: rounds, { setA(ws); return rate(seconds: seconds, run.step) },
+                     { setB(ws); return rate(seconds: seconds, run.step) })
+}
+
+/// One shape's GFLOP/s against the single-threaded OpenBLAS sgemm rate on 1024³, in alternating
+/// windows of about `seconds` within one process: the fraction of the machine's sgemm rate that
+/// a step reaches, read against the sgemm of the same minute (the machine's speed swings by
+/// ±30% within minutes, so a ceiling measured once before the shape misreads it). Returns the
+/// shape's and the sgemm's GFLOP/s per window.
+public func benchmarkAgainstSgemm(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
+                                  n: Int = 1024) throws -> (shape: [Double], sgemm: [Double]) {
+    let run = try BenchmarkStepper(shape)
+    let flops = Double(run.net.flopsPerStep(batch: shape.batch))
+    return withSgemmOperands(n) { product in
+        _ = rate(seconds: 0.2, run.step)
+        _ = rate(seconds: 0.2, product)
+        let (a, b) = alternate(rounds: rounds, { flops * rate(seconds: seconds, run.step) / 1e9 },
+                               { 2 * Double(n * n * n) * rate(seconds: seconds, product) / 1e9 })
+        return (a, b)
+    }
+}
+
+/// `body` given one OpenBLAS sgemm call on fixed n × n operands.
+func withSgemmOperands<R>(_ n: Int, _ body: (() -> Void) -> R) -> R {
     var r = RNG(seed: 0)
     let a: [Float] = r.normals(n * n), b: [Float] = r.normals(n * n)
     var c = [Float](repeating: 0, count: n * n)
-    var best = Double.infinity
-    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-        openblasSgemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-        for _ in 0..<3 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            var reps = 0
-            var elapsed = 0.0
-            repeat {
-                openblasSgemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-                reps += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            } while elapsed < seconds / 3
-            best = min(best, elapsed / Double(reps))
-        }
+    return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+        body { openblasSgemm(m: n, n: n, k: n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!) }
     } } }
-    return 2 * Double(n * n * n) / best / 1e9
+}
+
+/// The single-threaded OpenBLAS sgemm rate on a square product of size n (GFLOP/s, best of
+/// three windows): the ceiling against which the training shapes' GFLOP/s are read.
+public func sgemmRate(n: Int = 1024, seconds: Double = 1) -> Double {
+    withSgemmOperands(n) { product in
+        product()
+        let best = (0..<3).map { _ in rate(seconds: seconds / 3, minimum: 1, product) }.max()!
+        return 2 * Double(n * n * n) * best / 1e9
+    }
 }

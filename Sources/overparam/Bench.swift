@@ -28,10 +28,13 @@ struct Bench: ParsableCommand {
     @Flag(help: "Compare the C kernels: the fastest this CPU runs (the AVX-512 attention core) against the AVX2 + FMA ones, as --ab-sgemm does.")
     var abKernels = false
 
-    @Option(help: "Compare forward/backward passes in chunks of this many samples against the whole batch at once, as --ab-sgemm does.")
-    var abChunk: Int? = nil
+    @Option(help: "Compare forward/backward passes in chunks of N samples against the whole batch at once (N), or against chunks of M (N,M), as --ab-sgemm does.")
+    var abChunk: String? = nil
 
-    @Option(help: "Windows per side for --ab-sgemm, --ab-kernels and --ab-chunk.")
+    @Flag(help: "Read each shape's GFLOP/s against the OpenBLAS sgemm rate (1024³) of the same minute: alternating windows of --seconds within one process; prints medians and the median ratio.")
+    var vsSgemm = false
+
+    @Option(help: "Windows per side for --ab-sgemm, --ab-kernels, --ab-chunk and --vs-sgemm.")
     var rounds = 10
 
     /// Both settings in one process, alternating windows: medians and the spread of their ratios.
@@ -50,6 +53,24 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// Each shape against the sgemm ceiling in alternating windows (`benchmarkAgainstSgemm`).
+    func againstSgemm(_ picked: [BenchmarkShape]) throws {
+        if !json { print("shape     step GFLOP/s  sgemm GFLOP/s  % of sgemm   (medians of \(rounds) alternating windows of \(seconds) s)") }
+        for shape in picked {
+            let (rs, rg) = try benchmarkAgainstSgemm(shape, seconds: seconds, rounds: rounds)
+            let ratios = zip(rs, rg).map { $0 / $1 }
+            if json {
+                print("{\"name\":\"\(shape.name)\",\"framework\":\"overparam\",\"measure\":\"vs_sgemm1024\",\"gflops\":\(String(format: "%.2f", median(rs))),\"sgemm_gflops\":\(String(format: "%.2f", median(rg))),\"fraction_of_sgemm\":\(String(format: "%.4f", median(ratios))),\"fraction_min\":\(String(format: "%.4f", ratios.min()!)),\"fraction_max\":\(String(format: "%.4f", ratios.max()!)),\"windows\":\(rounds)}")
+            } else {
+                print(pad(shape.name, 9), pad(String(format: "%.1f", median(rs)), 14, right: true),
+                      pad(String(format: "%.1f", median(rg)), 14, right: true),
+                      pad(String(format: "%.1f%%", 100 * median(ratios)), 11, right: true),
+                      "  (window ratios \(String(format: "%.0f", 100 * ratios.min()!))–\(String(format: "%.0f", 100 * ratios.max()!))%)")
+            }
+            fflush(stdout)
+        }
+    }
+
     func run() throws {
         BLAS.threads = 1
         let picked = try shapes.split(separator: ",").map { s -> BenchmarkShape in
@@ -63,6 +84,10 @@ struct Bench: ParsableCommand {
             if json { print("{\"name\":\"sgemm1024\",\"framework\":\"openblas\",\"blas_core\":\"\(BLAS.core)\",\"sgemm_kernel\":\"\(BLAS.sgemmName)\",\"gflops\":\(String(format: "%.2f", rate))}") }
             else { print(String(format: "sgemm 1024³, one thread: %.1f GFLOP/s", rate) + " (OpenBLAS \(BLAS.core) kernels; layers' sgemm: \(BLAS.sgemmName); C kernels: \(KernelPath.bestAvailable))") }
         }
+        if vsSgemm {
+            try againstSgemm(picked)
+            return
+        }
         if abSgemm {
             guard BLAS.ownSgemmAvailable else { fail(ValidationError("--ab-sgemm: this CPU has no AVX-512, so only OpenBLAS runs")) }
             let initial = BLAS.ownSgemm
@@ -70,9 +95,14 @@ struct Bench: ParsableCommand {
             try compare(picked, ("own", "OpenBLAS"), setA: { _ in BLAS.ownSgemm = true }, setB: { _ in BLAS.ownSgemm = false })
             return
         }
-        if let n = abChunk {
-            guard n >= 1 else { fail(ValidationError("--ab-chunk: a chunk needs at least one sample, got \(n)")) }
-            try compare(picked, ("chunk \(n)", "whole"), setA: { $0.chunkSamples = n }, setB: { $0.chunkSamples = Int.max })
+        if let spec = abChunk {
+            let sizes = spec.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard (1...2).contains(sizes.count), sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                fail(ValidationError("--ab-chunk: expected N or N,M with chunks of at least one sample (e.g. 8 or 5,15), got '\(spec)'"))
+            }
+            let a = sizes[0]!, b = sizes.count == 2 ? sizes[1]! : Int.max
+            try compare(picked, ("chunk \(a)", b == Int.max ? "whole" : "chunk \(b)"),
+                        setA: { $0.chunkSamples = a }, setB: { $0.chunkSamples = b })
             return
         }
         if abKernels {
