@@ -521,6 +521,55 @@ AI void relupool_backward_body(const float *x, const float *y, const float *dy, 
             }
 }
 
+// ---- column sums (a dense layer's bias gradient: Σ over rows of dy) ------------------------
+// Four chains of rows (r mod 4) per vector, combined (0 + 1) + (2 + 3) at the end: one chain per
+// column, as the Swift loop sums, runs one add per row per vector into the same register —
+// latency-bound for a narrow layer (a convolution's 16 channels over 100,352 pixel rows).
+// Blocks of up to four vectors, so that 16 accumulators stay in registers; the last cols % 8
+// columns by scalars in the same order. The order is fixed by the shape.
+
+#define COLSUM_BLOCK(NV)                                                                        \
+    {                                                                                           \
+        v8f a0[NV], a1[NV], a2[NV], a3[NV];                                                     \
+        _Pragma("unroll") for (int v = 0; v < NV; v++) a0[v] = a1[v] = a2[v] = a3[v] = splat(0.0f);                \
+        size_t r = 0;                                                                           \
+        for (; r + 4 <= rows; r += 4) {                                                         \
+            const float *q = x + r * ld + j;                                                    \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                      \
+                a0[v] += vld(q + 8 * v);                                                        \
+                a1[v] += vld(q + ld + 8 * v);                                                   \
+                a2[v] += vld(q + 2 * ld + 8 * v);                                               \
+                a3[v] += vld(q + 3 * ld + 8 * v);                                               \
+            }                                                                                   \
+        }                                                                                       \
+        for (; r < rows; r++)                                                                   \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) a0[v] += vld(x + r * ld + j + 8 * v);                  \
+        _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                          \
+            const v8f t = (a0[v] + a1[v]) + (a2[v] + a3[v]);                                    \
+            vst(sums + j + 8 * v, add ? vld(sums + j + 8 * v) + t : t);                         \
+        }                                                                                       \
+    }
+
+AI void column_sums_body(const float *x, size_t rows, int cols, float *sums, int add) {
+    const size_t ld = (size_t)cols;
+    int j = 0;
+    for (; j + 32 <= cols; j += 32) COLSUM_BLOCK(4)
+    if (j + 24 <= cols) { COLSUM_BLOCK(3) j += 24; }
+    else if (j + 16 <= cols) { COLSUM_BLOCK(2) j += 16; }
+    else if (j + 8 <= cols) { COLSUM_BLOCK(1) j += 8; }
+    for (; j < cols; j++) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        size_t r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            s0 += x[r * ld + j]; s1 += x[(r + 1) * ld + j]; s2 += x[(r + 2) * ld + j]; s3 += x[(r + 3) * ld + j];
+        }
+        for (; r < rows; r++) s0 += x[r * ld + j];
+        const float t = (s0 + s1) + (s2 + s3);
+        sums[j] = add ? sums[j] + t : t;
+    }
+}
+#undef COLSUM_BLOCK
+
 // ---- variants and dispatch ----------------------------------------------------------------
 
 #define VARIANT(ret, name, params, args)                        \
@@ -561,6 +610,7 @@ VARIANT(void, sgd, (float *p, const float *g, float *b, size_t n, float lr, floa
 VARIANT(void, adam, (float *p, const float *g, float *m, float *v, size_t n, float lr, float b1, float b2, float eps,
                      float decay, int decoupled, float c1, float c2),
         (p, g, m, v, n, lr, b1, b2, eps, decay, decoupled, c1, c2))
+VARIANT(void, column_sums, (const float *x, size_t rows, int cols, float *sums, int add), (x, rows, cols, sums, add))
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
 VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n, int add),
         (x, aux, dy, dx, n, add))
@@ -681,6 +731,11 @@ void ck_sgd(float *p, const float *g, float *b, size_t n, float lr, float mu, in
             int portable) {
     if (use_avx2(portable)) sgd_avx2(p, g, b, n, lr, mu, nesterov, decay, first);
     else sgd_portable(p, g, b, n, lr, mu, nesterov, decay, first);
+}
+
+void ck_column_sums(const float *x, size_t rows, int cols, float *sums, int add, int portable) {
+    if (use_avx2(portable)) column_sums_avx2(x, rows, cols, sums, add);
+    else column_sums_portable(x, rows, cols, sums, add);
 }
 
 void ck_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2, float eps,

@@ -239,7 +239,7 @@ struct Pass<T: Scalar> {
         switch n.layer {
         case let .dense(i, o, bias):
             denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite,
-                          overwriteGrad: writeGrad)
+                          overwriteGrad: writeGrad, path: ws.kernels)
         case let .activation(a):
             guard let dx else { return }
             let gelu = a == .gelu
@@ -290,7 +290,7 @@ struct Pass<T: Scalar> {
                 dpatches = ws.buffer(n.id, .b, rows * k)
                 dpatches!.update(repeating: 0, count: rows * k)
             }
-            denseBackward(patches, p, dy, dpatches, gp, gp + d * k, rows: rows, inputs: k, outputs: d)
+            denseBackward(patches, p, dy, dpatches, gp, gp + d * k, rows: rows, inputs: k, outputs: d, path: ws.kernels)
             if let dx, let dpatches {
                 scatterPatchesAdd(dpatches, dx, batch: B, h: n.inShape[0], w: n.inShape[1], c: c, patch: pt)
             }

@@ -3,7 +3,7 @@ import NeuralNets
 import Testing
 
 /// The C kernels (attention core, GELU, softmax cross-entropy, the direct convolution, ReLU +
-/// max pool) against the Swift reference path, in Float, on each of their variants: `.best` (AVX2
+/// max pool, the bias gradients' column sums) against the Swift reference path, in Float, on each of their variants: `.best` (AVX2
 /// + FMA where the CPU has it; where it has AVX-512, GELU, the loss and, for head widths a
 /// multiple of 16, the attention core on 16-float vectors), `.avx2` and `.portable`. The
 /// reference path is the one the Double gradient checks cover.
@@ -178,6 +178,35 @@ import Testing
                 let a = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: used)
                 let b = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: fresh)
                 #expect(a.loss == b.loss && a.gradient == b.gradient, "\(path) \(shape)")
+            }
+        }
+    }
+
+    // Bias gradients through the C column sums (four chains of rows, blocks of up to 32 columns,
+    // a scalar tail) against the Swift loop: widths leaving every remainder, rows not a multiple
+    // of 4 and a single row; with the batch whole (the sums written) and in chunks of 3 samples
+    // (later chunks add into them).
+    @Test(arguments: [(1, 1), (3, 10), (7, 13), (130, 64), (5, 100), (66, 200), (9, 8)])
+    func biasGradientsMatchReference(batch: Int, width: Int) throws {
+        let layers: [Layer] = [.dense(inputs: 5, outputs: width, bias: true), .activation(.tanh), .dense(inputs: width, outputs: 3, bias: true)]
+        func gradient(_ path: KernelPath, chunk: Int?) throws -> [Float] {
+            var net = try Network<Float>(layers: layers, inputShape: [5])
+            net.initialize(.gaussian(std: 0.5), rng: RNG(seed: 4))
+            var r = RNG(seed: 5)
+            let x = Tensor<Float>(shape: [batch, 5], scalars: r.normals(batch * 5))
+            let y = Supervision<Float>.classes((0..<batch).map { Int32($0 % 3) })
+            let ws = Workspace<Float>()
+            ws.kernels = path
+            ws.chunkSamples = chunk
+            return try net.lossAndGradient(x, y, loss: .crossEntropy, ws: ws).1
+        }
+        let bias = (5 * width)..<(6 * width)  // the first layer's: a sum over every row
+        for chunk in [nil, 3] {
+            let reference = Array(try gradient(.reference, chunk: chunk)[bias])
+            #expect(reference.contains { $0 != 0 })
+            for path in [KernelPath.best, .avx2, .portable] {
+                let g = Array(try gradient(path, chunk: chunk)[bias])
+                #expect(relativeDifference(g, reference) < 1e-5, "\(path) chunk \(chunk ?? batch)")
             }
         }
     }

@@ -47,6 +47,11 @@ void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *
 /// with classes ≤ 64, and not for `portable` 1 or 2; returns 0 (doing nothing) otherwise.
 int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int portable);
 
+/// sums[j] (+)= Σ_r x[r·cols + j] (r < rows, j < cols): a dense layer's bias gradient. Rows in
+/// four interleaved chains combined at the end (a fixed order; rounds differently from one
+/// running sum); `add` 0 writes the sums, 1 adds them.
+void ck_column_sums(const float *x, size_t rows, int cols, float *sums, int add, int portable);
+
 /// One SGD step over n parameters, NeuralNets' sgdKernel operation for operation (no fused
 /// multiply-adds: every variant gives the Swift loop's bits). g' = g + decay·p; with momentum
 /// (b not NULL) b = mu·b + g' (b = g' when first) and p −= lr·(g' + mu·b) (Nesterov) or lr·b;

@@ -51,10 +51,11 @@ func attentionBackward<T: Scalar>(
     let d = a.dim, n = a.tokens, dh = a.headDim
     let wqkv = params, wo = params + 3 * d * d + 3 * d
     let gwqkv = grads, gbqkv = grads + 3 * d * d, gwo = gbqkv + 3 * d, gbo = gwo + d * d
-    denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d, overwriteDx: true)
+    denseBackward(ctx, wo, dy, dctx, gwo, gbo, rows: a.rows, inputs: d, outputs: d, overwriteDx: true, path: path)
     if let flag = path.flag(T.self),
        nativeAttentionBackward(qkv, probs, dctx, dqkv, a, scratch: scratch(attentionScratchCount(a)), flag: flag) {
-        denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
+        denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx,
+                      path: path)
         return
     }
     // Each head's column blocks of dqkv are written once per image (beta 0), so no zeroing.
@@ -78,7 +79,8 @@ func attentionBackward<T: Scalar>(
             gemm(transA: true, m: n, n: dh, k: n, dp, q + h * dh, ldb: 3 * d, dq + d + h * dh, ldc: 3 * d)
         }
     }
-    denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx)
+    denseBackward(x, wqkv, dqkv, dx, gwqkv, gbqkv, rows: a.rows, inputs: d, outputs: 3 * d, overwriteDx: overwriteDx,
+                      path: path)
 }
 
 // Row-wise softmax in place, stabilized by the row max; one exp call for the whole block.

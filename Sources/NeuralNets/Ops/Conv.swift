@@ -161,7 +161,7 @@ func conv2dBackward<T: Scalar>(
         let nb = min(chunk, batch - b0)
         if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g) }
         denseBackward(col, w, dy + b0 * pixels * outChannels, dx == nil ? nil : dcol, dw, db,
-                      rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true)
+                      rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true, path: path)
         if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g) }
         b0 += nb
     }

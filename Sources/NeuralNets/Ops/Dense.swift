@@ -1,3 +1,4 @@
+import CKernels
 import Linalg
 
 // y[R,O] = x[R,I] · W[O,I]ᵀ + b[O]
@@ -10,14 +11,18 @@ func denseForward<T: Scalar>(
 
 // dW[O,I] += dyᵀ · x;  db[O] += Σ_r dy[r];  dx[R,I] += dy · W   (dx skipped when nil; written
 // rather than added when `overwriteDx`, which spares the caller zeroing a scratch buffer; dW and
-// db likewise when `overwriteGrad`, which spares zeroing the gradient buffer)
+// db likewise when `overwriteGrad`, which spares zeroing the gradient buffer). db through the C
+// column sums on a Float kernel path (the Swift loop below ran on SSE, one chain per column).
 func denseBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
-    rows: Int, inputs: Int, outputs: Int, overwriteDx: Bool = false, overwriteGrad: Bool = false
+    rows: Int, inputs: Int, outputs: Int, overwriteDx: Bool = false, overwriteGrad: Bool = false,
+    path: KernelPath = .reference
 ) {
     gemm(transA: true, m: outputs, n: inputs, k: rows, dy, x, beta: overwriteGrad ? 0 : 1, dw)
-    if let db {
+    if let db, let flag = path.flag(T.self), let f = floats(dy), let s = floats(db) {
+        ck_column_sums(f, rows, Int32(outputs), s, overwriteGrad ? 0 : 1, flag)
+    } else if let db {
         if overwriteGrad { db.update(repeating: 0, count: outputs) }
         for r in 0..<rows { addInPlace(dy + r * outputs, db, outputs) }
     }
