@@ -119,11 +119,13 @@ extension Network {
     }
 
     /// Samples per chunk when the workspace does not say: the whole batch unless its activations
-    /// (every node's output) pass 4 MiB, else even chunks of about that size, at least 8 samples.
-    /// Measured on the ViT and CNN benchmark shapes (batch 128; `overparam bench --ab-chunk N`):
-    /// chunks of 8–16 samples ran 1.3–1.45× the whole batch, 32–64 samples 1.05–1.25×.
+    /// (every node's output) pass 2 MiB (an L2 of these cores), else even chunks of about that
+    /// size, at least 8 samples. Measured on the ViT and CNN benchmark shapes (batch 128;
+    /// `overparam bench --ab-chunk N` and `--ab-chunk N,M`): chunks of 8–16 samples ran 1.3–1.45×
+    /// the whole batch, 32–64 samples 1.05–1.25×; the ViT's 8 (this budget) 1.06–1.07× its 15 (a
+    /// 4 MiB budget's), 4 samples 0.96× its 8; the CNN's 12 about as its 22 (1.01–1.02).
     public func chunkSamples(batch: Int) -> Int {
-        let total = activationsPerSample * MemoryLayout<T>.stride * batch, budget = 4 << 20
+        let total = activationsPerSample * MemoryLayout<T>.stride * batch, budget = 2 << 20
         if total <= budget { return batch }
         let chunks = (total + budget - 1) / budget
         return min(batch, max(8, (batch + chunks - 1) / chunks))
