@@ -59,13 +59,20 @@ AI v8f vexp(v8f x) {
 }
 
 // erf: Abramowitz & Stegun 7.1.26 as Linalg's fastErf (absolute error < 5e-7).
-AI v8f verf(v8f x) {
+// erf(x), and e^(−x²) in *e (the Gaussian factor it is built on, which GELU's derivative reuses).
+AI v8f verf_e(v8f x, v8f *e) {
     const v8i sign = (v8i)splat(-0.0f);
     v8f a = (v8f)((v8i)x & ~sign);
     v8f t = 1.0f / (1.0f + 0.3275911f * a);
     v8f poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
-    v8f y = 1.0f - poly * vexp(-a * a);
+    *e = vexp(-a * a);
+    v8f y = 1.0f - poly * *e;
     return (v8f)((v8i)y | ((v8i)x & sign));
+}
+
+AI v8f verf(v8f x) {
+    v8f e;
+    return verf_e(x, &e);
 }
 
 // ---- attention ----------------------------------------------------------------------------
@@ -244,11 +251,15 @@ AI void attention_backward_body(const float *qkv, const float *probs, const floa
 
 // ---- GELU ---------------------------------------------------------------------------------
 
+// y = x·h, aux = GELU′(x) = h + x·φ(x), h = (1 + erf(x/√2))/2: φ(x) = e^(−x²/2)/√(2π) is erf's
+// own Gaussian factor at x/√2, so the derivative costs two operations here instead of a second
+// exp in the backward pass, which then only multiplies.
 AI void gelu8(const float *x, float *y, float *aux) {
-    v8f xv = vld(x);
-    v8f u = verf(xv * 0.70710678118654752f);
-    vst(aux, u);
-    vst(y, xv * (1.0f + u) * 0.5f);
+    const float c = 0.39894228040143268f;  // 1/√(2π)
+    v8f xv = vld(x), e;
+    v8f h = (1.0f + verf_e(xv * 0.70710678118654752f, &e)) * 0.5f;
+    vst(aux, h + xv * c * e);
+    vst(y, xv * h);
 }
 
 AI void gelu_forward_body(const float *x, float *y, float *aux, size_t n) {
@@ -262,25 +273,14 @@ AI void gelu_forward_body(const float *x, float *y, float *aux, size_t n) {
     }
 }
 
-AI void gelu_back8(const float *x, const float *aux, const float *dy, float *dx, int add) {
-    const float c = 0.39894228040143268f;  // 1/√(2π)
-    v8f xv = vld(x);
-    v8f phi = vexp(xv * xv * -0.5f);
-    const v8f g = vld(dy) * ((1.0f + vld(aux)) * 0.5f + xv * c * phi);
-    vst(dx, add ? vld(dx) + g : g);
-}
-
-AI void gelu_backward_body(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add) {
+AI void gelu_backward_body(const float *aux, const float *dy, float *dx, size_t n, int add) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) gelu_back8(x + i, aux + i, dy + i, dx + i, add);
-    if (i < n) {
-        float xb[8] = {0}, ub[8] = {0}, db[8] = {0}, gb[8] = {0};
-        for (size_t j = i; j < n; j++) { xb[j - i] = x[j]; ub[j - i] = aux[j]; db[j - i] = dy[j]; gb[j - i] = dx[j]; }
-        gelu_back8(xb, ub, db, gb, add);
-        for (size_t j = i; j < n; j++) dx[j] = gb[j - i];
+    for (; i + 8 <= n; i += 8) {
+        const v8f g = vld(dy + i) * vld(aux + i);
+        vst(dx + i, add ? vld(dx + i) + g : g);
     }
+    for (; i < n; i++) dx[i] = add ? dx[i] + dy[i] * aux[i] : dy[i] * aux[i];
 }
-
 
 // ---- optimizer steps ----------------------------------------------------------------------
 // NeuralNets' Swift loops operation for operation, contraction off: every variant, and the
@@ -612,8 +612,7 @@ VARIANT(void, adam, (float *p, const float *g, float *m, float *v, size_t n, flo
         (p, g, m, v, n, lr, b1, b2, eps, decay, decoupled, c1, c2))
 VARIANT(void, column_sums, (const float *x, size_t rows, int cols, float *sums, int add), (x, rows, cols, sums, add))
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
-VARIANT(void, gelu_backward, (const float *x, const float *aux, const float *dy, float *dx, size_t n, int add),
-        (x, aux, dy, dx, n, add))
+VARIANT(void, gelu_backward, (const float *aux, const float *dy, float *dx, size_t n, int add), (aux, dy, dx, n, add))
 
 static int detected = -1;
 
@@ -708,12 +707,12 @@ void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portabl
     else gelu_forward_portable(x, y, aux, n);
 }
 
-void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable) {
+void ck_gelu_backward(const float *aux, const float *dy, float *dx, size_t n, int add, int portable) {
 #if defined(__x86_64__)
-    if (use512(portable)) { ck_gelu512_backward(x, aux, dy, dx, n, add); return; }
+    if (use512(portable)) { ck_gelu512_backward(aux, dy, dx, n, add); return; }
 #endif
-    if (use_avx2(portable)) gelu_backward_avx2(x, aux, dy, dx, n, add);
-    else gelu_backward_portable(x, aux, dy, dx, n, add);
+    if (use_avx2(portable)) gelu_backward_avx2(aux, dy, dx, n, add);
+    else gelu_backward_portable(aux, dy, dx, n, add);
 }
 
 int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int portable) {

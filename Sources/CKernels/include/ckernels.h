@@ -36,10 +36,11 @@ int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, 
 int ck_attention_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv,
                           int batch, int tokens, int dim, int heads, float *scratch, int portable);
 
-/// Exact GELU y = x·(1 + erf(x/√2))/2 in one pass; aux keeps erf(x/√2) for the backward pass.
+/// Exact GELU y = x·(1 + erf(x/√2))/2 in one pass; aux keeps its derivative
+/// GELU′(x) = (1 + erf(x/√2))/2 + x·φ(x) (φ the standard normal density) for the backward pass.
 void ck_gelu_forward(const float *x, float *y, float *aux, size_t n, int portable);
-/// dx += dy · ((1 + aux)/2 + x·φ(x)), φ the standard normal density (dx = … when add is 0).
-void ck_gelu_backward(const float *x, const float *aux, const float *dy, float *dx, size_t n, int add, int portable);
+/// dx += dy · aux, aux from ck_gelu_forward on the same path (dx = … when add is 0).
+void ck_gelu_backward(const float *aux, const float *dy, float *dx, size_t n, int add, int portable);
 
 /// Softmax cross-entropy of logits z[batch][classes] against labels (each in [0, classes)):
 /// *loss = mean over rows of log Σ_c e^(z_c) − z_label; grad (unless NULL) = (softmax − onehot)/batch;

@@ -1,7 +1,8 @@
 import Linalg
 import RealModule
 
-// y[n] = f(x[n]); GELU keeps erf(x/√2) in aux[n] for its backward pass.
+// y[n] = f(x[n]); GELU keeps erf(x/√2) in aux[n] for its backward pass (the C kernels keep
+// GELU′(x) itself, so that their backward pass only multiplies).
 func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, aux: UnsafeMutablePointer<T>?,
                                   path: KernelPath = .reference) {
     switch a {
@@ -30,8 +31,8 @@ func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: U
 }
 
 // dx[n] += dy[n] · f′(x[n]) (with `overwrite`, dx[n] = …); tanh and sigmoid read f′ from the
-// output y, GELU from aux (erf(x/√2) from the forward pass) and tmp (scratch for the Gaussian
-// density).
+// output y, GELU from aux (erf(x/√2) from the forward pass, or GELU′ on a C kernel path) and
+// tmp (scratch for the Gaussian density).
 func activationBackward<T: Scalar>(
     _ a: Activation, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
     _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int,
@@ -46,7 +47,7 @@ func activationBackward<T: Scalar>(
             dx.update(from: dy, count: n)
             return
         case .gelu:
-            if let flag = path.flag(T.self) { return nativeGeluBackward(x, aux!, dy, dx, n, add: false, flag: flag) }
+            if let flag = path.flag(T.self) { return nativeGeluBackward(aux!, dy, dx, n, add: false, flag: flag) }
         default:
             break
         }
@@ -65,7 +66,7 @@ func activationBackward<T: Scalar>(
     case .sigmoid:
         for i in 0..<n { let s = y[i]; dx[i] += dy[i] * s * (1 - s) }
     case .gelu:
-        if let flag = path.flag(T.self) { return nativeGeluBackward(x, aux!, dy, dx, n, add: true, flag: flag) }
+        if let flag = path.flag(T.self) { return nativeGeluBackward(aux!, dy, dx, n, add: true, flag: flag) }
         let u = aux!, phi = tmp!
         let c = 1 / T.sqrt(2 * T.pi)
         for i in 0..<n { phi[i] = -x[i] * x[i] / 2 }

@@ -75,9 +75,9 @@ func nativeGeluForward<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePoint
     ck_gelu_forward(floats(x)!, floats(y)!, floats(aux)!, n, flag)
 }
 
-func nativeGeluBackward<T: Scalar>(_ x: UnsafePointer<T>, _ aux: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int,
+func nativeGeluBackward<T: Scalar>(_ aux: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int,
                                    add: Bool, flag: Int32) {
-    ck_gelu_backward(floats(x)!, floats(aux)!, floats(dy)!, floats(dx)!, n, add ? 1 : 0, flag)
+    ck_gelu_backward(floats(aux)!, floats(dy)!, floats(dx)!, n, add ? 1 : 0, flag)
 }
 
 /// The C kernels' flag when a convolution is one the direct one-channel kernel takes (3×3,
