@@ -2,7 +2,8 @@
 # One side-by-side run on one machine: Overparam, PyTorch (eager) and JAX (jit), each pinned to
 # the same core, then a Markdown table of steps/s with ratios (the table in BENCHMARKS.md).
 # Frameworks alternate shape by shape, so a slow spell of a shared machine hits all three
-# rather than whichever happened to run then.
+# rather than whichever happened to run then. Last, `overparam bench --vs-sgemm` reads each
+# shape's GFLOP/s against the sgemm of the same minute (alternating windows).
 #   bench/peers/setup.sh      # once: installs the peers into a venv outside the repo
 #   bench/compare.sh [--seconds 3] [--shapes a,b,c,d,e]
 set -euo pipefail
@@ -27,5 +28,7 @@ mkdir -p bench/results
         (cd bench/peers && taskset -c 0 "$PY" torch_bench.py --json --shapes "$s" --seconds "$seconds")
         (cd bench/peers && taskset -c 0 "$PY" jax_bench.py --json --shapes "$s" --seconds "$seconds")
     done
+    # The sgemm ratio against the same minute: the shapes' steps alternating with the sgemm.
+    taskset -c 0 .build/release/overparam bench --json --vs-sgemm --shapes "$shapes" --seconds 0.5 --rounds 10
 } | tee "$out" >&2
 python3 bench/table.py "$out"
