@@ -4,9 +4,9 @@
 
 // GELU on 16-float vectors. The forward pass is bound by arithmetic, not memory (erf and exp are
 // ~45 vector operations per vector), so twice the lanes of kernels.c's AVX2 body is about twice
-// the speed (1.8× measured): 512-bit FMAs issue on two ports as 256-bit ones do. The same formulas as that
-// body; they round differently (the reciprocal by rcp14 and one Newton step). Layer norm, bound
-// by its reductions' latency, gained 1.05–1.25× this way and stays on AVX2.
+// the speed (1.8× measured): 512-bit FMAs issue on two ports as 256-bit ones do. The same
+// formulas as that body; they round differently (the reciprocal by rcp14 and one Newton step).
+// Layer norm, bound by its reductions' latency, gained 1.05–1.25× this way and stays on AVX2.
 
 #if defined(__x86_64__)
 

@@ -58,8 +58,8 @@ AI v8f vexp(v8f x) {
     return vsel(under, splat(0.0f), er * scale);
 }
 
-// erf: Abramowitz & Stegun 7.1.26 as Linalg's fastErf (absolute error < 5e-7).
-// erf(x), and e^(−x²) in *e (the Gaussian factor it is built on, which GELU's derivative reuses).
+// erf: Abramowitz & Stegun 7.1.26 as Linalg's fastErf (absolute error < 5e-7); e^(−x²) in *e, the
+// Gaussian factor it is built on, which GELU's derivative reuses.
 AI v8f verf_e(v8f x, v8f *e) {
     const v8i sign = (v8i)splat(-0.0f);
     v8f a = (v8f)((v8i)x & ~sign);
@@ -528,35 +528,39 @@ AI void relupool_backward_body(const float *x, const float *y, const float *dy, 
 // Blocks of up to four vectors, so that 16 accumulators stay in registers; the last cols % 8
 // columns by scalars in the same order. The order is fixed by the shape.
 
-#define COLSUM_BLOCK(NV)                                                                        \
-    {                                                                                           \
-        v8f a0[NV], a1[NV], a2[NV], a3[NV];                                                     \
-        _Pragma("unroll") for (int v = 0; v < NV; v++) a0[v] = a1[v] = a2[v] = a3[v] = splat(0.0f);                \
-        size_t r = 0;                                                                           \
-        for (; r + 4 <= rows; r += 4) {                                                         \
-            const float *q = x + r * ld + j;                                                    \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                      \
-                a0[v] += vld(q + 8 * v);                                                        \
-                a1[v] += vld(q + ld + 8 * v);                                                   \
-                a2[v] += vld(q + 2 * ld + 8 * v);                                               \
-                a3[v] += vld(q + 3 * ld + 8 * v);                                               \
-            }                                                                                   \
-        }                                                                                       \
-        for (; r < rows; r++)                                                                   \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) a0[v] += vld(x + r * ld + j + 8 * v);                  \
-        _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                          \
-            const v8f t = (a0[v] + a1[v]) + (a2[v] + a3[v]);                                    \
-            vst(sums + j + 8 * v, add ? vld(sums + j + 8 * v) + t : t);                         \
-        }                                                                                       \
+// Columns [j, j + 8·NV) (NV a literal, so that the accumulators are registers).
+AI void column_sums_block(int NV, const float *x, size_t rows, size_t ld, int j, float *sums, int add) {
+    v8f a0[4], a1[4], a2[4], a3[4];
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) a0[v] = a1[v] = a2[v] = a3[v] = splat(0.0f);
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const float *q = x + r * ld + j;
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            a0[v] += vld(q + 8 * v);
+            a1[v] += vld(q + ld + 8 * v);
+            a2[v] += vld(q + 2 * ld + 8 * v);
+            a3[v] += vld(q + 3 * ld + 8 * v);
+        }
     }
+    for (; r < rows; r++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) a0[v] += vld(x + r * ld + j + 8 * v);
+    _Pragma("unroll")
+    for (int v = 0; v < NV; v++) {
+        const v8f t = (a0[v] + a1[v]) + (a2[v] + a3[v]);
+        vst(sums + j + 8 * v, add ? vld(sums + j + 8 * v) + t : t);
+    }
+}
 
 AI void column_sums_body(const float *x, size_t rows, int cols, float *sums, int add) {
     const size_t ld = (size_t)cols;
     int j = 0;
-    for (; j + 32 <= cols; j += 32) COLSUM_BLOCK(4)
-    if (j + 24 <= cols) { COLSUM_BLOCK(3) j += 24; }
-    else if (j + 16 <= cols) { COLSUM_BLOCK(2) j += 16; }
-    else if (j + 8 <= cols) { COLSUM_BLOCK(1) j += 8; }
+    for (; j + 32 <= cols; j += 32) column_sums_block(4, x, rows, ld, j, sums, add);
+    if (j + 24 <= cols) { column_sums_block(3, x, rows, ld, j, sums, add); j += 24; }
+    else if (j + 16 <= cols) { column_sums_block(2, x, rows, ld, j, sums, add); j += 16; }
+    else if (j + 8 <= cols) { column_sums_block(1, x, rows, ld, j, sums, add); j += 8; }
     for (; j < cols; j++) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         size_t r = 0;
@@ -568,7 +572,6 @@ AI void column_sums_body(const float *x, size_t rows, int cols, float *sums, int
         sums[j] = add ? sums[j] + t : t;
     }
 }
-#undef COLSUM_BLOCK
 
 // ---- variants and dispatch ----------------------------------------------------------------
 
