@@ -35,24 +35,6 @@ AI T512 void transpose_scaled(const float *y, long ldy, int n, int np, int dh, f
         }
 }
 
-// dst[g][j][0, dh) = y[j][g·dh, (g + 1)·dh) for g < G, j < n, and back. A head's rows sit 3·D
-// floats apart in qkv (768 bytes for D = 64, one cache line of a head per row), so reading one
-// head at a time runs a strided stream from L3 per head; an image's rows read (or written) in
-// order once are a sequential stream, and its heads then lie contiguous, a few KiB each.
-AI T512 void gather_heads(const float *y, long ldy, int n, int G, int dh, float *dst) {
-    for (int j = 0; j < n; j++)
-        for (int g = 0; g < G; g++)
-            for (int c = 0; c < dh; c += 16)
-                _mm512_storeu_ps(dst + ((long)g * n + j) * dh + c, _mm512_loadu_ps(y + j * ldy + g * dh + c));
-}
-
-AI T512 void scatter_heads(const float *src, int n, int G, int dh, float *y, long ldy) {
-    for (int j = 0; j < n; j++)
-        for (int g = 0; g < G; g++)
-            for (int c = 0; c < dh; c += 16)
-                _mm512_storeu_ps(y + j * ldy + g * dh + c, _mm512_loadu_ps(src + ((long)g * n + j) * dh + c));
-}
-
 // c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][0, 16·NV) over t < kdim, for r < m (a_r past m repeat
 // a_{m−1}, computed and not stored). Every product here is one: scores (a_r a key's row, b the
 // transposed queries) and the products with P and dS (a_r a row or column of them).
@@ -183,59 +165,61 @@ AI T512 void softmax_backward_columns(int NV, const float *p, float *ds, long ld
 
 size_t ck_attention512_scratch(int tokens, int dim, int heads) {
     const size_t np = (size_t)round16(tokens), n = (size_t)tokens, dh = (size_t)(dim / heads);
-    return 7 * n * (size_t)dim + dh * np + n * np;
+    return dh * np + n * np;  // a transposed Q (or dctx) head, and dSᵀ
 }
+
+// Q, K, V and ctx (and their gradients) are read and written in place, a head's rows 3·D (D)
+// floats apart: with the batch in chunks an image's rows are in L2 by now, and copying each
+// image's heads out contiguous and back, as this core once did for rows coming from L3, made it
+// 1.13× (128 images at once) to 1.2× (chunks of 8) slower, measured call by call in one process.
 
 // probs[B·H] as Pᵀ, [N keys][np queries] (np = N rounded up to 16; the pad columns hold finite
 // values nothing reads); the backward pass reads it in place.
 T512 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H,
                                   float *scratch) {
     const int dh = D / H, np = round16(N);
-    const long ld = 3L * D, hs = (long)N * dh;  // hs: one head's packed rows
-    float *qkvp = scratch, *cp = qkvp + 3 * N * D, *qt = cp + N * D;  // [3H][N][dh], [H][N][dh], [dh][np]
+    const long ld = 3L * D;
+    float *qt = scratch;  // [dh][np]
     for (int b = 0; b < B; b++) {
-        gather_heads(qkv + (long)b * N * ld, ld, N, 3 * H, dh, qkvp);
+        const float *base = qkv + (long)b * N * ld;
+        float *cb = ctx + (long)b * N * D;
         for (int h = 0; h < H; h++) {
-            const float *q = qkvp + h * hs, *k = qkvp + (H + h) * hs, *v = qkvp + (2 * H + h) * hs;
+            const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
             float *pt = probs + ((long)b * H + h) * N * np;
-            transpose_scaled(q, dh, N, np, dh, 1.0f / sqrtf((float)dh), qt);
+            transpose_scaled(q, ld, N, np, dh, 1.0f / sqrtf((float)dh), qt);
             for (int j0 = 0; j0 < N; j0 += RB)  // Sᵀ = K · (Q/√dh)ᵀ
-                product(k + j0 * dh, dh, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
+                product(k + j0 * ld, ld, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
             SLABS(np, softmax_columns(NV, pt, np, N, i0))
             for (int i0 = 0; i0 < N; i0 += RB)  // ctx = P · V
-                product(pt + i0, 1, np, min_int(RB, N - i0), N, v, dh, dh, cp + h * hs + i0 * dh, dh);
+                product(pt + i0, 1, np, min_int(RB, N - i0), N, v, ld, dh, cb + (long)i0 * D + h * dh, D);
         }
-        scatter_heads(cp, N, H, dh, ctx + (long)b * N * D, D);
     }
 }
 
 T512 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int B, int N,
                                    int D, int H, float *scratch) {
     const int dh = D / H, np = round16(N);
-    const long ld = 3L * D, hs = (long)N * dh;
+    const long ld = 3L * D;
     const float scale = 1.0f / sqrtf((float)dh);
-    // Packed heads: q, k, v and their gradients [3H][N][dh], dctx [H][N][dh]; per head dctx_hᵀ
-    // [dh][np] and dSᵀ [N][np].
-    float *qkvp = scratch, *gp = qkvp + 3 * N * D, *dcp = gp + 3 * N * D, *dct = dcp + N * D, *dst = dct + dh * np;
+    float *dct = scratch, *dst = dct + dh * np;
     for (int b = 0; b < B; b++) {
-        gather_heads(qkv + (long)b * N * ld, ld, N, 3 * H, dh, qkvp);
-        gather_heads(dctx + (long)b * N * D, D, N, H, dh, dcp);
+        const float *base = qkv + (long)b * N * ld, *dcb = dctx + (long)b * N * D;
+        float *gb = dqkv + (long)b * N * ld;
         for (int h = 0; h < H; h++) {
-            const float *q = qkvp + h * hs, *k = qkvp + (H + h) * hs, *v = qkvp + (2 * H + h) * hs;
-            const float *dc = dcp + h * hs, *pt = probs + ((long)b * H + h) * N * np;
-            float *dq = gp + h * hs, *dk = gp + (H + h) * hs, *dv = gp + (2 * H + h) * hs;
-            transpose_scaled(dc, dh, N, np, dh, 1.0f, dct);
+            const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
+            const float *dc = dcb + h * dh, *pt = probs + ((long)b * H + h) * N * np;
+            float *dq = gb + h * dh, *dk = gb + D + h * dh, *dv = gb + 2 * D + h * dh;
+            transpose_scaled(dc, D, N, np, dh, 1.0f, dct);
             for (int j0 = 0; j0 < N; j0 += RB)  // dPᵀ = V · dctxᵀ
-                product(v + j0 * dh, dh, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
+                product(v + j0 * ld, ld, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
             SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, scale))
             for (int j0 = 0; j0 < N; j0 += RB) {
                 const int m = min_int(RB, N - j0);
-                product(pt + (long)j0 * np, np, 1, m, N, dc, dh, dh, dv + j0 * dh, dh);   // dV = Pᵀ · dctx
-                product(dst + (long)j0 * np, np, 1, m, N, q, dh, dh, dk + j0 * dh, dh);   // dK = dSᵀ · Q
-                product(dst + j0, 1, np, m, N, k, dh, dh, dq + j0 * dh, dh);              // dQ = dS · K
+                product(pt + (long)j0 * np, np, 1, m, N, dc, D, dh, dv + j0 * ld, ld);   // dV = Pᵀ · dctx
+                product(dst + (long)j0 * np, np, 1, m, N, q, ld, dh, dk + j0 * ld, ld);  // dK = dSᵀ · Q
+                product(dst + j0, 1, np, m, N, k, ld, dh, dq + j0 * ld, ld);             // dQ = dS · K
             }
         }
-        scatter_heads(gp, N, 3 * H, dh, dqkv + (long)b * N * ld, ld);
     }
 }
 

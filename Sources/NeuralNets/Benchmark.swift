@@ -70,29 +70,50 @@ final class BenchmarkStepper {
     }
 }
 
+/// One shape set up and warmed, timed in windows on demand: `benchmark` takes the best of a few;
+/// `overparam bench --serve` times one per request, so that a driver (bench/paired.py) can
+/// alternate its windows with the peers' and read each ratio within the same few seconds.
+public final class BenchmarkSession {
+    let shape: BenchmarkShape
+    let run: BenchmarkStepper
+
+    public init(_ shape: BenchmarkShape) throws {
+        self.shape = shape
+        run = try BenchmarkStepper(shape)
+        // Warm-up: page in buffers and let the caches settle.
+        let warmStart = DispatchTime.now().uptimeNanoseconds
+        var warm = 0
+        while warm < 5 || (warm < 200 && Double(DispatchTime.now().uptimeNanoseconds - warmStart) < 0.3e9) { run.step(); warm += 1 }
+    }
+
+    /// Seconds per step over a window of about `seconds` (at least 5 steps).
+    public func secondsPerStep(window seconds: Double) -> Double { 1 / rate(seconds: seconds, minimum: 5, run.step) }
+
+    /// The shape's figures at `secondsPerStep`.
+    public func result(secondsPerStep t: Double) -> BenchmarkResult {
+        let flops = run.net.flopsPerStep(batch: shape.batch)
+        return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / t,
+                               gflops: Double(flops) / t / 1e9, parameters: run.net.parameterCount,
+                               flops_per_step: flops, seconds_per_step: t,
+                               chunk_samples: run.net.chunkSamples(batch: shape.batch, ws: run.ws))
+    }
+}
+
 /// Times training steps of one shape: warm-up, then `repetitions` windows of about `seconds`
 /// each; the best window counts (the least disturbed by the rest of the machine).
 public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3,
                       profile: ((Network<Float>, [Int: Workspace<Float>.LayerTime], Int) -> Void)? = nil) throws -> BenchmarkResult {
-    let run = try BenchmarkStepper(shape)
-    let ws = run.ws
-    // Warm-up: page in buffers and let the caches settle.
-    let warmStart = DispatchTime.now().uptimeNanoseconds
-    var warm = 0
-    while warm < 5 || (warm < 200 && Double(DispatchTime.now().uptimeNanoseconds - warmStart) < 0.3e9) { run.step(); warm += 1 }
-    let best = 1 / (0..<max(1, repetitions)).map { _ in rate(seconds: seconds, minimum: 5, run.step) }.max()!
+    let session = try BenchmarkSession(shape)
+    let best = (0..<max(1, repetitions)).map { _ in session.secondsPerStep(window: seconds) }.min()!
     if let profile {
+        let run = session.run, ws = run.ws
         ws.profile = [:]
         let steps = max(5, Int(seconds / best))
         for _ in 0..<steps { run.step() }
         profile(run.net, ws.profile!, steps)
         ws.profile = nil
     }
-    let flops = run.net.flopsPerStep(batch: shape.batch)
-    return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / best,
-                           gflops: Double(flops) / best / 1e9, parameters: run.net.parameterCount,
-                           flops_per_step: flops, seconds_per_step: best,
-                           chunk_samples: run.net.chunkSamples(batch: shape.batch, ws: run.ws))
+    return session.result(secondsPerStep: best)
 }
 
 /// Rate of `body` (calls per second) over a window of about `seconds`, at least `minimum` calls.

@@ -37,6 +37,23 @@ struct Bench: ParsableCommand {
     @Option(help: "Windows per side for --ab-sgemm, --ab-kernels, --ab-chunk and --vs-sgemm.")
     var rounds = 10
 
+    @Flag(help: "Set up one shape, print a ready line, then time one window of --seconds for each line read from standard input and print it as JSON (bench/paired.py alternates these windows with the peers').")
+    var serve = false
+
+    /// `--serve`: one window per request line, until end of input or `quit`.
+    func serveWindows(_ shape: BenchmarkShape) throws {
+        let session = try BenchmarkSession(shape)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        print("{\"ready\":\"\(shape.name)\",\"framework\":\"overparam\"}")
+        fflush(stdout)
+        while let line = readLine(), line.trimmingCharacters(in: .whitespaces) != "quit" {
+            let r = session.result(secondsPerStep: session.secondsPerStep(window: seconds))
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+            fflush(stdout)
+        }
+    }
+
     /// Both settings in one process, alternating windows: medians and the spread of their ratios.
     func compare(_ picked: [BenchmarkShape], _ names: (String, String),
                  setA: (Workspace<Float>) -> Void, setB: (Workspace<Float>) -> Void) throws {
@@ -78,6 +95,11 @@ struct Bench: ParsableCommand {
                 throw ValidationError("unknown shape '\(s)'; choose from \(BenchmarkShape.all.map { "\($0.key)/\($0.name)" }.joined(separator: ", "))")
             }
             return shape
+        }
+        if serve {
+            guard picked.count == 1 else { fail(ValidationError("--serve: give one shape (--shapes e), got \(picked.count)")) }
+            do { try serveWindows(picked[0]) } catch { fail(error) }
+            return
         }
         if sgemm {
             let rate = sgemmRate()

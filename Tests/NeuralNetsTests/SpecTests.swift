@@ -72,6 +72,22 @@ import Testing
         }
     }
 
+    @Test func benchmarkWindowsReportConsistentFigures() throws {
+        // What `overparam bench --serve` prints per window: rate, time and GFLOP/s of one window
+        // agree with each other and with the shape's FLOP count.
+        let shape = BenchmarkShape.named("a")!
+        let session = try BenchmarkSession(shape)
+        for _ in 0..<2 {
+            let t = session.secondsPerStep(window: 0.01)
+            let r = session.result(secondsPerStep: t)
+            #expect(t > 0 && t.isFinite)
+            #expect(r.name == "mlp64" && r.framework == "overparam" && r.parameters == 2410)
+            #expect(r.flops_per_step == 1_294_336 && r.seconds_per_step == t)
+            #expect(abs(r.steps_per_second * t - 1) < 1e-12)
+            #expect(abs(r.gflops - Double(r.flops_per_step) / t / 1e9) < 1e-9 * r.gflops)
+        }
+    }
+
     @Test func parameterViewsTileTheBuffer() throws {
         let net = try Network<Float>(spec: "vit:8x8x1-p4-d8-b1-h2-m8-3")
         var next = 0

@@ -10,6 +10,7 @@ import argparse  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import jax  # noqa: E402
@@ -141,26 +142,34 @@ def make_train_step(apply, lr=0.01, momentum=0.9):
     return train_step
 
 
-def steps_per_second(step, sync, seconds, warmup=20, reps=3):
-    for _ in range(warmup):  # first call compiles
+def calibrate(step, sync, seconds, warmup=20):
+    """Warm up (the first call compiles), then the step count of a window of about `seconds`."""
+    for _ in range(warmup):
         step()
     sync()
     t = time.perf_counter()
     for _ in range(3):
         step()
     sync()
-    n = max(5, round(seconds * 3 / (time.perf_counter() - t)))
-    best = math.inf
-    for _ in range(reps):
-        t = time.perf_counter()
-        for _ in range(n):
-            step()
-        sync()
-        best = min(best, time.perf_counter() - t)
-    return n / best
+    return max(5, round(seconds * 3 / (time.perf_counter() - t)))
 
 
-def bench(name, seconds):
+def window(step, sync, n):
+    """Steps per second over one window of n steps, waiting for the last."""
+    t = time.perf_counter()
+    for _ in range(n):
+        step()
+    sync()
+    return n / (time.perf_counter() - t)
+
+
+def steps_per_second(step, sync, seconds, reps=3):
+    n = calibrate(step, sync, seconds)
+    return max(window(step, sync, n) for _ in range(reps))
+
+
+def setup(name):
+    """The shape's step and sync functions (jit step, fixed batch, SGD with momentum) and parameter count."""
     init, apply, shape = MODELS[name]
     kp, kx, ky = jax.random.split(jax.random.PRNGKey(0), 3)
     params = init(kp)
@@ -173,9 +182,28 @@ def bench(name, seconds):
     def step():
         state[:] = train_step(state[0], state[1], x, y)
 
-    sps = steps_per_second(step, lambda: jax.block_until_ready(state), seconds)
+    return step, lambda: jax.block_until_ready(state), int(n_params)
+
+
+def record(name, sps, params):
     return {"name": name, "framework": "jax", "steps_per_second": sps,
-            "gflops": FLOPS_PER_STEP[name] * sps / 1e9, "parameters": int(n_params)}
+            "gflops": FLOPS_PER_STEP[name] * sps / 1e9, "parameters": params}
+
+
+def bench(name, seconds):
+    step, sync, params = setup(name)
+    return record(name, steps_per_second(step, sync, seconds), params)
+
+
+def serve(name, seconds):
+    """--serve: a ready line, then one window per line read from stdin (bench/paired.py)."""
+    step, sync, params = setup(name)
+    n = calibrate(step, sync, seconds)
+    print(json.dumps({"ready": name, "framework": "jax"}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "quit":
+            break
+        print(json.dumps(record(name, window(step, sync, n), params)), flush=True)
 
 
 def main():
@@ -183,11 +211,17 @@ def main():
     ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-e or names")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed seconds per repetition")
     ap.add_argument("--json", action="store_true", help="one JSON object per line per shape")
+    ap.add_argument("--serve", action="store_true",
+                    help="one shape: a ready line, then one timed window per line read from stdin, as JSON")
     args = ap.parse_args()
     names = [LETTERS.get(s.strip(), s.strip()) for s in args.shapes.split(",") if s.strip()]
     for n in names:
         if n not in FLOPS_PER_STEP:
             ap.error(f"unknown shape {n!r}; use a-e or {', '.join(FLOPS_PER_STEP)}")
+    if args.serve:
+        if len(names) != 1:
+            ap.error("--serve takes one shape")
+        return serve(names[0], args.seconds)
     if not args.json:
         print(f"{'shape':8} {'framework':9} {'steps/s':>10} {'GFLOP/s':>8} {'params':>8}")
     for n in names:
