@@ -38,25 +38,58 @@ def read_line(name, proc):
     return json.loads(line)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--python", default=sys.executable, help="the peers' interpreter (their virtualenv)")
+def start(name, cmd, cwd=None):
+    """A `--serve` process, once it has set up and printed its ready line."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ready = read_line(name, proc)
+    if "ready" not in ready:
+        sys.exit(f"error: the {name} server answered {ready} instead of a ready line")
+    return proc
+
+
+def window(name, proc):
+    """One timed window of a `--serve` process: its JSON line."""
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    return read_line(name, proc)
+
+
+def stop(procs):
+    for proc in procs:
+        try:
+            proc.stdin.write("quit\n")
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        proc.wait()
+
+
+def options(description, rounds):
+    """The options both drivers (this and ab_builds.py) take; each adds its own."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-e or names")
     ap.add_argument("--seconds", type=float, default=1.0, help="seconds per window")
-    ap.add_argument("--rounds", type=int, default=10, help="windows per framework and shape")
+    ap.add_argument("--rounds", type=int, default=rounds, help="windows per process and shape")
+    return ap
+
+
+def parse(ap):
     args = ap.parse_args()
     if args.rounds < 1 or args.seconds <= 0:
         ap.error("--rounds must be at least 1 and --seconds positive")
-    for shape in [s.strip() for s in args.shapes.split(",") if s.strip()]:
+    return args, [s.strip() for s in args.shapes.split(",") if s.strip()]
+
+
+def main():
+    ap = options(__doc__, rounds=10)
+    ap.add_argument("--python", default=sys.executable, help="the peers' interpreter (their virtualenv)")
+    args, shapes = parse(ap)
+    for shape in shapes:
         servers = {}
         try:
             # One at a time, so that no set-up (JAX's compile) overlaps another's calibration.
             for name, (cmd, cwd) in commands(args.python, shape, args.seconds).items():
-                proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-                servers[name] = proc
-                ready = read_line(name, proc)
-                if "ready" not in ready:
-                    sys.exit(f"error: the {name} server answered {ready} instead of a ready line")
+                servers[name] = start(name, cmd, cwd)
             names = list(servers)
             # Round −1, not printed: each server's first window after the others' set-up.
             for r in range(-1, args.rounds):
@@ -64,20 +97,11 @@ def main():
                     print(json.dumps({"round": r}), flush=True)
                 for i in range(len(names)):
                     name = names[(r + i) % len(names)]
-                    proc = servers[name]
-                    proc.stdin.write("go\n")
-                    proc.stdin.flush()
-                    window = read_line(name, proc)
+                    line = window(name, servers[name])
                     if r >= 0:
-                        print(json.dumps(window), flush=True)
+                        print(json.dumps(line), flush=True)
         finally:
-            for proc in servers.values():
-                try:
-                    proc.stdin.write("quit\n")
-                    proc.stdin.close()
-                except (BrokenPipeError, OSError):
-                    pass
-                proc.wait()
+            stop(servers.values())
 
 
 if __name__ == "__main__":
