@@ -94,6 +94,25 @@ public func gemm<T: Scalar>(
                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }
 
+/// `gemm` with every entry of C then put through a ReLU, `v > 0 ? v : 0` (NaN and −0 give +0),
+/// or, with `mask` (C's shape, at C's stride), kept where mask > 0 and zeroed elsewhere: a ReLU's
+/// backward pass through its output, made by the product that computes the gradient it masks.
+/// Overparam's own kernel applies it in registers before C is stored, so that C is written once;
+/// returns false, having done nothing, where that kernel does not run the product (Double, a CPU
+/// without AVX-512, a shape OpenBLAS runs faster: see `BLAS.ownSgemm`): the caller then runs the
+/// product and its ReLU pass apart.
+public func gemmReLU<T: Scalar>(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
+    _ b: UnsafePointer<T>, ldb: Int? = nil,
+    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil, bias: UnsafePointer<T>? = nil, mask: UnsafePointer<T>? = nil
+) -> Bool {
+    if m == 0 || n == 0 || k == 0 { return false }
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+    return T.ownGemmReLU(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, mask: mask)
+}
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -39,6 +39,9 @@ struct Pass<T: Scalar> {
             if fusesReluPool(nodes, i) {
                 cur = forwardReluPool(nodes[i], nodes[i + 1], cur)
                 i += 2
+            } else if fusesDenseRelu(nodes, i) {
+                cur = forwardDenseRelu(nodes[i], nodes[i + 1], cur)
+                i += 2
             } else {
                 cur = forward(nodes[i], cur)
                 i += 1
@@ -58,6 +61,29 @@ struct Pass<T: Scalar> {
     func poolWindow(_ pool: Node) -> Window {
         guard case let .maxPool2d(k, s) = pool.layer else { preconditionFailure("not a max pool") }
         return Window(input: pool.inShape, k: k, stride: s, pad: 0)
+    }
+
+    /// A dense layer followed by a ReLU (one not fused with a pool) runs as one product with the
+    /// ReLU applied in registers (`gemmReLU`): the dense layer's own output is never written, and
+    /// the ReLU's backward pass reads the ReLU's output instead (> 0 exactly where its input is).
+    func fusesDenseRelu(_ nodes: [Node], _ i: Int) -> Bool {
+        guard ws.fusesReLU, i + 1 < nodes.count, case .dense = nodes[i].layer, case .activation(.relu) = nodes[i + 1].layer else { return false }
+        return !fusesReluPool(nodes, i + 1)
+    }
+
+    /// The pair's output is the ReLU's output buffer; time is recorded under the dense layer.
+    mutating func forwardDenseRelu(_ dense: Node, _ relu: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        guard case let .dense(i, o, bias) = dense.layer else { preconditionFailure("not a dense layer") }
+        let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let y = ws.buffer(relu.id, .output, batch * relu.outSize), p = params + dense.paramOffset
+        let rows = batch * dense.inSize / i, b = bias ? p + i * o : nil
+        if !gemmReLU(transB: true, m: rows, n: o, k: i, x, p, y, bias: b) {  // the two passes, as unfused
+            let z = ws.buffer(dense.id, .output, batch * dense.outSize)
+            denseForward(x, p, b, z, rows: rows, inputs: i, outputs: o)
+            activationForward(.relu, z, y, batch * relu.outSize, aux: nil)
+        }
+        if ws.profile != nil { ws.record(dense.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        return UnsafePointer(y)
     }
 
     /// The pair's output is the pool's output buffer; time is recorded under the ReLU.
@@ -180,6 +206,18 @@ struct Pass<T: Scalar> {
                 i = j - 1
                 continue
             }
+            if ws.fusesReLU, i >= 2, i - 1 > firstTrainable, case .dense = n.layer, case .activation(.relu) = nodes[i - 1].layer,
+               !fusesReluPool(nodes, i - 1) {
+                // A dense layer over a ReLU's output: its input gradient goes through the ReLU as
+                // it is made (`gemmReLU`'s mask), straight into the gradient below the ReLU.
+                let relu = nodes[i - 1], prev = nodes[i - 2]
+                let d = ws.buffer(prev.id, .outputGrad, batch * prev.outSize)
+                backward(n, inputs[i], g, d, overwrite: true,
+                         reluMask: (inputs[i], ws.buffer(relu.id, .outputGrad, batch * relu.outSize)))
+                g = UnsafePointer(d)
+                i -= 2
+                continue
+            }
             var dIn: UnsafeMutablePointer<T>? = nil
             // The pass's own gradient buffers are written by the layers that can (each input
             // gradient entry exactly once) and zeroed for the others, which add; the caller's
@@ -220,15 +258,19 @@ struct Pass<T: Scalar> {
         n.paramCount > 0 || n.children.contains { hasParameters($0) }
     }
 
-    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false) {
-        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite) }
+    mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
+                           reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil) {
+        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask) }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        backwardNode(n, x, dy, dx, overwrite: overwrite)
+        backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask)
         ws.record(n.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 
-    /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it.
-    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false) {
+    /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it. A dense
+    /// layer with `reluMask` (the ReLU's output below it, and the ReLU's output-gradient buffer;
+    /// with `overwrite`) writes the gradient of the ReLU's input instead (`denseBackward`).
+    mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
+                               reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil) {
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch
@@ -239,11 +281,13 @@ struct Pass<T: Scalar> {
         switch n.layer {
         case let .dense(i, o, bias):
             denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite,
-                          overwriteGrad: writeGrad, path: ws.kernels)
+                          overwriteGrad: writeGrad, reluMask: reluMask, path: ws.kernels)
         case let .activation(a):
             guard let dx else { return }
-            let gelu = a == .gelu
-            activationBackward(a, x, outputPointer(n, input: x), dy, dx, B * n.inSize,
+            let gelu = a == .gelu, y = outputPointer(n, input: x)
+            // A ReLU's output is > 0 exactly where its input is, and a dense layer fused with the
+            // ReLU above it (`fusesDenseRelu`) never writes that input.
+            activationBackward(a, a == .relu ? y : x, y, dy, dx, B * n.inSize,
                                aux: gelu ? UnsafePointer(ws.buffer(n.id, .a, B * n.inSize)) : nil,
                                tmp: gelu ? ws.buffer(n.id, .b, B * n.inSize) : nil, path: ws.kernels, overwrite: overwrite)
         case let .conv2d(ci, co, k, s, pad, bias):

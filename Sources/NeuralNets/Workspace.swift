@@ -25,6 +25,11 @@ public final class Workspace<T: Scalar> {
     /// Per workspace, so tests compare paths side by side without global state.
     public var kernels: KernelPath = .best
 
+    /// Whether a dense layer and the ReLU after it run as one product with the ReLU in its
+    /// epilogue, forward and backward (`gemmReLU`; same bits either way). Off for tests and
+    /// `overparam bench --ab-fusion`.
+    public var fusesReLU = true
+
     /// Samples per forward/backward chunk of a training batch (`Network.lossAndGradient`): nil
     /// lets the network choose from its activations' size (`Network.chunkSamples(batch:)`), a
     /// number ≥ the batch runs it whole. Starts from `OVERPARAM_CHUNK` when that is set.

@@ -31,10 +31,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Compare forward/backward passes in chunks of N samples against the whole batch at once (N), or against chunks of M (N,M), as --ab-sgemm does.")
     var abChunk: String? = nil
 
+    @Flag(help: "Compare dense layers fused with the ReLU after them (the ReLU in the product's epilogue) against the two passes apart, as --ab-sgemm does.")
+    var abFusion = false
+
     @Flag(help: "Read each shape's GFLOP/s against the OpenBLAS sgemm rate (1024³) of the same minute: alternating windows of --seconds within one process; prints medians and the median ratio.")
     var vsSgemm = false
 
-    @Option(help: "Windows per side for --ab-sgemm, --ab-kernels, --ab-chunk and --vs-sgemm.")
+    @Option(help: "Windows per side for --ab-sgemm, --ab-kernels, --ab-chunk, --ab-fusion and --vs-sgemm.")
     var rounds = 10
 
     @Flag(help: "Set up one shape, print a ready line, then time one window of --seconds for each line read from standard input and print it as JSON (bench/paired.py alternates these windows with the peers').")
@@ -125,6 +128,10 @@ struct Bench: ParsableCommand {
             let a = sizes[0]!, b = sizes.count == 2 ? sizes[1]! : Int.max
             try compare(picked, ("chunk \(a)", b == Int.max ? "whole" : "chunk \(b)"),
                         setA: { $0.chunkSamples = a }, setB: { $0.chunkSamples = b })
+            return
+        }
+        if abFusion {
+            try compare(picked, ("fused", "apart"), setA: { $0.fusesReLU = true }, setB: { $0.fusesReLU = false })
             return
         }
         if abKernels {

@@ -157,6 +157,41 @@ import Testing
         }
     }
 
+    // A dense layer followed by a ReLU runs as one product with the ReLU in its epilogue, and a
+    // dense layer over a ReLU's output masks its input gradient as it makes it (`gemmReLU`);
+    // both must give the bits of the two passes apart. Batch 130: the own kernel runs the
+    // 40→70 and 70→130 forward products and the 70→130 layer's input gradient, OpenBLAS the
+    // 130→3 layer's (the two passes apart inside the fused pair); a ReLU as the last layer and
+    // one followed by a dropout (no dense layer to fuse its backward pass into), and Double.
+    @Test func fusedDenseReluIsBitIdentical() throws {
+        let mlp: [Layer] = [.dense(inputs: 40, outputs: 70, bias: true), .activation(.relu), .dense(inputs: 70, outputs: 130, bias: false),
+                            .activation(.relu), .dense(inputs: 130, outputs: 3, bias: true)]
+        let cases: [[Layer]] = [mlp, mlp + [.activation(.relu)],
+                                [.dense(inputs: 40, outputs: 70, bias: true), .activation(.relu), .dropout(rate: 0.3),
+                                 .dense(inputs: 70, outputs: 3, bias: true), .activation(.tanh)]]
+        func run<T: Scalar>(_ layers: [Layer], _: T.Type, fused: Bool, path: KernelPath) throws -> (Double, [T]) {
+            var net = try Network<T>(layers: layers, inputShape: [40])
+            net.initialize(.gaussian(std: 0.3), rng: RNG(seed: 6))
+            var r = RNG(seed: 7)
+            let x = Tensor<T>(shape: [130, 40], scalars: r.normals(130 * 40))
+            let y = Supervision<T>.classes((0..<130).map { Int32($0 % 3) })
+            let ws = Workspace<T>()
+            ws.kernels = path
+            ws.fusesReLU = fused
+            return try net.lossAndGradient(x, y, loss: .crossEntropy, ws: ws)
+        }
+        for (c, layers) in cases.enumerated() {
+            for path in [KernelPath.best, .reference] {
+                let fused = try run(layers, Float.self, fused: true, path: path), apart = try run(layers, Float.self, fused: false, path: path)
+                let differ = zip(fused.1, apart.1).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(fused.0 == apart.0 && differ == 0, "case \(c) \(path): loss \(fused.0) vs \(apart.0), \(differ) gradients differ")
+                #expect(fused.1.contains { $0 != 0 })
+            }
+            let fused = try run(layers, Double.self, fused: true, path: .reference), apart = try run(layers, Double.self, fused: false, path: .reference)
+            #expect(fused.0 == apart.0 && fused.1 == apart.1, "case \(c) Double")
+        }
+    }
+
     // Gradient buffers that a layer writes (rather than adds into) are not zeroed first: a NaN
     // left in them by an earlier diverging batch must not leak into the next one.
     @Test func writtenGradientsIgnoreStaleNaNs() throws {

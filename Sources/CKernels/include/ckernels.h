@@ -103,6 +103,12 @@ int ck_sgemm_enabled(void);
 /// where OpenBLAS is faster (see sgemm.c). Packing space is per thread.
 int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
              int ldb, float beta, float *c, int ldc, const float *bias, int always);
+/// ck_sgemm with a ReLU on C's final values in registers: C = max(C, 0) (`v > 0 ? v : 0`), or,
+/// with `mask` (C's shape, at ldc), C = mask > 0 ? C : 0 — a ReLU's backward pass through its
+/// output, written with the product that makes its gradient. Returns 0, doing nothing, where
+/// ck_sgemm would.
+int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                  int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always);
 
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);
