@@ -42,6 +42,15 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
         var m, n, k: Int, ta, tb: Bool, alpha, beta: Float, bias: Bool
         var pad = 3
         var description: String { "\(m)×\(n)×\(k) \(ta ? "T" : "N")\(tb ? "T" : "N") α\(alpha) β\(beta)\(bias ? " bias" : "") pad \(pad)" }
+
+        /// Random A, B, bias and C (in that order from `r`), with the leading dimensions padded
+        /// as a sub-matrix of a wider buffer's would be.
+        func operands(_ r: inout RNG) -> (lda: Int, ldb: Int, ldc: Int, a: [Float], b: [Float], bias: [Float], c0: [Float]) {
+            let (ar, ac) = ta ? (k, m) : (m, k), (br, bc) = tb ? (n, k) : (k, n)
+            let lda = ac + pad, ldb = bc + pad, ldc = n + pad
+            let a: [Float] = r.normals(ar * lda), b: [Float] = r.normals(br * ldb), bias: [Float] = r.normals(n)
+            return (lda, ldb, ldc, a, b, bias, r.normals(m * ldc))
+        }
     }
 
     static let cases: [Case] = {
@@ -63,11 +72,7 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
     @Test(arguments: cases)
     func matchesFloat64Reference(_ c: Case) throws {
         var r = RNG(seed: UInt64(c.m * 7919 + c.n * 31 + c.k))
-        // Leading dimensions padded, as a sub-matrix of a wider buffer would be.
-        let (ar, ac) = c.ta ? (c.k, c.m) : (c.m, c.k), (br, bc) = c.tb ? (c.n, c.k) : (c.k, c.n)
-        let lda = ac + c.pad, ldb = bc + c.pad, ldc = c.n + c.pad
-        let a: [Float] = r.normals(ar * lda), b: [Float] = r.normals(br * ldb), bias: [Float] = r.normals(c.n)
-        let c0: [Float] = r.normals(c.m * ldc)
+        let (lda, ldb, ldc, a, b, bias, c0) = c.operands(&r)
         var out = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : c0  // beta 0: C never read
         let done = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
             out.withUnsafeMutableBufferPointer { pc in
@@ -104,10 +109,8 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
     @Test(arguments: cases)
     func reluEpilogueGivesTheSeparatePassBits(_ c: Case) throws {
         var r = RNG(seed: UInt64(c.m * 31 + c.n * 7 + c.k))
-        let (ar, ac) = c.ta ? (c.k, c.m) : (c.m, c.k), (br, bc) = c.tb ? (c.n, c.k) : (c.k, c.n)
-        let lda = ac + c.pad, ldb = bc + c.pad, ldc = c.n + c.pad
-        let a: [Float] = r.normals(ar * lda), b: [Float] = r.normals(br * ldb), bias: [Float] = r.normals(c.n)
-        var c0: [Float] = r.normals(c.m * ldc)
+        let (lda, ldb, ldc, a, b, bias, drawn) = c.operands(&r)
+        var c0 = drawn
         c0[0] = .nan
         var mask: [Float] = r.normals(c.m * ldc)
         for (i, v) in [Float(0), -0.0, .nan, 0].enumerated() where i < mask.count { mask[(i * 7) % mask.count] = v }
