@@ -172,7 +172,12 @@ func printProfile(_ net: Network<Float>, _ times: [Int: Workspace<Float>.LayerTi
     var lines = [String]()
     func walk(_ nodes: [Node], _ indent: String) {
         for n in nodes {
-            let t = times[n.id] ?? Workspace<Float>.LayerTime()
+            // Every pass times each node or, for a fused pair (dense + ReLU, ReLU + max pool), the
+            // pair under its first node.
+            guard let t = times[n.id] else {
+                lines.append(pad("\(indent)\(n.id) \(n.layer)", 34) + "   (fused: timed with the layer before)")
+                continue
+            }
             let f = 1e3 * t.forward / Double(steps), b = 1e3 * t.backward / Double(steps)
             if indent.isEmpty { total.0 += f; total.1 += b }
             lines.append(pad("\(indent)\(n.id) \(n.layer)", 34) + String(format: "%9.3f %9.3f", f, b))
