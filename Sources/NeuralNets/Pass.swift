@@ -67,20 +67,25 @@ struct Pass<T: Scalar> {
     /// ReLU applied in registers (`gemmReLU`): the dense layer's own output is never written, and
     /// the ReLU's backward pass reads the ReLU's output instead (> 0 exactly where its input is).
     func fusesDenseRelu(_ nodes: [Node], _ i: Int) -> Bool {
-        guard ws.fusesReLU, i + 1 < nodes.count, case .dense = nodes[i].layer, case .activation(.relu) = nodes[i + 1].layer else { return false }
-        return !fusesReluPool(nodes, i + 1)
+        guard i + 1 < nodes.count, case .dense = nodes[i].layer else { return false }
+        return fusesReluWithDense(nodes, i + 1)
     }
 
-    /// The pair's output is the ReLU's output buffer; time is recorded under the dense layer.
+    /// Whether the ReLU (if it is one) at `j` takes part in a fusion with a dense layer: forward
+    /// with the one before it, backward with the one after it. Not a ReLU fused with its pool.
+    func fusesReluWithDense(_ nodes: [Node], _ j: Int) -> Bool {
+        guard ws.fusesReLU, case .activation(.relu) = nodes[j].layer else { return false }
+        return !fusesReluPool(nodes, j)
+    }
+
+    /// The pair's output is the ReLU's output buffer; time is recorded under the dense layer (each
+    /// layer under its own where the product is declined and they run in turn).
     mutating func forwardDenseRelu(_ dense: Node, _ relu: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         guard case let .dense(i, o, bias) = dense.layer else { preconditionFailure("not a dense layer") }
         let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         let y = ws.buffer(relu.id, .output, batch * relu.outSize), p = params + dense.paramOffset
-        let rows = batch * dense.inSize / i, b = bias ? p + i * o : nil
-        if !gemmReLU(transB: true, m: rows, n: o, k: i, x, p, y, bias: b) {  // the two passes, as unfused
-            let z = ws.buffer(dense.id, .output, batch * dense.outSize)
-            denseForward(x, p, b, z, rows: rows, inputs: i, outputs: o)
-            activationForward(.relu, z, y, batch * relu.outSize, aux: nil)
+        guard gemmReLU(transB: true, m: batch * dense.inSize / i, n: o, k: i, x, p, y, bias: bias ? p + i * o : nil) else {
+            return forward(relu, forward(dense, x))  // declined, doing nothing: the two layers in turn
         }
         if ws.profile != nil { ws.record(dense.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
         return UnsafePointer(y)
@@ -206,8 +211,7 @@ struct Pass<T: Scalar> {
                 i = j - 1
                 continue
             }
-            if ws.fusesReLU, i >= 2, i - 1 > firstTrainable, case .dense = n.layer, case .activation(.relu) = nodes[i - 1].layer,
-               !fusesReluPool(nodes, i - 1) {
+            if i >= 2, i - 1 > firstTrainable, case .dense = n.layer, fusesReluWithDense(nodes, i - 1) {
                 // A dense layer over a ReLU's output: its input gradient goes through the ReLU as
                 // it is made (`gemmReLU`'s mask), straight into the gradient below the ReLU.
                 let relu = nodes[i - 1], prev = nodes[i - 2]
