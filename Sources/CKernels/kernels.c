@@ -453,9 +453,11 @@ AI void layernorm_forward_body(const float *x, const float *gamma, const float *
     }
 }
 
-// dγ += Σ dy·x̂, dβ += Σ dy (summed over rows in acc[2f] first), dx (+)= rstd·(g − mean g − x̂·mean(g·x̂)).
+// dγ += Σ dy·x̂, dβ += Σ dy (summed over rows in acc[2f] first), dx (+)= rstd·(g − mean g − x̂·mean(g·x̂));
+// with `base` (dx's shape), dx = base + … (a residual connection's gradient passing by).
 AI void layernorm_backward_body(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
-                                float *dgamma, float *dbeta, size_t rows, int f, int add, float *acc) {
+                                float *dgamma, float *dbeta, size_t rows, int f, int add, const float *base,
+                                float *acc) {
     const float invF = 1.0f / (float)f;
     for (int i = 0; i < 2 * f; i++) acc[i] = 0;
     for (size_t r = 0; r < rows; r++) {
@@ -474,7 +476,7 @@ AI void layernorm_backward_body(const float *x, const float *gamma, const float 
         for (int i = 0; i < f; i += 8) {
             const v8f xh = (vld(xr + i) - mean) * rstd;
             const v8f t = rstd * (vld(dyr + i) * vld(gamma + i) - mg - xh * mgx);
-            vst(dxr + i, add ? vld(dxr + i) + t : t);
+            vst(dxr + i, base ? vld(base + r * f + i) + t : add ? vld(dxr + i) + t : t);
         }
     }
     for (int i = 0; i < f; i++) { dgamma[i] += acc[i]; dbeta[i] += acc[f + i]; }
@@ -602,8 +604,8 @@ VARIANT(void, layernorm_forward,
         (x, gamma, beta, y, stats, rows, f, eps))
 VARIANT(void, layernorm_backward,
         (const float *x, const float *gamma, const float *stats, const float *dy, float *dx, float *dgamma, float *dbeta,
-         size_t rows, int f, int add, float *acc),
-        (x, gamma, stats, dy, dx, dgamma, dbeta, rows, f, add, acc))
+         size_t rows, int f, int add, const float *base, float *acc),
+        (x, gamma, stats, dy, dx, dgamma, dbeta, rows, f, add, base, acc))
 VARIANT(void, relupool_forward, (const float *x, float *y, int B, int H, int W, int C), (x, y, B, H, W, C))
 VARIANT(void, relupool_backward,
         (const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add),
@@ -779,10 +781,12 @@ int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, 
 }
 
 int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
-                          float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable) {
+                          float *dgamma, float *dbeta, size_t rows, int features, int add, const float *base,
+                          float *scratch, int portable) {
     if (features <= 0 || features % 8 != 0) return 0;
-    if (use_avx2(portable)) layernorm_backward_avx2(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
-    else layernorm_backward_portable(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, scratch);
+    if (use_avx2(portable))
+        layernorm_backward_avx2(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, base, scratch);
+    else layernorm_backward_portable(x, gamma, stats, dy, dx, dgamma, dbeta, rows, features, add, base, scratch);
     return 1;
 }
 

@@ -28,10 +28,11 @@ enum { NC = 1024, MC = 240, KC_WIDE = 128 };  // MC: a multiple of both MR (6 an
 // b: rows of 16·NV at stride ldb (a packed panel, or op(B) itself). a: op(A)'s rows read in
 // place, row i at a + i·lda with k contiguous, or (transA) column i at a + i with k at stride
 // lda; rows past mr repeat the last valid row (computed, never stored). On the last K slice,
-// `relu` or `mask` (C-shaped, at ldc) finish C's values in registers (see ck_sgemm_relu).
+// `relu` or `mask` (C-shaped, at ldc) finish C's values in registers (see ck_sgemm_relu), and
+// `addend` (C-shaped, at ldc) is added to them last (see ck_sgemm_add).
 AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, const float *b, long ldb,
                   float *c, long ldc, int mr, int nr, float alpha, float beta, const float *bias, int relu,
-                  const float *mask) {
+                  const float *mask, const float *addend) {
     __m512 acc[12][4];
     _Pragma("unroll")
     for (int i = 0; i < MR; i++)
@@ -74,6 +75,7 @@ AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, 
                 __m512 y = _mm512_maskz_loadu_ps(m, mask + i * ldc + 16 * v);
                 r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), r);
             }
+            if (addend) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, addend + i * ldc + 16 * v));
             _mm512_mask_storeu_ps(p + 16 * v, m, r);  // an empty mask stores nothing
         }
     }
@@ -148,7 +150,7 @@ AI int bInPlace(int transA, int transB, long ldb, int NR, int m) {
 
 AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k, float alpha, const float *a,
                      long lda, const float *b, long ldb, float beta, float *c, long ldc, const float *bias,
-                     int relu, const float *mask, float *bufB) {
+                     int relu, const float *mask, const float *addend, float *bufB) {
     const int NR = 16 * NV, KC = KC_WIDE * 4 / NV;  // one B panel = 32 KiB
     const int direct = bInPlace(transA, transB, ldb, NR, m);
     for (int j0 = 0; j0 < n; j0 += NC) {
@@ -174,9 +176,10 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
                         int mr = mc - ip < MR ? mc - ip : MR;
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
                         const float *mt = last && mask ? mask + (ct - c) : NULL;
+                        const float *at = last && addend ? addend + (ct - c) : NULL;
                         const float *ap = transA ? a + (long)k0 * lda + i0 + ip : a + (long)(i0 + ip) * lda + k0;
                         // Literal widths and layouts, so that each tile is compiled for its own.
-#define TILE(W, T) tile(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, rl, mt)
+#define TILE(W, T) tile(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, rl, mt, at)
 #define WIDTHS(P) if (nv >= NV) TILE(NV, P); else if (nv == 1) TILE(1, P); else if (nv == 2) TILE(2, P); else TILE(3, P)
                         if (transA) { WIDTHS(1); } else { WIDTHS(0); }
 #undef WIDTHS
@@ -190,12 +193,12 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
 
 static T512 void sgemm512(int transA, int transB, int m, int n, int k, float alpha, const float *a, long lda,
                           const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int relu,
-                          const float *mask, float *buf) {
+                          const float *mask, const float *addend, float *buf) {
     // Tile width by n: 64 columns (6 rows) for wide C, 32 (12 rows) or 16 (12 rows) for narrow,
     // so that a narrow C does not run mostly zero-padded columns.
-    if (n > 48) blocked(4, 6, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, buf);
-    else if (n > 16) blocked(2, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, buf);
-    else blocked(1, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, buf);
+    if (n > 48) blocked(4, 6, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
+    else if (n > 16) blocked(2, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
+    else blocked(1, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
 }
 
 static int avx512 = -1;
@@ -218,7 +221,8 @@ void ck_sgemm_enable(int on) { __atomic_store_n(&enabled, on != 0, __ATOMIC_RELA
 int ck_sgemm_enabled(void) { return __atomic_load_n(&enabled, __ATOMIC_RELAXED) && ck_sgemm_available(); }
 
 static int run(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-               int ldb, float beta, float *c, int ldc, const float *bias, int relu, const float *mask, int always) {
+               int ldb, float beta, float *c, int ldc, const float *bias, int relu, const float *mask,
+               const float *addend, int always) {
     if (!ck_sgemm_available() || m <= 0 || n <= 0 || k <= 0 || alpha == 0) return 0;
     if (!always && !__atomic_load_n(&enabled, __ATOMIC_RELAXED)) return 0;
     // Where this kernel beats OpenBLAS, measured shape by shape (BENCHMARKS.md): with op(B)
@@ -234,18 +238,23 @@ static int run(int transA, int transB, int m, int n, int k, float alpha, const f
     }
     float *buf = buffers();
     if (!buf) return 0;
-    sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, buf);
+    sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
     return 1;
 }
 
 int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
              int ldb, float beta, float *c, int ldc, const float *bias, int always) {
-    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, 0, NULL, always);
+    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, 0, NULL, NULL, always);
 }
 
 int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                   int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always) {
-    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, !mask, mask, always);
+    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, !mask, mask, NULL, always);
+}
+
+int ck_sgemm_add(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc, const float *bias, const float *addend, int always) {
+    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, 0, NULL, addend, always);
 }
 
 #else
@@ -264,6 +273,12 @@ int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const flo
 int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                   int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always) {
     (void)mask;
+    return ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, always);  // 0: no kernel here
+}
+
+int ck_sgemm_add(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc, const float *bias, const float *addend, int always) {
+    (void)addend;
     return ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, always);  // 0: no kernel here
 }
 

@@ -113,6 +113,23 @@ public func gemmReLU<T: Scalar>(
                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, mask: mask)
 }
 
+/// `gemm` with `addend` (C's shape, at C's stride; not C itself) then added to every entry of C,
+/// last: C = (alpha·op(A)·op(B) + beta·C + bias) + addend, the values a product and a separate
+/// addition give, bit for bit — a residual connection's sum, made by the product that computes
+/// its branch, so that the branch's own output is never written. Returns false, having done
+/// nothing, where Overparam's own kernel does not run the product (as `gemmReLU`).
+public func gemmAdd<T: Scalar>(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
+    _ b: UnsafePointer<T>, ldb: Int? = nil,
+    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil, bias: UnsafePointer<T>? = nil, addend: UnsafePointer<T>
+) -> Bool {
+    if m == 0 || n == 0 || k == 0 { return false }
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+    return T.ownGemmAdd(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, addend: addend)
+}
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

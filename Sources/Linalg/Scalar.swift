@@ -29,6 +29,13 @@ where Self.RawSignificand: FixedWidthInteger {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, mask: UnsafePointer<Self>?) -> Bool
 
+    /// `ownGemm` with `addend` added to C's final values (see `gemmAdd`).
+    static func ownGemmAdd(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, addend: UnsafePointer<Self>) -> Bool
+
     /// Divide-and-conquer SVD of a row-major m × n matrix (overwritten). `u`/`vt` nil → values only.
     /// Returns LAPACK's info code.
     static func lapackGesdd(
@@ -74,6 +81,17 @@ extension Float: Scalar {
                              Int32(ldb), beta, c, Int32(ldc), bias, mask, 0) != 0
     }
 
+    public static func ownGemmAdd(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, addend: UnsafePointer<Float>
+    ) -> Bool {
+        BLAS.ensureConfigured()
+        return ck_sgemm_add(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+                            Int32(ldb), beta, c, Int32(ldc), bias, addend, 0) != 0
+    }
+
     public static func lapackGesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
         u: UnsafeMutablePointer<Float>?, vt: UnsafeMutablePointer<Float>?
@@ -112,6 +130,13 @@ extension Double: Scalar {
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, mask: UnsafePointer<Double>?
+    ) -> Bool { false }
+
+    public static func ownGemmAdd(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, addend: UnsafePointer<Double>
     ) -> Bool { false }
 
     public static func lapackGesdd(

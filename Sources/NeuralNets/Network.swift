@@ -12,6 +12,7 @@ public struct Node: Sendable {
 
     var inSize: Int { inShape.reduce(1, *) }
     var outSize: Int { outShape.reduce(1, *) }
+    var isLayerNorm: Bool { if case .layerNorm = layer { return true } else { return false } }
 }
 
 /// A named slice of the flat parameter buffer.

@@ -32,14 +32,16 @@ struct Pass<T: Scalar> {
         }
     }
 
-    mutating func forward(_ nodes: [Node], _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+    /// Forward through `nodes` (their first `count` where given).
+    mutating func forward(_ nodes: [Node], _ x: UnsafePointer<T>, count: Int? = nil) -> UnsafePointer<T> {
+        let end = count ?? nodes.count
         var cur = x
         var i = 0
-        while i < nodes.count {
-            if fusesReluPool(nodes, i) {
+        while i < end {
+            if i + 1 < end, fusesReluPool(nodes, i) {
                 cur = forwardReluPool(nodes[i], nodes[i + 1], cur)
                 i += 2
-            } else if fusesDenseRelu(nodes, i) {
+            } else if i + 1 < end, fusesDenseRelu(nodes, i) {
                 cur = forwardDenseRelu(nodes[i], nodes[i + 1], cur)
                 i += 2
             } else {
@@ -89,6 +91,41 @@ struct Pass<T: Scalar> {
         }
         if ws.profile != nil { ws.record(dense.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
         return UnsafePointer(y)
+    }
+
+    /// Whether a residual connection's branch ends in a layer that adds the connection's input to
+    /// its output as it writes it (`forwardAdding`).
+    func fusesResidualAdd(_ residual: Node) -> Bool {
+        guard ws.fusesResidual, let last = residual.children.last else { return false }
+        switch last.layer {
+        case .dense, .selfAttention: return true
+        default: return false
+        }
+    }
+
+    /// `out` = `addend` + the output of the dense or attention layer `n` on `x`: the product that
+    /// makes the layer's output adds `addend` in its epilogue (`gemmAdd`), so that output is never
+    /// written; where that product is declined, the layer's own pass and then the addition. Time
+    /// is recorded under `n`.
+    mutating func forwardAdding(_ n: Node, _ x: UnsafePointer<T>, addend: UnsafePointer<T>, into out: UnsafeMutablePointer<T>) {
+        let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let p = params + n.paramOffset
+        switch n.layer {
+        case let .dense(i, o, bias)
+            where gemmAdd(transB: true, m: batch * n.inSize / i, n: o, k: i, x, p, out, bias: bias ? p + i * o : nil, addend: addend):
+            break
+        case let .selfAttention(d, h):
+            let a = Heads(batch: batch, tokens: n.inShape[0], dim: d, heads: h)
+            attentionForward(x, p, out, qkv: ws.buffer(n.id, .a, a.rows * 3 * d),
+                             probs: ws.buffer(n.id, .b, attentionProbsCount(a)),
+                             ctx: ws.buffer(n.id, .c, a.rows * d), a, addend: addend, path: ws.kernels,
+                             scratch: { ws.scratch(4, $0) })
+        default:
+            let y = forward(n, x)  // declined, doing nothing: the layer, then the sum
+            for i in 0..<batch * n.outSize { out[i] = addend[i] + y[i] }
+            return
+        }
+        if ws.profile != nil { ws.record(n.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
     }
 
     /// The pair's output is the pool's output buffer; time is recorded under the ReLU.
@@ -158,6 +195,8 @@ struct Pass<T: Scalar> {
                              ctx: ws.buffer(n.id, .c, a.rows * d), a, path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .meanPoolTokens:
             meanTokensForward(x, out, batch: B, tokens: n.inShape[0], dim: n.inShape[1])
+        case .residual where fusesResidualAdd(n):
+            forwardAdding(n.children.last!, forward(n.children, x, count: n.children.count - 1), addend: x, into: out)
         case .residual:
             let inner = forward(n.children, x)
             let count = B * n.inSize
@@ -170,7 +209,10 @@ struct Pass<T: Scalar> {
 
     /// Backward through a sequence: adds parameter gradients, and input gradients into `dx`
     /// when given. Nothing below the lowest parameterized layer is computed when `dx` is nil.
-    mutating func backward(_ nodes: [Node], _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?) {
+    /// With `base` (needs `dx`; the sequence's first layer a layer norm), `dx` is written as base +
+    /// the sequence's input gradient.
+    mutating func backward(_ nodes: [Node], _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
+                           base: UnsafePointer<T>? = nil) {
         var inputs = [UnsafePointer<T>]()
         inputs.reserveCapacity(nodes.count)
         var cur = x
@@ -238,7 +280,7 @@ struct Pass<T: Scalar> {
             } else {
                 dIn = dx
             }
-            backward(n, inputs[i], g, dIn, overwrite: overwrite)
+            backward(n, inputs[i], g, dIn, overwrite: overwrite, base: i == 0 ? base : nil)
             guard let d = dIn else { break }
             g = UnsafePointer(d)
             i -= 1
@@ -263,18 +305,25 @@ struct Pass<T: Scalar> {
     }
 
     mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
-                           reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil) {
-        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask) }
+                           reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
+        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask, base: base) }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask)
+        backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask, base: base)
         ws.record(n.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 
     /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it. A dense
     /// layer with `reluMask` (the ReLU's output below it, and the ReLU's output-gradient buffer;
-    /// with `overwrite`) writes the gradient of the ReLU's input instead (`denseBackward`).
+    /// with `overwrite`) writes the gradient of the ReLU's input instead (`denseBackward`). A
+    /// layer norm with `base` writes dx = base + its input gradient; other layers copy `base`
+    /// into dx first and add.
     mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
-                               reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil) {
+                               reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
+        var overwrite = overwrite
+        if let base, let dx, !n.isLayerNorm {
+            dx.update(from: base, count: batch * n.inSize)
+            overwrite = false
+        }
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch
@@ -315,7 +364,7 @@ struct Pass<T: Scalar> {
             avgPoolBackward(dy, dx, batch: B, Window(input: n.inShape, k: k, stride: s, pad: 0))
         case let .layerNorm(f):
             let rows = B * n.inSize / f
-            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f, overwrite: overwrite,
+            layerNormBackward(x, p, ws.buffer(n.id, .a, 2 * rows), dy, dx, gp, gp + f, rows: rows, features: f, overwrite: overwrite, base: base,
                               path: ws.kernels, scratch: { ws.scratch(4, $0) })
         case .dropout:
             guard let dx else { return }
@@ -360,6 +409,10 @@ struct Pass<T: Scalar> {
             guard let dx else { return }
             meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0], dim: n.inShape[1], overwrite: overwrite)
         case .residual:
+            if let dx, overwrite, ws.fusesResidual, n.children.first?.isLayerNorm == true {
+                backward(n.children, x, dy, dx, base: dy)  // the branch's layer norm writes dy + its gradient
+                return
+            }
             if let dx { if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) } }
             backward(n.children, x, dy, dx)
         case .flatten:

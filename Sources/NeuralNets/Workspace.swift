@@ -30,6 +30,12 @@ public final class Workspace<T: Scalar> {
     /// `overparam bench --ab-fusion`.
     public var fusesReLU = true
 
+    /// Whether a residual connection's sum is made by its branch's last layer (a dense or
+    /// attention layer, through `gemmAdd`) and its gradient passed on by the branch's first (a
+    /// layer norm, which writes dy + its own input gradient), instead of an addition and a copy
+    /// of their own (same bits either way). Off for tests and `overparam bench --ab-fusion`.
+    public var fusesResidual = true
+
     /// Samples per forward/backward chunk of a training batch (`Network.lossAndGradient`): nil
     /// lets the network choose from its activations' size (`Network.chunkSamples(batch:)`), a
     /// number ≥ the batch runs it whole. Starts from `OVERPARAM_CHUNK` when that is set.

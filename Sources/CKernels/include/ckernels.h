@@ -80,10 +80,11 @@ int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int
 /// row. Returns 0 (doing nothing) unless features is a multiple of 8.
 int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,
                          int features, float eps, int portable);
-/// Its backward: dγ, dβ added into; dx (may be NULL) added into when add, else written.
-/// Scratch: 2·features floats.
+/// Its backward: dγ, dβ added into; dx (may be NULL) added into when add, else written — as
+/// base + the gradient where `base` (dx's shape, not dx) is not NULL. Scratch: 2·features floats.
 int ck_layernorm_backward(const float *x, const float *gamma, const float *stats, const float *dy, float *dx,
-                          float *dgamma, float *dbeta, size_t rows, int features, int add, float *scratch, int portable);
+                          float *dgamma, float *dbeta, size_t rows, int features, int add, const float *base,
+                          float *scratch, int portable);
 
 /// ReLU then 2×2 max pool with stride 2, fused, over x[B, H, W, C] (NHWC): y = max(0, window
 /// max). Backward from the pool's gradient to the ReLU's input's (added when add, else written).
@@ -109,6 +110,12 @@ int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const flo
 /// ck_sgemm would.
 int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                   int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always);
+/// ck_sgemm with `addend` (C's shape, at ldc; not C itself) added to C's final values in
+/// registers, after everything else: C = (alpha·op(A)·op(B) + beta·C + bias) + addend — a
+/// residual connection's sum, written by the product that makes its branch. Returns 0, doing
+/// nothing, where ck_sgemm would.
+int ck_sgemm_add(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc, const float *bias, const float *addend, int always);
 
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);

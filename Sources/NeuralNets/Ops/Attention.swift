@@ -17,14 +17,21 @@ struct Heads {
 func attentionForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ params: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
     qkv: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, ctx: UnsafeMutablePointer<T>, _ a: Heads,
+    addend: UnsafePointer<T>? = nil,
     path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
     let d = a.dim, n = a.tokens, dh = a.headDim
     let wqkv = params, bqkv = params + 3 * d * d, wo = bqkv + 3 * d, bo = wo + d * d
+    // y = addend + ctx·Woᵀ + bo where `addend` is given (a residual connection's input).
+    func project() {
+        if let addend, gemmAdd(transB: true, m: a.rows, n: d, k: d, ctx, wo, y, bias: bo, addend: addend) { return }
+        denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
+        if let addend { for i in 0..<a.rows * d { y[i] = addend[i] + y[i] } }
+    }
     denseForward(x, wqkv, bqkv, qkv, rows: a.rows, inputs: d, outputs: 3 * d)
     if let flag = path.flag(T.self),
        nativeAttentionForward(qkv, probs, ctx, a, scratch: scratch(attentionScratchCount(a)), flag: flag) {
-        denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
+        project()
         return
     }
     let scale = 1 / T.sqrt(T(dh))
@@ -38,7 +45,7 @@ func attentionForward<T: Scalar>(
             gemm(m: n, n: dh, k: n, p, base + 2 * d + h * dh, ldb: 3 * d, ctx + b * n * d + h * dh, ldc: d)
         }
     }
-    denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
+    project()
 }
 
 func attentionBackward<T: Scalar>(

@@ -116,10 +116,11 @@ func nativeLayerNormForward<T: Scalar>(
 func nativeLayerNormBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
-    rows: Int, features f: Int, overwrite: Bool, scratch: UnsafeMutablePointer<T>, flag: Int32
+    rows: Int, features f: Int, overwrite: Bool, base: UnsafePointer<T>?, scratch: UnsafeMutablePointer<T>, flag: Int32
 ) -> Bool {
     ck_layernorm_backward(floats(x)!, floats(gamma)!, floats(stats)!, floats(dy)!, dx.map { floats($0)! }, floats(dgamma)!,
-                          floats(dbeta)!, rows, Int32(f), overwrite ? 0 : 1, floats(scratch)!, flag) != 0
+                          floats(dbeta)!, rows, Int32(f), overwrite ? 0 : 1, base.map { floats($0)! }, floats(scratch)!,
+                          flag) != 0
 }
 
 // ReLU + 2×2 max pool (stride 2) through the C kernels; false when the shape is not theirs.

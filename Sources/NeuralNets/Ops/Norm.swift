@@ -23,16 +23,17 @@ func layerNormForward<T: Scalar>(
 }
 
 // dγ += Σ dy·x̂;  dβ += Σ dy;  dx += rstd · (g − mean(g) − x̂ · mean(g·x̂)) with g = dy·γ
-// (dx = … with `overwrite`)
+// (dx = … with `overwrite`; dx = base + … with `base`, dx's shape: a residual connection's
+// gradient, added as it is written instead of copied into dx first)
 func layerNormBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
-    rows: Int, features f: Int, overwrite: Bool = false,
+    rows: Int, features f: Int, overwrite: Bool = false, base: UnsafePointer<T>? = nil,
     path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
     if let flag = path.flag(T.self), f % 8 == 0,
        nativeLayerNormBackward(x, gamma, stats, dy, dx, dgamma, dbeta, rows: rows, features: f, overwrite: overwrite,
-                               scratch: scratch(2 * f), flag: flag) { return }
+                               base: base, scratch: scratch(2 * f), flag: flag) { return }
     let invF = 1 / T(f)
     for r in 0..<rows {
         let xr = x + r * f, dyr = dy + r * f
@@ -51,8 +52,8 @@ func layerNormBackward<T: Scalar>(
         for i in 0..<f {
             let xh = (xr[i] - mean) * rstd
             // A select, not 0·dx: the buffer being written may hold anything, NaN included.
-            let t = rstd * (dyr[i] * gamma[i] - mg - xh * mgx), old = dxr[i]
-            dxr[i] = overwrite ? t : old + t
+            let t = rstd * (dyr[i] * gamma[i] - mg - xh * mgx)
+            if let base { dxr[i] = base[r * f + i] + t } else { let old = dxr[i]; dxr[i] = overwrite ? t : old + t }
         }
     }
 }
