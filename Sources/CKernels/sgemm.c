@@ -28,11 +28,11 @@ enum { NC = 1024, MC = 240, KC_WIDE = 128 };  // MC: a multiple of both MR (6 an
 // b: rows of 16·NV at stride ldb (a packed panel, or op(B) itself). a: op(A)'s rows read in
 // place, row i at a + i·lda with k contiguous, or (transA) column i at a + i with k at stride
 // lda; rows past mr repeat the last valid row (computed, never stored). On the last K slice,
-// `relu` or `mask` (C-shaped, at ldc) finish C's values in registers (see ck_sgemm_relu), and
-// `addend` (C-shaped, at ldc) is added to them last (see ck_sgemm_add).
+// epilogue `op` (a CK_EPILOGUE_*, with its C-shaped operand e at ldc) finishes C's values in
+// registers (see ck_sgemm_epilogue).
 AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, const float *b, long ldb,
-                  float *c, long ldc, int mr, int nr, float alpha, float beta, const float *bias, int relu,
-                  const float *mask, const float *addend) {
+                  float *c, long ldc, int mr, int nr, float alpha, float beta, const float *bias, int op,
+                  const float *e) {
     __m512 acc[12][4];
     _Pragma("unroll")
     for (int i = 0; i < MR; i++)
@@ -70,12 +70,13 @@ AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, 
             if (bias) r = _mm512_add_ps(r, brow[v]);
             if (beta != 0) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, p + 16 * v), r);
             // max(r, 0) is `r > 0 ? r : 0` (NaN and −0 give +0), as the layers' ReLU.
-            if (relu) r = _mm512_max_ps(r, _mm512_setzero_ps());
-            if (mask) {
-                __m512 y = _mm512_maskz_loadu_ps(m, mask + i * ldc + 16 * v);
-                r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), r);
+            if (op == CK_EPILOGUE_RELU) r = _mm512_max_ps(r, _mm512_setzero_ps());
+            if (op >= CK_EPILOGUE_MASK) {
+                const __m512 y = _mm512_maskz_loadu_ps(m, e + i * ldc + 16 * v);
+                if (op == CK_EPILOGUE_MASK) r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), r);
+                else if (op == CK_EPILOGUE_ADD) r = _mm512_add_ps(y, r);
+                else r = _mm512_mul_ps(y, r);
             }
-            if (addend) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, addend + i * ldc + 16 * v));
             _mm512_mask_storeu_ps(p + 16 * v, m, r);  // an empty mask stores nothing
         }
     }
@@ -150,7 +151,7 @@ AI int bInPlace(int transA, int transB, long ldb, int NR, int m) {
 
 AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k, float alpha, const float *a,
                      long lda, const float *b, long ldb, float beta, float *c, long ldc, const float *bias,
-                     int relu, const float *mask, const float *addend, float *bufB) {
+                     int op, const float *e, float *bufB) {
     const int NR = 16 * NV, KC = KC_WIDE * 4 / NV;  // one B panel = 32 KiB
     const int direct = bInPlace(transA, transB, ldb, NR, m);
     for (int j0 = 0; j0 < n; j0 += NC) {
@@ -161,7 +162,7 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
             float bt = k0 == 0 ? beta : 1;
             const float *bs = k0 == 0 && bias ? bias + j0 : NULL;  // added once, with the first slice
             const int last = k0 + kc >= k;  // the epilogue on C's final values only
-            const int rl = last && relu;
+            const int ol = last ? op : CK_EPILOGUE_NONE;
             if (full < nc) packB(NR, b, ldb, transB, k0, kc, j0 + full, nc - full, bufB + (long)full * kc);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
@@ -175,11 +176,10 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
                     for (int ip = 0; ip < mc; ip += MR) {
                         int mr = mc - ip < MR ? mc - ip : MR;
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
-                        const float *mt = last && mask ? mask + (ct - c) : NULL;
-                        const float *at = last && addend ? addend + (ct - c) : NULL;
+                        const float *et = e ? e + (ct - c) : NULL;
                         const float *ap = transA ? a + (long)k0 * lda + i0 + ip : a + (long)(i0 + ip) * lda + k0;
                         // Literal widths and layouts, so that each tile is compiled for its own.
-#define TILE(W, T) tile(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, rl, mt, at)
+#define TILE(W, T) tile(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, ol, et)
 #define WIDTHS(P) if (nv >= NV) TILE(NV, P); else if (nv == 1) TILE(1, P); else if (nv == 2) TILE(2, P); else TILE(3, P)
                         if (transA) { WIDTHS(1); } else { WIDTHS(0); }
 #undef WIDTHS
@@ -192,13 +192,13 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
 }
 
 static T512 void sgemm512(int transA, int transB, int m, int n, int k, float alpha, const float *a, long lda,
-                          const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int relu,
-                          const float *mask, const float *addend, float *buf) {
+                          const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int op,
+                          const float *e, float *buf) {
     // Tile width by n: 64 columns (6 rows) for wide C, 32 (12 rows) or 16 (12 rows) for narrow,
     // so that a narrow C does not run mostly zero-padded columns.
-    if (n > 48) blocked(4, 6, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
-    else if (n > 16) blocked(2, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
-    else blocked(1, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
+    if (n > 48) blocked(4, 6, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
+    else if (n > 16) blocked(2, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
+    else blocked(1, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
 }
 
 static int avx512 = -1;
@@ -221,9 +221,9 @@ void ck_sgemm_enable(int on) { __atomic_store_n(&enabled, on != 0, __ATOMIC_RELA
 int ck_sgemm_enabled(void) { return __atomic_load_n(&enabled, __ATOMIC_RELAXED) && ck_sgemm_available(); }
 
 static int run(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-               int ldb, float beta, float *c, int ldc, const float *bias, int relu, const float *mask,
-               const float *addend, int always) {
+               int ldb, float beta, float *c, int ldc, const float *bias, int op, const float *e, int always) {
     if (!ck_sgemm_available() || m <= 0 || n <= 0 || k <= 0 || alpha == 0) return 0;
+    if (op < CK_EPILOGUE_NONE || op > CK_EPILOGUE_MULTIPLY || (op >= CK_EPILOGUE_MASK && !e)) return 0;
     if (!always && !__atomic_load_n(&enabled, __ATOMIC_RELAXED)) return 0;
     // Where this kernel beats OpenBLAS, measured shape by shape (BENCHMARKS.md): with op(B)
     // transposed (the layers' forward products) from small sizes on, since OpenBLAS packs both
@@ -238,23 +238,19 @@ static int run(int transA, int transB, int m, int n, int k, float alpha, const f
     }
     float *buf = buffers();
     if (!buf) return 0;
-    sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, mask, addend, buf);
+    sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
     return 1;
 }
 
 int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
              int ldb, float beta, float *c, int ldc, const float *bias, int always) {
-    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, 0, NULL, NULL, always);
+    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, CK_EPILOGUE_NONE, NULL, always);
 }
 
-int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                  int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always) {
-    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, !mask, mask, NULL, always);
-}
-
-int ck_sgemm_add(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                 int ldb, float beta, float *c, int ldc, const float *bias, const float *addend, int always) {
-    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, 0, NULL, addend, always);
+int ck_sgemm_epilogue(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int op,
+                      const float *operand, int always) {
+    return run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, operand, always);
 }
 
 #else
@@ -270,15 +266,10 @@ int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const flo
     return 0;
 }
 
-int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                  int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always) {
-    (void)mask;
-    return ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, always);  // 0: no kernel here
-}
-
-int ck_sgemm_add(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                 int ldb, float beta, float *c, int ldc, const float *bias, const float *addend, int always) {
-    (void)addend;
+int ck_sgemm_epilogue(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int op,
+                      const float *operand, int always) {
+    (void)op; (void)operand;
     return ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, always);  // 0: no kernel here
 }
 

@@ -94,40 +94,43 @@ public func gemm<T: Scalar>(
                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }
 
-/// `gemm` with every entry of C then put through a ReLU, `v > 0 ? v : 0` (NaN and −0 give +0),
-/// or, with `mask` (C's shape, at C's stride), kept where mask > 0 and zeroed elsewhere: a ReLU's
-/// backward pass through its output, made by the product that computes the gradient it masks.
-/// Overparam's own kernel applies it in registers before C is stored, so that C is written once;
-/// returns false, having done nothing, where that kernel does not run the product (Double, a CPU
-/// without AVX-512, a shape OpenBLAS runs faster: see `BLAS.ownSgemm`): the caller then runs the
-/// product and its ReLU pass apart.
-public func gemmReLU<T: Scalar>(
-    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-    alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
-    _ b: UnsafePointer<T>, ldb: Int? = nil,
-    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil, bias: UnsafePointer<T>? = nil, mask: UnsafePointer<T>? = nil
-) -> Bool {
-    if m == 0 || n == 0 || k == 0 { return false }
-    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
-    return T.ownGemmReLU(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, mask: mask)
+/// What a product does to each entry v of C once it is computed, before it is stored (see
+/// `gemm(then:…)`); operands have C's shape, at C's stride, and are not C itself.
+public enum GemmEpilogue<T: Scalar> {
+    /// v > 0 ? v : 0 (NaN and −0 give +0): a ReLU after the product.
+    case relu
+    /// mask > 0 ? v : 0: a ReLU's backward pass through its output, made by the product that
+    /// computes the gradient it masks.
+    case mask(UnsafePointer<T>)
+    /// addend + v, last: a residual connection's sum, made by the product that computes its
+    /// branch, so that the branch's own output is never written.
+    case add(UnsafePointer<T>)
+    /// factor · v: an activation's backward pass through its stored derivative (GELU′).
+    case multiply(UnsafePointer<T>)
 }
 
-/// `gemm` with `addend` (C's shape, at C's stride; not C itself) then added to every entry of C,
-/// last: C = (alpha·op(A)·op(B) + beta·C + bias) + addend, the values a product and a separate
-/// addition give, bit for bit — a residual connection's sum, made by the product that computes
-/// its branch, so that the branch's own output is never written. Returns false, having done
-/// nothing, where Overparam's own kernel does not run the product (as `gemmReLU`).
-public func gemmAdd<T: Scalar>(
-    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+/// `gemm` followed by `epilogue` on every entry of C, applied in registers by Overparam's own
+/// kernel so that C is written once, with the bits of the product followed by the separate pass.
+/// Returns false, having done nothing, where that kernel does not run the product (Double, a CPU
+/// without AVX-512, a shape OpenBLAS runs faster: see `BLAS.ownSgemm`): the caller then runs the
+/// product and the pass apart.
+public func gemm<T: Scalar>(
+    then epilogue: GemmEpilogue<T>, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
     _ b: UnsafePointer<T>, ldb: Int? = nil,
-    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil, bias: UnsafePointer<T>? = nil, addend: UnsafePointer<T>
+    beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int? = nil, bias: UnsafePointer<T>? = nil
 ) -> Bool {
     if m == 0 || n == 0 || k == 0 { return false }
     let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
-    return T.ownGemmAdd(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, addend: addend)
+    let (op, operand): (Int32, UnsafePointer<T>?)
+    switch epilogue {
+    case .relu: (op, operand) = (Int32(CK_EPILOGUE_RELU), nil)
+    case let .mask(p): (op, operand) = (Int32(CK_EPILOGUE_MASK), p)
+    case let .add(p): (op, operand) = (Int32(CK_EPILOGUE_ADD), p)
+    case let .multiply(p): (op, operand) = (Int32(CK_EPILOGUE_MULTIPLY), p)
+    }
+    return T.ownGemmEpilogue(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, op: op, operand: operand)
 }
 
 #if canImport(Glibc)

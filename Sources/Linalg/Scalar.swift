@@ -22,19 +22,13 @@ where Self.RawSignificand: FixedWidthInteger {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?) -> Bool
 
-    /// `ownGemm` with a ReLU on C's final values (see `gemmReLU`).
-    static func ownGemmReLU(
+    /// `ownGemm` with epilogue `op` (a `CK_EPILOGUE_*`) on C's final values (see `gemm(then:…)`).
+    static func ownGemmEpilogue(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
-        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, mask: UnsafePointer<Self>?) -> Bool
-
-    /// `ownGemm` with `addend` added to C's final values (see `gemmAdd`).
-    static func ownGemmAdd(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Self, a: UnsafePointer<Self>, lda: Int,
-        b: UnsafePointer<Self>, ldb: Int,
-        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, addend: UnsafePointer<Self>) -> Bool
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, op: Int32,
+        operand: UnsafePointer<Self>?) -> Bool
 
     /// Divide-and-conquer SVD of a row-major m × n matrix (overwritten). `u`/`vt` nil → values only.
     /// Returns LAPACK's info code.
@@ -70,26 +64,16 @@ extension Float: Scalar {
                         Int32(ldb), beta, c, Int32(ldc), bias, 0) != 0
     }
 
-    public static func ownGemmReLU(
+    public static func ownGemmEpilogue(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, mask: UnsafePointer<Float>?
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, op: Int32,
+        operand: UnsafePointer<Float>?
     ) -> Bool {
         BLAS.ensureConfigured()
-        return ck_sgemm_relu(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                             Int32(ldb), beta, c, Int32(ldc), bias, mask, 0) != 0
-    }
-
-    public static func ownGemmAdd(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Float, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, addend: UnsafePointer<Float>
-    ) -> Bool {
-        BLAS.ensureConfigured()
-        return ck_sgemm_add(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                            Int32(ldb), beta, c, Int32(ldc), bias, addend, 0) != 0
+        return ck_sgemm_epilogue(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+                                 Int32(ldb), beta, c, Int32(ldc), bias, op, operand, 0) != 0
     }
 
     public static func lapackGesdd(
@@ -125,18 +109,12 @@ extension Double: Scalar {
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?
     ) -> Bool { false }  // rank computations and gradient checks: OpenBLAS's dgemm
 
-    public static func ownGemmReLU(
+    public static func ownGemmEpilogue(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
-        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, mask: UnsafePointer<Double>?
-    ) -> Bool { false }
-
-    public static func ownGemmAdd(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Double, a: UnsafePointer<Double>, lda: Int,
-        b: UnsafePointer<Double>, ldb: Int,
-        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, addend: UnsafePointer<Double>
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, op: Int32,
+        operand: UnsafePointer<Double>?
     ) -> Bool { false }
 
     public static func lapackGesdd(

@@ -66,7 +66,7 @@ struct Pass<T: Scalar> {
     }
 
     /// A dense layer followed by a ReLU (one not fused with a pool) runs as one product with the
-    /// ReLU applied in registers (`gemmReLU`): the dense layer's own output is never written, and
+    /// ReLU applied in registers (`gemm(then: .relu, …)`): the dense layer's own output is never written, and
     /// the ReLU's backward pass reads the ReLU's output instead (> 0 exactly where its input is).
     func fusesDenseRelu(_ nodes: [Node], _ i: Int) -> Bool {
         guard i + 1 < nodes.count, case .dense = nodes[i].layer else { return false }
@@ -80,13 +80,22 @@ struct Pass<T: Scalar> {
         return !fusesReluPool(nodes, j)
     }
 
+    /// The activation at `j` (output `output`) as a dense layer above it passes its input gradient
+    /// through it in its product's epilogue: a ReLU that fuses with a dense layer
+    /// (`fusesReluWithDense`), or a GELU on a C kernel path (whose forward pass stores GELU′).
+    func activationBelowDense(_ nodes: [Node], _ j: Int, output: UnsafePointer<T>) -> ActivationBelow<T>? {
+        if fusesReluWithDense(nodes, j) { return .relu(output: output) }
+        guard ws.fusesGELU, case .activation(.gelu) = nodes[j].layer, ws.kernels.flag(T.self) != nil else { return nil }
+        return .gelu(derivative: ws.buffer(nodes[j].id, .a, batch * nodes[j].inSize))
+    }
+
     /// The pair's output is the ReLU's output buffer; time is recorded under the dense layer (each
     /// layer under its own where the product is declined and they run in turn).
     mutating func forwardDenseRelu(_ dense: Node, _ relu: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         guard case let .dense(i, o, bias) = dense.layer else { preconditionFailure("not a dense layer") }
         let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         let y = ws.buffer(relu.id, .output, batch * relu.outSize), p = params + dense.paramOffset
-        guard gemmReLU(transB: true, m: batch * dense.inSize / i, n: o, k: i, x, p, y, bias: bias ? p + i * o : nil) else {
+        guard gemm(then: .relu, transB: true, m: batch * dense.inSize / i, n: o, k: i, x, p, y, bias: bias ? p + i * o : nil) else {
             return forward(relu, forward(dense, x))  // declined, doing nothing: the two layers in turn
         }
         if ws.profile != nil { ws.record(dense.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
@@ -104,7 +113,7 @@ struct Pass<T: Scalar> {
     }
 
     /// `out` = `addend` + the output of the dense or attention layer `n` on `x`: the product that
-    /// makes the layer's output adds `addend` in its epilogue (`gemmAdd`), so that output is never
+    /// makes the layer's output adds `addend` in its epilogue (`gemm(then: .add(…), …)`), so that output is never
     /// written; where that product is declined, the layer's own pass and then the addition. Time
     /// is recorded under `n`.
     mutating func forwardAdding(_ n: Node, _ x: UnsafePointer<T>, addend: UnsafePointer<T>, into out: UnsafeMutablePointer<T>) {
@@ -112,7 +121,7 @@ struct Pass<T: Scalar> {
         let p = params + n.paramOffset
         switch n.layer {
         case let .dense(i, o, bias)
-            where gemmAdd(transB: true, m: batch * n.inSize / i, n: o, k: i, x, p, out, bias: bias ? p + i * o : nil, addend: addend):
+            where gemm(then: .add(addend), transB: true, m: batch * n.inSize / i, n: o, k: i, x, p, out, bias: bias ? p + i * o : nil):
             break
         case let .selfAttention(d, h):
             let a = Heads(batch: batch, tokens: n.inShape[0], dim: d, heads: h)
@@ -253,13 +262,12 @@ struct Pass<T: Scalar> {
                 i = j - 1
                 continue
             }
-            if i >= 2, i - 1 > firstTrainable, case .dense = n.layer, fusesReluWithDense(nodes, i - 1) {
-                // A dense layer over a ReLU's output: its input gradient goes through the ReLU as
-                // it is made (`gemmReLU`'s mask), straight into the gradient below the ReLU.
-                let relu = nodes[i - 1], prev = nodes[i - 2]
+            if i >= 2, i - 1 > firstTrainable, case .dense = n.layer, let act = activationBelowDense(nodes, i - 1, output: inputs[i]) {
+                // A dense layer over a ReLU or GELU: its input gradient goes through the activation
+                // as it is made (the product's epilogue), straight into the gradient below it.
+                let below = nodes[i - 1], prev = nodes[i - 2]
                 let d = ws.buffer(prev.id, .outputGrad, batch * prev.outSize)
-                backward(n, inputs[i], g, d, overwrite: true,
-                         reluMask: (inputs[i], ws.buffer(relu.id, .outputGrad, batch * relu.outSize)))
+                backward(n, inputs[i], g, d, overwrite: true, below: (act, ws.buffer(below.id, .outputGrad, batch * below.outSize)))
                 g = UnsafePointer(d)
                 i -= 2
                 continue
@@ -305,20 +313,20 @@ struct Pass<T: Scalar> {
     }
 
     mutating func backward(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
-                           reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
-        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask, base: base) }
+                           below: (ActivationBelow<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
+        guard ws.profile != nil else { return backwardNode(n, x, dy, dx, overwrite: overwrite, below: below, base: base) }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        backwardNode(n, x, dy, dx, overwrite: overwrite, reluMask: reluMask, base: base)
+        backwardNode(n, x, dy, dx, overwrite: overwrite, below: below, base: base)
         ws.record(n.id, backward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 
     /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it. A dense
-    /// layer with `reluMask` (the ReLU's output below it, and the ReLU's output-gradient buffer;
-    /// with `overwrite`) writes the gradient of the ReLU's input instead (`denseBackward`). A
+    /// layer with `below` (the activation below it, and that activation's output-gradient buffer;
+    /// with `overwrite`) writes the gradient of the activation's input instead (`denseBackward`). A
     /// layer norm with `base` writes dx = base + its input gradient; other layers copy `base`
     /// into dx first and add.
     mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
-                               reluMask: (UnsafePointer<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
+                               below: (ActivationBelow<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
         var overwrite = overwrite
         if let base, let dx, !n.isLayerNorm {
             dx.update(from: base, count: batch * n.inSize)
@@ -334,7 +342,7 @@ struct Pass<T: Scalar> {
         switch n.layer {
         case let .dense(i, o, bias):
             denseBackward(x, p, dy, dx, gp, bias ? gp + i * o : nil, rows: B * n.inSize / i, inputs: i, outputs: o, overwriteDx: overwrite,
-                          overwriteGrad: writeGrad, reluMask: reluMask, path: ws.kernels)
+                          overwriteGrad: writeGrad, below: below, path: ws.kernels)
         case let .activation(a):
             guard let dx else { return }
             let gelu = a == .gelu, y = outputPointer(n, input: x)

@@ -26,15 +26,20 @@ public final class Workspace<T: Scalar> {
     public var kernels: KernelPath = .best
 
     /// Whether a dense layer and the ReLU after it run as one product with the ReLU in its
-    /// epilogue, forward and backward (`gemmReLU`; same bits either way). Off for tests and
+    /// epilogue, forward and backward (`gemm(then: .relu, …)`; same bits either way). Off for tests and
     /// `overparam bench --ab-fusion`.
     public var fusesReLU = true
 
     /// Whether a residual connection's sum is made by its branch's last layer (a dense or
-    /// attention layer, through `gemmAdd`) and its gradient passed on by the branch's first (a
+    /// attention layer, through `gemm(then: .add(…), …)`) and its gradient passed on by the branch's first (a
     /// layer norm, which writes dy + its own input gradient), instead of an addition and a copy
     /// of their own (same bits either way). Off for tests and `overparam bench --ab-fusion`.
     public var fusesResidual = true
+
+    /// Whether a dense layer above a GELU multiplies its input gradient by GELU′ (stored by the
+    /// GELU's forward pass on a C kernel path) in its product's epilogue, instead of the GELU's
+    /// own backward pass (same bits either way). Off for tests and `overparam bench --ab-fusion`.
+    public var fusesGELU = true
 
     /// Samples per forward/backward chunk of a training batch (`Network.lossAndGradient`): nil
     /// lets the network choose from its activations' size (`Network.chunkSamples(batch:)`), a

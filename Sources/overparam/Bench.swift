@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Compare forward/backward passes in chunks of N samples against the whole batch at once (N), or against chunks of M (N,M), as --ab-sgemm does.")
     var abChunk: String? = nil
 
-    @Flag(help: "Compare the layers fused into products' epilogues (a dense layer's ReLU; a residual connection's sum, made by its branch's last product, and its gradient, by the branch's layer norm) against the passes apart, as --ab-sgemm does.")
+    @Flag(help: "Compare the layers fused into products' epilogues (a dense layer's ReLU, and its input gradient through a ReLU or GELU below it; a residual connection's sum, made by its branch's last product, and its gradient, by the branch's layer norm) against the passes apart, as --ab-sgemm does.")
     var abFusion = false
 
     @Flag(help: "Read each shape's GFLOP/s against the OpenBLAS sgemm rate (1024³) of the same minute: alternating windows of --seconds within one process; prints medians and the median ratio.")
@@ -131,8 +131,8 @@ struct Bench: ParsableCommand {
             return
         }
         if abFusion {
-            try compare(picked, ("fused", "apart"), setA: { $0.fusesReLU = true; $0.fusesResidual = true },
-                        setB: { $0.fusesReLU = false; $0.fusesResidual = false })
+            try compare(picked, ("fused", "apart"), setA: { $0.fusesReLU = true; $0.fusesResidual = true; $0.fusesGELU = true },
+                        setB: { $0.fusesReLU = false; $0.fusesResidual = false; $0.fusesGELU = false })
             return
         }
         if abKernels {

@@ -102,11 +102,11 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
         }
     }
 
-    /// The epilogues give the bits of the product followed by the separate pass: the ReLU
-    /// (`ck_sgemm_relu`), `v > 0 ? v : 0`, the masked backward pass, `mask > 0 ? v : 0`, and the
-    /// residual sum (`ck_sgemm_add`), `addend + v`, on every case above (several K slices
-    /// included: the epilogue only on the last), with a NaN in C's old values (beta ≠ 0), zeros,
-    /// −0 and a NaN in the mask, and a NaN, an infinity and −0 in the addend.
+    /// The epilogues (`ck_sgemm_epilogue`) give the bits of the product followed by the separate
+    /// pass: the ReLU, `v > 0 ? v : 0`, the masked backward pass, `mask > 0 ? v : 0`, the residual
+    /// sum, `e + v`, and the product with a derivative, `e · v`, on every case above (several K
+    /// slices included: the epilogue only on the last), with a NaN in C's old values (beta ≠ 0),
+    /// zeros, −0 and a NaN in the mask, and a NaN, an infinity and −0 in the other operand.
     @Test(arguments: cases)
     func epiloguesGiveTheSeparatePassBits(_ c: Case) throws {
         var r = RNG(seed: UInt64(c.m * 31 + c.n * 7 + c.k))
@@ -127,38 +127,38 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
                         return ck_sgemm(args.0, args.1, args.2, args.3, args.4, c.alpha, pa.baseAddress, Int32(lda), pb.baseAddress,
                                         Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), pbs, 1)
                     }
-                    if mode == 3 {
-                        return ck_sgemm_add(args.0, args.1, args.2, args.3, args.4, c.alpha, pa.baseAddress, Int32(lda), pb.baseAddress,
-                                            Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), pbs, pe.baseAddress, 1)
-                    }
-                    return ck_sgemm_relu(args.0, args.1, args.2, args.3, args.4, c.alpha, pa.baseAddress, Int32(lda), pb.baseAddress,
-                                         Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), pbs, mode == 2 ? pm.baseAddress : nil, 1)
+                    return ck_sgemm_epilogue(args.0, args.1, args.2, args.3, args.4, c.alpha, pa.baseAddress, Int32(lda), pb.baseAddress,
+                                             Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), pbs, Int32(mode),
+                                             mode == 2 ? pm.baseAddress : pe.baseAddress, 1)
                 } } }
             } } }
             return (out, done)
         }
         let (plain, done) = product(0)
-        let (relu, doneRelu) = product(1), (masked, doneMask) = product(2), (summed, doneSum) = product(3)
-        #expect(doneRelu == done && doneMask == done && doneSum == done)
+        let (relu, doneRelu) = product(Int(CK_EPILOGUE_RELU)), (masked, doneMask) = product(Int(CK_EPILOGUE_MASK))
+        let (summed, doneSum) = product(Int(CK_EPILOGUE_ADD)), (scaled, doneScaled) = product(Int(CK_EPILOGUE_MULTIPLY))
+        #expect(doneRelu == done && doneMask == done && doneSum == done && doneScaled == done)
         guard done == 1 else { return }
-        var differ = (0, 0, 0)
+        var differ = (0, 0, 0, 0)
         for i in 0..<c.m {
             for j in 0..<ldc {
                 let o = i * ldc + j, v = plain[o]
                 // Padding: left alone, as by the plain product.
                 let wantRelu = j < c.n ? (v > 0 ? v : 0) : v, wantMask = j < c.n ? (mask[o] > 0 ? v : 0) : v
-                let wantSum = j < c.n ? addend[o] + v : v
+                let wantSum = j < c.n ? addend[o] + v : v, wantScaled = j < c.n ? addend[o] * v : v
                 if relu[o].bitPattern != wantRelu.bitPattern { differ.0 += 1 }
                 if masked[o].bitPattern != wantMask.bitPattern { differ.1 += 1 }
                 if summed[o].bitPattern != wantSum.bitPattern { differ.2 += 1 }
+                if scaled[o].bitPattern != wantScaled.bitPattern { differ.3 += 1 }
             }
         }
-        #expect(differ == (0, 0, 0), "\(c): \(differ.0) ReLU, \(differ.1) masked and \(differ.2) summed entries differ")
+        #expect(differ == (0, 0, 0, 0),
+                "\(c): \(differ.0) ReLU, \(differ.1) masked, \(differ.2) summed and \(differ.3) scaled entries differ")
     }
 
-    /// `gemmReLU` and `gemmAdd` give the product followed by the ReLU pass or the addition where
-    /// Overparam's kernel runs it, and decline, leaving C alone, where it does not (a shape
-    /// OpenBLAS takes, an empty product, Double).
+    /// `gemm(then:…)` gives the product followed by its epilogue's pass where Overparam's kernel
+    /// runs it, and declines, leaving C alone, where it does not (a shape OpenBLAS takes, an empty
+    /// product, Double).
     @Test(arguments: [(200, 70, 40, true), (3, 5, 2, false), (130, 20, 0, false)])
     func gemmEpiloguesMatchTheProductThenTheirPass(m: Int, n: Int, k: Int, ownKernel: Bool) {
         func same<T: Scalar>(_ a: T, _ b: T) -> Bool {  // bit for bit
@@ -169,36 +169,41 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
             let a: [T] = r.normals(m * k), b: [T] = r.normals(n * k), bias: [T] = r.normals(n), mask: [T] = r.normals(m * n)
             var ref = [T](repeating: .nan, count: m * n)
             gemm(transB: true, m: m, n: n, k: k, a, b, &ref, bias: bias)
-            var relu = [T](repeating: .nan, count: m * n), masked = relu, summed = relu
+            var relu = [T](repeating: .nan, count: m * n), masked = relu, summed = relu, scaled = relu
             let done = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
                 mask.withUnsafeBufferPointer { pm in
                     (relu.withUnsafeMutableBufferPointer {
-                        gemmReLU(transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!, bias: pbias.baseAddress!)
+                        gemm(then: .relu, transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!, bias: pbias.baseAddress!)
                     },
                     masked.withUnsafeMutableBufferPointer {
-                        gemmReLU(transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!, bias: pbias.baseAddress!,
-                                 mask: pm.baseAddress!)
+                        gemm(then: .mask(pm.baseAddress!), transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!,
+                             bias: pbias.baseAddress!)
                     },
-                    summed.withUnsafeMutableBufferPointer {  // the mask as the addend
-                        gemmAdd(transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!, bias: pbias.baseAddress!,
-                                addend: pm.baseAddress!)
+                    summed.withUnsafeMutableBufferPointer {  // the mask as the other operands too
+                        gemm(then: .add(pm.baseAddress!), transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!,
+                             bias: pbias.baseAddress!)
+                    },
+                    scaled.withUnsafeMutableBufferPointer {
+                        gemm(then: .multiply(pm.baseAddress!), transB: true, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!,
+                             bias: pbias.baseAddress!)
                     })
                 }
             } } }
-            #expect(done == (runs, runs, runs), "\(T.self) \(m)×\(n)×\(k)")
+            #expect(done == (runs, runs, runs, runs), "\(T.self) \(m)×\(n)×\(k)")
             guard runs else {
-                #expect((relu + masked + summed).allSatisfy { $0.isNaN })  // declined: C untouched
+                #expect((relu + masked + summed + scaled).allSatisfy { $0.isNaN })  // declined: C untouched
                 return
             }
-            var badRelu = 0, badMask = 0, badSum = 0
+            var badRelu = 0, badMask = 0, badSum = 0, badScaled = 0
             for i in ref.indices {
                 let v = ref[i], zero = T(0)
                 if !same(relu[i], v > zero ? v : zero) { badRelu += 1 }
                 if !same(masked[i], mask[i] > zero ? v : zero) { badMask += 1 }
                 if !same(summed[i], mask[i] + v) { badSum += 1 }
+                if !same(scaled[i], mask[i] * v) { badScaled += 1 }
             }
-            #expect(badRelu == 0 && badMask == 0 && badSum == 0,
-                    "\(T.self) \(m)×\(n)×\(k): \(badRelu) ReLU, \(badMask) masked, \(badSum) summed entries differ")
+            #expect(badRelu == 0 && badMask == 0 && badSum == 0 && badScaled == 0,
+                    "\(T.self) \(m)×\(n)×\(k): \(badRelu) ReLU, \(badMask) masked, \(badSum) summed, \(badScaled) scaled entries differ")
             #expect(relu.contains { $0 > 0 } && relu.contains { $0 == 0 })
         }
         check(Float.self, runs: ownKernel && BLAS.ownSgemm)

@@ -158,7 +158,7 @@ import Testing
     }
 
     // A dense layer followed by a ReLU runs as one product with the ReLU in its epilogue, and a
-    // dense layer over a ReLU's output masks its input gradient as it makes it (`gemmReLU`);
+    // dense layer over a ReLU's output masks its input gradient as it makes it (`gemm(then: .mask(…), …)`);
     // both must give the bits of the two passes apart. Batch 130: the own kernel runs the
     // 40→70 and 70→130 forward products and the 70→130 layer's input gradient, OpenBLAS the
     // 130→3 layer's (the two passes apart inside the fused pair); a ReLU as the last layer and
@@ -193,11 +193,12 @@ import Testing
     }
 
     // A residual connection's sum made in its branch's last product (dense or attention:
-    // `gemmAdd`) and its gradient written by the branch's first layer norm (dy + its own) give the
-    // bits of the addition and the copy they replace: a ViT (both fusions), branches ending in a
-    // dense layer after a fused dense + ReLU, starting with a layer norm and ending elsewhere, and
-    // one first in the network (no input gradient); the batch whole and in chunks.
-    @Test func fusedResidualIsBitIdentical() throws {
+    // `gemm(then: .add(…), …)`) and its gradient written by the branch's first layer norm (dy + its
+    // own), and GELU′ multiplied into the input gradient of the dense layer above a GELU, give the
+    // bits of the passes they replace, each fusion on and off: a ViT (all of them), branches ending
+    // in a dense layer after a fused dense + ReLU, starting with a layer norm and ending elsewhere,
+    // one first in the network (no input gradient), a GELU MLP; the batch whole and in chunks.
+    @Test func fusedResidualAndGeluAreBitIdentical() throws {
         let mlp: [Layer] = [.dense(inputs: 40, outputs: 40, bias: true),
                             .residual([.dense(inputs: 40, outputs: 70, bias: true), .activation(.relu), .dense(inputs: 70, outputs: 40, bias: true)]),
                             .residual([.layerNorm(features: 40), .activation(.tanh)]),
@@ -206,8 +207,11 @@ import Testing
         let first: [Layer] = [.residual([.layerNorm(features: 40), .dense(inputs: 40, outputs: 40, bias: true)]),
                               .dense(inputs: 40, outputs: 3, bias: true)]
         // Batches for which Overparam's kernel runs the products (whole) and declines some (chunks of 7 rows).
-        let cases: [([Layer], [Int], Int)] = [(vit(tokensSide: 7, dim: 64, heads: 4), [14, 14, 1], 20), (mlp, [40], 100), (first, [40], 100)]
-        func run<T: Scalar>(_ layers: [Layer], _ shape: [Int], _ batch: Int, _: T.Type, fused: Bool, path: KernelPath, chunk: Int?) throws -> (Double, [T]) {
+        let gelu: [Layer] = [.dense(inputs: 40, outputs: 64, bias: true), .activation(.gelu), .dense(inputs: 64, outputs: 3, bias: true)]
+        let cases: [([Layer], [Int], Int)] = [(vit(tokensSide: 7, dim: 64, heads: 4), [14, 14, 1], 20), (mlp, [40], 100), (first, [40], 100),
+                                              (gelu, [40], 100)]
+        func run<T: Scalar>(_ layers: [Layer], _ shape: [Int], _ batch: Int, _: T.Type, fused: (residual: Bool, gelu: Bool), path: KernelPath,
+                            chunk: Int?) throws -> (Double, [T]) {
             var net = try Network<T>(layers: layers, inputShape: shape)
             net.initialize(.gaussian(std: 0.3), rng: RNG(seed: 8))
             var r = RNG(seed: 9)
@@ -215,21 +219,25 @@ import Testing
             let y = Supervision<T>.classes((0..<batch).map { Int32($0 % 3) })
             let ws = Workspace<T>()
             ws.kernels = path
-            ws.fusesResidual = fused
+            ws.fusesResidual = fused.residual
+            ws.fusesGELU = fused.gelu
             ws.chunkSamples = chunk
             return try net.lossAndGradient(x, y, loss: .crossEntropy, ws: ws)
         }
         for (c, (layers, shape, batch)) in cases.enumerated() {
             for chunk in [nil, 7] {
-                for path in [KernelPath.best, .reference] {
-                    let fused = try run(layers, shape, batch, Float.self, fused: true, path: path, chunk: chunk)
-                    let apart = try run(layers, shape, batch, Float.self, fused: false, path: path, chunk: chunk)
-                    let differ = zip(fused.1, apart.1).filter { $0.bitPattern != $1.bitPattern }.count
-                    #expect(fused.0 == apart.0 && differ == 0, "case \(c) \(path) chunk \(chunk ?? 0): loss \(fused.0) vs \(apart.0), \(differ) gradients differ")
+                for path in [KernelPath.best, .avx2, .reference] {
+                    let fused = try run(layers, shape, batch, Float.self, fused: (true, true), path: path, chunk: chunk)
                     #expect(fused.1.contains { $0 != 0 })
+                    for apartFlags in [(false, true), (true, false), (false, false)] {
+                        let apart = try run(layers, shape, batch, Float.self, fused: apartFlags, path: path, chunk: chunk)
+                        let differ = zip(fused.1, apart.1).filter { $0.bitPattern != $1.bitPattern }.count
+                        #expect(fused.0 == apart.0 && differ == 0,
+                                "case \(c) \(path) chunk \(chunk ?? 0) apart \(apartFlags): loss \(fused.0) vs \(apart.0), \(differ) gradients differ")
+                    }
                 }
-                let fused = try run(layers, shape, batch, Double.self, fused: true, path: .reference, chunk: chunk)
-                let apart = try run(layers, shape, batch, Double.self, fused: false, path: .reference, chunk: chunk)
+                let fused = try run(layers, shape, batch, Double.self, fused: (true, true), path: .reference, chunk: chunk)
+                let apart = try run(layers, shape, batch, Double.self, fused: (false, false), path: .reference, chunk: chunk)
                 #expect(fused.0 == apart.0 && fused.1 == apart.1, "case \(c) Double chunk \(chunk ?? 0)")
             }
         }

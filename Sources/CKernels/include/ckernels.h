@@ -104,18 +104,26 @@ int ck_sgemm_enabled(void);
 /// where OpenBLAS is faster (see sgemm.c). Packing space is per thread.
 int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
              int ldb, float beta, float *c, int ldc, const float *bias, int always);
-/// ck_sgemm with a ReLU on C's final values in registers: C = max(C, 0) (`v > 0 ? v : 0`), or,
-/// with `mask` (C's shape, at ldc), C = mask > 0 ? C : 0 — a ReLU's backward pass through its
-/// output, written with the product that makes its gradient. Returns 0, doing nothing, where
-/// ck_sgemm would.
-int ck_sgemm_relu(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                  int ldb, float beta, float *c, int ldc, const float *bias, const float *mask, int always);
-/// ck_sgemm with `addend` (C's shape, at ldc; not C itself) added to C's final values in
-/// registers, after everything else: C = (alpha·op(A)·op(B) + beta·C + bias) + addend — a
-/// residual connection's sum, written by the product that makes its branch. Returns 0, doing
-/// nothing, where ck_sgemm would.
-int ck_sgemm_add(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                 int ldb, float beta, float *c, int ldc, const float *bias, const float *addend, int always);
+/// What ck_sgemm_epilogue does to C's final values in registers before they are stored, with
+/// `operand` (C's shape, at ldc; not C itself) where it takes one.
+enum {
+    CK_EPILOGUE_NONE = 0,
+    /// C = max(C, 0) (`v > 0 ? v : 0`): a ReLU after the product.
+    CK_EPILOGUE_RELU = 1,
+    /// C = operand > 0 ? C : 0: a ReLU's backward pass through its output, written with the
+    /// product that makes its gradient.
+    CK_EPILOGUE_MASK = 2,
+    /// C = operand + C, last: a residual connection's sum, made by the product of its branch.
+    CK_EPILOGUE_ADD = 3,
+    /// C = operand · C: an activation's backward pass through its stored derivative (GELU′).
+    CK_EPILOGUE_MULTIPLY = 4,
+};
+/// ck_sgemm with epilogue `op` (a CK_EPILOGUE_*) on C's final values: the bits of the product and
+/// then the separate pass. Returns 0, doing nothing, where ck_sgemm would, and for an unknown op
+/// or a missing operand.
+int ck_sgemm_epilogue(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int op,
+                      const float *operand, int always);
 
 /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), or NULL when the BLAS is not OpenBLAS.
 const char *ck_blas_core_name(void);

@@ -24,7 +24,7 @@ func attentionForward<T: Scalar>(
     let wqkv = params, bqkv = params + 3 * d * d, wo = bqkv + 3 * d, bo = wo + d * d
     // y = addend + ctx·Woᵀ + bo where `addend` is given (a residual connection's input).
     func project() {
-        if let addend, gemmAdd(transB: true, m: a.rows, n: d, k: d, ctx, wo, y, bias: bo, addend: addend) { return }
+        if let addend, gemm(then: .add(addend), transB: true, m: a.rows, n: d, k: d, ctx, wo, y, bias: bo) { return }
         denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
         if let addend { for i in 0..<a.rows * d { y[i] = addend[i] + y[i] } }
     }
