@@ -69,7 +69,7 @@ public func gemm<T: Scalar>(
     if m == 0 || n == 0 { return }
     let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
     if k > 0, T.ownGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias) { return }
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, op: Int32(CK_EPILOGUE_NONE), operand: nil) { return }
     var beta = beta
     if let bias {
         // The bias rows first, then the product added onto them.
@@ -129,8 +129,8 @@ public func gemm<T: Scalar>(
     case let .add(p): (op, operand) = (Int32(CK_EPILOGUE_ADD), p)
     case let .multiply(p): (op, operand) = (Int32(CK_EPILOGUE_MULTIPLY), p)
     }
-    return T.ownGemmEpilogue(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, op: op, operand: operand)
+    return T.ownGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                     b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, op: op, operand: operand)
 }
 
 #if canImport(Glibc)

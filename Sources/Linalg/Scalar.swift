@@ -15,15 +15,10 @@ where Self.RawSignificand: FixedWidthInteger {
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
     /// The same product (plus `bias`, a row added to every row of C, when not nil) by Overparam's
-    /// own kernel; false, having done nothing, where that does not run (see `BLAS.ownSgemm`).
+    /// own kernel, with epilogue `op` (a `CK_EPILOGUE_*`, `CK_EPILOGUE_NONE` for none; see
+    /// `gemm(then:…)`) on C's final values; false, having done nothing, where that does not run
+    /// (see `BLAS.ownSgemm`).
     static func ownGemm(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Self, a: UnsafePointer<Self>, lda: Int,
-        b: UnsafePointer<Self>, ldb: Int,
-        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?) -> Bool
-
-    /// `ownGemm` with epilogue `op` (a `CK_EPILOGUE_*`) on C's final values (see `gemm(then:…)`).
-    static func ownGemmEpilogue(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
@@ -54,17 +49,6 @@ extension Float: Scalar {
     }
 
     public static func ownGemm(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Float, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?
-    ) -> Bool {
-        BLAS.ensureConfigured()
-        return ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                        Int32(ldb), beta, c, Int32(ldc), bias, 0) != 0
-    }
-
-    public static func ownGemmEpilogue(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
@@ -106,16 +90,9 @@ extension Double: Scalar {
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
-        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?
-    ) -> Bool { false }  // rank computations and gradient checks: OpenBLAS's dgemm
-
-    public static func ownGemmEpilogue(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        alpha: Double, a: UnsafePointer<Double>, lda: Int,
-        b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, op: Int32,
         operand: UnsafePointer<Double>?
-    ) -> Bool { false }
+    ) -> Bool { false }  // rank computations and gradient checks: OpenBLAS's dgemm
 
     public static func lapackGesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,

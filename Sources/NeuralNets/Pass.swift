@@ -323,15 +323,10 @@ struct Pass<T: Scalar> {
     /// Adds into dx, or, with `overwrite` (only where `writesInputGradient`), writes it. A dense
     /// layer with `below` (the activation below it, and that activation's output-gradient buffer;
     /// with `overwrite`) writes the gradient of the activation's input instead (`denseBackward`). A
-    /// layer norm with `base` writes dx = base + its input gradient; other layers copy `base`
-    /// into dx first and add.
+    /// layer norm with `base` (no other layer takes one) writes dx = base + its input gradient.
     mutating func backwardNode(_ n: Node, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?, overwrite: Bool = false,
                                below: (ActivationBelow<T>, UnsafeMutablePointer<T>)? = nil, base: UnsafePointer<T>? = nil) {
-        var overwrite = overwrite
-        if let base, let dx, !n.isLayerNorm {
-            dx.update(from: base, count: batch * n.inSize)
-            overwrite = false
-        }
+        precondition(base == nil || n.isLayerNorm, "Pass.backwardNode: only a layer norm takes a base gradient")
         let p = params + n.paramOffset
         let gp = grads! + n.paramOffset
         let B = batch

@@ -26,7 +26,7 @@ func attentionForward<T: Scalar>(
     func project() {
         if let addend, gemm(then: .add(addend), transB: true, m: a.rows, n: d, k: d, ctx, wo, y, bias: bo) { return }
         denseForward(ctx, wo, bo, y, rows: a.rows, inputs: d, outputs: d)
-        if let addend { for i in 0..<a.rows * d { y[i] = addend[i] + y[i] } }
+        if let addend { addInPlace(addend, y, a.rows * d) }
     }
     denseForward(x, wqkv, bqkv, qkv, rows: a.rows, inputs: d, outputs: 3 * d)
     if let flag = path.flag(T.self),
