@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
+        // Already in the graph through postgres-nio; Datasets uses its SHA-256 for data identities.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -49,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "Datasets",
-            dependencies: ["Linalg", "CZlib"],
+            dependencies: ["Linalg", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/digits.csv.gz")],
             swiftSettings: fastMath
@@ -88,6 +90,8 @@ let package = Package(
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Recovery", "Capacity", "Adaptivity", "Datasets", "Linalg", .product(name: "GRDB", package: "GRDB.swift"),
                                                   .product(name: "PostgresNIO", package: "postgres-nio")]),
+        // Runs the built `overparam` binary end to end (its output, errors and exit status).
+        .testTarget(name: "CLITests"),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],

@@ -29,9 +29,31 @@ public struct EMCSearch: Sendable, Codable {
     /// but do not prove one, so they are reported.
     public var undecided: Int { attempts.filter { $0.verdict == .undecided }.count }
 
+    /// What this EMC is: a measurement only when the smallest size that did not fit converged
+    /// without fitting (`no-fit`).
+    public var status: EMCStatus {
+        guard let hi = firstFailure else { return .censored }
+        return attempts.contains { $0.n == hi && $0.verdict == .noFit } ? .measured : .budgetBounded
+    }
+
+    /// The EMC as text that says what it is: "276", or "≥ 1797" for a lower bound.
+    public var text: String { status == .measured ? "\(emc)" : "≥ \(emc)" }
+
     public init(seed: UInt64, attempts: [FitResult], emc: Int, firstFailure: Int?) {
         self.seed = seed; self.attempts = attempts; self.emc = emc; self.firstFailure = firstFailure
     }
+}
+
+/// What a seed's EMC is.
+public enum EMCStatus: String, Sendable, Codable {
+    /// Between a fit and a converged failure (`no-fit`) one step of precision apart.
+    case measured
+    /// Every size up to the whole data set fit: the EMC is at least the data set's size, a
+    /// bound set by the data, not by the model.
+    case censored
+    /// The smallest size that did not fit ran out of budget while improving (`undecided`):
+    /// the EMC is at least what fit, a bound set by the step budget.
+    case budgetBounded = "budget-bounded"
 }
 
 /// One seed's search as a state machine: `next` names the size to try, `record` takes its
@@ -155,20 +177,46 @@ public struct EMCReport: Sendable, Codable {
     }
     public var undecided: Int { searches.map(\.undecided).reduce(0, +) }
     public var emcPerParameter: Double { mean / Double(max(parameters, 1)) }
+
+    /// Seeds whose EMC is censored by the data set's size, and bounded by the step budget.
+    public var censored: Int { searches.filter { $0.status == .censored }.count }
+    public var budgetBounded: Int { searches.filter { $0.status == .budgetBounded }.count }
+    /// Every seed measured: `mean` is a measurement; otherwise it is only a lower bound.
+    public var isMeasured: Bool { censored == 0 && budgetBounded == 0 }
+    /// One word for the whole report: measured, censored, budget-bounded, or mixed (seeds differ).
+    public var status: String {
+        let kinds = Set(searches.map(\.status))
+        return kinds.count == 1 ? kinds.first!.rawValue : kinds.isEmpty ? EMCStatus.measured.rawValue : "mixed"
+    }
+
+    /// Whether this EMC is larger than `other`'s: true or false where the bounds decide it,
+    /// nil where a lower bound leaves it open. A mean over seeds of lower bounds is a lower
+    /// bound, so "larger" is proven when this one's exceeds a measured other, and "not larger"
+    /// when this one is measured and does not exceed the other's lower bound.
+    public func exceeds(_ other: EMCReport) -> Bool? {
+        if mean > other.mean { return other.isMeasured ? true : nil }
+        return isMeasured ? false : nil
+    }
+
+    /// The summary as text that says what it is: "276.0 ± 3.0" or "≥ 1797.0".
+    public var text: String {
+        isMeasured ? String(format: "%.1f ± %.1f", mean, std) : String(format: "≥ %.1f", mean)
+    }
 }
 
 /// EMC of `procedure` on `data` for each seed: each seed's search runs its attempts on the
 /// nested prefixes of one permutation of `data` (already under its condition).
 /// With a cache, finished attempts are read back instead of run, and each new attempt is saved
-/// as soon as it finishes: an interrupted measurement resumes where it stopped.
+/// as soon as it finishes: an interrupted measurement resumes where it stopped. `progress`
+/// hears of every attempt (seed, result, bracket), and whether it was read back (replayed).
 /// Attempts run side by side on `workers` threads (default: one per core). Scheduling is per
 /// attempt, not per seed: a free thread takes the next attempt of whichever idle search is
 /// furthest behind, so three seeds keep two cores busy until the end, and every search sees the
 /// same outcomes in the same order as when run alone. BLAS stays single-threaded inside each.
 public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seeds: [UInt64], plan: SearchPlan,
                        cache: AttemptCache? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-                       progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
-    let parameters = try Network<Float>(spec: procedure.arch, inputShape: data.sampleShape).parameterCount
+                       progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> EMCReport {
+    let parameters = try procedure.check(data)
     let orders = seeds.map { data.sampleOrder(seed: $0) }
     var states = seeds.map { SearchState(plan: plan, seed: $0) }
     var busy = [Bool](repeating: false, count: seeds.count)
@@ -189,18 +237,18 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
             let n = states[i].next!, seed = seeds[i]
             busy[i] = true
             condition.unlock()
-            let outcome = Result<FitResult, Error>(catching: {
-                if let done = try condition.withLock({ try cache?.cached(n: n, seed: seed) }) { return done }
+            let outcome = Result<(FitResult, Bool), Error>(catching: {
+                if let done = try condition.withLock({ try cache?.cached(n: n, seed: seed) }) { return (done, true) }
                 let r = try searchAttempt(data, order: orders[i], n: n, procedure: procedure, seed: seed)
                 try condition.withLock { try cache?.save(r) }
-                return r
+                return (r, false)
             })
             condition.lock()
             busy[i] = false
             switch outcome {
-            case let .success(r):
+            case let .success((r, replayed)):
                 states[i].record(r)
-                progress?(seed, r, states[i].lo, states[i].hi)
+                progress?(seed, r, states[i].lo, states[i].hi, replayed)
             case let .failure(e):
                 if firstError == nil { firstError = e }
             }

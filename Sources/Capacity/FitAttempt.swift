@@ -31,6 +31,21 @@ public struct FitProcedure: Sendable {
     }
 }
 
+extension FitProcedure {
+    /// Checks that the model takes `data`'s samples and has an output for each of its classes,
+    /// before anything trains (a subset without the highest label would otherwise train and a
+    /// larger one fail); returns the model's parameter count.
+    @discardableResult
+    public func check(_ data: LabeledData<Float>) throws -> Int {
+        let net = try Network<Float>(spec: arch, inputShape: data.sampleShape)
+        let top = data.labels.max() ?? 0
+        guard top < net.outputSize else {
+            throw NetworkError.shapeMismatch("the data has labels up to \(top) but \(arch) has \(net.outputSize) output(s): give the model at least \(top + 1) outputs, or merge classes")
+        }
+        return net.parameterCount
+    }
+}
+
 /// What one attempt measured.
 public struct FitResult: Sendable, Codable, Equatable {
     public var n: Int

@@ -14,42 +14,72 @@ import Linalg
 public enum DataSpec {
     public static let help = "fashion-mnist, digits, idx:IMAGES,LABELS, csv:PATH, npy:X.npy,Y.npy, cifar10:FILE[,FILE], gaussian:N,DIM,CLASSES[,SEP], teacher:N,DIM,CLASSES"
 
-    /// The training set and, where the source has one, the test set.
-    public static func load<T: Scalar>(_ spec: String, seed: UInt64 = 0, as: T.Type = T.self) throws -> (train: LabeledData<T>, test: LabeledData<T>?) {
-        let (kind, rest) = spec.firstIndex(of: ":").map { (String(spec[..<$0]), String(spec[spec.index(after: $0)...])) } ?? (spec, "")
-        let args = rest.split(separator: ",").map(String.init)
-        func ints(_ count: ClosedRange<Int>) throws -> [Double] {
+    /// A spec split into its kind and its comma-separated arguments.
+    struct Parsed {
+        let spec: String, kind: String, rest: String, args: [String]
+
+        init(_ spec: String) {
+            self.spec = spec
+            (kind, rest) = spec.firstIndex(of: ":").map { (String(spec[..<$0]), String(spec[spec.index(after: $0)...])) } ?? (spec, "")
+            args = rest.split(separator: ",").map(String.init)
+        }
+
+        /// N, DIM, CLASSES (positive integers) and, for `count` up to 4, a separation.
+        func numbers(_ count: ClosedRange<Int>) throws -> [Double] {
             let v = args.compactMap { Double($0) }
-            guard v.count == args.count, count.contains(v.count), v.prefix(3).allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+            guard v.count == args.count, count.contains(v.count), v.prefix(3).allSatisfy({ $0 >= 1 && $0 == $0.rounded() }),
+                  v.allSatisfy(\.isFinite) else {
                 throw DataError.invalid("'\(spec)': expected \(kind):N,DIM,CLASSES\(count.upperBound > 3 ? "[,SEPARATION]" : "") with positive integers")
             }
             return v
         }
-        switch kind {
+
+        /// The files a file-backed spec reads, in order; nil for a generated set.
+        func files() throws -> [String]? {
+            switch kind {
+            case "fashion-mnist": return FashionMNIST.files
+            case "digits": return [try Digits.file()]
+            case "idx":
+                guard args.count == 2 else { throw DataError.invalid("'\(spec)': expected idx:IMAGES,LABELS") }
+                return args
+            case "csv":
+                guard !rest.isEmpty else { throw DataError.invalid("'\(spec)': expected csv:PATH") }
+                return [rest]
+            case "npy":
+                guard args.count == 2 else { throw DataError.invalid("'\(spec)': expected npy:INPUTS.npy,LABELS.npy") }
+                return args
+            case "cifar10":
+                guard !args.isEmpty else { throw DataError.invalid("'\(spec)': expected cifar10:BATCH.bin[,BATCH.bin…]") }
+                return args
+            case "gaussian", "teacher": return nil
+            default: throw DataError.invalid("unknown data set '\(spec)'; use one of: \(help)")
+            }
+        }
+    }
+
+    /// The training set and, where the source has one, the test set.
+    public static func load<T: Scalar>(_ spec: String, seed: UInt64 = 0, as: T.Type = T.self) throws -> (train: LabeledData<T>, test: LabeledData<T>?) {
+        let p = Parsed(spec)
+        let files = try p.files()
+        switch p.kind {
         case "fashion-mnist":
             return (try FashionMNIST.load(train: true), try FashionMNIST.load(train: false))
         case "digits":
             return (try Digits.load(), nil)
         case "idx":
-            guard args.count == 2 else { throw DataError.invalid("'\(spec)': expected idx:IMAGES,LABELS") }
-            return (try readIDXImages(images: args[0], labels: args[1]), nil)
+            return (try readIDXImages(images: files![0], labels: files![1]), nil)
         case "csv":
-            guard !rest.isEmpty else { throw DataError.invalid("'\(spec)': expected csv:PATH") }
-            return (try readCSV(rest), nil)
+            return (try readCSV(files![0]), nil)
         case "npy":
-            guard args.count == 2 else { throw DataError.invalid("'\(spec)': expected npy:INPUTS.npy,LABELS.npy") }
-            return (try readNPYDataset(inputs: args[0], labels: args[1]), nil)
+            return (try readNPYDataset(inputs: files![0], labels: files![1]), nil)
         case "cifar10":
-            guard !args.isEmpty else { throw DataError.invalid("'\(spec)': expected cifar10:BATCH.bin[,BATCH.bin…]") }
-            return (try readCIFAR10(args), nil)
+            return (try readCIFAR10(files!), nil)
         case "gaussian":
-            let v = try ints(3...4)
+            let v = try p.numbers(3...4)
             return (Synthetic.gaussianMixture(n: Int(v[0]), dim: Int(v[1]), classes: Int(v[2]), separation: v.count > 3 ? v[3] : 1, seed: seed), nil)
-        case "teacher":
-            let v = try ints(3...3)
+        default:  // teacher
+            let v = try p.numbers(3...3)
             return (Synthetic.teacher(n: Int(v[0]), dim: Int(v[1]), classes: Int(v[2]), seed: seed), nil)
-        default:
-            throw DataError.invalid("unknown data set '\(spec)'; use one of: \(help)")
         }
     }
 }

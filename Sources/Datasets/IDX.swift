@@ -73,13 +73,22 @@ public enum FashionMNIST {
         return "/usr/share/datasets/fashion-mnist"
     }
 
+    /// The four files, training then test, images before labels.
+    static var files: [String] {
+        ["train", "t10k"].flatMap { ["\(directory)/\($0)-images-idx3-ubyte.gz", "\(directory)/\($0)-labels-idx1-ubyte.gz"] }
+    }
+
+    static func requireInstalled() throws {
+        guard FileManager.default.fileExists(atPath: files[0]) else {
+            throw DataError.notFound("Fashion-MNIST not found at \(directory): install Debian's dataset-fashion-mnist (the README's setup does) or set OVERPARAM_FASHION_MNIST")
+        }
+    }
+
     public static func load<T: Scalar>(train: Bool = true, as: T.Type = T.self) throws -> LabeledData<T> {
+        try requireInstalled()
         let stem = train ? "train" : "t10k"
         let dir = directory
         let images = "\(dir)/\(stem)-images-idx3-ubyte.gz"
-        guard FileManager.default.fileExists(atPath: images) else {
-            throw DataError.notFound("Fashion-MNIST not found at \(dir): install Debian's dataset-fashion-mnist (the README's setup does) or set OVERPARAM_FASHION_MNIST")
-        }
         var d: LabeledData<T> = try readIDXImages(images: images, labels: "\(dir)/\(stem)-labels-idx1-ubyte.gz")
         d.classes = 10
         return d

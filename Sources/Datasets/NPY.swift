@@ -86,6 +86,17 @@ public func readNPY(_ path: String) throws -> NPYArray {
     return NPYArray(shape: shape, values: values, dtype: dtype)
 }
 
+extension NPYArray {
+    /// The C-order index of flat element `i`, as "[3, 1]".
+    func position(_ i: Int) -> String {
+        var rest = i, index = [Int](repeating: 0, count: shape.count)
+        for d in shape.indices.reversed() where shape[d] > 0 {
+            index[d] = rest % shape[d]; rest /= shape[d]
+        }
+        return "[" + index.map(String.init).joined(separator: ", ") + "]"
+    }
+}
+
 /// Inputs from one `.npy` file ([n, ...]; uint8 images are scaled to [0, 1]) and integer labels
 /// from another ([n]).
 public func readNPYDataset<T: Scalar>(inputs: String, labels: String, as: T.Type = T.self) throws -> LabeledData<T> {
@@ -100,7 +111,10 @@ public func readNPYDataset<T: Scalar>(inputs: String, labels: String, as: T.Type
     guard x.shape[0] == y.shape[0] else {
         throw DataError.malformed(path: labels, reason: "\(y.shape[0]) labels but \(x.shape[0]) inputs in \(inputs)")
     }
-    if let i = y.values.firstIndex(where: { $0 < 0 || $0 != $0.rounded() || $0 > Double(Int32.max) }) {
+    if let i = x.values.firstIndex(where: { !$0.isFinite }) {
+        throw DataError.malformed(path: inputs, reason: "value \(x.values[i]) at \(x.position(i)) is not a finite number")
+    }
+    if let i = y.values.firstIndex(where: { !$0.isFinite || $0 < 0 || $0 != $0.rounded() || $0 > Double(Int32.max) }) {
         throw DataError.malformed(path: labels, reason: "label \(y.values[i]) at index \(i) is not a non-negative integer")
     }
     let scale = x.dtype.hasSuffix("u1") ? 1.0 / 255 : 1

@@ -3,6 +3,10 @@ import RealModule
 
 /// Synthetic data sets: unlimited n, determined by a seed.
 public enum Synthetic {
+    /// Raised whenever a generator's output for the same parameters and seed changes, so that
+    /// results stored for the old sets are not read back for the new (`DataSpec.fingerprint`).
+    public static let version = 1
+
     /// A Gaussian mixture: class c has mean μ_c ~ N(0, separation²·I) and samples
     /// x = μ_label + N(0, I); labels are uniform over the classes.
     public static func gaussianMixture<T: Scalar>(n: Int, dim: Int, classes: Int, separation: Double = 1,

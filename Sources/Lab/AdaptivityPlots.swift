@@ -45,8 +45,8 @@ public func trajectoryPlot(_ t: Trajectory, problemName: String, n: Int) -> Plot
 
 /// Runs (or resumes, with a store) a rate experiment: each finished (n, repetition) unit is
 /// committed as it completes, and a re-run — or one with more repetitions — reads them back.
-public func runRates(_ s: RateSettings, store: ResultStore?, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+public func runRates(_ s: RateSettings, store: (any Store)?, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                      progress: ((Int, Int) -> Void)? = nil) throws -> RateReport {
-    let cache = try store.map { try $0.experiment(instrument: "adaptivity", config: s.cacheKey) }
+    let cache = try store.map { try $0.cache(instrument: "adaptivity", config: s.cacheKey) }
     return try measureRates(s, workers: workers, cache: cache, progress: progress)
 }

@@ -89,21 +89,36 @@ public struct EMCSettings: Sendable {
         return plan
     }
 
-    /// What keys this experiment's attempts in the store: every setting that changes an outcome.
-    public var storeKey: [String: String] {
+    /// What keys this experiment's attempts in the store: every setting that changes an outcome,
+    /// each in one canonical spelling ("1e-2" and "0.01", "1.0" and "1", "kaiming" and "he" are
+    /// one value; defaults are filled in), and the data as its contents' fingerprint rather than
+    /// its path — so one experiment has one key whichever command, sweep or spelling asked for
+    /// it, and an edited data file is a new experiment. `fingerprint` is the data's, where the
+    /// caller has it already.
+    public func storeKey(fingerprint: String? = nil) throws -> [String: String] {
         var k = values.filter { !Self.searchOnly.contains($0.key) }
+        for name in ["lr", "momentum", "threshold"] { k[name] = "\(try number(name, { $0.isFinite }, "a number"))" }
+        for name in ["downsample", "batch-size", "steps"] { k[name] = "\(try integer(name, min: 0))" }
+        if self["classes"] != "all" { k["classes"] = "\(try integer("classes", min: 1))" }
+        k["condition"] = try Condition.named(self["condition"]).rawValue
+        k["optimizer"] = try canonicalOptimizer(self["optimizer"])
+        k["init"] = canonicalInitialization(try parseInitialization(self["init"]))
+        k["data"] = try fingerprint ?? DataSpec.fingerprint(self["data"])
         k["instrument"] = "emc/1"
         return k
     }
 
+    /// What the store shows beside the key: the data set as it was named.
+    var storeDescription: [String: String] { ["data-source": self["data"]] }
+
     /// Runs (or resumes, with a store) the measurement, on `data` when it is already loaded.
     /// Seeds run side by side on `workers` threads (default: one per core).
-    public func run(data preloaded: LabeledData<Float>? = nil, store: (any AttemptStore)?,
+    public func run(data preloaded: LabeledData<Float>? = nil, store: (any Store)?,
                     workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-                    progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> EMCReport {
+                    progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> EMCReport {
         let d = try preloaded ?? data()
         let p = try procedure()
-        let cache = try store?.experimentAttempts(instrument: "emc", config: storeKey)
+        let cache = try store?.cache(instrument: "emc", config: try storeKey(), description: storeDescription)
         return try measureEMC(d, procedure: p, seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),
                               cache: cache, workers: workers, progress: progress)
     }
@@ -111,11 +126,11 @@ public struct EMCSettings: Sendable {
 
 extension EMCSettings {
     /// Generalization at a fixed training size under true labels (whatever this setting's
-    /// condition), averaged over the seeds; with a SQLite store, runs already made are read back.
-    public func generalization(trainSize: Int, store: (any AttemptStore)? = nil) throws -> (testAccuracy: Double, gap: Double) {
+    /// condition), averaged over the seeds; runs already in the store are read back.
+    public func generalization(trainSize: Int, store: (any Store)? = nil) throws -> (testAccuracy: Double, gap: Double) {
         var trueLabels = self
         trueLabels.values["condition"] = "true"
-        let cache = try store?.experimentAttempts(instrument: "emc", config: trueLabels.storeKey) as? GeneralizationCache
+        let cache = try store?.cache(instrument: "emc", config: try trueLabels.storeKey(), description: trueLabels.storeDescription)
         var data: LabeledData<Float>? = nil
         let p = try procedure()
         let runs = try (0..<(try seeds)).map { seed in
@@ -146,6 +161,18 @@ public func parseInitialization(_ s: String) throws -> Initialization {
         }
         throw ExperimentError("unknown initialization '\(s)'; use he, xavier, torch or gaussian:STD (e.g. gaussian:1e-3)")
     }
+}
+
+/// The optimizer's one spelling in store keys ("gd" is "sgd").
+func canonicalOptimizer(_ s: String) throws -> String {
+    _ = try parseOptimizer(s, momentum: 0)
+    return s.lowercased() == "gd" ? "sgd" : s.lowercased()
+}
+
+/// An initialization's one spelling in store keys: he, xavier, torch or gaussian:STD.
+func canonicalInitialization(_ i: Initialization) -> String {
+    if case let .gaussian(std) = i { return "gaussian:\(std)" }
+    return i.description
 }
 
 public func parseOptimizer(_ s: String, momentum: Double) throws -> OptimizerKind {

@@ -33,7 +33,7 @@ public struct RecoverySweepRow: Sendable {
 /// Test MSE at or below this counts as recovered in the sweep's table (as in `overparam recover`).
 let recoveredBelow = 1e-4
 
-public func runRecoverySweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
+public func runRecoverySweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                              finished: ((Int, Int) -> Void)? = nil) throws -> [RecoverySweepRow] {
     let mine = spec.owned(by: shard)
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { i, c in
@@ -47,7 +47,7 @@ public func runRecoverySweep(_ spec: SweepSpec, store: ResultStore?, shard: Shar
         return RecoverySweepRow(settings: c, result: r)
     }
     guard shard == nil else { return rows }
-    try FileManager.default.createDirectory(atPath: spec.output, withIntermediateDirectories: true)
+    try prepareOutputFolder(spec.output)
     let axes = spec.varying
     var csv = (axes + ["configuration", "row", "student", "parameters", "optimistic_sample_size", "recovered_from", "sizes", "median_test_mse"])
         .joined(separator: ",") + "\n"
@@ -93,7 +93,7 @@ public struct RateSweepRow: Sendable {
     public var report: RateReport
 }
 
-public func runRateSweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
+public func runRateSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                          finished: ((Int, Int) -> Void)? = nil) throws -> [RateSweepRow] {
     let mine = spec.owned(by: shard)
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { i, c in
@@ -106,7 +106,7 @@ public func runRateSweep(_ spec: SweepSpec, store: ResultStore?, shard: Shard? =
         return RateSweepRow(settings: c, report: report)
     }
     guard shard == nil else { return rows }
-    try FileManager.default.createDirectory(atPath: spec.output, withIntermediateDirectories: true)
+    try prepareOutputFolder(spec.output)
     let axes = spec.varying
     var csv = (axes + ["configuration", "method", "slope", "slope_low", "slope_high", "theory_slope", "oracle_time_slope", "n", "errors"])
         .joined(separator: ",") + "\n"
@@ -170,7 +170,7 @@ public func rateReportObject(_ report: RateReport) -> [String: Any] {
 
 /// rates.json and rates.svg in `dir`.
 public func writeRateOutputs(_ report: RateReport, to dir: String) throws {
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try prepareOutputFolder(dir)
     try ratesPlot(report).svg().write(toFile: (dir as NSString).appendingPathComponent("rates.svg"), atomically: true, encoding: .utf8)
     try JSONSerialization.data(withJSONObject: rateReportObject(report), options: [.sortedKeys])
         .write(to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("rates.json")))

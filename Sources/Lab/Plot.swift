@@ -3,7 +3,9 @@ import Foundation
 /// A small, dependency-free SVG line/scatter plot: labelled axes, linear or log scales with
 /// readable ticks, a legend. Enough for the instruments' figures; no interactivity.
 public struct Plot: Sendable {
-    public enum Style: Sendable { case points, line, dashed }
+    /// `lowerBounds`: hollow upward triangles, for values that are only "at least" (a censored
+    /// or budget-bounded EMC), never drawn like measurements.
+    public enum Style: Sendable { case points, lowerBounds, line, dashed }
 
     public struct Series: Sendable {
         public var name: String
@@ -84,6 +86,9 @@ public struct Plot: Sendable {
                     s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.5\" fill=\"\(color)\"/>"
                 }
                 s += "\n"
+            case .lowerBounds:
+                for p in series.points { s += Self.triangle(px(p.x), py(p.y), color) }
+                s += "\n"
             case .line, .dashed:
                 let d = series.points.sorted { $0.x < $1.x }.enumerated()
                     .map { "\($0.offset == 0 ? "M" : "L")\(f(px($0.element.x))) \(f(py($0.element.y)))" }.joined(separator: " ")
@@ -94,12 +99,20 @@ public struct Plot: Sendable {
             let lx = left + pw + 12
             if series.style == .points {
                 s += "<circle cx=\"\(f(lx + 8))\" cy=\"\(f(ly))\" r=\"3.5\" fill=\"\(color)\"/>"
+            } else if series.style == .lowerBounds {
+                s += Self.triangle(lx + 8, ly, color)
             } else {
                 s += "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 16))\" y2=\"\(f(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(series.style == .dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
             }
             s += "<text x=\"\(f(lx + 22))\" y=\"\(f(ly + 4))\">\(Self.escape(series.name))</text>\n"
         }
         return s + "</svg>\n"
+    }
+
+    /// A hollow upward triangle centred at (x, y): "at least this".
+    static func triangle(_ x: Double, _ y: Double, _ color: String) -> String {
+        let p = [(x, y - 5), (x + 4.5, y + 3.5), (x - 4.5, y + 3.5)].map { String(format: "%.1f %.1f", $0.0, $0.1) }
+        return "<path class=\"lower-bound\" d=\"M\(p[0]) L\(p[1]) L\(p[2]) Z\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
     }
 
     /// Axis range in plotting units, padded; log axes snap to whole decades.

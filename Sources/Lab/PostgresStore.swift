@@ -1,16 +1,19 @@
 import Capacity
 import Foundation
+import GRDB
 import PostgresNIO
 
 /// The store as a PostgreSQL database, `--store postgres://user[:password]@host[:port]/db`:
-/// the same experiments and attempts as the SQLite file, plus the work queue of searches that
+/// the same experiments and results as the SQLite file (every instrument's), plus the work queue of searches that
 /// `overparam worker` processes on any number of machines (`WorkQueue.swift`). All tables live
 /// in one schema (`?schema=NAME`, default `overparam`), so one database can hold several.
 ///
 /// Calls block: the instruments run on plain threads, and each call waits for its reply on
 /// the connection's event loop. One connection per store, one statement at a time on it.
 public final class PostgresStore: @unchecked Sendable {
-    public static let schemaVersion = 1
+    /// 2: data sets keyed by their contents, and every instrument's results (1: EMC attempts
+    /// keyed by the data's path).
+    public static let schemaVersion = 2
     public let location: String
     let schema: String
     let connection: PostgresConnection
@@ -126,6 +129,26 @@ public final class PostgresStore: @unchecked Sendable {
                     UNIQUE (settings, seed))
                 """,
                 "CREATE INDEX ON \(s).searches (state, attempts, id)",
+                """
+                CREATE TABLE \(s).recovery_runs (
+                    experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, n BIGINT NOT NULL,
+                    train_mse DOUBLE PRECISION, test_mse DOUBLE PRECISION, diverged BIGINT NOT NULL, steps BIGINT NOT NULL,
+                    seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL,
+                    PRIMARY KEY (experiment, seed, n))
+                """,
+                """
+                CREATE TABLE \(s).rate_units (
+                    experiment TEXT NOT NULL REFERENCES \(s).experiments(key), n BIGINT NOT NULL, repetition BIGINT NOT NULL,
+                    curves BYTEA NOT NULL, seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL,
+                    PRIMARY KEY (experiment, n, repetition))
+                """,
+                """
+                CREATE TABLE \(s).generalization_runs (
+                    experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, train_size BIGINT NOT NULL,
+                    test_size BIGINT NOT NULL, train_accuracy DOUBLE PRECISION NOT NULL, test_accuracy DOUBLE PRECISION NOT NULL,
+                    finished TEXT NOT NULL,
+                    PRIMARY KEY (experiment, seed, train_size))
+                """,
                 "INSERT INTO \(s).meta VALUES ('schema_version', '\(Self.schemaVersion)')",
             ] { try execute(statement) }
         }
@@ -142,40 +165,60 @@ public final class PostgresStore: @unchecked Sendable {
     }
 
     /// Registers an experiment (idempotent); returns its key.
-    func register(instrument: String, config: [String: String]) throws -> String {
+    func register(instrument: String, config: [String: String], description: [String: String] = [:]) throws -> String {
         let key = try canonicalKey(config)
+        let shown = try canonicalKey(config.merging(description) { a, _ in a })
         try query("""
-            INSERT INTO \(unescaped: t("experiments")) (key, instrument, config, created) VALUES (\(key), \(instrument), \(key), \(ISO8601DateFormatter().string(from: Date())))
+            INSERT INTO \(unescaped: t("experiments")) (key, instrument, config, created) VALUES (\(key), \(instrument), \(shown), \(ISO8601DateFormatter().string(from: Date())))
             ON CONFLICT DO NOTHING
             """)
         return key
     }
 
-    /// Every experiment and attempt, copied into a SQLite store (for merge, export and
-    /// comparison); returns how many attempts were copied.
+    /// Every experiment and result, copied into a SQLite store (for merge, export and
+    /// comparison); returns how many results were copied.
     @discardableResult
     public func copyResults(into store: ResultStore) throws -> Int {
-        let experiments = try query("SELECT key, instrument, config, created FROM \(unescaped: t("experiments"))").rows.map {
-            try $0.decode((String, String, String, String).self)
+        func rows(_ table: String) throws -> [PostgresRow] {
+            try Array(query(PostgresQuery(unsafeSQL: "SELECT \(ResultStore.columns[table]!.joined(separator: ", ")) FROM \(t(table))")).rows)
         }
-        let attempts = try query("""
-            SELECT experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished
-            FROM \(unescaped: t("attempts"))
-            """).rows.map { try $0.decode((String, Int64, Int, String, Double, Double, Double, Int, Double, String).self) }
-        try store.insertRaw(experiments: experiments, attempts: attempts)
-        return attempts.count
+        try store.insertRaw("experiments", rows("experiments").map {
+            let r = try $0.decode((String, String, String, String).self)
+            return [r.0, r.1, r.2, r.3]
+        })
+        let attempts = try rows("attempts").map {
+            let r = try $0.decode((String, Int64, Int, String, Double, Double, Double, Int, Double, String).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9] as [(any DatabaseValueConvertible)?]
+        }
+        let runs = try rows("recovery_runs").map {
+            let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8] as [(any DatabaseValueConvertible)?]
+        }
+        let units = try rows("rate_units").map {
+            let r = try $0.decode((String, Int, Int, Data, Double, String).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5] as [(any DatabaseValueConvertible)?]
+        }
+        let general = try rows("generalization_runs").map {
+            let r = try $0.decode((String, Int64, Int, Int, Double, Double, String).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6] as [(any DatabaseValueConvertible)?]
+        }
+        try store.insertRaw("attempts", attempts)
+        try store.insertRaw("recovery_runs", runs)
+        try store.insertRaw("rate_units", units)
+        try store.insertRaw("generalization_runs", general)
+        return attempts.count + runs.count + units.count + general.count
     }
 }
 
-extension PostgresStore: AttemptStore {
-    public func experimentAttempts(instrument: String, config: [String: String]) throws -> any AttemptCache {
-        PostgresAttempts(store: self, key: try register(instrument: instrument, config: config))
+extension PostgresStore: Store {
+    public func cache(instrument: String, config: [String: String], description: [String: String]) throws -> any ExperimentCache {
+        PostgresAttempts(store: self, key: try register(instrument: instrument, config: config, description: description))
     }
 }
 
 /// One experiment's attempts in PostgreSQL. A result is written once: a second save of the
 /// same (seed, n) — a worker whose lease expired finishing after all — keeps the first.
-struct PostgresAttempts: AttemptCache {
+struct PostgresAttempts: ExperimentCache {
     let store: PostgresStore
     let key: String
     var worker: String? = nil

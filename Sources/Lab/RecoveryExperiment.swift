@@ -14,11 +14,11 @@ public func recoveryStoreKey(target: TargetFunction, row: RecoveryRow) -> [Strin
 }
 
 /// Runs (or resumes, with a store) a recovery grid.
-public func runRecovery(target: TargetFunction, rows: [RecoveryRow], sizes: [Int], seeds: Int, store: ResultStore?,
+public func runRecovery(target: TargetFunction, rows: [RecoveryRow], sizes: [Int], seeds: Int, store: (any Store)?,
                         workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                         progress: ((RecoveryRow, RecoveryRun, Int, Int) -> Void)? = nil) throws -> RecoveryResult {
     let caches: [RecoveryCache?]? = try store.map { s in
-        try rows.map { try s.experiment(instrument: "recovery", config: recoveryStoreKey(target: target, row: $0)) }
+        try rows.map { try s.cache(instrument: "recovery", config: recoveryStoreKey(target: target, row: $0)) }
     }
     return try runRecoveryGrid(target: target, rows: rows, sizes: sizes, seeds: seeds, caches: caches, workers: workers, progress: progress)
 }
@@ -43,7 +43,7 @@ public func recoveryHeatmap(_ r: RecoveryResult) -> Heatmap {
 /// Writes recovery.csv (one line per run), recovery.json (cells with medians and runs, O, M)
 /// and recovery-heatmap.svg into `dir`; returns the paths.
 public func writeRecoveryOutputs(_ r: RecoveryResult, to dir: String) throws -> [String] {
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try prepareOutputFolder(dir)
     func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
     func num(_ v: Double) -> String { v.isFinite ? "\(v)" : "" }
     var csv = "row,student,parameters,n,seed,train_mse,test_mse,diverged,steps,seconds\n"

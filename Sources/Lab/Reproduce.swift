@@ -5,10 +5,18 @@ import Recovery
 
 /// A headline finding of one of the papers, and whether this run reproduced it.
 public struct Finding: Sendable {
+    public enum Verdict: String, Sendable { case held, notReproduced = "not reproduced", inconclusive }
     public var instrument: String
     public var claim: String
-    public var held: Bool
+    public var verdict: Verdict
     public var evidence: String
+    public var held: Bool { verdict == .held }
+
+    /// `held` nil: the evidence cannot decide (a comparison resting on lower bounds).
+    public init(instrument: String, claim: String, held: Bool?, evidence: String) {
+        self.instrument = instrument; self.claim = claim; self.evidence = evidence
+        verdict = held.map { $0 ? .held : .notReproduced } ?? .inconclusive
+    }
 }
 
 /// One part of the report: its figures (SVG text), tables (HTML), the commands that give the
@@ -106,10 +114,10 @@ public struct ReproducePreset: Sendable {
 
 /// Runs every instrument's preset (resuming from the store), writes `report.html` with inline
 /// figures into `output`, and returns the findings for the terminal.
-public func reproduce(_ preset: ReproducePreset, output: String, store: ResultStore?, commandLine: String,
+public func reproduce(_ preset: ReproducePreset, output: String, store: (any Store)?, commandLine: String,
                       workers: Int = ProcessInfo.processInfo.activeProcessorCount, log: @escaping (String) -> Void) throws -> ReproduceReport {
     let started = Date()
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    try prepareOutputFolder(output)
     var sections = [ReportSection]()
     for build in [capacitySection, recoverySection, adaptivitySection] {
         let t0 = Date()
@@ -127,7 +135,7 @@ public func reproduce(_ preset: ReproducePreset, output: String, store: ResultSt
 
 // MARK: - Capacity
 
-func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: ResultStore?, _ workers: Int,
+func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,
                      _ log: @escaping (String) -> Void) throws -> ReportSection {
     var section = ReportSection(title: "Capacity: effective model complexity",
                                 intro: "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, several seeds). Digits 8×8, full-batch Adam unless stated.")
@@ -149,63 +157,74 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
     if let svg = try? String(contentsOfFile: dir + "/emc-vs-parameters.svg", encoding: .utf8) {
         section.figures.append(("EMC against parameter count, by family and label condition; dashed: EMC = parameters.", svg))
     }
-    // An EMC equal to the data set's size is only a lower bound: every sample was fitted.
+    // An EMC equal to the data set's size, or bounded by an undecided attempt, is only a lower
+    // bound: shown with ≥ and never compared as if it were a measurement.
     let available = try EMCSettings(rows[0].settings).data().count
     func cell(_ r: EMCReport) -> String {
-        if r.perSeed.allSatisfy({ $0 >= available }) { return "≥ \(available) (all)" }
-        return r.perSeed.count == 1 ? fmt(r.mean) : "\(fmt(r.mean)) ± \(fmt(r.std))"
+        if r.censored == r.searches.count { return "≥ \(available) (all, censored)" }
+        let value = r.perSeed.count == 1 ? fmt(r.mean) : "\(fmt(r.mean)) ± \(fmt(r.std))"
+        return r.isMeasured ? value : "≥ \(fmt(r.mean)) (\(r.status))"
     }
     var table = "<table><tr><th>architecture</th><th>parameters</th><th>EMC, true labels</th><th>EMC, random labels</th><th>random EMC / parameter</th></tr>"
-    var pairs = [(arch: String, params: Int, t: Double, r: Double)]()
+    var pairs = [(arch: String, params: Int, t: EMCReport, r: EMCReport)]()
     for arch in spec.axes.first(where: { $0.name == "arch" })!.values {
         guard let t = report(arch, "true"), let r = report(arch, "random-labels") else { continue }
-        pairs.append((arch, t.parameters, t.mean, r.mean))
-        table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(String(format: "%.3f", r.mean / Double(r.parameters)))</td></tr>"
+        pairs.append((arch, t.parameters, t, r))
+        table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(r.isMeasured ? "" : "≥ ")\(String(format: "%.3f", r.emcPerParameter))</td></tr>"
     }
-    section.tables.append(table + "</table><p>\(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration; “all” = every one of the \(available) samples was fitted, so the EMC is at least that.</p>")
+    section.tables.append(table + "</table><p>\(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound, not a measurement — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit ran out of steps while improving.</p>")
     var tvr = Plot(title: "True vs random labels (digits)", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
-    tvr.series.append(.init("architectures", pairs.filter { $0.r > 0 && $0.t > 0 }.map { ($0.r, $0.t) }))
-    let hi = pairs.map { max($0.t, $0.r) }.max() ?? 1, lo = max(1, pairs.map { min($0.t, $0.r) }.min() ?? 1)
+    let shown = pairs.filter { $0.r.mean > 0 && $0.t.mean > 0 }
+    tvr.series.append(.init("both measured", shown.filter { $0.t.isMeasured && $0.r.isMeasured }.map { ($0.r.mean, $0.t.mean) }))
+    tvr.series.append(.init("a lower bound (≥) on either axis", shown.filter { !($0.t.isMeasured && $0.r.isMeasured) }.map { ($0.r.mean, $0.t.mean) },
+                            style: .lowerBounds))
+    let hi = pairs.map { max($0.t.mean, $0.r.mean) }.max() ?? 1, lo = max(1, pairs.map { min($0.t.mean, $0.r.mean) }.min() ?? 1)
     tvr.series.append(.init("equal", [(lo, lo), (hi, hi)], style: .dashed))
     if let svg = try? tvr.svg() { section.figures.append(("Each architecture's EMC with true against random labels; above the dashed line, true labels are easier to fit.", svg)) }
-    let easier = pairs.filter { $0.t > $0.r }.count
+    let easier = pairs.map { $0.t.exceeds($0.r) }
+    let proven = easier.filter { $0 == true }.count, open = easier.filter { $0 == nil }.count
     section.findings.append(Finding(instrument: "capacity", claim: "Networks fit more samples with true labels than with random labels",
-                                    held: !pairs.isEmpty && easier == pairs.count,
-                                    evidence: "true > random for \(easier) of \(pairs.count) architectures"))
-    let mlpRandom = pairs.filter { $0.arch.hasPrefix("mlp") && $0.arch.hasSuffix(":relu") }.map { $0.r / Double($0.params) }
-    let cnnRandom = pairs.filter { $0.arch.hasPrefix("cnn") }.map { $0.r / Double($0.params) }
-    if let m = mlpRandom.max(), let c = cnnRandom.max() {
+                                    held: pairs.isEmpty || easier.contains(false) ? false : open > 0 ? nil : true,
+                                    evidence: "true > random for \(proven) of \(pairs.count) architectures" + (open > 0 ? "; \(open) undecidable (lower bounds)" : "")))
+    // Per parameter, the best of each family; a lower bound stays one when divided.
+    func best(_ family: [(arch: String, params: Int, t: EMCReport, r: EMCReport)]) -> EMCReport? {
+        family.map(\.r).max { $0.emcPerParameter < $1.emcPerParameter }
+    }
+    if let m = best(pairs.filter { $0.arch.hasPrefix("mlp") && $0.arch.hasSuffix(":relu") }), let c = best(pairs.filter { $0.arch.hasPrefix("cnn") }) {
+        let wins: Bool? = c.emcPerParameter > m.emcPerParameter ? (m.isMeasured ? true : nil) : (c.isMeasured ? false : nil)
         section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more random-label samples per parameter than MLPs",
-                                        held: c > m, evidence: String(format: "best CNN %.3f vs best ReLU MLP %.3f EMC per parameter", c, m)))
+                                        held: wins, evidence: "best CNN \(c.isMeasured ? "" : "≥ ")\(String(format: "%.3f", c.emcPerParameter)) vs best ReLU MLP \(m.isMeasured ? "" : "≥ ")\(String(format: "%.3f", m.emcPerParameter)) EMC per parameter"))
     }
     if let relu = report("mlp:64-4-10:relu", "true"), let sigmoid = report("mlp:64-4-10:sigmoid", "true") {
         section.findings.append(Finding(instrument: "capacity", claim: "ReLU networks fit more samples than sigmoid networks",
-                                        held: relu.mean > sigmoid.mean, evidence: "mlp:64-4-10 on true labels: ReLU \(fmt(relu.mean)) vs sigmoid \(fmt(sigmoid.mean))"))
+                                        held: relu.exceeds(sigmoid), evidence: "mlp:64-4-10 on true labels: ReLU \(cell(relu)) vs sigmoid \(cell(sigmoid))"))
     }
     // The EMC gap against generalization (the sweep wrote it).
     if let svg = try? String(contentsOfFile: dir + "/emc-gap-vs-generalization.svg", encoding: .utf8) {
         section.figures.append(("EMC gap (true − random labels) against the generalization gap (train − test accuracy) at n = 500.", svg))
     }
     if let gap = outcome.gap {
+        // Fewer than three measured configurations cannot rank anything.
         section.findings.append(Finding(instrument: "capacity", claim: "A larger EMC gap goes with better generalization",
-                                        held: (gap.kendallAccuracy ?? -1) > 0, evidence: gap.summary))
+                                        held: gap.correlated.count < 3 ? nil : (gap.kendallAccuracy ?? -1) > 0, evidence: gap.summary))
     }
     // SGD vs full batch.
     let opt = try sweep(preset.optimizerYAML, name: "optimizers.yaml").1.rows
     if opt.count == 2 {
         let sgd = opt[0].report.mean, gd = opt[1].report.mean
+        let sgdWins = opt[0].report.exceeds(opt[1].report)
         var plot = Plot(title: "Mini-batch SGD vs full-batch GD, random labels (mlp:64-8-10)", xLabel: "configuration (1 = SGD batch 32, 2 = full batch)", yLabel: "EMC (samples)")
         plot.series.append(.init("EMC", [(1, sgd), (2, gd)]))
         if let svg = try? plot.svg() { section.figures.append(("Same steps and learning rate; only the batch differs.", svg)) }
         section.findings.append(Finding(instrument: "capacity", claim: "Mini-batch SGD fits more random labels than full-batch GD",
-                                        held: sgd > gd, evidence: "EMC \(fmt(sgd)) with batch 32 vs \(fmt(gd)) full batch"))
+                                        held: sgdWins, evidence: "EMC \(cell(opt[0].report)) with batch 32 vs \(cell(opt[1].report)) full batch"))
     }
     return section
 }
 
 // MARK: - Recovery
 
-func recoverySection(_ preset: ReproducePreset, _ output: String, _ store: ResultStore?, _ workers: Int,
+func recoverySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,
                      _ log: @escaping (String) -> Void) throws -> ReportSection {
     var section = ReportSection(title: "Recovery: model rank and local linear recovery",
                                 intro: "The model rank is the rank of the tangent features at a target parameter; it is the optimistic sample size O. Recovery experiments train a student on n samples of the target.")
@@ -246,7 +265,7 @@ func recoverySection(_ preset: ReproducePreset, _ output: String, _ store: Resul
 
 // MARK: - Adaptivity
 
-func adaptivitySection(_ preset: ReproducePreset, _ output: String, _ store: ResultStore?, _ workers: Int,
+func adaptivitySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,
                        _ log: @escaping (String) -> Void) throws -> ReportSection {
     var section = ReportSection(title: "Adaptivity: over-parameterized gradient descent in the sequence model",
                                 intro: "Misaligned signal p = 1, q = 2, eigenvalues j^(−1.5), N = \(preset.adaptivityCoordinates); error at the oracle stopping time against n, for fixed-kernel gradient flow (vanilla) and OpGD of depth D.")
@@ -302,7 +321,7 @@ func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLin
     body { font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; line-height: 1.4; }
     table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
     td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
-    .held { color: #1a7f37; font-weight: bold; } .not { color: #b42318; font-weight: bold; }
+    .held { color: #1a7f37; font-weight: bold; } .not { color: #b42318; font-weight: bold; } .open { color: #9a6700; font-weight: bold; }
     figure { margin: 1.5em 0; } figcaption { font-size: 14px; color: #555; }
     pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
     </style></head><body>
@@ -313,7 +332,7 @@ func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLin
     <h2>Findings</h2><table><tr><th>instrument</th><th>finding</th><th>result</th><th>evidence</th></tr>
     """
     for f in findings {
-        h += "<tr><td>\(f.instrument)</td><td>\(Plot.escape(f.claim))</td><td class=\"\(f.held ? "held" : "not")\">\(f.held ? "held" : "not reproduced")</td><td>\(Plot.escape(f.evidence))</td></tr>\n"
+        h += "<tr><td>\(f.instrument)</td><td>\(Plot.escape(f.claim))</td><td class=\"\(["held": "held", "inconclusive": "open"][f.verdict.rawValue] ?? "not")\">\(f.verdict.rawValue)</td><td>\(Plot.escape(f.evidence))</td></tr>\n"
     }
     h += "</table>\n"
     for s in sections {

@@ -15,6 +15,10 @@ public enum StoreError: Error, CustomStringConvertible {
         switch self {
         case let .cannotOpen(p, r): return "cannot open the result store \(p): \(r)"
         case let .failed(p, r): return "the result store \(p) failed: \(r)"
+        case let .incompatible(p, 1, expected) where expected == 2:
+            return "the result store \(p) was written by an older overparam that named data sets by their path, not their contents, "
+                + "so its results cannot be matched safely to data: use another --store file (nothing was changed in this one; "
+                + "`overparam export --store \(p)` still reads it)"
         case let .incompatible(p, found, expected):
             return "the result store \(p) has schema version \(found), this overparam uses \(expected): use another --store file (nothing was changed in this one)"
         }
@@ -25,22 +29,44 @@ public enum StoreError: Error, CustomStringConvertible {
 /// configuration, the seed and n. Each attempt is committed on its own as it finishes, so a
 /// crash, Ctrl-C or SIGKILL loses at most the attempt in flight; re-running the same command
 /// reads finished attempts back instead of repeating them.
+///
+/// Several processes may share one file: it is kept in write-ahead-log mode (readers never
+/// wait for the writer) and a process waits up to `busyTimeout` seconds for another's write
+/// to finish instead of failing with "database is locked".
 public final class ResultStore: @unchecked Sendable {
-    public static let schemaVersion = 1
+    /// 2: data sets keyed by their contents' fingerprint (1 keyed them by path).
+    public static let schemaVersion = 2
+    public static let busyTimeout: TimeInterval = 120
     public let path: String
+    /// Opened for reading only: nothing is ever written, not even an experiment's registration.
+    public let readOnly: Bool
+    /// The file's schema version (an older one can only be opened read-only).
+    public let version: Int
     let db: DatabaseQueue
 
-    public init(path: String) throws {
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
+        self.readOnly = readOnly
         do {
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            db = try DatabaseQueue(path: path)
-            let version = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
-            let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0
-            if hasTables && version != Self.schemaVersion {
-                throw StoreError.incompatible(path: path, found: version, expected: Self.schemaVersion)
+            var config = Configuration()
+            config.readonly = readOnly
+            config.busyMode = .timeout(Self.busyTimeout)
+            if readOnly {
+                guard FileManager.default.fileExists(atPath: path) else { throw StoreError.cannotOpen(path: path, reason: "no such file") }
+            } else {
+                let dir = (path as NSString).deletingLastPathComponent
+                if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             }
+            db = try DatabaseQueue(path: path, configuration: config)
+            let found = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
+            let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0
+            version = hasTables ? found : Self.schemaVersion
+            if readOnly { return }
+            if hasTables && found != Self.schemaVersion {
+                throw StoreError.incompatible(path: path, found: found, expected: Self.schemaVersion)
+            }
+            // Persistent in the file; concurrent first opens wait on each other through the timeout.
+            try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
             try db.write { d in
                 try d.execute(sql: """
                     CREATE TABLE IF NOT EXISTS experiments (
@@ -69,46 +95,53 @@ public final class ResultStore: @unchecked Sendable {
         } catch let e as StoreError {
             throw e
         } catch {
-            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+            throw StoreError.cannotOpen(path: path, reason: plainReason(error))
         }
     }
 
-    /// Registers an experiment (idempotent) and returns the cache for its attempts. The key is
-    /// the configuration itself, as canonical JSON (sorted keys).
-    public func experiment(instrument: String, config: [String: String]) throws -> ExperimentAttempts {
+    /// Registers an experiment (idempotent; not on a read-only store) and returns the cache for
+    /// its results. The key is `config` itself as canonical JSON (sorted keys); `description`
+    /// (how the data set was named, say) is stored beside it for people and exports.
+    public func experiment(instrument: String, config: [String: String], description: [String: String] = [:]) throws -> ExperimentAttempts {
         let key = try canonicalKey(config)
-        try db.write { d in
-            try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
-                          arguments: [key, instrument, key, ISO8601DateFormatter().string(from: Date())])
+        if !readOnly {
+            let shown = try canonicalKey(config.merging(description) { a, _ in a })
+            try db.write { d in
+                try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
+                              arguments: [key, instrument, shown, ISO8601DateFormatter().string(from: Date())])
+            }
         }
         return ExperimentAttempts(store: self, key: key)
     }
 
-    /// Every attempt of every experiment, as rows for export.
+    /// Every attempt of every experiment, as rows for export, each with its experiment's
+    /// configuration as stored (the key's settings and how the data set was named).
     public func allAttempts() throws -> [(config: String, result: FitResult)] {
         try db.read { d in
-            try Row.fetchAll(d, sql: "SELECT * FROM attempts ORDER BY experiment, seed, n").map { ($0["experiment"], Self.result($0)) }
+            try Row.fetchAll(d, sql: """
+                SELECT a.*, e.config AS shown FROM attempts a JOIN experiments e ON e.key = a.experiment ORDER BY a.experiment, a.seed, a.n
+                """).map { ($0["shown"], Self.result($0)) }
         }
     }
 
-    /// Experiments and attempts as another store holds them (key, instrument, config, created;
-    /// experiment, seed, n, verdict, loss, accuracy, gradient norm, steps, seconds, finished),
-    /// each kept once.
-    func insertRaw(experiments: [(String, String, String, String)],
-                   attempts: [(String, Int64, Int, String, Double, Double, Double, Int, Double, String)]) throws {
+    /// Rows of `table` as another store holds them (every column, in `ResultStore.columns`
+    /// order), each kept once.
+    func insertRaw(_ table: String, _ rows: [[(any DatabaseValueConvertible)?]]) throws {
+        let columns = Self.columns[table]!
+        let sql = "INSERT OR IGNORE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         try db.write { d in
-            for e in experiments {
-                try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
-                              arguments: [e.0, e.1, e.2, e.3])
-            }
-            for a in attempts {
-                try d.execute(sql: """
-                    INSERT OR IGNORE INTO attempts (experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9])
-            }
+            for r in rows { try d.execute(sql: sql, arguments: StatementArguments(r)) }
         }
     }
+
+    /// Every table's columns, as both stores define them.
+    static let columns: [String: [String]] = [
+        "experiments": ["key", "instrument", "config", "created"],
+        "attempts": ["experiment", "seed", "n", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished"],
+        "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished"],
+        "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished"],
+        "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished"],
+    ]
 
     static func result(_ row: Row) -> FitResult {
         FitResult(n: row["n"], seed: UInt64(bitPattern: row["seed"]), verdict: Verdict(rawValue: row["verdict"]) ?? .undecided,
@@ -203,13 +236,13 @@ extension ResultStore {
 }
 
 /// Where the EMC-gap study's generalization runs are kept, so a re-run of the sweep does not
-/// train them again (the SQLite store; a PostgreSQL store retrains them).
+/// train them again.
 public protocol GeneralizationCache {
     func cachedGeneralization(seed: UInt64, trainSize: Int) throws -> GeneralizationResult?
     func saveGeneralization(_ r: GeneralizationResult, seed: UInt64) throws
 }
 
-extension ExperimentAttempts: GeneralizationCache {
+extension ExperimentAttempts: ExperimentCache {
     public func cachedGeneralization(seed: UInt64, trainSize: Int) throws -> GeneralizationResult? {
         try store.db.read { d in
             try Row.fetchOne(d, sql: "SELECT * FROM generalization_runs WHERE experiment = ? AND seed = ? AND train_size = ?",
@@ -232,36 +265,44 @@ extension ExperimentAttempts: GeneralizationCache {
 }
 
 extension ExperimentAttempts {
-    // A unit's curves as one blob: the curve count, each curve's length, then the values, all
-    // little-endian 64-bit, so they come back bit for bit (text would round).
     public func cachedCurves(n: Int, repetition: Int) throws -> [[Double]]? {
         let blob: Data? = try store.db.read { d in
             try Data.fetchOne(d, sql: "SELECT curves FROM rate_units WHERE experiment = ? AND n = ? AND repetition = ?",
                               arguments: [key, n, repetition])
         }
-        guard let blob, blob.count % 8 == 0 else { return nil }
-        let words = blob.withUnsafeBytes { raw in (0..<blob.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) } }
-        guard let count = words.first.map(Int.init), count >= 0, words.count >= 1 + count else { return nil }
-        let lengths = words[1...count].map { Int($0) }
-        guard words.count == 1 + count + lengths.reduce(0, +) else { return nil }
-        var curves = [[Double]](), at = 1 + count
-        for l in lengths {
-            curves.append(words[at..<(at + l)].map { Double(bitPattern: $0) })
-            at += l
-        }
-        return curves
+        return blob.flatMap(decodeCurves)
     }
 
     public func saveCurves(_ curves: [[Double]], n: Int, repetition: Int, seconds: Double) throws {
-        var words = [UInt64(curves.count)] + curves.map { UInt64($0.count) }
-        for c in curves { words += c.map(\.bitPattern) }
-        let blob = words.map(\.littleEndian).withUnsafeBytes { Data($0) }
         try store.db.write { d in
             try d.execute(sql: """
                 INSERT OR REPLACE INTO rate_units (experiment, n, repetition, curves, seconds, finished) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [key, n, repetition, blob, seconds, ISO8601DateFormatter().string(from: Date())])
+                """, arguments: [key, n, repetition, encodeCurves(curves), seconds, ISO8601DateFormatter().string(from: Date())])
         }
     }
+}
+
+// A unit's curves as one blob: the curve count, each curve's length, then the values, all
+// little-endian 64-bit, so they come back bit for bit (text would round).
+func encodeCurves(_ curves: [[Double]]) -> Data {
+    var words = [UInt64(curves.count)] + curves.map { UInt64($0.count) }
+    for c in curves { words += c.map(\.bitPattern) }
+    return words.map(\.littleEndian).withUnsafeBytes { Data($0) }
+}
+
+/// The curves of a blob `encodeCurves` wrote; nil for anything else.
+func decodeCurves(_ blob: Data) -> [[Double]]? {
+    guard blob.count % 8 == 0 else { return nil }
+    let words = blob.withUnsafeBytes { raw in (0..<blob.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) } }
+    guard let count = words.first.map(Int.init), count >= 0, words.count >= 1 + count else { return nil }
+    let lengths = words[1..<(1 + count)].map { Int($0) }
+    guard words.count == 1 + count + lengths.reduce(0, +) else { return nil }
+    var curves = [[Double]](), at = 1 + count
+    for l in lengths {
+        curves.append(words[at..<(at + l)].map { Double(bitPattern: $0) })
+        at += l
+    }
+    return curves
 }
 
 /// What `ResultStore.merge` did.
@@ -284,8 +325,10 @@ extension ResultStore {
     /// each row at most once, in one transaction. A file of another schema version is an error
     /// and nothing is copied.
     public func merge(from path: String) throws -> MergeSummary {
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.cannotOpen(path: path, reason: "no such file") }
-        _ = try ResultStore(path: path)   // the same checks as opening it: schema version, tables
+        let shard = try ResultStore(path: path, readOnly: true)
+        guard shard.version == Self.schemaVersion else {
+            throw StoreError.incompatible(path: path, found: shard.version, expected: Self.schemaVersion)
+        }
         var summary = MergeSummary()
         try db.writeWithoutTransaction { d in
             try d.execute(sql: "ATTACH DATABASE ? AS shard", arguments: [path])

@@ -1,20 +1,35 @@
+import Adaptivity
 import Capacity
 import Foundation
+import GRDB
+import Recovery
 
-/// Where EMC attempts are kept: the embedded SQLite file (`ResultStore`, the default) or a
-/// PostgreSQL database shared by many machines (`PostgresStore`). Sweeps, their status and the
-/// EMC measurement read and write through this, so they run the same on either.
-public protocol AttemptStore: AnyObject, Sendable {
+/// One experiment's results in a store, for every instrument: fit attempts (EMC), recovery
+/// runs, rate units and generalization runs.
+public protocol ExperimentCache: AttemptCache, RecoveryCache, RateCache, GeneralizationCache {}
+
+/// Where results are kept: the embedded SQLite file (`ResultStore`, the default) or a
+/// PostgreSQL database shared by many machines (`PostgresStore`). Every command that takes
+/// `--store` opens it with `openStore`, and every instrument reads and writes through this, so
+/// each runs the same on either.
+public protocol Store: AnyObject, Sendable {
     /// The file or URL (without a password), for messages.
     var location: String { get }
-    /// Registers an experiment (idempotent) and returns the cache of its attempts.
-    func experimentAttempts(instrument: String, config: [String: String]) throws -> any AttemptCache
+    /// Registers an experiment (idempotent) and returns the cache of its results. `config` is
+    /// the key; `description` is stored beside it for people (how the data set was named).
+    func cache(instrument: String, config: [String: String], description: [String: String]) throws -> any ExperimentCache
 }
 
-extension ResultStore: AttemptStore {
+extension ResultStore: Store {
     public var location: String { path }
-    public func experimentAttempts(instrument: String, config: [String: String]) throws -> any AttemptCache {
-        try experiment(instrument: instrument, config: config)
+    public func cache(instrument: String, config: [String: String], description: [String: String]) throws -> any ExperimentCache {
+        try experiment(instrument: instrument, config: config, description: description)
+    }
+}
+
+extension Store {
+    func cache(instrument: String, config: [String: String]) throws -> any ExperimentCache {
+        try cache(instrument: instrument, config: config, description: [:])
     }
 }
 
@@ -23,13 +38,49 @@ public func isPostgresURL(_ location: String) -> Bool {
     location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
 }
 
-/// Opens the store a `--store` option names: a PostgreSQL URL or a SQLite file path.
-public func openStore(_ location: String) throws -> any AttemptStore {
-    isPostgresURL(location) ? try PostgresStore(url: location) : try ResultStore(path: location)
+/// Opens the store a `--store` option names: a PostgreSQL URL or a SQLite file path. Anything
+/// else that looks like a URL (`sqlite://…`, `postgres:host/db`, `http://…`) is an error rather
+/// than a file of that name. A read-only store must exist and is never written to.
+public func openStore(_ location: String, readOnly: Bool = false) throws -> any Store {
+    if isPostgresURL(location) { return try PostgresStore(url: location) }
+    let lower = location.lowercased()
+    if lower.hasPrefix("postgres:") || lower.hasPrefix("postgresql:") || looksLikeURL(location) {
+        throw StoreError.cannotOpen(path: location, reason: "not a store: give a SQLite file path or a postgres://USER@HOST/DATABASE URL")
+    }
+    if readOnly && !FileManager.default.fileExists(atPath: location) {
+        throw StoreError.cannotOpen(path: location, reason: "no such file (nothing has been stored there yet)")
+    }
+    return try ResultStore(path: location, readOnly: readOnly)
+}
+
+/// "scheme://…" with an RFC 3986 scheme.
+func looksLikeURL(_ s: String) -> Bool {
+    guard let r = s.range(of: "://"), let first = s.first, first.isASCII, first.isLetter else { return false }
+    return s[..<r.lowerBound].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0)) }
 }
 
 /// The key of an experiment: its configuration as canonical JSON (sorted keys), the same in
 /// every store, so results move between them unchanged.
 func canonicalKey(_ config: [String: String]) throws -> String {
     String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
+}
+
+/// An error from the system or SQLite as one plain sentence ("permission denied", "no such
+/// file or folder"), instead of Foundation's domain-and-code text.
+public func plainReason(_ error: Error) -> String {
+    if let e = error as? DatabaseError { return e.message ?? "SQLite error \(e.resultCode.rawValue)" }
+    let ns = error as NSError
+    if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(u.code))).lowercased()
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))).lowercased() }
+    guard ns.domain == NSCocoaErrorDomain else { return "\(error)" }
+    switch CocoaError.Code(rawValue: ns.code) {
+    case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+    case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+    case .fileWriteOutOfSpace: return "no space left on the disk"
+    case .fileWriteVolumeReadOnly: return "the file system is read-only"
+    case .fileWriteFileExists: return "a file is in the way"
+    default: return ns.localizedDescription
+    }
 }

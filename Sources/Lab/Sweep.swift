@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Yams
 
@@ -146,6 +147,24 @@ public struct SweepSpec: Sendable {
             do { try spec.kind.validate(c) } catch { throw fail(root, "\(error)") }
         }
         return spec
+    }
+}
+
+extension SweepSpec {
+    /// What `parse` cannot check from the file alone, for every configuration before anything
+    /// trains: each data set loads, and each model takes its data's samples and classes.
+    public func validateConfigurations() throws {
+        guard kind == .emc else { return }   // recovery and rate settings are whole in the file
+        var data = [String: LabeledData<Float>]()
+        for (i, c) in configurations.enumerated() {
+            do {
+                let settings = try EMCSettings(c)
+                if data[settings.dataKey] == nil { data[settings.dataKey] = try settings.data() }
+                try settings.procedure().check(data[settings.dataKey]!)
+            } catch {
+                throw ExperimentError("configuration \(i + 1) (\(label(c))): \(plainMessage(error))")
+            }
+        }
     }
 }
 

@@ -6,6 +6,8 @@ import Linalg
 public struct SweepRow: Sendable {
     public var settings: [String: String]
     public var report: EMCReport
+
+    public init(settings: [String: String], report: EMCReport) { self.settings = settings; self.report = report }
 }
 
 /// What a sweep measured: a row per configuration run, and the EMC-gap study when the spec
@@ -18,12 +20,12 @@ public struct SweepOutcome: Sendable {
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. The rows come in configuration order.
 /// `finished(k, K)` is called after each of the K configurations this run owns.
-public func runSweep(_ spec: SweepSpec, store: (any AttemptStore)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
+public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
                      finished: ((Int, Int) -> Void)? = nil,
-                     progress: ((UInt64, FitResult, Int, Int?) -> Void)? = nil) throws -> SweepOutcome {
+                     progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c in
         let report = try EMCSettings(c).run(store: store, progress: progress)
-        log?(String(format: "    EMC %.1f ± %.1f (%d parameters, %d undecided)", report.mean, report.std, report.parameters, report.undecided))
+        log?("    EMC \(report.text) (\(report.parameters) parameters, \(report.undecided) undecided)" + (report.isMeasured ? "" : ": \(report.status), a lower bound"))
         return SweepRow(settings: c, report: report)
     }
     // A shard holds a slice: the tables and figures come from the merged store.
@@ -86,7 +88,7 @@ public struct ConfigurationStatus: Sendable {
 
 /// Replays each seed's search from the stored attempts alone (nothing is trained): a seed is
 /// done when its search needs no attempt that is missing.
-public func sweepStatus(_ spec: SweepSpec, store: any AttemptStore) throws -> [ConfigurationStatus] {
+public func sweepStatus(_ spec: SweepSpec, store: any Store) throws -> [ConfigurationStatus] {
     guard spec.kind == .emc else {
         throw ExperimentError("sweep status replays EMC searches; a \(spec.kind.rawValue) sweep resumes from its store on `sweep run`, which skips finished runs")
     }
@@ -95,7 +97,7 @@ public func sweepStatus(_ spec: SweepSpec, store: any AttemptStore) throws -> [C
         let settings = try EMCSettings(c)
         if sizes[settings.dataKey] == nil { sizes[settings.dataKey] = try settings.data().count }
         let plan = try settings.plan(maximum: sizes[settings.dataKey]!)
-        let cache = try store.experimentAttempts(instrument: "emc", config: settings.storeKey)
+        let cache = try store.cache(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
         var done = 0, started = 0, attempts = 0
         for seed in 0..<(try settings.seeds) {
             var state = SearchState(plan: plan, seed: UInt64(seed))
@@ -114,11 +116,16 @@ public struct GapPoint: Sendable {
     public var emcRandom: Double
     public var testAccuracy: Double
     public var generalizationGap: Double
+    /// Both EMCs measured; otherwise the gap is not a number (a lower bound minus a value, or
+    /// minus a lower bound) and the point is left out of the correlations.
+    public var measured: Bool = true
     public var emcGap: Double { emcTrue - emcRandom }
 }
 
 public struct GapStudy: Sendable {
+    /// Every configuration, measured or not; the correlations use `correlated` alone.
     public var points: [GapPoint]
+    public var correlated: [GapPoint] { points.filter(\.measured) }
     public var pearsonGap: Double?
     public var kendallGap: Double?
     public var pearsonAccuracy: Double?
@@ -126,13 +133,15 @@ public struct GapStudy: Sendable {
 
     public var summary: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%+.3f", $0) } ?? "undefined" }
-        return "EMC gap vs generalization gap over \(points.count) configurations: Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
+        let left = points.count - correlated.count
+        return "EMC gap vs generalization gap over \(correlated.count) configurations"
+            + (left > 0 ? " (\(left) left out: a censored or budget-bounded EMC has no gap)" : "") + ": Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
     }
 }
 
 /// Pairs each configuration's true- and random-label EMC, measures its generalization at
 /// `trainSize`, and correlates; writes generalization.csv and emc-gap-vs-generalization.svg.
-public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int, store: (any AttemptStore)? = nil,
+public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int, store: (any Store)? = nil,
                                       log: ((String) -> Void)? = nil) throws -> GapStudy {
     let others = spec.varying.filter { $0 != "condition" }
     func key(_ r: SweepRow) -> String { others.map { "\($0)=\(r.settings[$0]!)" }.joined(separator: " ") }
@@ -142,23 +151,27 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
         let g = try EMCSettings(r.settings).generalization(trainSize: trainSize, store: store)
         log?(String(format: "    generalization of %@ at n = %d: test accuracy %.2f%%, gap %.3f", key(r), trainSize, 100 * g.testAccuracy, g.gap))
         points.append(GapPoint(label: key(r), emcTrue: r.report.mean, emcRandom: random.report.mean,
-                               testAccuracy: g.testAccuracy, generalizationGap: g.gap))
+                               testAccuracy: g.testAccuracy, generalizationGap: g.gap,
+                               measured: r.report.isMeasured && random.report.isMeasured))
     }
-    let gaps = points.map(\.emcGap)
+    let used = points.filter(\.measured)
+    let gaps = used.map(\.emcGap)
     let study = GapStudy(points: points,
-                         pearsonGap: pearson(gaps, points.map(\.generalizationGap)),
-                         kendallGap: kendallTau(gaps, points.map(\.generalizationGap)),
-                         pearsonAccuracy: pearson(gaps, points.map(\.testAccuracy)),
-                         kendallAccuracy: kendallTau(gaps, points.map(\.testAccuracy)))
-    var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap\n"
-    for p in points { csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.emcGap),\(p.testAccuracy),\(p.generalizationGap)\n" }
+                         pearsonGap: pearson(gaps, used.map(\.generalizationGap)),
+                         kendallGap: kendallTau(gaps, used.map(\.generalizationGap)),
+                         pearsonAccuracy: pearson(gaps, used.map(\.testAccuracy)),
+                         kendallAccuracy: kendallTau(gaps, used.map(\.testAccuracy)))
+    var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured\n"
+    for p in points {
+        csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.measured ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured)\n"
+    }
     csv += "# \(study.summary)\n"
     try csv.write(toFile: spec.output + "/generalization.csv", atomically: true, encoding: .utf8)
-    if points.count >= 2 {
+    if used.count >= 2 {
         var plot = Plot(title: "EMC gap (true − random labels) vs generalization gap", xLabel: "EMC gap (samples)",
                         yLabel: "train − test accuracy at n = \(trainSize)")
-        plot.series.append(.init("configurations", points.map { ($0.emcGap, $0.generalizationGap) }))
-        if let fit = fitLine(gaps, points.map(\.generalizationGap)), let lo = gaps.min(), let hi = gaps.max() {
+        plot.series.append(.init("configurations with both EMCs measured", used.map { ($0.emcGap, $0.generalizationGap) }))
+        if let fit = fitLine(gaps, used.map(\.generalizationGap)), let lo = gaps.min(), let hi = gaps.max() {
             plot.series.append(.init(String(format: "least squares, r = %.2f", study.pearsonGap ?? .nan),
                                      [(lo, fit.intercept + fit.slope * lo), (hi, fit.intercept + fit.slope * hi)], style: .dashed))
         }
@@ -169,31 +182,37 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
 
 /// results.csv, results.json and emc-vs-parameters.svg in the output folder.
 public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
-    try FileManager.default.createDirectory(atPath: spec.output, withIntermediateDirectories: true)
+    try prepareOutputFolder(spec.output)
     let axisNames = spec.varying
-    var csv = (axisNames + ["parameters", "emc_mean", "emc_std", "emc_per_seed", "emc_per_parameter", "undecided"]).joined(separator: ",") + "\n"
+    // `status` says what each EMC is; where it is not "measured", emc_mean is a lower bound.
+    var csv = (axisNames + ["parameters", "emc_mean", "emc_std", "emc_per_seed", "emc_per_parameter", "undecided",
+                            "status", "censored", "budget_bounded"]).joined(separator: ",") + "\n"
     var json = [[String: Any]]()
     for r in rows {
-        let perSeed = r.report.perSeed.map(String.init).joined(separator: " ")
+        let perSeed = r.report.searches.map { $0.text.replacingOccurrences(of: " ", with: "") }.joined(separator: " ")
         csv += (axisNames.map { csvField(r.settings[$0] ?? "") } + [String(r.report.parameters), String(r.report.mean),
-                String(r.report.std), perSeed, String(r.report.emcPerParameter), String(r.report.undecided)]).joined(separator: ",") + "\n"
+                String(r.report.std), perSeed, String(r.report.emcPerParameter), String(r.report.undecided),
+                r.report.status, String(r.report.censored > 0), String(r.report.budgetBounded > 0)]).joined(separator: ",") + "\n"
         json.append(["settings": r.settings, "parameters": r.report.parameters, "emc_mean": r.report.mean, "emc_std": r.report.std,
-                     "emc_per_seed": r.report.perSeed, "emc_per_parameter": r.report.emcPerParameter, "undecided": r.report.undecided])
+                     "emc_per_seed": r.report.perSeed, "emc_per_parameter": r.report.emcPerParameter, "undecided": r.report.undecided,
+                     "status": r.report.status, "status_per_seed": r.report.searches.map(\.status.rawValue),
+                     "censored": r.report.censored > 0, "budget_bounded": r.report.budgetBounded > 0])
     }
     try csv.write(toFile: spec.output + "/results.csv", atomically: true, encoding: .utf8)
     try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
         .write(to: URL(fileURLWithPath: spec.output + "/results.json"))
-    // EMC against parameter count, one series per model family and condition.
+    // EMC against parameter count, one series per model family and condition; lower bounds
+    // (censored or budget-bounded EMCs) as their own hollow-triangle series.
     var plot = Plot(title: "EMC vs parameter count", xLabel: "parameters", yLabel: "EMC (samples fitted)", logX: true, logY: true)
     var groups = [String: [(x: Double, y: Double)]]()
     var order = [String]()
     for r in rows where r.report.mean > 0 {
         let family = String(r.settings["arch"]!.prefix { $0 != ":" })
-        let name = "\(family), \(r.settings["condition"] ?? "true")"
+        let name = "\(family), \(r.settings["condition"] ?? "true")" + (r.report.isMeasured ? "" : " (≥, lower bound)")
         if groups[name] == nil { order.append(name) }
         groups[name, default: []].append((Double(r.report.parameters), r.report.mean))
     }
-    plot.series = order.map { Plot.Series($0, groups[$0]!) }
+    plot.series = order.map { Plot.Series($0, groups[$0]!, style: $0.hasSuffix("(≥, lower bound)") ? .lowerBounds : .points) }
     if !plot.series.isEmpty {
         // The folk rule "a network fits as many samples as it has parameters", for reference.
         let xs = rows.map { Double($0.report.parameters) }

@@ -39,7 +39,7 @@ extension PostgresStore {
             var added = 0, present = 0
             for c in spec.configurations {
                 let settings = try EMCSettings(c)
-                let key = try register(instrument: "emc", config: settings.storeKey)
+                let key = try register(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
                 let text = try canonicalKey(settings.values.filter { $0.key != "seeds" })
                 for seed in 0..<(try settings.seeds) {
                     let rows = try query("""
@@ -146,16 +146,23 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
     let lock = NSLock()
     var summary = WorkerSummary()
     var firstError: Error? = nil
-    var datasets = [String: LabeledData<Float>]()
+    var datasets = [String: (data: LabeledData<Float>, fingerprint: String)]()
 
-    func data(_ settings: EMCSettings) throws -> LabeledData<Float> {
+    /// The claim's data as this machine has it, checked against the data set the search was
+    /// submitted with: a file that differs here (another version at the same path) would store
+    /// results under the wrong experiment.
+    func data(_ settings: EMCSettings, for claim: Claim) throws -> LabeledData<Float> {
         // Loading under the lock: two threads never load the same set twice.
-        try lock.withLock {
+        let (d, fingerprint) = try lock.withLock {
             if let d = datasets[settings.dataKey] { return d }
-            let d = try settings.data()
+            let d = (try settings.data(), try DataSpec.fingerprint(settings["data"]))
             datasets[settings.dataKey] = d
             return d
         }
+        guard try canonicalKey(try settings.storeKey(fingerprint: fingerprint)) == claim.experiment else {
+            throw ExperimentError("data '\(settings["data"])' on this machine differs from the data the search was submitted with (content \(fingerprint)); give every worker the same files")
+        }
+        return d
     }
 
     func loop(_ name: String) throws {
@@ -178,7 +185,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
             let result: FitResult
             do {
                 let settings = try EMCSettings(c.settings)
-                let d = try data(settings)
+                let d = try data(settings, for: c)
                 state = SearchState(plan: try settings.plan(maximum: d.count), seed: c.seed)
                 known = try cache.attempts(seed: c.seed)
                 try state.replay(from: known)

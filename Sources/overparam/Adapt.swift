@@ -17,14 +17,15 @@ struct Adapt: ParsableCommand {
         @OptionGroup var problemOptions: ProblemOptions
         @Option(help: "Comma-separated OpGD depths D.") var depths: String = "0,1,2,3"
         @Option(help: "Comma-separated sample sizes n (ε² = 1/n).") var n: String = "1000,2000,4000,8000,16000"
-        @Option(help: "Monte Carlo repetitions.") var reps: Int = 32
+        @Option(parsing: .unconditional, help: "Monte Carlo repetitions.") var reps: Int = 32
         @Option(help: "Seed of the noise.") var seed: UInt64 = 0
         @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
-        @Option(help: "Points per decade of the log-spaced time grid (1e-2 … --t-max) on which the oracle time is chosen.") var perDecade: Int = 24
-        @Option(help: "Relative tolerance of the OpGD flow solver.") var tolerance: Double = 1e-8
-        @Option(help: "Run OpGD by gradient descent with this step instead of solving the flow (a reference; needs a short grid, see --t-max).") var gdStep: Double?
-        @Option(help: "End of the time grid.") var tMax: Double = 1e10
-        @Option(help: "SQLite file every finished (n, repetition) unit is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
+        @Option(parsing: .unconditional, help: "Points per decade of the log-spaced time grid (1e-2 … --t-max) on which the oracle time is chosen.") var perDecade: Int = 24
+        @Option(parsing: .unconditional, help: "Relative tolerance of the OpGD flow solver.") var tolerance: Double = 1e-8
+        @Option(parsing: .unconditional, help: "Run OpGD by gradient descent with this step instead of solving the flow (a reference; needs a short grid, see --t-max).") var gdStep: Double?
+        @Option(parsing: .unconditional, help: "End of the time grid.") var tMax: Double = 1e10
+        @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished (n, repetition) unit is written to it, and a re-run resumes from it.")
+        var store: String = "overparam-results.sqlite"
         @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
         @Option(help: "Folder for rates.json and rates.svg (log-log error vs n).") var output: String?
         @Flag(help: "Print one JSON object.") var json = false
@@ -40,8 +41,9 @@ struct Adapt: ParsableCommand {
             settings["gd-step"] = gdStep.map { "\($0)" }
             let s = try AdaptSettings(settings).rateSettings()
             let problem = s.problem
+            try output.map(prepareOutputFolder)   // before any work
             let started = Date()
-            let report = try runRates(s, store: noStore ? nil : try ResultStore(path: store)) { done, total in
+            let report = try runRates(s, store: try openStore(store, unless: noStore)) { done, total in
                 guard !json else { return }
                 FileHandle.standardError.write(Data(String(format: "\r[%d/%d] (n, repetition) units  %.1f s", done, total, Date().timeIntervalSince(started)).utf8))
             }
@@ -72,11 +74,11 @@ struct Adapt: ParsableCommand {
             abstract: "a_j b_j^D along OpGD for a range of j at chosen times (the paper's Figs. 2 and 4), and Proposition 3.4 as quantiles.")
 
         @OptionGroup var problemOptions: ProblemOptions
-        @Option(help: "Sample size n (ε² = 1/n).") var n: Int = 4000
+        @Option(parsing: .unconditional, help: "Sample size n (ε² = 1/n).") var n: Int = 4000
         @Option(help: "Comma-separated OpGD depths D.") var depths: String = "0,1,3"
         @Option(help: "Coordinates to draw, FROM-TO (1-based).") var j: String = "100-200"
         @Option(help: "Comma-separated times (default: the theory's stopping time T for each D times 0.01, 0.1, 1, 10).") var times: String?
-        @Option(help: "Repetitions for the Proposition 3.4 quantiles.") var reps: Int = 8
+        @Option(parsing: .unconditional, help: "Repetitions for the Proposition 3.4 quantiles.") var reps: Int = 8
         @Option(help: "Seed of the noise (the trajectories use repetition 0).") var seed: UInt64 = 0
         @Option(help: "b0 = c·ε^(1/(D+2)): the constant c.") var b0: Double = 1
         @Option(help: "Folder for trajectory-D<d>.svg, trajectory.csv and trajectory.json.") var output: String = "adapt-trajectory"
@@ -88,6 +90,7 @@ struct Adapt: ParsableCommand {
 
         func execute() throws {
             let problem = try AdaptSettings(problemOptions.settings).problem()
+            try prepareOutputFolder(output)   // before any work
             let parts = j.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else { throw OptionError(description: "--j '\(j)': expected FROM-TO, e.g. 100-200") }
             let ds = try commaList(depths, option: "depths") { Int($0) }
@@ -95,7 +98,6 @@ struct Adapt: ParsableCommand {
             let paths = try trajectories(problem: problem, depths: ds, n: n, indices: lo...hi,
                                          times: { d in fixed ?? [0.01, 0.1, 1, 10].map { $0 * opgdStoppingTime(depth: d, n: max(n, 1)) } }, seed: seed, b0Constant: b0)
             let checks = try ds.map { try propositionCheck(problem: problem, depth: $0, n: n, repetitions: reps, seed: seed, b0Constant: b0) }
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             var csv = "depth,time,j,feature,target,initial\n"
             for t in paths {
                 try trajectoryPlot(t, problemName: problem.name, n: n).svg()
@@ -137,9 +139,9 @@ struct Adapt: ParsableCommand {
 /// The problem: the paper's misaligned power-law signal (p, q) or a sparse one or a file, and
 /// eigenvalues j^(−γ) or a file.
 struct ProblemOptions: ParsableArguments {
-    @Option(help: "Signal decay p (k-th largest coefficient k^(−(p+1)/2)).") var p: Double = 1
-    @Option(help: "Misalignment q (it sits at index ⌈k^q⌉; 1 = aligned).") var q: Double = 2
-    @Option(help: "Eigenvalue decay γ (λ_j = j^(−γ)).") var gamma: Double = 1.5
+    @Option(parsing: .unconditional, help: "Signal decay p (k-th largest coefficient k^(−(p+1)/2)).") var p: Double = 1
+    @Option(parsing: .unconditional, help: "Misalignment q (it sits at index ⌈k^q⌉; 1 = aligned).") var q: Double = 2
+    @Option(parsing: .unconditional, help: "Eigenvalue decay γ (λ_j = j^(−γ)).") var gamma: Double = 1.5
     @Option(name: .customLong("N"), help: "Number of coordinates (taken from the file when --signal or --eigenvalues is one).") var coordinates: Int = 10_000
     @Option(help: "The signal θ*: 'misaligned' (p, q), 'sparse:S' (S coefficients of size 1 spread over 1…N), or a .npy / text file of coefficients.")
     var signal: String = "misaligned"

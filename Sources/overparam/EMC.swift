@@ -16,22 +16,23 @@ struct EMC: ParsableCommand {
         @Option(help: "Model spec.") var arch: String = EMCSettings.defaults["arch"]!
         @Option(help: "Data set: \(DataSpec.help).") var data: String = EMCSettings.defaults["data"]!
         @Option(help: "Condition: \(Condition.allCases.map(\.rawValue).joined(separator: ", ")).") var condition: String = "true"
-        @Option(help: "Average-pool images by this factor.") var downsample: Int = 1
-        @Option(help: "Merge the classes into this many.") var classes: Int?
+        @Option(parsing: .unconditional, help: "Average-pool images by this factor.") var downsample: Int = 1
+        @Option(parsing: .unconditional, help: "Merge the classes into this many.") var classes: Int?
         @Option(help: "Optimizer: sgd, nesterov, adam or adamw.") var optimizer: String = EMCSettings.defaults["optimizer"]!
-        @Option(help: "Learning rate.") var lr: Double = 0.01
-        @Option(help: "Momentum (sgd).") var momentum: Double = 0.9
-        @Option(help: "Mini-batch size; 0 means full batch.") var batchSize: Int = 640
-        @Option(help: "Step budget per attempt.") var steps: Int = 5000
+        @Option(parsing: .unconditional, help: "Learning rate.") var lr: Double = 0.01
+        @Option(parsing: .unconditional, help: "Momentum (sgd).") var momentum: Double = 0.9
+        @Option(parsing: .unconditional, help: "Mini-batch size; 0 means full batch.") var batchSize: Int = 640
+        @Option(parsing: .unconditional, help: "Step budget per attempt.") var steps: Int = 5000
         @Option(help: "Schedule: cosine (to 0 over the budget) or constant.") var schedule: String = "cosine"
-        @Option(help: "Train accuracy that counts as a fit.") var threshold: Double = 1
+        @Option(parsing: .unconditional, help: "Train accuracy that counts as a fit.") var threshold: Double = 1
         @Option(help: "Initialization: he, xavier, torch or gaussian:STD.") var initialization: String = "torch"
-        @Option(help: "Number of seeds (0, 1, …), run side by side on all cores.") var seeds: Int = 1
-        @Option(help: "Threads running seeds side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
-        @Option(help: "First n tried.") var start: Int = 64
-        @Option(help: "Relative precision of the bisection.") var precision: Double = 0.02
+        @Option(parsing: .unconditional, help: "Number of seeds (0, 1, …), run side by side on all cores.") var seeds: Int = 1
+        @Option(parsing: .unconditional, help: "Threads running seeds side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(parsing: .unconditional, help: "First n tried.") var start: Int = 64
+        @Option(parsing: .unconditional, help: "Relative precision of the bisection.") var precision: Double = 0.02
         @Flag(help: "Print one JSON object with the results.") var json = false
-        @Option(help: "SQLite file every finished attempt is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
+        @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished attempt is written to it, and a re-run resumes from it.")
+        var store: String = "overparam-results.sqlite"
         @Flag(help: "Keep nothing on disk.") var noStore = false
 
         func run() throws {
@@ -53,25 +54,31 @@ struct EMC: ParsableCommand {
             if !json {
                 print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps, \(seeds) seed(s)")
             }
-            let report = try settings.run(data: d, store: noStore ? nil : try ResultStore(path: store), workers: workers) { seed, r, lo, hi in
+            let report = try settings.run(data: d, store: try openStore(store, unless: noStore), workers: workers) { seed, r, lo, hi, replayed in
                 guard !json else { return }
-                printAttempt(seed, r, lo, hi, since: started, tracker: tracker)
+                printAttempt(seed, r, lo, hi, since: started, tracker: tracker, replayed: replayed)
             }
             if json {
                 let out: [String: Any] = [
                     "arch": arch, "data": data, "condition": condition, "parameters": report.parameters,
                     "emc_mean": report.mean, "emc_std": report.std, "emc_per_seed": report.perSeed,
                     "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided,
+                    // What the numbers are: where not "measured", emc_mean is only a lower bound.
+                    "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
+                    "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
                     "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                print(String(format: "EMC %.1f ± %.1f over %d seed(s) (per seed: %@); %d parameters, %.3f EMC per parameter; %d undecided attempt(s)",
-                             report.mean, report.std, seeds, report.perSeed.map(String.init).joined(separator: ", "),
-                             report.parameters, report.emcPerParameter, report.undecided))
-                if report.undecided > 0 {
-                    print("note: undecided attempts ran out of budget while improving; they bound the search like failures. Raise --steps to decide them.")
+                print("EMC \(report.text) over \(seeds) seed(s) (per seed: \(report.searches.map(\.text).joined(separator: ", "))); "
+                      + String(format: "%d parameters, %@%.3f EMC per parameter; %d undecided attempt(s)", report.parameters,
+                               report.isMeasured ? "" : "≥ ", report.emcPerParameter, report.undecided))
+                if report.censored > 0 {
+                    print("censored: \(report.censored) of \(seeds) seed(s) fit all \(d.count) samples, so the EMC is at least the data set's size, not a measurement. Use more data (or a smaller model).")
+                }
+                if report.budgetBounded > 0 {
+                    print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit ran out of budget while improving (undecided), so the EMC is only a lower bound. Raise --steps to decide it.")
                 }
             }
         }
@@ -85,13 +92,15 @@ struct EMC: ParsableCommand {
     }
 }
 
-func printAttempt(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil) {
-    print(attemptLine(seed, r, lo, hi, since: start, tracker: tracker))
+func printAttempt(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil, replayed: Bool) {
+    print(attemptLine(seed, r, lo, hi, since: start, tracker: tracker, replayed: replayed))
     fflush(stdout)
 }
 
-/// One attempt's progress line: size, verdict, accuracy, loss, gradient norm, steps, bracket.
-func attemptLine(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil) -> String {
+/// One attempt's progress line: size, verdict, accuracy, loss, gradient norm, steps, bracket;
+/// an attempt read back from the store (a resumed run) says so.
+func attemptLine(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil,
+                 replayed: Bool = false) -> String {
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     var status = String(format: "%.0f s", elapsed)
     if let tracker {
@@ -100,7 +109,7 @@ func attemptLine(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since st
     }
     return String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%@)",
                   seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm, r.steps, r.seconds,
-                  lo, hi.map(String.init) ?? "–", status)
+                  lo, hi.map(String.init) ?? "–", status) + (replayed ? "  replayed from the store" : "")
 }
 
 /// Attempts done and a lower-bound ETA: the attempts each seed's bracket still needs (seeds not

@@ -10,10 +10,9 @@ struct Export: ParsableCommand {
 
     func run() throws {
         do {
-            let remote = isPostgresURL(store)
-            guard remote || FileManager.default.fileExists(atPath: store) else { throw ValidationError("no result store at \(store)") }
-            let s = remote ? try ResultStore.copy(of: try PostgresStore(url: store)) : try ResultStore(path: store)
-            defer { if remote { s.remove() } }
+            let opened = try openStore(store, readOnly: true)
+            let s = try (opened as? PostgresStore).map(ResultStore.copy(of:)) ?? opened as! ResultStore
+            defer { if opened is PostgresStore { s.remove() } }
             print(json ? try s.exportJSON() : try s.exportCSV(), terminator: json ? "\n" : "")
         } catch { fail(error) }
     }

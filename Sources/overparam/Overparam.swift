@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lab
 import Linalg
 import NeuralNets
 
@@ -8,14 +9,20 @@ struct Overparam: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overparam",
         abstract: "How flexible are overparameterized neural networks? Capacity, recovery and adaptivity instruments.",
+        version: "overparam 0.2.0 (result store schema \(ResultStore.schemaVersion))",
         subcommands: [Reproduce.self, SweepCommand.self, Worker.self, Merge.self, Train.self, EMC.self, Rank.self, Recover.self, Adapt.self, Export.self, Bench.self, Info.self]
     )
 }
 
 /// Prints a user-facing error and exits non-zero: never a crash trace for bad input.
 func fail(_ error: Error) -> Never {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(plainMessage(error))\n".utf8))
     Foundation.exit(1)
+}
+
+/// The store a command's `--store` names, or none with `--no-store`.
+func openStore(_ location: String, unless noStore: Bool) throws -> (any Store)? {
+    noStore ? nil : try openStore(location)
 }
 
 /// A command-line option whose value does not parse; printed as `error: …` by `fail`.

@@ -17,9 +17,9 @@ struct Rank: ParsableCommand {
 
     @Option(help: "Model spec with one output.") var arch: String = "mlp:5-20-1:tanh:nobias"
     @Option(help: "Target point: \(TargetKind.examples).") var target: String = "teacher:3"
-    @Option(help: "Number of random inputs N (default: enough to exceed the theory's value, else the parameter count).") var inputs: Int?
+    @Option(parsing: .unconditional, help: "Number of random inputs N (default: enough to exceed the theory's value, else the parameter count).") var inputs: Int?
     @Option(help: "Seed of the target point and the inputs.") var seed: UInt64 = 0
-    @Option(help: "Singular values above this count toward the rank (default max(N, M)·ε·σ_max).") var tolerance: Double?
+    @Option(parsing: .unconditional, help: "Singular values above this count toward the rank (default max(N, M)·ε·σ_max).") var tolerance: Double?
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Write the spectrum as an SVG (log scale, cut marked) to this file.") var plot: String?
 

@@ -16,15 +16,16 @@ struct Recover: ParsableCommand {
     @Option(help: "Preset: \(RecoveryPreset.names.joined(separator: ", ")).") var preset: String = "quick"
     @Option(help: "Comma-separated student specs (one output), replacing the preset's rows.") var students: String?
     @Option(help: "Comma-separated sample sizes n.") var sizes: String?
-    @Option(help: "Seeds per cell.") var seeds: Int?
+    @Option(parsing: .unconditional, help: "Seeds per cell.") var seeds: Int?
     @Option(help: "Training: gd (full-batch gradient descent) or adam.") var method: String?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(help: "Step budget per run.") var steps: Int?
-    @Option(help: "Standard deviation of the Gaussian initialization.") var initStd: Double?
-    @Option(help: "Dropout rate after each hidden activation.") var dropout: Double?
-    @Option(help: "Threads running cells side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Double?
+    @Option(parsing: .unconditional, help: "Step budget per run.") var steps: Int?
+    @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian initialization.") var initStd: Double?
+    @Option(parsing: .unconditional, help: "Dropout rate after each hidden activation.") var dropout: Double?
+    @Option(parsing: .unconditional, help: "Threads running cells side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Folder for recovery.csv, recovery.json and recovery-heatmap.svg.") var output: String?
-    @Option(help: "SQLite file every finished run is written to; a re-run resumes from it.") var store: String = "overparam-results.sqlite"
+    @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished run is written to it, and a re-run resumes from it.")
+    var store: String = "overparam-results.sqlite"
     @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
     @Flag(help: "Print one JSON object with the medians.") var json = false
 
@@ -39,6 +40,7 @@ struct Recover: ParsableCommand {
         settings["init-std"] = initStd.map { "\($0)" }; settings["dropout"] = dropout.map { "\($0)" }
         let p = try RecoverySettings(settings).preset()
         guard workers >= 1 else { throw RecoveryError("--workers must be at least 1") }
+        try output.map(prepareOutputFolder)   // before any work
         let started = Date()
         if !json {
             print("Recovery, preset \(p.name): \(p.summary)")
@@ -49,7 +51,7 @@ struct Recover: ParsableCommand {
             }
         }
         let result = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds,
-                                     store: noStore ? nil : try ResultStore(path: store), workers: workers) { row, run, done, total in
+                                     store: try openStore(store, unless: noStore), workers: workers) { row, run, done, total in
             guard !json else { return }
             let line = String(format: "\r[%d/%d] %@  n %3d seed %d  test %.2e  train %.2e  %6.1f s", done, total, row.label, run.n, Int(run.seed),
                               run.testMSE, run.trainMSE, Date().timeIntervalSince(started))

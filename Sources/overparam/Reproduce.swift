@@ -13,23 +13,30 @@ struct Reproduce: ParsableCommand {
     @Flag(help: "The quick preset (minutes).") var quick = false
     @Flag(help: "Every step at toy budgets (seconds): checks the installation, reproduces nothing.") var smoke = false
     @Option(help: "Folder for report.html and each instrument's tables and figures.") var output: String = "out/reproduce"
-    @Option(help: "SQLite file every finished attempt is written to; a re-run resumes from it.") var store: String = "out/results.sqlite"
+    @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished result is written to it, and a re-run resumes from it.")
+    var store: String = "out/results.sqlite"
     @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
 
     func run() throws {
         do {
             let line = (["overparam"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
             let started = Date()
-            let report = try Lab.reproduce(ReproducePreset(smoke ? .smoke : quick ? .quick : .full), output: output, store: noStore ? nil : try ResultStore(path: store),
+            let report = try Lab.reproduce(ReproducePreset(smoke ? .smoke : quick ? .quick : .full), output: output, store: try openStore(store, unless: noStore),
                                            commandLine: line) { message in
                 FileHandle.standardError.write(Data((String(format: "[%5.0f s] ", Date().timeIntervalSince(started)) + message + "\n").utf8))
             }
-            print("Overparam reproduction (\(smoke ? "smoke" : quick ? "quick" : "full") preset), \(String(format: "%.0f", report.seconds)) s:")
-            for f in report.findings {
-                print("  [\(f.held ? "held" : "NOT reproduced")] \(f.instrument): \(f.claim)\n      \(f.evidence)")
+            if smoke {
+                // Toy budgets decide nothing: the findings are not judged.
+                print("Installation check (smoke preset), \(String(format: "%.0f", report.seconds)) s: every instrument ran and the report was written to \(report.htmlPath).")
+                print("The smoke preset checks the installation only; it reproduces nothing. Run `overparam reproduce --quick` for findings.")
+                return
             }
-            let held = report.findings.filter { $0.held }.count
-            print("\(held) of \(report.findings.count) findings held. Report: \(report.htmlPath)")
+            print("Overparam reproduction (\(quick ? "quick" : "full") preset), \(String(format: "%.0f", report.seconds)) s:")
+            for f in report.findings {
+                print("  [\(f.verdict == .notReproduced ? "NOT reproduced" : f.verdict.rawValue)] \(f.instrument): \(f.claim)\n      \(f.evidence)")
+            }
+            let count = { (v: Finding.Verdict) in report.findings.filter { $0.verdict == v }.count }
+            print("\(count(.held)) of \(report.findings.count) findings held, \(count(.notReproduced)) not reproduced, \(count(.inconclusive)) inconclusive. Report: \(report.htmlPath)")
         } catch { fail(error) }
     }
 }

@@ -23,10 +23,7 @@ struct SweepCommand: ParsableCommand {
         func run() throws {
             do {
                 let spec = try loadSweep(file)
-                guard isPostgresURL(store) || FileManager.default.fileExists(atPath: store) else {
-                    throw ExperimentError("no store at \(store): nothing has run yet")
-                }
-                let opened = try openStore(store)
+                let opened = try openStore(store, readOnly: true)
                 let rows = try sweepStatus(spec, store: opened)
                 for (i, r) in rows.enumerated() {
                     print(String(format: "%4d  %-7@ %d/%d seeds done, %d attempts  %@", i + 1, r.state, r.done, r.seeds, r.attempts, r.label))
@@ -47,10 +44,9 @@ struct SweepCommand: ParsableCommand {
         func run() throws {
             do {
                 let spec = try loadSweep(file)
-                guard isPostgresURL(store) else {
+                guard let pg = try openStore(store) as? PostgresStore else {
                     throw ExperimentError("--store '\(store)': submit needs a postgres:// URL; for a SQLite file use `overparam sweep run`")
                 }
-                let pg = try PostgresStore(url: store)
                 let (added, present) = try pg.submit(spec)
                 print("\(added) searches queued, \(present) already in the queue, from \(spec.configurations.count) configurations of \(file)")
                 print("start workers with `overparam worker --store URL`; `overparam sweep run \(file) --store URL` writes the tables once they are done")
@@ -71,15 +67,18 @@ func printQueue(_ q: QueueStatus) {
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Combine shard stores into one, each result once; then `sweep run --store` on it writes the tables without training.")
-    @Option(help: "The SQLite store to merge into (created if missing).") var into: String
+    @Option(help: "The SQLite store file to merge into (created if missing).") var into: String
     @Argument(help: "Shard store files, or postgres:// URLs (their results are copied in the same way).") var files: [String]
 
     func run() throws {
         do {
             guard !files.isEmpty else { throw ExperimentError("name at least one store file to merge") }
-            let target = try ResultStore(path: into)
+            guard let target = try openStore(into) as? ResultStore else {
+                throw ExperimentError("--into '\(into)': merge writes a SQLite file; a PostgreSQL store takes results through `sweep run --store URL` and workers")
+            }
             for f in files {
-                let s = try isPostgresURL(f) ? target.merge(from: try PostgresStore(url: f)) : target.merge(from: f)
+                let source = try openStore(f, readOnly: true)
+                let s = try (source as? PostgresStore).map(target.merge(from:)) ?? target.merge(from: f)
                 print("\(f): \(s.added) results added, \(s.duplicates) already present" + (s.conflicts > 0 ? ", \(s.conflicts) CONFLICTING (kept the existing ones)" : ""))
             }
         } catch { fail(error) }
@@ -103,10 +102,14 @@ struct SweepRunOptions: ParsableArguments {
         do {
             let spec = try loadSweep(file)
             let shard = try self.shard.map(Shard.init)
+            // The whole sweep is checked before anything trains (and by --dry-run): every
+            // configuration's settings, data and model.
+            try spec.validateConfigurations()
             if dryRun {
                 for i in spec.owned(by: shard) { print("\(i + 1): " + spec.label(spec.configurations[i])) }
                 return
             }
+            if shard == nil { try prepareOutputFolder(spec.output) }
             let started = DispatchTime.now().uptimeNanoseconds
             let opened = try openStore(store)
             if let pg = opened as? PostgresStore {
@@ -127,18 +130,15 @@ struct SweepRunOptions: ParsableArguments {
             switch spec.kind {
             case .emc:
                 var attempts = 0
-                rows = try runSweep(spec, store: opened, shard: shard, log: bar.print, finished: done) { seed, r, lo, hi in
+                rows = try runSweep(spec, store: opened, shard: shard, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
                     attempts += 1
-                    bar.print(attemptLine(seed, r, lo, hi, since: started))
+                    bar.print(attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
                     bar.update(detail: "\(attempts) attempts")
                 }.rows.count
             case .recovery, .adapt:
-                guard let sqlite = opened as? ResultStore else {
-                    throw ExperimentError("\(spec.kind.rawValue) sweeps keep their runs in a SQLite --store; the PostgreSQL queue is for emc sweeps")
-                }
                 rows = spec.kind == .recovery
-                    ? try runRecoverySweep(spec, store: sqlite, shard: shard, log: bar.print, finished: done).count
-                    : try runRateSweep(spec, store: sqlite, shard: shard, log: bar.print, finished: done).count
+                    ? try runRecoverySweep(spec, store: opened, shard: shard, log: bar.print, finished: done).count
+                    : try runRateSweep(spec, store: opened, shard: shard, log: bar.print, finished: done).count
             }
             bar.finish()
             if let shard {

@@ -12,7 +12,7 @@ struct Worker: ParsableCommand {
             """)
 
     @Option(help: "The PostgreSQL store, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME].") var store: String
-    @Option(help: "Attempts run side by side, one per core.") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Attempts run side by side, one per core.") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Seconds a claim lasts without a heartbeat (heartbeats every third of it); a dead worker's attempt restarts after this.")
     var lease: Double = 60
     @Option(help: "The name leases are held under (default HOST:PID).") var name: String?
@@ -20,10 +20,11 @@ struct Worker: ParsableCommand {
 
     func run() throws {
         do {
-            guard isPostgresURL(store) else { throw ExperimentError("--store '\(store)': a worker needs a postgres:// URL") }
+            guard let pg = try openStore(store) as? PostgresStore else {
+                throw ExperimentError("--store '\(store)': a worker needs a postgres:// URL (the queue lives in PostgreSQL)")
+            }
             guard workers >= 1 else { throw ExperimentError("--workers must be at least 1") }
             guard lease >= 1, lease.isFinite else { throw ExperimentError("--lease must be at least 1 second") }
-            let pg = try PostgresStore(url: store)
             var options = WorkerOptions(name: name ?? workerName())
             options.lease = lease
             options.threads = workers

@@ -74,6 +74,33 @@ func expectDataError(_ path: String, _ phrase: String, _ body: () throws -> Void
     }
 }
 
+@Suite struct NonFiniteTests {
+    /// NumPy's own file with one value replaced: NaN or ∞ anywhere in the inputs is an error
+    /// naming the file and the element, never a number that poisons a result.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteInputsAreRejectedWithTheirPosition(bad: Float) throws {
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fixture("f32_3x2x2.npy"))))
+        let start = bytes.count - 12 * 4   // the payload: 12 little-endian floats after the header
+        withUnsafeBytes(of: bad.bitPattern.littleEndian) { for (i, b) in $0.enumerated() { bytes[start + 4 * 5 + i] = b } }
+        let path = try temporaryFile("bad-\(bad).npy", bytes)
+        let labels = try temporaryFile("labels-\(bad).npy", npyInt64([0, 1, 0]))
+        expectDataError(path, "at [1, 0, 1] is not a finite number") {
+            let _: LabeledData<Float> = try readNPYDataset(inputs: path, labels: labels)
+        }
+        // The same file without the bad value reads.
+        let _: LabeledData<Float> = try readNPYDataset(inputs: fixture("f32_3x2x2.npy"), labels: labels)
+    }
+}
+
+/// A version-1 `.npy` of int64 values, as NumPy lays it out (header padded to 64 bytes).
+func npyInt64(_ values: [Int64]) -> [UInt8] {
+    var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(values.count),), }"
+    header += String(repeating: " ", count: 63 - (10 + header.count) % 64) + "\n"
+    var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)] + Array(header.utf8)
+    for v in values { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    return out
+}
+
 @Suite struct CIFARTests {
     @Test func recordsBecomeChannelsLastImages() throws {
         // Two records: labels 3 and 9; red plane = p mod 256, green = 1, blue = 2 (record 2: 7).

@@ -113,7 +113,7 @@ func freshSchema(_ name: String) -> String {
 
     @Test(.enabled(if: testPostgres != nil)) func aResultIsStoredOnce() throws {
         let pg = try PostgresStore(url: freshSchema("once"))
-        let cache = try pg.experimentAttempts(instrument: "emc", config: ["arch": "mlp:1-1-2"])
+        let cache = try pg.cache(instrument: "emc", config: ["arch": "mlp:1-1-2"], description: [:])
         let r = FitResult(n: 10, seed: 3, verdict: .fit, trainLoss: 0.125, trainAccuracy: 1, gradientNorm: 0.5, steps: 7, seconds: 1)
         try cache.save(r)
         var late = r
@@ -124,11 +124,20 @@ func freshSchema(_ name: String) -> String {
     }
 
     @Test(.enabled(if: testPostgres != nil)) func aFailingSearchIsMarkedAndTheWorkerGoesOn() throws {
+        // Two data files that the worker finds gone or changed after the sweep was submitted.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-data-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func write(_ name: String, offset: Int) throws {
+            let rows = (0..<20).map { i in (0..<64).map { j in "\(Double((i * 7 + j * 3 + offset) % 17) / 17)" }.joined(separator: ",") + ",\(i % 10)" }
+            try rows.joined(separator: "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        try write("gone.csv", offset: 0)
+        try write("changed.csv", offset: 0)
         let bad = """
             instrument: emc
             fixed: {optimizer: adam, lr: 0.01, batch-size: 0, steps: 100, schedule: constant, start: 16}
             axes:
-              data: [csv:/nonexistent/overparam-missing.csv, digits]
+              data: [csv:\(dir)/gone.csv, csv:\(dir)/changed.csv, digits]
               arch: [mlp:64-2-10:relu]
             seeds: 1
             output: unused
@@ -136,11 +145,16 @@ func freshSchema(_ name: String) -> String {
         let spec = try SweepSpec.parse(bad)
         let pg = try PostgresStore(url: freshSchema("failing"))
         _ = try pg.submit(spec)
+        try FileManager.default.removeItem(atPath: dir + "/gone.csv")
+        try write("changed.csv", offset: 5)
         let summary = try runWorker(store: pg, options: WorkerOptions(name: "test")) { _ in }
-        #expect(summary.failed == 1 && summary.searchesFinished == 1)
+        #expect(summary.failed == 2 && summary.searchesFinished == 1)
         let q = try pg.queueStatus()
-        #expect(q.failed == 1 && q.done == 1 && q.queued == 0)
-        #expect(q.failures.first?.error.contains("/nonexistent/overparam-missing.csv") == true, "the error names the file")
+        #expect(q.failed == 2 && q.done == 1 && q.queued == 0)
+        let errors = q.failures.map(\.error).joined(separator: "\n")
+        #expect(errors.contains("\(dir)/gone.csv"), "the error names the file: \(errors)")
+        // A changed file must not store results under the submitted data's experiment.
+        #expect(errors.contains("differs from the data the search was submitted with"), "\(errors)")
     }
 
     @Test(.enabled(if: testPostgres != nil)) func aStoreOfAnotherVersionIsRefusedUntouched() async throws {
@@ -152,7 +166,7 @@ func freshSchema(_ name: String) -> String {
         #expect {
             _ = try PostgresStore(url: url)
         } throws: { error in
-            "\(error)".contains("schema version 99, this overparam uses 1") && "\(error)".contains("nothing was changed")
+            "\(error)".contains("schema version 99, this overparam uses 2") && "\(error)".contains("nothing was changed")
         }
         #expect(try pg.queueStatus().queued == 4, "the queue is as it was")
     }

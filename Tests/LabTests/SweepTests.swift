@@ -1,3 +1,4 @@
+import Capacity
 import Foundation
 import GRDB
 import Lab
@@ -36,7 +37,10 @@ import Testing
         #expect(json?.count == 4)
         let svg = try String(contentsOfFile: spec.output + "/emc-vs-parameters.svg", encoding: .utf8)
         let parsed = try #require(parseSVG(svg))
-        #expect(parsed.counts["circle"] ?? 0 >= 4)
+        // Measurements as dots, lower bounds (censored or budget-bounded) as hollow triangles.
+        let bounds = svg.components(separatedBy: "class=\"lower-bound\"").count - 1
+        #expect((parsed.counts["circle"] ?? 0) + bounds >= 4)
+        #expect((bounds > 0) == rows.contains { !$0.report.isMeasured })
     }
 
     @Test func zippedAxesVaryTogetherAfterTheAxes() throws {
@@ -112,11 +116,29 @@ import Testing
         let study = try #require(try runSweep(spec, store: nil).gap, "a sweep with generalization: N returns its study")
         #expect(study.points.count == 3)
         #expect(study.points.allSatisfy { $0.testAccuracy > 0.5 && $0.testAccuracy <= 1 })
+        // At 200 steps every search ends on an undecided attempt: no EMC here is a measurement,
+        // so no gap is a number and none is correlated or drawn.
+        #expect(study.points.allSatisfy { !$0.measured } && study.correlated.isEmpty && study.kendallGap == nil)
         let lines = try String(contentsOfFile: out + "/generalization.csv", encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 5 && lines[4].hasPrefix("# EMC gap vs generalization gap over 3 configurations"))
-        #expect(parseSVG(try String(contentsOfFile: out + "/emc-gap-vs-generalization.svg", encoding: .utf8)) != nil)
+        #expect(lines.count == 5 && lines[4].hasPrefix("# EMC gap vs generalization gap over 0 configurations (3 left out"))
+        #expect(lines[1].hasSuffix(",false") && lines[1].split(separator: ",", omittingEmptySubsequences: false)[3] == "")
+        #expect(!FileManager.default.fileExists(atPath: out + "/emc-gap-vs-generalization.svg"))
         // Well-separated clusters: the widest net generalizes at 120 samples.
         #expect(study.points[2].testAccuracy > 0.9 && abs(study.points[2].generalizationGap) < 0.1)
+
+        // The same configurations with measured EMCs (each search ends on a converged failure):
+        // every point is correlated, and the figure is drawn.
+        func measured(_ emc: Int) -> EMCReport {
+            EMCReport(arch: "mlp", parameters: 10, searches: [EMCSearch(seed: 0, attempts: [
+                FitResult(n: emc, seed: 0, verdict: .fit, trainLoss: 0, trainAccuracy: 1, gradientNorm: 0, steps: 1, seconds: 0),
+                FitResult(n: emc + 1, seed: 0, verdict: .noFit, trainLoss: 1, trainAccuracy: 0.9, gradientNorm: 0, steps: 1, seconds: 0)],
+                emc: emc, firstFailure: emc + 1)])
+        }
+        let rows = spec.configurations.enumerated().map { i, c in SweepRow(settings: c, report: measured(c["condition"] == "true" ? 100 + 40 * i : 30)) }
+        let decided = try relateGapToGeneralization(spec, rows, trainSize: 120)
+        #expect(decided.correlated.count == 3 && decided.kendallGap != nil)
+        #expect(decided.points.map { $0.emcGap } == [70, 150, 230])
+        #expect(parseSVG(try String(contentsOfFile: out + "/emc-gap-vs-generalization.svg", encoding: .utf8)) != nil)
     }
 
     @Test func theStudysRunsAreStoredAndReadBack() throws {

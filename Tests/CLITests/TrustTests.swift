@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// The paths that once gave a wrong answer with exit status 0, run on the built binary.
+@Suite struct TrustTests {
+    /// A tiny EMC run's options: full-batch Adam on a 4-dimensional Gaussian mixture.
+    func emc(_ data: String, arch: String = "mlp:4-3-2:relu", _ more: [String] = []) -> [String] {
+        ["emc", "--data", data, "--arch", arch, "--optimizer", "adam", "--lr", "0.05", "--batch-size", "0",
+         "--steps", "150", "--start", "8", "--precision", "0.1"] + more
+    }
+
+    func exportRows(_ store: String) throws -> [[String: Any]] {
+        let out = try overparam(["export", "--store", store, "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]] ?? []
+    }
+
+    @Test func aCensoredEMCSaysSo() throws {
+        // 40 well-separated points and a wide net: every size fits, up to the whole set.
+        let text = try overparam(emc("gaussian:40,4,2,6", arch: "mlp:4-32-2:relu", ["--no-store"]))
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("EMC ≥ 40.0 over 1 seed(s) (per seed: ≥ 40)"), "\(text.stdout)")
+        #expect(text.stdout.contains("censored: 1 of 1 seed(s) fit all 40 samples"))
+        let json = try overparam(emc("gaussian:40,4,2,6", arch: "mlp:4-32-2:relu", ["--no-store", "--json"]))
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(o["status"] as? String == "censored" && o["censored"] as? Bool == true && o["data_size"] as? Int == 40)
+        #expect(o["status_per_seed"] as? [String] == ["censored"])
+    }
+
+    @Test func theSameRelativePathInTwoFoldersIsTwoDataSets() throws {
+        let dir = try scratchFolder("relative")
+        let store = dir + "/store.sqlite"
+        for (folder, flip) in [("one", false), ("two", true)] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+            var csv = ""
+            for i in 0..<40 { csv += "\(Double(i % 7) / 7),\(Double(i % 5) / 5),0.5,0.25,\((i % 3 == 0) != flip ? 1 : 0)\n" }
+            try csv.write(toFile: "\(dir)/\(folder)/data.csv", atomically: true, encoding: .utf8)
+            let r = try overparam(emc("csv:data.csv", ["--store", store]), in: dir + "/" + folder)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let configs = Set(try exportRows(store).compactMap { ($0["config"] as? [String: Any])?["data"] as? String })
+        #expect(configs.count == 2, "each folder's data.csv is its own experiment: \(configs)")
+        #expect(configs.allSatisfy { $0.hasPrefix("csv sha256:") })
+    }
+
+    @Test func theCommandAndASweepShareOneExperiment() throws {
+        let dir = try scratchFolder("shared")
+        let store = dir + "/store.sqlite"
+        let first = try overparam(emc("gaussian:64,4,2", ["--store", store]))
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try exportRows(store)
+        try """
+            instrument: emc
+            fixed: {data: "gaussian:6.4e1,4,2,1", arch: "mlp:4-3-2:relu", optimizer: adam, lr: 5e-2, batch-size: 0, steps: 150, start: 8, precision: 0.1, threshold: 1}
+            axes:
+              momentum: [0.90]
+            seeds: 1
+            output: \(dir)/sweep
+            """.write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+        let sweep = try overparam(["sweep", "run", dir + "/sweep.yaml", "--store", store])
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        let attempts = sweep.stdout.split(separator: "\n").filter { $0.hasPrefix("  seed 0  n") }
+        #expect(!attempts.isEmpty && attempts.allSatisfy { $0.hasSuffix("replayed from the store") }, "no attempt is trained again: \(sweep.stdout)")
+        let after = try exportRows(store)
+        #expect(after.count == before.count && !before.isEmpty)
+    }
+
+    @Test func fourProcessesShareOneStore() throws {
+        let dir = try scratchFolder("concurrent")
+        let store = dir + "/store.sqlite"
+        let lrs = ["0.02", "0.03", "0.04", "0.05"]
+        final class Results: @unchecked Sendable { var outcomes = [Outcome?](repeating: nil, count: 4); let lock = NSLock() }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            let r = try? overparam(emc("gaussian:96,4,2", ["--lr", lrs[i], "--seeds", "2", "--workers", "1", "--store", store, "--json"]))
+            results.lock.withLock { results.outcomes[i] = r }
+        }
+        var expected = 0
+        for r in results.outcomes {
+            let r = try #require(r)
+            #expect(r.status == 0, "\(r.stderr)")
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            expected += o["attempts"] as? Int ?? -1000
+        }
+        let rows = try exportRows(store)
+        #expect(rows.count == expected, "the union of the four runs' attempts, each once")
+        let keys = rows.map { "\(($0["config"] as? [String: Any])?["lr"] ?? "?")/\($0["seed"]!)/\($0["n"]!)" }
+        #expect(Set(keys).count == rows.count)
+    }
+
+    @Test func aPostgresURLIsNeverTakenForAFile() throws {
+        let dir = try scratchFolder("urls")
+        let url = "postgres://nobody@127.0.0.1:1/none"
+        for command in [emc("gaussian:64,4,2", ["--store", url]), ["recover", "--sizes", "2", "--store", url],
+                        ["adapt", "rates", "--n", "100", "--reps", "1", "--store", url], ["reproduce", "--smoke", "--store", url, "--output", "out"],
+                        ["merge", "--into", url, "shard.sqlite"], ["export", "--store", url]] {
+            let r = try overparam(command, in: dir)
+            #expect(r.status == 1 && r.stderr.hasPrefix("error: "), "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("127.0.0.1:1/none"), "\(command): \(r.stderr)")
+        }
+        let r = try overparam(emc("gaussian:64,4,2", ["--store", "sqlite://results.db"]), in: dir)
+        #expect(r.status == 1 && r.stderr.contains("not a store"), "\(r.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(left.isEmpty || left == ["out"], "nothing named after a URL: \(left)")
+    }
+
+    @Test func nonFiniteInputsAndUnfitLabelsStopBeforeTraining() throws {
+        let dir = try scratchFolder("inputs")
+        try "0.5,0.25,1\n0.1,nan,0\n".write(toFile: dir + "/nan.csv", atomically: true, encoding: .utf8)
+        let nan = try overparam(emc("csv:" + dir + "/nan.csv", arch: "mlp:2-3-2:relu", ["--no-store"]))
+        #expect(nan.status == 1 && nan.stderr.contains("nan.csv") && !nan.stdout.contains("EMC "), "\(nan.stderr)")
+        let labels = try overparam(emc("gaussian:60,4,3", arch: "mlp:4-8-2:relu", ["--no-store"]))
+        #expect(labels.status == 1 && labels.stderr.contains("labels up to 2"), "\(labels.stderr)")
+        #expect(!labels.stdout.contains("  seed 0  n"), "nothing trained: \(labels.stdout)")
+    }
+
+    @Test func aSweepIsCheckedWholeBeforeAnythingTrains() throws {
+        let dir = try scratchFolder("sweep-check")
+        try """
+            instrument: emc
+            fixed: {data: digits, optimizer: adam, lr: 0.01, batch-size: 0, steps: 50}
+            axes:
+              arch: [mlp:64-4-10:relu, mlp:3-4-10:relu]
+            seeds: 1
+            output: \(dir)/out
+            """.write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let dry = try overparam(["sweep", "run", dir + "/bad.yaml", "--dry-run"])
+        #expect(dry.status == 1 && dry.stderr.contains("configuration 2 (arch=mlp:3-4-10:relu)"), "\(dry.stderr)")
+        let run = try overparam(["sweep", "run", dir + "/bad.yaml", "--store", dir + "/store.sqlite"])
+        #expect(run.status == 1 && run.stderr.contains("configuration 2"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/store.sqlite"), "configuration 1 was not trained")
+    }
+
+    @Test func anOutputFolderThatCannotBeMadeStopsTheRunFirst() throws {
+        let dir = try scratchFolder("output")
+        try "not a folder".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
+        let r = try overparam(["recover", "--sizes", "2", "--no-store", "--output", dir + "/file/out"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("cannot create the output folder \(dir)/file/out"), "\(r.stderr)")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("Error Domain"), "\(r.stderr)")
+        #expect(!r.stdout.contains("Recovery"), "nothing ran: \(r.stdout)")
+    }
+}

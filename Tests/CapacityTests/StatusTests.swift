@@ -1,0 +1,59 @@
+import Capacity
+import Datasets
+import Linalg
+import NeuralNets
+import Testing
+
+/// What an EMC is — measured, censored by the data, or bounded by the budget — and how such
+/// numbers may be compared.
+@Suite struct StatusTests {
+    func search(_ threshold: Int, maximum: Int = 1000, undecidedAbove: Int? = nil) -> EMCSearch {
+        searchEMC(plan: SearchPlan(maximum: maximum), seed: 0) { n in
+            fake(n, fits: n <= threshold, undecided: undecidedAbove.map { n > $0 } ?? false)
+        }
+    }
+
+    @Test func aSearchSaysWhatItsEMCIs() {
+        let measured = search(300)
+        #expect(measured.status == .measured && measured.text == "\(measured.emc)")
+        // Every size up to the data set's fit: the data, not the model, ended the search.
+        let censored = search(5000, maximum: 1000)
+        #expect(censored.emc == 1000 && censored.status == .censored && censored.text == "≥ 1000")
+        // The smallest failure ran out of budget: only a lower bound.
+        let bounded = search(300, undecidedAbove: 300)
+        #expect(bounded.status == .budgetBounded && bounded.text == "≥ \(bounded.emc)")
+        // Undecided attempts above a converged failure do not matter.
+        let decided = searchEMC(plan: SearchPlan(maximum: 1000), seed: 0) { n in fake(n, fits: n <= 300, undecided: n > 400) }
+        #expect(decided.status == .measured)
+    }
+
+    @Test func lowerBoundsAreNeverComparedAsMeasurements() {
+        func report(_ s: [EMCSearch]) -> EMCReport { EMCReport(arch: "mlp", parameters: 10, searches: s) }
+        let big = report([search(600)]), small = report([search(300)])
+        let bigBound = report([search(600, undecidedAbove: 600)]), smallBound = report([search(300, undecidedAbove: 300)])
+        let censored = report([search(5000, maximum: 1000)])
+        #expect(big.exceeds(small) == true && small.exceeds(big) == false)
+        // A lower bound above a measurement proves "larger"; below it, nothing.
+        #expect(bigBound.exceeds(small) == true && smallBound.exceeds(big) == nil)
+        #expect(censored.exceeds(big) == true && big.exceeds(censored) == false)
+        // A measurement above a lower bound proves nothing: the bound may be far below.
+        #expect(big.exceeds(smallBound) == nil && smallBound.exceeds(bigBound) == nil)
+        #expect(!censored.isMeasured && censored.text.hasPrefix("≥ ") && censored.status == "censored")
+        #expect(report([search(300), search(5000, maximum: 1000)]).status == "mixed")
+        #expect(big.isMeasured && big.status == "measured")
+    }
+
+    @Test func labelsBeyondTheModelsOutputsAreRefusedBeforeTraining() throws {
+        let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 60, dim: 4, classes: 3, seed: 1)
+        var p = FitProcedure(arch: "mlp:4-8-2:relu")
+        p.train.maxSteps = 10
+        do {
+            _ = try measureEMC(data, procedure: p, seeds: [0], plan: SearchPlan(maximum: data.count))
+            Issue.record("trained a 2-output model on 3 classes")
+        } catch {
+            #expect("\(error)".contains("labels up to 2") && "\(error)".contains("2 output"))
+        }
+        p.arch = "mlp:4-8-3:relu"
+        #expect(try p.check(data) == 4 * 8 + 8 + 8 * 3 + 3)
+    }
+}
