@@ -64,3 +64,45 @@ public final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line()).utf8))
     }
 }
+
+/// Progress on standard error, whatever goes to standard output (a table, JSON): on a terminal
+/// one live line redrawn in place; in a log (a file, a pipe) plain lines — no carriage returns —
+/// at most one every `interval` seconds plus the last, so the log stays readable.
+public final class ProgressLine: @unchecked Sendable {
+    let live: Bool
+    let interval: Double
+    let lock = NSLock()
+    var last = -Double.infinity
+    var pending: String? = nil
+
+    public init(live: Bool = isatty(STDERR_FILENO) != 0, interval: Double = 2) {
+        self.live = live; self.interval = interval
+    }
+
+    /// Shows `text` (one line); `final` for the last one, which is always written.
+    public func update(_ text: String, final: Bool = false) {
+        lock.withLock {
+            let now = Date().timeIntervalSinceReferenceDate
+            if live {
+                FileHandle.standardError.write(Data(("\r\u{1B}[K" + text + (final ? "\n" : "")).utf8))
+            } else if final || now - last >= interval {
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+                last = now
+                pending = nil
+                return
+            } else {
+                pending = text
+                return
+            }
+            last = now
+        }
+    }
+
+    /// Ends the progress: in a log, the last update not yet written is written now.
+    public func finish() {
+        lock.withLock {
+            if let p = pending, !live { FileHandle.standardError.write(Data((p + "\n").utf8)) }
+            pending = nil
+        }
+    }
+}

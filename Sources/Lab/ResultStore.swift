@@ -114,16 +114,6 @@ public final class ResultStore: @unchecked Sendable {
         return ExperimentAttempts(store: self, key: key)
     }
 
-    /// Every attempt of every experiment, as rows for export, each with its experiment's
-    /// configuration as stored (the key's settings and how the data set was named).
-    public func allAttempts() throws -> [(config: String, result: FitResult)] {
-        try db.read { d in
-            try Row.fetchAll(d, sql: """
-                SELECT a.*, e.config AS shown FROM attempts a JOIN experiments e ON e.key = a.experiment ORDER BY a.experiment, a.seed, a.n
-                """).map { ($0["shown"], Self.result($0)) }
-        }
-    }
-
     /// Rows of `table` as another store holds them (every column, in `ResultStore.columns`
     /// order), each kept once.
     func insertRaw(_ table: String, _ rows: [[(any DatabaseValueConvertible)?]]) throws {
@@ -147,26 +137,6 @@ public final class ResultStore: @unchecked Sendable {
         FitResult(n: row["n"], seed: UInt64(bitPattern: row["seed"]), verdict: Verdict(rawValue: row["verdict"]) ?? .undecided,
                   trainLoss: row["train_loss"], trainAccuracy: row["train_accuracy"], gradientNorm: row["gradient_norm"],
                   steps: row["steps"], seconds: row["seconds"])
-    }
-
-    /// CSV of every attempt, one line each, with the experiment's configuration as JSON.
-    public func exportCSV() throws -> String {
-        var out = "config,seed,n,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds\n"
-        for (config, r) in try allAttempts() {
-            let quoted = "\"" + config.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            out += "\(quoted),\(r.seed),\(r.n),\(r.verdict.rawValue),\(r.trainLoss),\(r.trainAccuracy),\(r.gradientNorm),\(r.steps),\(r.seconds)\n"
-        }
-        return out
-    }
-
-    /// JSON array of every attempt.
-    public func exportJSON() throws -> String {
-        let rows: [[String: Any]] = try allAttempts().map { config, r in
-            ["config": (try? JSONSerialization.jsonObject(with: Data(config.utf8))) ?? config, "seed": r.seed, "n": r.n,
-             "verdict": r.verdict.rawValue, "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
-             "gradient_norm": r.gradientNorm, "steps": r.steps, "seconds": r.seconds]
-        }
-        return String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
     }
 }
 

@@ -43,11 +43,11 @@ struct Adapt: ParsableCommand {
             let problem = s.problem
             try output.map(prepareOutputFolder)   // before any work
             let started = Date()
+            let progress = ProgressLine()
             let report = try runRates(s, store: try openStore(store, unless: noStore)) { done, total in
-                guard !json else { return }
-                FileHandle.standardError.write(Data(String(format: "\r[%d/%d] (n, repetition) units  %.1f s", done, total, Date().timeIntervalSince(started)).utf8))
+                progress.update(String(format: "[%d/%d] (n, repetition) units  %.1f s", done, total, Date().timeIntervalSince(started)), final: done == total)
             }
-            if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+            progress.finish()
             if let output { try writeRateOutputs(report, to: output) }
             if json {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: rateReportObject(report), options: [.sortedKeys]), as: UTF8.self))

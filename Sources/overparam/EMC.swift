@@ -4,15 +4,33 @@ import Datasets
 import Foundation
 import Lab
 
+/// `overparam emc [options]` measures; its help lists the measurement's options (they live on
+/// the command itself, not only under a default subcommand).
 struct EMC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emc",
         abstract: "Effective model complexity: the largest n a training procedure fits (bracket, then bisection).",
-        subcommands: [Measure.self, Sweep.self], defaultSubcommand: Measure.self)
+        subcommands: [Measure.self, Sweep.self])
 
+    @OptionGroup var options: MeasureOptions
+    func run() throws { options.run() }
+
+    /// The same as `overparam emc` (kept for the commands already written down).
     struct Measure: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Measure EMC for one configuration (the default).")
+        static let configuration = CommandConfiguration(abstract: "Same as `overparam emc`.", shouldDisplay: false)
+        @OptionGroup var options: MeasureOptions
+        func run() throws { options.run() }
+    }
 
+    /// The same as `overparam sweep run` (kept for the commands already written down).
+    struct Sweep: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Same as `overparam sweep run`.")
+        @OptionGroup var options: SweepRunOptions
+        func run() throws { options.execute() }
+    }
+}
+
+struct MeasureOptions: ParsableArguments {
         @Option(help: "Model spec.") var arch: String = EMCSettings.defaults["arch"]!
         @Option(help: "Data set: \(DataSpec.help).") var data: String = EMCSettings.defaults["data"]!
         @Option(help: "Condition: \(Condition.allCases.map(\.rawValue).joined(separator: ", ")).") var condition: String = "true"
@@ -35,7 +53,7 @@ struct EMC: ParsableCommand {
         var store: String = "overparam-results.sqlite"
         @Flag(help: "Keep nothing on disk.") var noStore = false
 
-        func run() throws {
+        func run() {
             do { try execute() } catch { fail(error) }
         }
 
@@ -55,8 +73,9 @@ struct EMC: ParsableCommand {
                 print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps, \(seeds) seed(s)")
             }
             let report = try settings.run(data: d, store: try openStore(store, unless: noStore), workers: workers) { seed, r, lo, hi, replayed in
-                guard !json else { return }
-                printAttempt(seed, r, lo, hi, since: started, tracker: tracker, replayed: replayed)
+                // With --json, standard output is the JSON alone: the attempts go to standard error.
+                let line = attemptLine(seed, r, lo, hi, since: started, tracker: tracker, replayed: replayed)
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line); fflush(stdout) }
             }
             if json {
                 let out: [String: Any] = [
@@ -82,19 +101,6 @@ struct EMC: ParsableCommand {
                 }
             }
         }
-    }
-
-    /// The same as `overparam sweep run` (kept for the commands already written down).
-    struct Sweep: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Same as `overparam sweep run`.")
-        @OptionGroup var options: SweepRunOptions
-        func run() throws { options.execute() }
-    }
-}
-
-func printAttempt(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since start: UInt64, tracker: ProgressTracker? = nil, replayed: Bool) {
-    print(attemptLine(seed, r, lo, hi, since: start, tracker: tracker, replayed: replayed))
-    fflush(stdout)
 }
 
 /// One attempt's progress line: size, verdict, accuracy, loss, gradient norm, steps, bracket;

@@ -50,14 +50,13 @@ struct Recover: ParsableCommand {
                 print("  \(row.label): \(row.student), \(q.method == .gd ? "full-batch GD" : "Adam") lr \(q.learningRate), \(q.steps) steps, init std \(q.initStd)\(q.dropout > 0 ? ", dropout \(q.dropout)" : "")")
             }
         }
+        let progress = ProgressLine()
         let result = try runRecovery(target: p.target, rows: p.rows, sizes: p.sizes, seeds: p.seeds,
                                      store: try openStore(store, unless: noStore), workers: workers) { row, run, done, total in
-            guard !json else { return }
-            let line = String(format: "\r[%d/%d] %@  n %3d seed %d  test %.2e  train %.2e  %6.1f s", done, total, row.label, run.n, Int(run.seed),
-                              run.testMSE, run.trainMSE, Date().timeIntervalSince(started))
-            FileHandle.standardError.write(Data(line.utf8))
+            progress.update(String(format: "[%d/%d] %@  n %3d seed %d  test %.2e  train %.2e  %6.1f s", done, total, row.label, run.n, Int(run.seed),
+                                   run.testMSE, run.trainMSE, Date().timeIntervalSince(started)), final: done == total)
         }
-        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        progress.finish()
         let paths = try output.map { try writeRecoveryOutputs(result, to: $0) }
         if json {
             let out: [String: Any] = [

@@ -24,4 +24,32 @@ import Testing
         #expect(!r.stdout.contains("NOT reproduced") && !r.stdout.contains("findings held"), "\(r.stdout)")
         #expect(FileManager.default.fileExists(atPath: dir + "/out/report.html"))
     }
+
+    @Test func emcHelpListsTheMeasurementsOptions() throws {
+        let r = try overparam(["emc", "--help"])
+        #expect(r.status == 0 && r.stdout.contains("--arch <arch>") && r.stdout.contains("--steps <steps>") && r.stdout.contains("--store <store>"), "\(r.stdout)")
+    }
+
+    @Test func progressGoesToStandardErrorAsPlainLinesInALog() throws {
+        let r = try overparam(["recover", "--sizes", "2,3", "--seeds", "1", "--steps", "100", "--no-store", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) != nil, "standard output is the JSON alone: \(r.stdout)")
+        #expect(!r.stderr.contains("\r"), "a log gets no carriage returns")
+        #expect(r.stderr.split(separator: "\n").last?.hasPrefix("[2/2] ") == true, "\(r.stderr)")
+        let emc = try overparam(["emc", "--data", "gaussian:40,4,2", "--arch", "mlp:4-3-2:relu", "--steps", "50", "--no-store", "--json"])
+        #expect(emc.status == 0 && emc.stderr.contains("  seed 0  n      64") == false && emc.stderr.contains("  seed 0  n "), "\(emc.stderr)")
+    }
+
+    @Test func exportSaysWhatAStoreHoldsAndPrintsEachKindOfResult() throws {
+        let dir = try scratchFolder("export")
+        let store = dir + "/store.sqlite"
+        #expect(try overparam(["recover", "--sizes", "2,3", "--seeds", "1", "--steps", "100", "--store", store]).status == 0)
+        let summary = try overparam(["export", "--store", store, "--summary"])
+        #expect(summary.status == 0 && summary.stdout.contains("recovery            1 experiment(s),       2 recovery runs"), "\(summary.stdout)")
+        let csv = try overparam(["export", "--store", store, "--results", "recovery"])
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasSuffix("seed,n,train_mse,test_mse,diverged,steps,seconds") && lines[0].contains("student"), "\(csv.stdout)")
+        let bad = try overparam(["export", "--store", store, "--results", "nothing"])
+        #expect(bad.status == 1 && bad.stderr.contains("use one of emc, generalization, recovery, adapt"))
+    }
 }

@@ -167,3 +167,32 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         #expect(counts == [4, 4, 1])
     }
 }
+
+@Suite struct ExportTests {
+    @Test func everyKindOfResultExportsWithItsSettingsAsColumns() throws {
+        let path = temporaryStore("export.sqlite")
+        let store = try ResultStore(path: path)
+        try store.experiment(instrument: "emc", config: ["arch": "mlp:2-2", "lr": "0.1"]).save(
+            FitResult(n: 10, seed: 3, verdict: .noFit, trainLoss: 0.5, trainAccuracy: 0.8, gradientNorm: 1e-4, steps: 7, seconds: 0.1))
+        try store.experiment(instrument: "emc", config: ["arch": "mlp:2-2", "lr": "0.1"]).saveGeneralization(
+            GeneralizationResult(trainSize: 50, testSize: 20, trainAccuracy: 1, testAccuracy: 0.75), seed: 1)
+        try store.experiment(instrument: "recovery", config: ["student": "mlp:2-4-1", "steps": "100"]).saveRun(
+            RecoveryRun(n: 4, seed: 2, trainMSE: 1e-6, testMSE: .infinity, steps: 100, seconds: 0.5, diverged: true))
+        try store.experiment(instrument: "adaptivity", config: ["problem": "p = 1"]).saveCurves([[1, 2], [3]], n: 100, repetition: 0, seconds: 0.25)
+
+        let emc = try store.exportCSV(.emc).split(separator: "\n")
+        #expect(emc == ["arch,lr,seed,n,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds", "mlp:2-2,0.1,3,10,no-fit,0.5,0.8,0.0001,7,0.1"])
+        let recovery = try store.exportCSV(.recovery).split(separator: "\n")
+        // A diverged run's infinite test error is stored and exported as empty (NULL).
+        #expect(recovery == ["setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds", "100,mlp:2-4-1,2,4,1e-06,,1,100,0.5"])
+        let general = try store.exportCSV(.generalization).split(separator: "\n")
+        #expect(general.last == "mlp:2-2,0.1,1,50,20,1.0,0.75")
+        let adapt = try JSONSerialization.jsonObject(with: Data(try store.exportJSON(.adapt).utf8)) as? [[String: Any]]
+        #expect(adapt?.first?["curves"] as? [[Double]] == [[1, 2], [3]] && adapt?.first?["n"] as? Int == 100)
+        #expect(try store.exportCSV(.adapt).hasSuffix("p = 1,100,0,0.25,2\n"))
+        let summary = try ResultStore(path: path, readOnly: true).summary()
+        #expect(summary.contains("  emc                 1 experiment(s),       1 EMC fit attempts"), "\(summary)")
+        #expect(summary.contains("  recovery            1 experiment(s),       1 recovery runs"), "\(summary)")
+        #expect(summary.contains("  adapt               1 experiment(s),       1 rate units"), "\(summary)")
+    }
+}
