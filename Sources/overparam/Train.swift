@@ -27,8 +27,8 @@ struct Train: ParsableCommand {
     @Option(help: "Training samples (a prefix of the training set).")
     var trainSize: Int = 10000
 
-    @Option(help: "Test samples (a prefix of the test set).")
-    var testSize: Int = 10000
+    @Option(parsing: .unconditional, help: "Test samples: a prefix of the test set, or — for data without one (digits, CSV, NPY, …) — held out from the training data, apart from the training samples (default: 10,000, or a fifth of the data where it is held out).")
+    var testSize: Int?
 
     @Option(help: "Optimizer: sgd, adam or adamw.")
     var optimizer: String = "sgd"
@@ -62,7 +62,7 @@ struct Train: ParsableCommand {
     }
 
     func execute() throws {
-        guard trainSize > 0, testSize >= 0 else { throw ValidationError("--train-size must be positive and --test-size ≥ 0") }
+        guard trainSize > 0, (testSize ?? 0) >= 0 else { throw ExperimentError("--train-size must be positive and --test-size ≥ 0") }
         let cond = try Condition.named(condition)
         func prepare(_ d: LabeledData<Float>) throws -> LabeledData<Float> {
             var d = try d.downsampled(by: downsample)
@@ -70,8 +70,20 @@ struct Train: ParsableCommand {
             return d
         }
         let (fullTrain, fullTest) = try DataSpec.load(data, seed: seed, as: Float.self)
-        let train = try prepare(fullTrain.prefix(trainSize)).applying(cond, seed: seed)
-        let test = try fullTest.map { try prepare($0.prefix(testSize)) } ?? LabeledData(x: Tensor(shape: [0] + train.sampleShape), labels: [], classes: train.classes)
+        let train: LabeledData<Float>, test: LabeledData<Float>
+        if let fullTest {
+            train = try prepare(fullTrain.prefix(trainSize)).applying(cond, seed: seed)
+            test = try prepare(fullTest.prefix(testSize ?? 10_000))
+        } else {
+            // No test set: hold one out of the shuffled training data, disjoint from the samples trained on.
+            let held = testSize ?? min(10_000, fullTrain.count / 5)
+            guard held < fullTrain.count else {
+                throw ExperimentError("--test-size \(held): \(data) has \(fullTrain.count) samples and no test set; hold out fewer, so some are left to train on")
+            }
+            let order = fullTrain.sampleOrder(seed: seed)
+            test = try prepare(fullTrain.subset(Array(order.prefix(held))))
+            train = try prepare(fullTrain.subset(Array(order.dropFirst(held).prefix(trainSize)))).applying(cond, seed: seed)
+        }
         var net = try Network<Float>(spec: arch, inputShape: train.sampleShape)
         net.initialize(try parseInitialization(initialization), rng: RNG(seed: seed))
         var c = TrainConfig()
@@ -84,7 +96,7 @@ struct Train: ParsableCommand {
         c.maxSteps = epochs * ((train.count + batch - 1) / batch)
         let y = Supervision<Float>.classes(train.labels.map { Int32($0) })
         if !json {
-            print("\(arch): \(net.parameterCount) parameters; \(train.count) train / \(test.count) test samples; \(c.optimizer), lr \(lr), batch \(batch)")
+            print("\(arch): \(net.parameterCount) parameters; \(train.count) train / \(test.count) test samples\(fullTest == nil ? " (held out)" : ""); \(c.optimizer), lr \(lr), batch \(batch)")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try NeuralNets.train(&net, x: train.x, y: y, config: c) { r in
@@ -102,7 +114,8 @@ struct Train: ParsableCommand {
                 "arch": arch, "parameters": net.parameterCount, "steps": result.steps,
                 "train_loss": result.finalLoss, "train_accuracy": result.finalAccuracy ?? NSNull(),
                 "test_loss": testAcc == nil ? NSNull() : testLoss as Any, "test_accuracy": testAcc ?? NSNull(), "seconds": seconds,
-                "stop_reason": result.stopReason.rawValue,
+                "stop_reason": result.stopReason.rawValue, "train_size": train.count, "test_size": test.count,
+                "test_source": fullTest == nil ? "held out of the training data" : "the data set's test set",
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         } else {

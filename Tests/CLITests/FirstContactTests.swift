@@ -52,4 +52,18 @@ import Testing
         let bad = try overparam(["export", "--store", store, "--results", "nothing"])
         #expect(bad.status == 1 && bad.stderr.contains("use one of emc, generalization, recovery, adapt"))
     }
+
+    @Test func trainHoldsOutATestSetWhereTheDataHasNone() throws {
+        let r = try overparam(["train", "--data", "digits", "--arch", "mlp:64-16-10:relu", "--epochs", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        // A fifth of the 1,797 digits held out, the rest trained on: together exactly the data set.
+        #expect(o["test_size"] as? Int == 359 && o["train_size"] as? Int == 1438, "\(o)")
+        #expect(o["test_source"] as? String == "held out of the training data" && (o["test_accuracy"] as? Double ?? 0) > 0.5)
+        let capped = try overparam(["train", "--data", "gaussian:100,4,3", "--arch", "mlp:4-8-3:relu", "--train-size", "30", "--test-size", "40", "--epochs", "1", "--json"])
+        let c = try #require(try JSONSerialization.jsonObject(with: Data(capped.stdout.utf8)) as? [String: Any])
+        #expect(c["test_size"] as? Int == 40 && c["train_size"] as? Int == 30)
+        let all = try overparam(["train", "--data", "digits", "--test-size", "1797"])
+        #expect(all.status == 1 && all.stderr.contains("has 1797 samples and no test set"), "\(all.stderr)")
+    }
 }
