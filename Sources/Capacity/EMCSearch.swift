@@ -25,9 +25,15 @@ public struct EMCSearch: Sendable, Codable {
     public var emc: Int
     /// The smallest n that did not fit, or nil when even the whole data set fit.
     public var firstFailure: Int?
-    /// Attempts that ran out of budget while improving; they bound the search like failures
-    /// but do not prove one, so they are reported.
+    /// Attempts still undecided at the largest budget (out of steps while improving); they
+    /// bound the search like failures but do not prove one, so they are reported.
     public var undecided: Int { attempts.filter { $0.verdict == .undecided }.count }
+    /// The step budgets its attempts could run under; attempts decided only under a larger
+    /// one than the first were escalated.
+    public var budgets = BudgetSchedule(first: 1)
+    public var escalated: Int { attempts.filter { $0.budget > budgets.first }.count }
+    /// Training runs behind the attempts: each budget up to the deciding one.
+    public var runs: Int { attempts.map { r in budgets.budgets.filter { $0 <= r.budget }.count }.reduce(0, +) }
 
     /// What this EMC is: a measurement only when the smallest size that did not fit converged
     /// without fitting (`no-fit`).
@@ -110,14 +116,15 @@ public struct SearchState: Sendable {
     public var result: EMCSearch { EMCSearch(seed: seed, attempts: attempts, emc: lo, firstFailure: hi) }
 
     /// Records the attempts a cache already holds, in the order the search asks for them, up to
-    /// the first one missing: what is left is the work still to do.
-    public mutating func replay(from cache: AttemptCache) throws {
-        while let n = next, let r = try cache.cached(n: n, seed: seed) { record(r) }
+    /// the first one not yet decided under `budgets`: what is left is the work still to do.
+    public mutating func replay(from cache: AttemptCache, budgets: BudgetSchedule) throws {
+        while let n = next, case let .decided(r) = try budgets.resolve({ try cache.cached(n: n, seed: seed, budget: $0) }) { record(r) }
     }
 }
 
-/// The attempt at size n of `seed`'s search: a fit of the first n samples of the seed's
-/// permutation `order` (from `data.sampleOrder(seed:)`), so subsets are nested.
+/// The attempt at size n of `seed`'s search under the procedure's budget: a fit of the first n
+/// samples of the seed's permutation `order` (from `data.sampleOrder(seed:)`), so subsets are
+/// nested.
 public func searchAttempt(_ data: LabeledData<Float>, order: [Int], n: Int, procedure: FitProcedure, seed: UInt64) throws -> FitResult {
     try attemptFit(data.subset(Array(order.prefix(n))), procedure: procedure, seed: seed)
 }
@@ -134,9 +141,10 @@ public func searchEMC(plan: SearchPlan, seed: UInt64, attempt: (Int) throws -> F
     return state.result
 }
 
-/// Where finished attempts are kept, so that a re-run skips them (the Lab's store implements it).
+/// Where finished attempts are kept, so that a re-run skips them (the Lab's store implements
+/// it): one result per size, seed and step budget.
 public protocol AttemptCache {
-    func cached(n: Int, seed: UInt64) throws -> FitResult?
+    func cached(n: Int, seed: UInt64, budget: Int) throws -> FitResult?
     func save(_ result: FitResult) throws
 }
 
@@ -176,6 +184,9 @@ public struct EMCReport: Sendable, Codable {
         return (perSeed.map { (Double($0) - m) * (Double($0) - m) }.reduce(0, +) / Double(perSeed.count - 1)).squareRoot()
     }
     public var undecided: Int { searches.map(\.undecided).reduce(0, +) }
+    /// Attempts decided only under a larger budget than the first, and all training runs.
+    public var escalated: Int { searches.map(\.escalated).reduce(0, +) }
+    public var runs: Int { searches.map(\.runs).reduce(0, +) }
     public var emcPerParameter: Double { mean / Double(max(parameters, 1)) }
 
     /// Seeds whose EMC is censored by the data set's size, and bounded by the step budget.
@@ -207,8 +218,10 @@ public struct EMCReport: Sendable, Codable {
 /// EMC of `procedure` on `data` for each seed: each seed's search runs its attempts on the
 /// nested prefixes of one permutation of `data` (already under its condition).
 /// With a cache, finished attempts are read back instead of run, and each new attempt is saved
-/// as soon as it finishes: an interrupted measurement resumes where it stopped. `progress`
-/// hears of every attempt (seed, result, bracket), and whether it was read back (replayed).
+/// as soon as it finishes: an interrupted measurement resumes where it stopped. An attempt that
+/// ends undecided is run again under the procedure's next budget (`FitProcedure.budgets`) until
+/// it is decided or the cap is reached. `progress` hears of every decided attempt (seed, result,
+/// bracket), and whether it was read back whole (replayed).
 /// Attempts run side by side on `workers` threads (default: one per core). Scheduling is per
 /// attempt, not per seed: a free thread takes the next attempt of whichever idle search is
 /// furthest behind, so three seeds keep two cores busy until the end, and every search sees the
@@ -217,6 +230,7 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
                        cache: AttemptCache? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                        progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> EMCReport {
     let parameters = try procedure.check(data)
+    let budgets = procedure.budgets
     let orders = seeds.map { data.sampleOrder(seed: $0) }
     var states = seeds.map { SearchState(plan: plan, seed: $0) }
     var busy = [Bool](repeating: false, count: seeds.count)
@@ -238,10 +252,17 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
             busy[i] = true
             condition.unlock()
             let outcome = Result<(FitResult, Bool), Error>(catching: {
-                if let done = try condition.withLock({ try cache?.cached(n: n, seed: seed) }) { return (done, true) }
-                let r = try searchAttempt(data, order: orders[i], n: n, procedure: procedure, seed: seed)
-                try condition.withLock { try cache?.save(r) }
-                return (r, false)
+                var ran = [Int: FitResult]()   // this attempt's runs by budget, for runs without a cache
+                while true {
+                    let known = try budgets.resolve { b in try ran[b] ?? condition.withLock { try cache?.cached(n: n, seed: seed, budget: b) } }
+                    switch known {
+                    case let .decided(r): return (r, ran.isEmpty)
+                    case let .run(b):
+                        let r = try searchAttempt(data, order: orders[i], n: n, procedure: procedure.withBudget(b), seed: seed)
+                        try condition.withLock { try cache?.save(r) }
+                        ran[b] = r
+                    }
+                }
             })
             condition.lock()
             busy[i] = false
@@ -262,5 +283,9 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
         DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
     }
     if let firstError { throw firstError }
-    return EMCReport(arch: procedure.arch, parameters: parameters, searches: states.map(\.result))
+    return EMCReport(arch: procedure.arch, parameters: parameters, searches: states.map {
+        var s = $0.result
+        s.budgets = budgets
+        return s
+    })
 }

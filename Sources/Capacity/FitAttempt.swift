@@ -24,6 +24,8 @@ public struct FitProcedure: Sendable {
     public var plateauTolerance: Double = 0.01
     /// "Small gradient": the full-batch gradient norm at the end is at most this.
     public var gradientTolerance: Double = 0.01
+    /// The largest step budget an undecided attempt is escalated to (`budgets`); nil: none.
+    public var stepCap: Int? = nil
 
     public init(arch: String) {
         self.arch = arch
@@ -56,11 +58,14 @@ public struct FitResult: Sendable, Codable, Equatable {
     public var gradientNorm: Double
     public var steps: Int
     public var seconds: Double
+    /// The step budget the attempt ran under (`steps` ≤ `budget`).
+    public var budget: Int
 
     public init(n: Int, seed: UInt64, verdict: Verdict, trainLoss: Double, trainAccuracy: Double,
-                gradientNorm: Double, steps: Int, seconds: Double) {
+                gradientNorm: Double, steps: Int, seconds: Double, budget: Int = 0) {
         self.n = n; self.seed = seed; self.verdict = verdict; self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy; self.gradientNorm = gradientNorm; self.steps = steps; self.seconds = seconds
+        self.budget = budget
     }
 }
 
@@ -94,7 +99,7 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     }
     return FitResult(n: data.count, seed: seed, verdict: verdict, trainLoss: r.finalLoss, trainAccuracy: accuracy,
                      gradientNorm: gradientNorm, steps: r.steps,
-                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, budget: p.train.maxSteps)
 }
 
 /// True when the loss fell by less than `tolerance` (relative) over the last quarter of the

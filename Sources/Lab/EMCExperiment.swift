@@ -9,12 +9,15 @@ import NeuralNets
 public struct EMCSettings: Sendable {
     public static let defaults: [String: String] = [
         "arch": "mlp:64-32-10:relu", "data": "digits", "condition": "true", "downsample": "1", "classes": "all",
-        "optimizer": "sgd", "lr": "0.01", "momentum": "0.9", "batch-size": "640", "steps": "5000",
+        "optimizer": "sgd", "lr": "0.01", "momentum": "0.9", "batch-size": "640", "steps": "5000", "max-steps": "0",
         "schedule": "cosine", "threshold": "1", "init": "torch", "seeds": "1", "start": "64", "precision": "0.02",
     ]
     /// Settings that steer the search but not any attempt's outcome: left out of the store key,
-    /// so that changing them reuses finished attempts.
-    static let searchOnly: Set<String> = ["seeds", "start", "precision"]
+    /// so that changing them reuses finished attempts. The step budgets are among them: each
+    /// attempt is stored with the budget it ran under.
+    static let searchOnly: Set<String> = ["seeds", "start", "precision", "steps", "max-steps"]
+    /// `max-steps` 0: undecided attempts escalate up to this many times `steps`.
+    public static let defaultCapFactor = 16
 
     public private(set) var values: [String: String]
 
@@ -74,6 +77,8 @@ public struct EMCSettings: Sendable {
         let batch = try integer("batch-size", min: 0)
         p.train.batchSize = batch == 0 ? nil : batch
         p.train.maxSteps = try integer("steps", min: 1)
+        let cap = try integer("max-steps", min: 0)
+        p.stepCap = cap == 0 ? Self.defaultCapFactor * p.train.maxSteps : cap
         switch self["schedule"] {
         case "cosine": p.train.schedule = .cosine(steps: p.train.maxSteps)
         case "constant": p.train.schedule = .constant
@@ -98,7 +103,7 @@ public struct EMCSettings: Sendable {
     public func storeKey(fingerprint: String? = nil) throws -> [String: String] {
         var k = values.filter { !Self.searchOnly.contains($0.key) }
         for name in ["lr", "momentum", "threshold"] { k[name] = "\(try number(name, { $0.isFinite }, "a number"))" }
-        for name in ["downsample", "batch-size", "steps"] { k[name] = "\(try integer(name, min: 0))" }
+        for name in ["downsample", "batch-size"] { k[name] = "\(try integer(name, min: 0))" }
         if self["classes"] != "all" { k["classes"] = "\(try integer("classes", min: 1))" }
         k["condition"] = try Condition.named(self["condition"]).rawValue
         k["optimizer"] = try canonicalOptimizer(self["optimizer"])
@@ -130,7 +135,10 @@ extension EMCSettings {
     public func generalization(trainSize: Int, store: (any Store)? = nil) throws -> (testAccuracy: Double, gap: Double) {
         var trueLabels = self
         trueLabels.values["condition"] = "true"
-        let cache = try store?.cache(instrument: "emc", config: try trueLabels.storeKey(), description: trueLabels.storeDescription)
+        // Generalization runs train under the first budget alone, so it is part of their key.
+        var key = try trueLabels.storeKey()
+        key["steps"] = "\(try integer("steps", min: 1))"
+        let cache = try store?.cache(instrument: "emc", config: key, description: trueLabels.storeDescription)
         var data: LabeledData<Float>? = nil
         let p = try procedure()
         let runs = try (0..<(try seeds)).map { seed in

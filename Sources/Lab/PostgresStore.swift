@@ -11,8 +11,8 @@ import PostgresNIO
 /// Calls block: the instruments run on plain threads, and each call waits for its reply on
 /// the connection's event loop. One connection per store, one statement at a time on it.
 public final class PostgresStore: @unchecked Sendable {
-    /// 2: data sets keyed by their contents, and every instrument's results (1: EMC attempts
-    /// keyed by the data's path).
+    /// 2: data sets keyed by their contents, attempts by their step budget, and every
+    /// instrument's results (1: EMC attempts alone, keyed by the data's path).
     public static let schemaVersion = 2
     public let location: String
     let schema: String
@@ -114,10 +114,11 @@ public final class PostgresStore: @unchecked Sendable {
                 """
                 CREATE TABLE \(s).attempts (
                     experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, n BIGINT NOT NULL,
+                    budget BIGINT NOT NULL,
                     verdict TEXT NOT NULL, train_loss DOUBLE PRECISION NOT NULL, train_accuracy DOUBLE PRECISION NOT NULL,
                     gradient_norm DOUBLE PRECISION NOT NULL, steps BIGINT NOT NULL, seconds DOUBLE PRECISION NOT NULL,
                     finished TEXT NOT NULL, worker TEXT,
-                    PRIMARY KEY (experiment, seed, n))
+                    PRIMARY KEY (experiment, seed, n, budget))
                 """,
                 """
                 CREATE TABLE \(s).searches (
@@ -187,8 +188,8 @@ public final class PostgresStore: @unchecked Sendable {
             return [r.0, r.1, r.2, r.3]
         })
         let attempts = try rows("attempts").map {
-            let r = try $0.decode((String, Int64, Int, String, Double, Double, Double, Int, Double, String).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int64, Int, Int, String, Double, Double, Double, Int, Double, String).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10] as [(any DatabaseValueConvertible)?]
         }
         let runs = try rows("recovery_runs").map {
             let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String).self)
@@ -223,10 +224,10 @@ struct PostgresAttempts: ExperimentCache {
     let key: String
     var worker: String? = nil
 
-    func cached(n: Int, seed: UInt64) throws -> FitResult? {
+    func cached(n: Int, seed: UInt64, budget: Int) throws -> FitResult? {
         try store.query("""
-            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds FROM \(unescaped: store.t("attempts"))
-            WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed)) AND n = \(n)
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget FROM \(unescaped: store.t("attempts"))
+            WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed)) AND n = \(n) AND budget = \(budget)
             """).rows.first.map(Self.result)
     }
 
@@ -234,19 +235,18 @@ struct PostgresAttempts: ExperimentCache {
     func attempts(seed: UInt64) throws -> KnownAttempts {
         var known = KnownAttempts()
         for row in try store.query("""
-            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds FROM \(unescaped: store.t("attempts"))
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget FROM \(unescaped: store.t("attempts"))
             WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed))
             """).rows {
-            let r = try Self.result(row)
-            known.results[r.n] = r
+            known.add(try Self.result(row))
         }
         return known
     }
 
     static func result(_ row: PostgresRow) throws -> FitResult {
-        let (n, seed, verdict, loss, accuracy, norm, steps, seconds) = try row.decode((Int, Int64, String, Double, Double, Double, Int, Double).self)
+        let (n, seed, verdict, loss, accuracy, norm, steps, seconds, budget) = try row.decode((Int, Int64, String, Double, Double, Double, Int, Double, Int).self)
         return FitResult(n: n, seed: UInt64(bitPattern: seed), verdict: Verdict(rawValue: verdict) ?? .undecided, trainLoss: loss,
-                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds)
+                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds, budget: budget)
     }
 
     func save(_ r: FitResult) throws { _ = try insert(r) }
@@ -254,8 +254,8 @@ struct PostgresAttempts: ExperimentCache {
     /// Writes the result unless one is already there; returns false when one was.
     func insert(_ r: FitResult) throws -> Bool {
         let written = try store.query("""
-            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker)
-            VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(r.verdict.rawValue), \(r.trainLoss), \(r.trainAccuracy),
+            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker)
+            VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(r.budget), \(r.verdict.rawValue), \(r.trainLoss), \(r.trainAccuracy),
                     \(r.gradientNorm), \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(worker))
             ON CONFLICT DO NOTHING
             """).metadata.rows ?? 0
@@ -265,9 +265,9 @@ struct PostgresAttempts: ExperimentCache {
 
 /// One seed's attempts, fetched at once, as a cache to replay its search from.
 struct KnownAttempts: AttemptCache {
-    var results = [Int: FitResult]()
-    func cached(n: Int, seed: UInt64) -> FitResult? { results[n].flatMap { $0.seed == seed ? $0 : nil } }
-    mutating func add(_ r: FitResult) { results[r.n] = r }
+    var results = [[Int]: FitResult]()   // by [n, budget]
+    func cached(n: Int, seed: UInt64, budget: Int) -> FitResult? { results[[n, budget]].flatMap { $0.seed == seed ? $0 : nil } }
+    mutating func add(_ r: FitResult) { results[[r.n, r.budget]] = r }
     func save(_ result: FitResult) throws { preconditionFailure("read-only") }
 }
 

@@ -34,7 +34,8 @@ public enum StoreError: Error, CustomStringConvertible {
 /// wait for the writer) and a process waits up to `busyTimeout` seconds for another's write
 /// to finish instead of failing with "database is locked".
 public final class ResultStore: @unchecked Sendable {
-    /// 2: data sets keyed by their contents' fingerprint (1 keyed them by path).
+    /// 2: data sets keyed by their contents' fingerprint, and each attempt by its step budget
+    /// (1 keyed data by path, and attempts by the experiment's one budget).
     public static let schemaVersion = 2
     public static let busyTimeout: TimeInterval = 120
     public let path: String
@@ -73,9 +74,10 @@ public final class ResultStore: @unchecked Sendable {
                         key TEXT PRIMARY KEY, instrument TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS attempts (
                         experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
+                        budget INTEGER NOT NULL,
                         verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
                         gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
-                        PRIMARY KEY (experiment, seed, n));
+                        PRIMARY KEY (experiment, seed, n, budget));
                     CREATE TABLE IF NOT EXISTS recovery_runs (
                         experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
                         train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
@@ -127,7 +129,7 @@ public final class ResultStore: @unchecked Sendable {
     /// Every table's columns, as both stores define them.
     static let columns: [String: [String]] = [
         "experiments": ["key", "instrument", "config", "created"],
-        "attempts": ["experiment", "seed", "n", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished"],
+        "attempts": ["experiment", "seed", "n", "budget", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished"],
         "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished"],
         "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished"],
         "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished"],
@@ -136,7 +138,7 @@ public final class ResultStore: @unchecked Sendable {
     static func result(_ row: Row) -> FitResult {
         FitResult(n: row["n"], seed: UInt64(bitPattern: row["seed"]), verdict: Verdict(rawValue: row["verdict"]) ?? .undecided,
                   trainLoss: row["train_loss"], trainAccuracy: row["train_accuracy"], gradientNorm: row["gradient_norm"],
-                  steps: row["steps"], seconds: row["seconds"])
+                  steps: row["steps"], seconds: row["seconds"], budget: row["budget"])
     }
 }
 
@@ -146,19 +148,19 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
     let store: ResultStore
     public let key: String
 
-    public func cached(n: Int, seed: UInt64) throws -> FitResult? {
+    public func cached(n: Int, seed: UInt64, budget: Int) throws -> FitResult? {
         try store.db.read { d in
-            try Row.fetchOne(d, sql: "SELECT * FROM attempts WHERE experiment = ? AND seed = ? AND n = ?",
-                             arguments: [key, Int64(bitPattern: seed), n]).map(ResultStore.result)
+            try Row.fetchOne(d, sql: "SELECT * FROM attempts WHERE experiment = ? AND seed = ? AND n = ? AND budget = ?",
+                             arguments: [key, Int64(bitPattern: seed), n, budget]).map(ResultStore.result)
         }
     }
 
     public func save(_ r: FitResult) throws {
         try store.db.write { d in
             try d.execute(sql: """
-                INSERT OR REPLACE INTO attempts (experiment, seed, n, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [key, Int64(bitPattern: r.seed), r.n, r.verdict.rawValue, r.trainLoss, r.trainAccuracy,
+                INSERT OR REPLACE INTO attempts (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, Int64(bitPattern: r.seed), r.n, r.budget, r.verdict.rawValue, r.trainLoss, r.trainAccuracy,
                                  r.gradientNorm, r.steps, r.seconds, ISO8601DateFormatter().string(from: Date())])
         }
     }
@@ -166,7 +168,7 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
     /// Attempts of this experiment, by seed then n.
     public func all() throws -> [FitResult] {
         try store.db.read { d in
-            try Row.fetchAll(d, sql: "SELECT * FROM attempts WHERE experiment = ? ORDER BY seed, n", arguments: [key]).map(ResultStore.result)
+            try Row.fetchAll(d, sql: "SELECT * FROM attempts WHERE experiment = ? ORDER BY seed, n, budget", arguments: [key]).map(ResultStore.result)
         }
     }
 
@@ -285,7 +287,7 @@ public struct MergeSummary: Sendable, Equatable {
 extension ResultStore {
     /// The tables and the columns that make a row's outcome (not when or how long it ran).
     static let outcomes: [(table: String, key: [String], outcome: [String])] = [
-        ("attempts", ["experiment", "seed", "n"], ["verdict", "train_loss", "train_accuracy", "gradient_norm", "steps"]),
+        ("attempts", ["experiment", "seed", "n", "budget"], ["verdict", "train_loss", "train_accuracy", "gradient_norm", "steps"]),
         ("recovery_runs", ["experiment", "seed", "n"], ["train_mse", "test_mse", "diverged", "steps"]),
         ("rate_units", ["experiment", "n", "repetition"], ["curves"]),
         ("generalization_runs", ["experiment", "seed", "train_size"], ["test_size", "train_accuracy", "test_accuracy"]),

@@ -23,7 +23,7 @@ public enum ResultTable: String, CaseIterable, Sendable {
 
     var what: String {
         switch self {
-        case .emc: return "EMC fit attempts"
+        case .emc: return "EMC training runs (each attempt at each budget it needed)"
         case .generalization: return "generalization runs (EMC gap)"
         case .recovery: return "recovery runs"
         case .adapt: return "rate units (n, repetition)"
@@ -56,7 +56,7 @@ extension ResultStore {
         let (settings, rows) = try exportRows(t)
         var out = (settings.map { t.columns.contains($0) ? "setting:" + $0 : $0 } + t.columns + (t == .adapt ? ["curve_count"] : [])).map(csvField).joined(separator: ",") + "\n"
         for (config, row) in rows {
-            var fields = settings.map { csvField(config[$0] ?? "") } + t.columns.map { Self.text(row[$0] as DatabaseValue) }
+            var fields = settings.map { csvField(config[$0] ?? "") } + t.columns.map { Self.text(Self.value(row, $0)) }
             if t == .adapt { fields.append(String((row["curves"] as Data?).flatMap(decodeCurves)?.count ?? 0)) }
             out += fields.joined(separator: ",") + "\n"
         }
@@ -68,7 +68,7 @@ extension ResultStore {
     public func exportJSON(_ t: ResultTable = .emc) throws -> String {
         let objects: [[String: Any]] = try exportRows(t).rows.map { config, row in
             var o: [String: Any] = ["config": config]
-            for c in t.columns { o[c] = Self.json(row[c] as DatabaseValue) }
+            for c in t.columns { o[c] = Self.json(Self.value(row, c)) }
             if t == .adapt { o["curves"] = (row["curves"] as Data?).flatMap(decodeCurves) ?? [] }
             return o
         }
@@ -88,6 +88,12 @@ extension ResultStore {
                 + String(format: "%6d experiment(s), %7d ", experiments, rows) + t.what + "\n"
         }
         return out
+    }
+
+    /// A column's value; NULL where an older schema has no such column (a version-1 store has
+    /// no attempt budgets).
+    static func value(_ row: Row, _ column: String) -> DatabaseValue {
+        row.hasColumn(column) ? row[column] : .null
     }
 
     static func text(_ v: DatabaseValue) -> String {

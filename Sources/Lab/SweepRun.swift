@@ -25,7 +25,7 @@ public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil
                      progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c in
         let report = try EMCSettings(c).run(store: store, progress: progress)
-        log?("    EMC \(report.text) (\(report.parameters) parameters, \(report.undecided) undecided)" + (report.isMeasured ? "" : ": \(report.status), a lower bound"))
+        log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : ": \(report.status), a lower bound"))
         return SweepRow(settings: c, report: report)
     }
     // A shard holds a slice: the tables and figures come from the merged store.
@@ -98,10 +98,11 @@ public func sweepStatus(_ spec: SweepSpec, store: any Store) throws -> [Configur
         if sizes[settings.dataKey] == nil { sizes[settings.dataKey] = try settings.data().count }
         let plan = try settings.plan(maximum: sizes[settings.dataKey]!)
         let cache = try store.cache(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
+        let budgets = try settings.procedure().budgets
         var done = 0, started = 0, attempts = 0
         for seed in 0..<(try settings.seeds) {
             var state = SearchState(plan: plan, seed: UInt64(seed))
-            try state.replay(from: cache)
+            try state.replay(from: cache, budgets: budgets)
             attempts += state.attempts.count
             if state.next == nil { done += 1 } else if !state.attempts.isEmpty { started += 1 }
         }
@@ -186,17 +187,19 @@ public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
     let axisNames = spec.varying
     // `status` says what each EMC is; where it is not "measured", emc_mean is a lower bound.
     var csv = (axisNames + ["parameters", "emc_mean", "emc_std", "emc_per_seed", "emc_per_parameter", "undecided",
-                            "status", "censored", "budget_bounded"]).joined(separator: ",") + "\n"
+                            "status", "censored", "budget_bounded", "escalated", "runs"]).joined(separator: ",") + "\n"
     var json = [[String: Any]]()
     for r in rows {
         let perSeed = r.report.searches.map { $0.text.replacingOccurrences(of: " ", with: "") }.joined(separator: " ")
         csv += (axisNames.map { csvField(r.settings[$0] ?? "") } + [String(r.report.parameters), String(r.report.mean),
                 String(r.report.std), perSeed, String(r.report.emcPerParameter), String(r.report.undecided),
-                r.report.status, String(r.report.censored > 0), String(r.report.budgetBounded > 0)]).joined(separator: ",") + "\n"
+                r.report.status, String(r.report.censored > 0), String(r.report.budgetBounded > 0),
+                String(r.report.escalated), String(r.report.runs)]).joined(separator: ",") + "\n"
         json.append(["settings": r.settings, "parameters": r.report.parameters, "emc_mean": r.report.mean, "emc_std": r.report.std,
                      "emc_per_seed": r.report.perSeed, "emc_per_parameter": r.report.emcPerParameter, "undecided": r.report.undecided,
                      "status": r.report.status, "status_per_seed": r.report.searches.map(\.status.rawValue),
-                     "censored": r.report.censored > 0, "budget_bounded": r.report.budgetBounded > 0])
+                     "censored": r.report.censored > 0, "budget_bounded": r.report.budgetBounded > 0,
+                     "escalated": r.report.escalated, "runs": r.report.runs])
     }
     try csv.write(toFile: spec.output + "/results.csv", atomically: true, encoding: .utf8)
     try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])

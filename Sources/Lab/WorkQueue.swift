@@ -182,18 +182,24 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
             let cache = PostgresAttempts(store: store, key: c.experiment, worker: name)
             var state: SearchState
             var known: KnownAttempts
+            var procedure: FitProcedure
             let result: FitResult
             do {
                 let settings = try EMCSettings(c.settings)
                 let d = try data(settings, for: c)
+                procedure = try settings.procedure()
                 state = SearchState(plan: try settings.plan(maximum: d.count), seed: c.seed)
                 known = try cache.attempts(seed: c.seed)
-                try state.replay(from: known)
+                try state.replay(from: known, budgets: procedure.budgets)
                 guard let n = state.next else {
                     _ = try store.release(c, worker: name, attempts: state.attempts.count, next: nil, state: "done")
                     continue
                 }
-                log("\(name): \(c.label) seed \(c.seed): attempt n = \(n) (bracket [\(state.lo), \(state.hi.map(String.init) ?? "–")])")
+                // The size's next budget: the first, or the next after an undecided run.
+                guard case let .run(budget) = procedure.budgets.resolve({ known.cached(n: n, seed: c.seed, budget: $0) }) else {
+                    preconditionFailure("replay stops only at a size not yet decided")
+                }
+                log("\(name): \(c.label) seed \(c.seed): attempt n = \(n), budget \(budget) steps (bracket [\(state.lo), \(state.hi.map(String.init) ?? "–")])")
                 let beat = Heartbeat(every: options.lease / 3) { lost in
                     if !lost, (try? store.renew(c, worker: name, lease: options.lease)) == false {
                         log("\(name): lost the lease on \(c.label) seed \(c.seed) (another worker took it over)")
@@ -202,7 +208,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                     return lost
                 }
                 defer { beat.stop() }
-                result = try searchAttempt(d, order: d.sampleOrder(seed: c.seed), n: n, procedure: try settings.procedure(), seed: c.seed)
+                result = try searchAttempt(d, order: d.sampleOrder(seed: c.seed), n: n, procedure: procedure.withBudget(budget), seed: c.seed)
             } catch let e as StoreError {
                 throw e
             } catch {
@@ -214,7 +220,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
             // The result and the search's release commit together (one round of the log to disk).
             let over: Bool = try store.transaction {
                 var stored = result
-                if try !cache.insert(result), let kept = try cache.cached(n: result.n, seed: c.seed) {
+                if try !cache.insert(result), let kept = try cache.cached(n: result.n, seed: c.seed, budget: result.budget) {
                     // Written meanwhile by a worker that had this lease before: that one stands.
                     let same = kept.verdict == result.verdict && kept.trainLoss == result.trainLoss && kept.steps == result.steps
                     log("\(name): \(c.label) seed \(c.seed) n = \(result.n) was already stored" + (same ? " (identical)" : " with a DIFFERENT outcome; kept the first"))
@@ -222,14 +228,14 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                     stored = kept
                 }
                 known.add(stored)
-                try state.replay(from: known)
+                try state.replay(from: known, budgets: procedure.budgets)
                 if try !store.release(c, worker: name, attempts: state.attempts.count, next: state.next, state: state.next == nil ? "done" : "queued") {
                     log("\(name): \(c.label) seed \(c.seed): the lease had passed to another worker; it carries on from the stored result")
                 }
                 return state.next == nil
             }
-            log(String(format: "%@: %@ seed %llu n = %d %@ (acc %.2f%%, %d steps, %.1f s)%@", name, c.label, c.seed, result.n,
-                       result.verdict.rawValue, 100 * result.trainAccuracy, result.steps, result.seconds,
+            log(String(format: "%@: %@ seed %llu n = %d %@ (acc %.2f%%, %d of %d steps, %.1f s)%@", name, c.label, c.seed, result.n,
+                       result.verdict.rawValue, 100 * result.trainAccuracy, result.steps, result.budget, result.seconds,
                        over ? "; search done, EMC \(state.lo)" : ""))
             lock.withLock {
                 summary.attempts += 1

@@ -41,6 +41,8 @@ struct MeasureOptions: ParsableArguments {
         @Option(parsing: .unconditional, help: "Momentum (sgd).") var momentum: Double = 0.9
         @Option(parsing: .unconditional, help: "Mini-batch size; 0 means full batch.") var batchSize: Int = 640
         @Option(parsing: .unconditional, help: "Step budget per attempt.") var steps: Int = 5000
+        @Option(parsing: .unconditional, help: "Largest budget an undecided attempt is run again under, doubling from --steps (0: \(EMCSettings.defaultCapFactor) × --steps).")
+        var maxSteps: Int = 0
         @Option(help: "Schedule: cosine (to 0 over the budget) or constant.") var schedule: String = "cosine"
         @Option(parsing: .unconditional, help: "Train accuracy that counts as a fit.") var threshold: Double = 1
         @Option(help: "Initialization: he, xavier, torch or gaussian:STD.") var initialization: String = "torch"
@@ -61,7 +63,7 @@ struct MeasureOptions: ParsableArguments {
             let settings = try EMCSettings([
                 "arch": arch, "data": data, "condition": condition, "downsample": "\(downsample)",
                 "classes": classes.map(String.init) ?? "all", "optimizer": optimizer, "lr": "\(lr)", "momentum": "\(momentum)",
-                "batch-size": "\(batchSize)", "steps": "\(steps)", "schedule": schedule, "threshold": "\(threshold)",
+                "batch-size": "\(batchSize)", "steps": "\(steps)", "max-steps": "\(maxSteps)", "schedule": schedule, "threshold": "\(threshold)",
                 "init": initialization, "seeds": "\(seeds)", "start": "\(start)", "precision": "\(precision)",
             ])
             try settings.validate()  // settings errors before any data is loaded
@@ -69,8 +71,9 @@ struct MeasureOptions: ParsableArguments {
             let started = DispatchTime.now().uptimeNanoseconds
             let d = try settings.data()
             let tracker = ProgressTracker(seeds: seeds, plan: try settings.plan(maximum: d.count))
+            let cap = try settings.procedure().budgets.cap
             if !json {
-                print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps, \(seeds) seed(s)")
+                print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps (doubled up to \(cap) while undecided), \(seeds) seed(s)")
             }
             let report = try settings.run(data: d, store: try openStore(store, unless: noStore), workers: workers) { seed, r, lo, hi, replayed in
                 // With --json, standard output is the JSON alone: the attempts go to standard error.
@@ -81,7 +84,8 @@ struct MeasureOptions: ParsableArguments {
                 let out: [String: Any] = [
                     "arch": arch, "data": data, "condition": condition, "parameters": report.parameters,
                     "emc_mean": report.mean, "emc_std": report.std, "emc_per_seed": report.perSeed,
-                    "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided,
+                    "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided, "escalated": report.escalated,
+                    "runs": report.runs, "max_steps": cap,
                     // What the numbers are: where not "measured", emc_mean is only a lower bound.
                     "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
                     "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
@@ -91,13 +95,13 @@ struct MeasureOptions: ParsableArguments {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             } else {
                 print("EMC \(report.text) over \(seeds) seed(s) (per seed: \(report.searches.map(\.text).joined(separator: ", "))); "
-                      + String(format: "%d parameters, %@%.3f EMC per parameter; %d undecided attempt(s)", report.parameters,
-                               report.isMeasured ? "" : "≥ ", report.emcPerParameter, report.undecided))
+                      + String(format: "%d parameters, %@%.3f EMC per parameter", report.parameters, report.isMeasured ? "" : "≥ ", report.emcPerParameter))
+                print("\(report.searches.map(\.attempts.count).reduce(0, +)) attempts in \(report.runs) training runs: \(report.escalated) decided only under a larger budget, \(report.undecided) still undecided at \(cap) steps")
                 if report.censored > 0 {
                     print("censored: \(report.censored) of \(seeds) seed(s) fit all \(d.count) samples, so the EMC is at least the data set's size, not a measurement. Use more data (or a smaller model).")
                 }
                 if report.budgetBounded > 0 {
-                    print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit ran out of budget while improving (undecided), so the EMC is only a lower bound. Raise --steps to decide it.")
+                    print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit was still improving at \(cap) steps (undecided), so the EMC is only a lower bound. Raise --max-steps to decide it.")
                 }
             }
         }
@@ -113,8 +117,9 @@ func attemptLine(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since st
         let (done, eta) = tracker.record(seed: seed, lo: lo, hi: hi, elapsed: elapsed)
         status = "attempt \(done), \(status)" + (eta.map { String(format: ", ETA ≥ %.0f s", $0) } ?? "")
     }
-    return String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %5d steps %6.1f s   bracket [%d, %@]  (%@)",
-                  seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm, r.steps, r.seconds,
+    return String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %@ steps %6.1f s   bracket [%d, %@]  (%@)",
+                  seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm,
+                  "\(r.steps)/\(r.budget)".leftPadded(to: 12), r.seconds,
                   lo, hi.map(String.init) ?? "–", status) + (replayed ? "  replayed from the store" : "")
 }
 
@@ -139,4 +144,8 @@ final class ProgressTracker {
         let left = Double(open) + pending
         return (done, left > 0 ? elapsed / Double(done) * left / workers : nil)
     }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

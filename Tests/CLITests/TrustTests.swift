@@ -80,11 +80,11 @@ import Testing
             let r = try #require(r)
             #expect(r.status == 0, "\(r.stderr)")
             let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-            expected += o["attempts"] as? Int ?? -1000
+            expected += o["runs"] as? Int ?? -1000   // every training run is stored, escalated budgets too
         }
         let rows = try exportRows(store)
         #expect(rows.count == expected, "the union of the four runs' attempts, each once")
-        let keys = rows.map { "\(($0["config"] as? [String: Any])?["lr"] ?? "?")/\($0["seed"]!)/\($0["n"]!)" }
+        let keys = rows.map { "\(($0["config"] as? [String: Any])?["lr"] ?? "?")/\($0["seed"]!)/\($0["n"]!)/\($0["budget"]!)" }
         #expect(Set(keys).count == rows.count)
     }
 

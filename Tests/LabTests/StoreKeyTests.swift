@@ -99,7 +99,7 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         }
         let old = try ResultStore(path: path, readOnly: true)
         #expect(old.version == 1)
-        #expect(try old.exportCSV().contains(",0,64,fit,"))
+        #expect(try old.exportCSV().contains(",0,64,,fit,"), "no budget in a version-1 store")
         let target = try ResultStore(path: temporaryStore("v2-target.sqlite"))
         #expect(throws: StoreError.self) { _ = try target.merge(from: path) }
     }
@@ -127,7 +127,7 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         try ResultStore(path: path).experiment(instrument: "emc", config: ["a": "1"]).save(r)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let ro = try ResultStore(path: path, readOnly: true)
-        #expect(try ro.experiment(instrument: "emc", config: ["a": "1"]).cached(n: 8, seed: 0) == r)
+        #expect(try ro.experiment(instrument: "emc", config: ["a": "1"]).cached(n: 8, seed: 0, budget: 0) == r)
         _ = try ro.experiment(instrument: "emc", config: ["b": "2"])   // registers nothing
         #expect(throws: (any Error).self) { try ro.experiment(instrument: "emc", config: ["a": "1"]).save(r) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
@@ -181,7 +181,7 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         try store.experiment(instrument: "adaptivity", config: ["problem": "p = 1"]).saveCurves([[1, 2], [3]], n: 100, repetition: 0, seconds: 0.25)
 
         let emc = try store.exportCSV(.emc).split(separator: "\n")
-        #expect(emc == ["arch,lr,seed,n,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds", "mlp:2-2,0.1,3,10,no-fit,0.5,0.8,0.0001,7,0.1"])
+        #expect(emc == ["arch,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds", "mlp:2-2,0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1"])
         let recovery = try store.exportCSV(.recovery).split(separator: "\n")
         // A diverged run's infinite test error is stored and exported as empty (NULL).
         #expect(recovery == ["setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds", "100,mlp:2-4-1,2,4,1e-06,,1,100,0.5"])
@@ -191,7 +191,7 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         #expect(adapt?.first?["curves"] as? [[Double]] == [[1, 2], [3]] && adapt?.first?["n"] as? Int == 100)
         #expect(try store.exportCSV(.adapt).hasSuffix("p = 1,100,0,0.25,2\n"))
         let summary = try ResultStore(path: path, readOnly: true).summary()
-        #expect(summary.contains("  emc                 1 experiment(s),       1 EMC fit attempts"), "\(summary)")
+        #expect(summary.contains("  emc                 1 experiment(s),       1 EMC training runs"), "\(summary)")
         #expect(summary.contains("  recovery            1 experiment(s),       1 recovery runs"), "\(summary)")
         #expect(summary.contains("  adapt               1 experiment(s),       1 rate units"), "\(summary)")
     }

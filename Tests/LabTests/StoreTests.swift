@@ -21,8 +21,8 @@ final class Interrupting: AttemptCache {
     let limit: Int
     var saved = 0, lookedUpHits = 0
     init(_ inner: AttemptCache, limit: Int) { self.inner = inner; self.limit = limit }
-    func cached(n: Int, seed: UInt64) throws -> FitResult? {
-        let r = try inner.cached(n: n, seed: seed)
+    func cached(n: Int, seed: UInt64, budget: Int) throws -> FitResult? {
+        let r = try inner.cached(n: n, seed: seed, budget: budget)
         if r != nil { lookedUpHits += 1 }
         return r
     }
@@ -71,17 +71,40 @@ final class Interrupting: AttemptCache {
         #expect(Set(stored.map { "\($0.seed)-\($0.n)" }).count == total, "each attempt stored once")
     }
 
+    /// The same with undecided attempts escalated: every budget's run is stored as it finishes,
+    /// and a resumed measurement runs none of them again.
+    @Test func interruptedEscalatingRunResumesWithoutRepeatingRuns() throws {
+        var (data, p, plan) = problem()
+        p.stepCap = 4 * p.train.maxSteps
+        let reference = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan)
+        let total = reference.runs
+        #expect(reference.escalated > 0 && total > reference.searches.map(\.attempts.count).reduce(0, +))
+
+        let path = temporaryStore("resume-escalating.sqlite")
+        let config = ["arch": p.arch, "data": "gaussian:300,4,3,1.5", "cap": "4x"]
+        let first = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: total / 2)
+        #expect(throws: Interrupting.Killed.self) { try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: first) }
+        let left = try ResultStore(path: path).experiment(instrument: "emc", config: config).all().count
+        #expect(left >= total / 2 && left < total)
+        let second = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: .max)
+        let resumed = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: second)
+        #expect(resumed.perSeed == reference.perSeed && resumed.runs == total)
+        #expect(second.saved == total - left, "only the runs not yet stored are run")
+        let stored = try ResultStore(path: path).experiment(instrument: "emc", config: config).all()
+        #expect(stored.count == total && Set(stored.map { "\($0.seed)-\($0.n)-\($0.budget)" }).count == total)
+    }
+
     @Test func experimentsAreKeyedByTheirWholeConfiguration() throws {
         let store = try ResultStore(path: temporaryStore("keys.sqlite"))
         let a = try store.experiment(instrument: "emc", config: ["arch": "mlp:2-2", "lr": "0.1"])
         let b = try store.experiment(instrument: "emc", config: ["lr": "0.2", "arch": "mlp:2-2"])
         let r = FitResult(n: 10, seed: 3, verdict: .noFit, trainLoss: 0.5, trainAccuracy: 0.8, gradientNorm: 1e-4, steps: 7, seconds: 0.1)
         try a.save(r)
-        #expect(try a.cached(n: 10, seed: 3) == r)
-        #expect(try b.cached(n: 10, seed: 3) == nil)
-        #expect(try store.experiment(instrument: "emc", config: ["lr": "0.1", "arch": "mlp:2-2"]).cached(n: 10, seed: 3) == r)
+        #expect(try a.cached(n: 10, seed: 3, budget: 0) == r)
+        #expect(try b.cached(n: 10, seed: 3, budget: 0) == nil)
+        #expect(try store.experiment(instrument: "emc", config: ["lr": "0.1", "arch": "mlp:2-2"]).cached(n: 10, seed: 3, budget: 0) == r)
         let csv = try store.exportCSV().split(separator: "\n")
-        #expect(csv.count == 2 && csv[1].hasSuffix(",3,10,no-fit,0.5,0.8,0.0001,7,0.1"))
+        #expect(csv.count == 2 && csv[1].hasSuffix(",3,10,0,no-fit,0.5,0.8,0.0001,7,0.1"))
         let json = try JSONSerialization.jsonObject(with: Data(try store.exportJSON().utf8)) as? [[String: Any]]
         #expect(json?.first?["verdict"] as? String == "no-fit")
     }

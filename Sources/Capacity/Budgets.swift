@@ -1,0 +1,55 @@
+import NeuralNets
+
+/// The step budgets one attempt may run under: `first`, doubled each time the attempt ends
+/// `undecided` (still improving when the budget ran out), up to `cap`. Each budget is a fresh
+/// run from the same initialization — a schedule that depends on the budget (cosine to 0) is
+/// stretched over it, so a larger budget is never a continuation — and each is stored, so a
+/// resumed search repeats none of them. An attempt is decided by the first budget that fits or
+/// converges without fitting; one still undecided at the cap stays undecided.
+public struct BudgetSchedule: Sendable, Equatable, Codable {
+    public var first: Int
+    public var cap: Int
+
+    /// `cap` below `first` (or nil) means no escalation.
+    public init(first: Int, cap: Int? = nil) {
+        self.first = max(1, first)
+        self.cap = max(self.first, cap ?? first)
+    }
+
+    /// first, 2·first, 4·first, …, and the cap last.
+    public var budgets: [Int] {
+        var out = [first]
+        while out.last! < cap { out.append(min(cap, out.last! * 2)) }
+        return out
+    }
+
+    /// What is known of one attempt from its results by budget: the deciding result, or the
+    /// budget to run next.
+    public enum Resolution: Equatable {
+        case decided(FitResult)
+        case run(budget: Int)
+    }
+
+    public func resolve(_ result: (Int) throws -> FitResult?) rethrows -> Resolution {
+        let all = budgets
+        for b in all {
+            guard let r = try result(b) else { return .run(budget: b) }
+            if r.verdict != .undecided || b == all.last { return .decided(r) }
+        }
+        preconditionFailure("a schedule has at least one budget")
+    }
+}
+
+extension FitProcedure {
+    /// The procedure's budgets: its step budget, escalated up to `stepCap`.
+    public var budgets: BudgetSchedule { BudgetSchedule(first: train.maxSteps, cap: stepCap) }
+
+    /// The same procedure under another step budget; a cosine schedule over the old budget is
+    /// stretched over the new one.
+    public func withBudget(_ steps: Int) -> FitProcedure {
+        var p = self
+        if case let .cosine(n, floor) = train.schedule, n == train.maxSteps { p.train.schedule = .cosine(steps: steps, floor: floor) }
+        p.train.maxSteps = steps
+        return p
+    }
+}
