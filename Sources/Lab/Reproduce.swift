@@ -48,6 +48,10 @@ public struct ReproducePreset: Sendable {
     var quick: Bool { level != .full }
     var smoke: Bool { level == .smoke }
 
+    /// How far undecided attempts escalate: not at all at toy budgets, 4× in the quick preset
+    /// (minutes), 16× in the full one.
+    func maxSteps(_ steps: Int) -> Int { smoke ? steps : quick ? 4 * steps : 16 * steps }
+
     /// The capacity sweep: MLPs of growing width, two small CNNs and three activations on the
     /// 8×8 digits, true vs random labels, full-batch Adam; generalization at n = 500.
     var capacityYAML: String {
@@ -59,6 +63,7 @@ public struct ReproducePreset: Sendable {
           lr: 0.01
           batch-size: 0
           steps: \(smoke ? 200 : quick ? 3000 : 6000)
+          max-steps: \(maxSteps(smoke ? 200 : quick ? 3000 : 6000))
           schedule: constant
           start: 32
         axes:
@@ -83,6 +88,7 @@ public struct ReproducePreset: Sendable {
           lr: 0.05
           momentum: 0.9
           steps: \(smoke ? 200 : quick ? 3000 : 20000)
+          max-steps: \(maxSteps(smoke ? 200 : quick ? 3000 : 20000))
           schedule: cosine
           start: 32
         axes:
