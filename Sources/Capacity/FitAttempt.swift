@@ -26,6 +26,11 @@ public struct FitProcedure: Sendable {
     public var gradientTolerance: Double = 0.01
     /// The largest step budget an undecided attempt is escalated to (`budgets`); nil: none.
     public var stepCap: Int? = nil
+    /// Check a `no-fit` for curvature: the Hessian's extreme eigenvalues at the end
+    /// (`hessianExtremes`); a clearly negative smallest one — below −`saddleTolerance` times the
+    /// largest — is a saddle, and the attempt is `undecided` instead.
+    public var curvatureCheck = false
+    public var saddleTolerance = 0.01
 
     public init(arch: String) {
         self.arch = arch
@@ -60,12 +65,17 @@ public struct FitResult: Sendable, Codable, Equatable {
     public var seconds: Double
     /// The step budget the attempt ran under (`steps` ≤ `budget`).
     public var budget: Int
+    /// The training loss's smallest and largest Hessian eigenvalues at the end, where the
+    /// curvature check ran (a converged failure, or the saddle it turned out to be).
+    public var hessianMin: Double? = nil
+    public var hessianMax: Double? = nil
 
     public init(n: Int, seed: UInt64, verdict: Verdict, trainLoss: Double, trainAccuracy: Double,
-                gradientNorm: Double, steps: Int, seconds: Double, budget: Int = 0) {
+                gradientNorm: Double, steps: Int, seconds: Double, budget: Int = 0, hessian: (min: Double?, max: Double?) = (nil, nil)) {
         self.n = n; self.seed = seed; self.verdict = verdict; self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy; self.gradientNorm = gradientNorm; self.steps = steps; self.seconds = seconds
         self.budget = budget
+        (hessianMin, hessianMax) = hessian
     }
 }
 
@@ -89,7 +99,7 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     let (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws)
     let gradientNorm = Double(g.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot())
     let accuracy = r.finalAccuracy ?? 0
-    let verdict: Verdict
+    var verdict: Verdict
     if accuracy >= p.threshold {
         verdict = .fit
     } else if plateaued(r.history, tolerance: p.plateauTolerance) && gradientNorm <= p.gradientTolerance {
@@ -97,9 +107,17 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     } else {
         verdict = .undecided
     }
-    return FitResult(n: data.count, seed: seed, verdict: verdict, trainLoss: r.finalLoss, trainAccuracy: accuracy,
-                     gradientNorm: gradientNorm, steps: r.steps,
-                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, budget: p.train.maxSteps)
+    var curvature: (smallest: Double, largest: Double)? = nil
+    if verdict == .noFit && p.curvatureCheck {
+        let c = try hessianExtremes(net, x: data.x, y: .classes(data.labels32), loss: p.train.loss, seed: seed)
+        if c.smallest < -p.saddleTolerance * abs(c.largest) { verdict = .undecided }   // a saddle: not converged
+        curvature = c
+    }
+    var result = FitResult(n: data.count, seed: seed, verdict: verdict, trainLoss: r.finalLoss, trainAccuracy: accuracy,
+                           gradientNorm: gradientNorm, steps: r.steps,
+                           seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, budget: p.train.maxSteps)
+    (result.hessianMin, result.hessianMax) = (curvature?.smallest, curvature?.largest)
+    return result
 }
 
 /// True when the loss fell by less than `tolerance` (relative) over the last quarter of the

@@ -11,6 +11,7 @@ public struct EMCSettings: Sendable {
         "arch": "mlp:64-32-10:relu", "data": "digits", "condition": "true", "downsample": "1", "classes": "all",
         "optimizer": "sgd", "lr": "0.01", "momentum": "0.9", "batch-size": "640", "steps": "5000", "max-steps": "0",
         "schedule": "cosine", "threshold": "1", "init": "torch", "seeds": "1", "start": "64", "precision": "0.02",
+        "curvature": "off",
     ]
     /// Settings that steer the search but not any attempt's outcome: left out of the store key,
     /// so that changing them reuses finished attempts. The step budgets are among them: each
@@ -79,6 +80,11 @@ public struct EMCSettings: Sendable {
         p.train.maxSteps = try integer("steps", min: 1)
         let cap = try integer("max-steps", min: 0)
         p.stepCap = cap == 0 ? Self.defaultCapFactor * p.train.maxSteps : cap
+        switch self["curvature"] {
+        case "on": p.curvatureCheck = true
+        case "off": p.curvatureCheck = false
+        default: throw ExperimentError("curvature = '\(self["curvature"])': use on (check each no-fit's Hessian for a saddle) or off")
+        }
         switch self["schedule"] {
         case "cosine": p.train.schedule = .cosine(steps: p.train.maxSteps)
         case "constant": p.train.schedule = .constant

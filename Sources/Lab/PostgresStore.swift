@@ -117,7 +117,7 @@ public final class PostgresStore: @unchecked Sendable {
                     budget BIGINT NOT NULL,
                     verdict TEXT NOT NULL, train_loss DOUBLE PRECISION NOT NULL, train_accuracy DOUBLE PRECISION NOT NULL,
                     gradient_norm DOUBLE PRECISION NOT NULL, steps BIGINT NOT NULL, seconds DOUBLE PRECISION NOT NULL,
-                    finished TEXT NOT NULL, worker TEXT,
+                    finished TEXT NOT NULL, worker TEXT, hessian_min DOUBLE PRECISION, hessian_max DOUBLE PRECISION,
                     PRIMARY KEY (experiment, seed, n, budget))
                 """,
                 """
@@ -188,8 +188,8 @@ public final class PostgresStore: @unchecked Sendable {
             return [r.0, r.1, r.2, r.3]
         })
         let attempts = try rows("attempts").map {
-            let r = try $0.decode((String, Int64, Int, Int, String, Double, Double, Double, Int, Double, String).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int64, Int, Int, String, Double, Double, Double, Int, Double, String, Double?, Double?).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12] as [(any DatabaseValueConvertible)?]
         }
         let runs = try rows("recovery_runs").map {
             let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String).self)
@@ -226,7 +226,7 @@ struct PostgresAttempts: ExperimentCache {
 
     func cached(n: Int, seed: UInt64, budget: Int) throws -> FitResult? {
         try store.query("""
-            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget FROM \(unescaped: store.t("attempts"))
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget, hessian_min, hessian_max FROM \(unescaped: store.t("attempts"))
             WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed)) AND n = \(n) AND budget = \(budget)
             """).rows.first.map(Self.result)
     }
@@ -235,7 +235,7 @@ struct PostgresAttempts: ExperimentCache {
     func attempts(seed: UInt64) throws -> KnownAttempts {
         var known = KnownAttempts()
         for row in try store.query("""
-            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget FROM \(unescaped: store.t("attempts"))
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget, hessian_min, hessian_max FROM \(unescaped: store.t("attempts"))
             WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed))
             """).rows {
             known.add(try Self.result(row))
@@ -244,9 +244,10 @@ struct PostgresAttempts: ExperimentCache {
     }
 
     static func result(_ row: PostgresRow) throws -> FitResult {
-        let (n, seed, verdict, loss, accuracy, norm, steps, seconds, budget) = try row.decode((Int, Int64, String, Double, Double, Double, Int, Double, Int).self)
+        let (n, seed, verdict, loss, accuracy, norm, steps, seconds, budget, hmin, hmax) =
+            try row.decode((Int, Int64, String, Double, Double, Double, Int, Double, Int, Double?, Double?).self)
         return FitResult(n: n, seed: UInt64(bitPattern: seed), verdict: Verdict(rawValue: verdict) ?? .undecided, trainLoss: loss,
-                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds, budget: budget)
+                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds, budget: budget, hessian: (hmin, hmax))
     }
 
     func save(_ r: FitResult) throws { _ = try insert(r) }
@@ -254,9 +255,9 @@ struct PostgresAttempts: ExperimentCache {
     /// Writes the result unless one is already there; returns false when one was.
     func insert(_ r: FitResult) throws -> Bool {
         let written = try store.query("""
-            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker)
+            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker, hessian_min, hessian_max)
             VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(r.budget), \(r.verdict.rawValue), \(r.trainLoss), \(r.trainAccuracy),
-                    \(r.gradientNorm), \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(worker))
+                    \(r.gradientNorm), \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(worker), \(r.hessianMin), \(r.hessianMax))
             ON CONFLICT DO NOTHING
             """).metadata.rows ?? 0
         return written == 1

@@ -77,6 +77,7 @@ public final class ResultStore: @unchecked Sendable {
                         budget INTEGER NOT NULL,
                         verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
                         gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                        hessian_min REAL, hessian_max REAL,
                         PRIMARY KEY (experiment, seed, n, budget));
                     CREATE TABLE IF NOT EXISTS recovery_runs (
                         experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
@@ -129,7 +130,8 @@ public final class ResultStore: @unchecked Sendable {
     /// Every table's columns, as both stores define them.
     static let columns: [String: [String]] = [
         "experiments": ["key", "instrument", "config", "created"],
-        "attempts": ["experiment", "seed", "n", "budget", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished"],
+        "attempts": ["experiment", "seed", "n", "budget", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished",
+                     "hessian_min", "hessian_max"],
         "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished"],
         "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished"],
         "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished"],
@@ -138,7 +140,8 @@ public final class ResultStore: @unchecked Sendable {
     static func result(_ row: Row) -> FitResult {
         FitResult(n: row["n"], seed: UInt64(bitPattern: row["seed"]), verdict: Verdict(rawValue: row["verdict"]) ?? .undecided,
                   trainLoss: row["train_loss"], trainAccuracy: row["train_accuracy"], gradientNorm: row["gradient_norm"],
-                  steps: row["steps"], seconds: row["seconds"], budget: row["budget"])
+                  steps: row["steps"], seconds: row["seconds"], budget: row["budget"],
+                  hessian: row.hasColumn("hessian_min") ? (row["hessian_min"], row["hessian_max"]) : (nil, nil))
     }
 }
 
@@ -158,10 +161,11 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
     public func save(_ r: FitResult) throws {
         try store.db.write { d in
             try d.execute(sql: """
-                INSERT OR REPLACE INTO attempts (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO attempts (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished,
+                                                 hessian_min, hessian_max)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key, Int64(bitPattern: r.seed), r.n, r.budget, r.verdict.rawValue, r.trainLoss, r.trainAccuracy,
-                                 r.gradientNorm, r.steps, r.seconds, ISO8601DateFormatter().string(from: Date())])
+                                 r.gradientNorm, r.steps, r.seconds, ISO8601DateFormatter().string(from: Date()), r.hessianMin, r.hessianMax])
         }
     }
 
@@ -287,7 +291,7 @@ public struct MergeSummary: Sendable, Equatable {
 extension ResultStore {
     /// The tables and the columns that make a row's outcome (not when or how long it ran).
     static let outcomes: [(table: String, key: [String], outcome: [String])] = [
-        ("attempts", ["experiment", "seed", "n", "budget"], ["verdict", "train_loss", "train_accuracy", "gradient_norm", "steps"]),
+        ("attempts", ["experiment", "seed", "n", "budget"], ["verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "hessian_min", "hessian_max"]),
         ("recovery_runs", ["experiment", "seed", "n"], ["train_mse", "test_mse", "diverged", "steps"]),
         ("rate_units", ["experiment", "n", "repetition"], ["curves"]),
         ("generalization_runs", ["experiment", "seed", "train_size"], ["test_size", "train_accuracy", "test_accuracy"]),

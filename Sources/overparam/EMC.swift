@@ -41,6 +41,8 @@ struct MeasureOptions: ParsableArguments {
         @Option(parsing: .unconditional, help: "Momentum (sgd).") var momentum: Double = 0.9
         @Option(parsing: .unconditional, help: "Mini-batch size; 0 means full batch.") var batchSize: Int = 640
         @Option(parsing: .unconditional, help: "Step budget per attempt.") var steps: Int = 5000
+        @Flag(help: "Check each no-fit for curvature: the training loss's extreme Hessian eigenvalues (Lanczos); a clearly negative one marks a saddle, and the attempt is run again under a larger budget.")
+        var curvature = false
         @Option(parsing: .unconditional, help: "Largest budget an undecided attempt is run again under, doubling from --steps (0: \(EMCSettings.defaultCapFactor) × --steps).")
         var maxSteps: Int = 0
         @Option(help: "Schedule: cosine (to 0 over the budget) or constant.") var schedule: String = "cosine"
@@ -63,7 +65,7 @@ struct MeasureOptions: ParsableArguments {
             let settings = try EMCSettings([
                 "arch": arch, "data": data, "condition": condition, "downsample": "\(downsample)",
                 "classes": classes.map(String.init) ?? "all", "optimizer": optimizer, "lr": "\(lr)", "momentum": "\(momentum)",
-                "batch-size": "\(batchSize)", "steps": "\(steps)", "max-steps": "\(maxSteps)", "schedule": schedule, "threshold": "\(threshold)",
+                "batch-size": "\(batchSize)", "steps": "\(steps)", "max-steps": "\(maxSteps)", "curvature": curvature ? "on" : "off", "schedule": schedule, "threshold": "\(threshold)",
                 "init": initialization, "seeds": "\(seeds)", "start": "\(start)", "precision": "\(precision)",
             ])
             try settings.validate()  // settings errors before any data is loaded
@@ -120,7 +122,9 @@ func attemptLine(_ seed: UInt64, _ r: FitResult, _ lo: Int, _ hi: Int?, since st
     return String(format: "  seed %llu  n %6d  %-9@ acc %6.2f%%  loss %.4f  |g| %.2e  %@ steps %6.1f s   bracket [%d, %@]  (%@)",
                   seed, r.n, r.verdict.rawValue, 100 * r.trainAccuracy, r.trainLoss, r.gradientNorm,
                   "\(r.steps)/\(r.budget)".leftPadded(to: 12), r.seconds,
-                  lo, hi.map(String.init) ?? "–", status) + (replayed ? "  replayed from the store" : "")
+                  lo, hi.map(String.init) ?? "–", status)
+        + (r.hessianMin.map { String(format: "  Hessian eigenvalues [%.2e, %.2e]", $0, r.hessianMax ?? .nan) } ?? "")
+        + (replayed ? "  replayed from the store" : "")
 }
 
 /// Attempts done and a lower-bound ETA: the attempts each seed's bracket still needs (seeds not

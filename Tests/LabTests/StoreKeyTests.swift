@@ -169,6 +169,19 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
 }
 
 @Suite struct ExportTests {
+    @Test func anAttemptsBudgetAndCurvatureComeBackFromTheStore() throws {
+        let store = try ResultStore(path: temporaryStore("curvature.sqlite"))
+        let cache = try store.experiment(instrument: "emc", config: ["a": "1"])
+        let checked = FitResult(n: 10, seed: 1, verdict: .noFit, trainLoss: 0.3, trainAccuracy: 0.9, gradientNorm: 1e-3, steps: 400,
+                                seconds: 0.1, budget: 400, hessian: (-1e-3, 2.5))
+        let unchecked = FitResult(n: 10, seed: 1, verdict: .undecided, trainLoss: 0.4, trainAccuracy: 0.8, gradientNorm: 1e-1, steps: 200,
+                                  seconds: 0.1, budget: 200)
+        try cache.save(checked); try cache.save(unchecked)
+        #expect(try cache.cached(n: 10, seed: 1, budget: 400) == checked && cache.cached(n: 10, seed: 1, budget: 200) == unchecked)
+        #expect(try cache.cached(n: 10, seed: 1, budget: 800) == nil)
+        #expect(try store.exportCSV(.emc).contains(",400,0.1,-0.001,2.5\n"))
+    }
+
     @Test func everyKindOfResultExportsWithItsSettingsAsColumns() throws {
         let path = temporaryStore("export.sqlite")
         let store = try ResultStore(path: path)
@@ -181,7 +194,8 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         try store.experiment(instrument: "adaptivity", config: ["problem": "p = 1"]).saveCurves([[1, 2], [3]], n: 100, repetition: 0, seconds: 0.25)
 
         let emc = try store.exportCSV(.emc).split(separator: "\n")
-        #expect(emc == ["arch,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds", "mlp:2-2,0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1"])
+        #expect(emc == ["arch,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds,hessian_min,hessian_max",
+                        "mlp:2-2,0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,"])
         let recovery = try store.exportCSV(.recovery).split(separator: "\n")
         // A diverged run's infinite test error is stored and exported as empty (NULL).
         #expect(recovery == ["setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds", "100,mlp:2-4-1,2,4,1e-06,,1,100,0.5"])

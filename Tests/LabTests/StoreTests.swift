@@ -104,7 +104,7 @@ final class Interrupting: AttemptCache {
         #expect(try b.cached(n: 10, seed: 3, budget: 0) == nil)
         #expect(try store.experiment(instrument: "emc", config: ["lr": "0.1", "arch": "mlp:2-2"]).cached(n: 10, seed: 3, budget: 0) == r)
         let csv = try store.exportCSV().split(separator: "\n")
-        #expect(csv.count == 2 && csv[1].hasSuffix(",3,10,0,no-fit,0.5,0.8,0.0001,7,0.1"))
+        #expect(csv.count == 2 && csv[1].hasSuffix(",3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,"))
         let json = try JSONSerialization.jsonObject(with: Data(try store.exportJSON().utf8)) as? [[String: Any]]
         #expect(json?.first?["verdict"] as? String == "no-fit")
     }
