@@ -209,6 +209,22 @@ public struct EMCReport: Sendable, Codable {
         return isMeasured ? false : nil
     }
 
+    /// The mean's 95% Student-t interval over the seeds (nil for one seed); of lower bounds
+    /// where the EMC is not measured.
+    public var interval: ClosedRange<Double>? { meanInterval(perSeed.map(Double.init)).interval }
+
+    /// This EMC against another's, seed by seed, scaled by `scale` and `otherScale` (per
+    /// parameter, say): Welch's 95% interval of the difference of means, and the verdict it
+    /// gives — larger where the interval lies above 0 and the other is measured (this one may be
+    /// a lower bound: the true difference is larger still), not larger where it lies below 0 and
+    /// this one is measured; nil (inconclusive) otherwise, or with fewer than two seeds a side.
+    public func comparison(with other: EMCReport, scale: Double = 1, otherScale: Double = 1) -> (larger: Bool?, interval: ClosedRange<Double>?) {
+        guard let i = differenceInterval(perSeed.map { Double($0) * scale }, other.perSeed.map { Double($0) * otherScale }) else { return (nil, nil) }
+        if i.lowerBound > 0 && other.isMeasured { return (true, i) }
+        if i.upperBound < 0 && isMeasured { return (false, i) }
+        return (nil, i)
+    }
+
     /// The summary as text that says what it is: "276.0 ± 3.0" or "≥ 1797.0".
     public var text: String {
         isMeasured ? String(format: "%.1f ± %.1f", mean, std) : String(format: "≥ %.1f", mean)

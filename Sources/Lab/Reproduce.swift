@@ -1,6 +1,7 @@
 import Adaptivity
 import Capacity
 import Foundation
+import Linalg
 import Recovery
 
 /// A headline finding of one of the papers, and whether this run reproduced it.
@@ -187,43 +188,53 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
     let hi = pairs.map { max($0.t.mean, $0.r.mean) }.max() ?? 1, lo = max(1, pairs.map { min($0.t.mean, $0.r.mean) }.min() ?? 1)
     tvr.series.append(.init("equal", [(lo, lo), (hi, hi)], style: .dashed))
     if let svg = try? tvr.svg() { section.figures.append(("Each architecture's EMC with true against random labels; above the dashed line, true labels are easier to fit.", svg)) }
-    let easier = pairs.map { $0.t.exceeds($0.r) }
+    // Every comparison is Welch's 95% interval of the difference over the seeds; a finding
+    // holds only where the intervals say so (EMCReport.comparison).
+    let easier = pairs.map { $0.t.comparison(with: $0.r).larger }
     let proven = easier.filter { $0 == true }.count, open = easier.filter { $0 == nil }.count
     section.findings.append(Finding(instrument: "capacity", claim: "Networks fit more samples with true labels than with random labels",
                                     held: pairs.isEmpty || easier.contains(false) ? false : open > 0 ? nil : true,
-                                    evidence: "true > random for \(proven) of \(pairs.count) architectures" + (open > 0 ? "; \(open) undecidable (lower bounds)" : "")))
+                                    evidence: "true > random at 95% for \(proven) of \(pairs.count) architectures, \(spec.seeds) seed(s) each"
+                                        + (open > 0 ? "; \(open) undecided (lower bounds, or intervals that need more seeds)" : "")))
     // Per parameter, the best of each family; a lower bound stays one when divided.
     func best(_ family: [(arch: String, params: Int, t: EMCReport, r: EMCReport)]) -> EMCReport? {
         family.map(\.r).max { $0.emcPerParameter < $1.emcPerParameter }
     }
     if let m = best(pairs.filter { $0.arch.hasPrefix("mlp") && $0.arch.hasSuffix(":relu") }), let c = best(pairs.filter { $0.arch.hasPrefix("cnn") }) {
-        let wins: Bool? = c.emcPerParameter > m.emcPerParameter ? (m.isMeasured ? true : nil) : (c.isMeasured ? false : nil)
+        let (wins, i) = c.comparison(with: m, scale: 1 / Double(c.parameters), otherScale: 1 / Double(m.parameters))
         section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more random-label samples per parameter than MLPs",
-                                        held: wins, evidence: "best CNN \(c.isMeasured ? "" : "≥ ")\(String(format: "%.3f", c.emcPerParameter)) vs best ReLU MLP \(m.isMeasured ? "" : "≥ ")\(String(format: "%.3f", m.emcPerParameter)) EMC per parameter"))
+                                        held: wins, evidence: "best CNN \(c.isMeasured ? "" : "≥ ")\(String(format: "%.3f", c.emcPerParameter)) vs best ReLU MLP \(m.isMeasured ? "" : "≥ ")\(String(format: "%.3f", m.emcPerParameter)) EMC per parameter; " + differenceText(i, format: "%.3f")))
     }
     if let relu = report("mlp:64-4-10:relu", "true"), let sigmoid = report("mlp:64-4-10:sigmoid", "true") {
+        let (wins, i) = relu.comparison(with: sigmoid)
         section.findings.append(Finding(instrument: "capacity", claim: "ReLU networks fit more samples than sigmoid networks",
-                                        held: relu.exceeds(sigmoid), evidence: "mlp:64-4-10 on true labels: ReLU \(cell(relu)) vs sigmoid \(cell(sigmoid))"))
+                                        held: wins, evidence: "mlp:64-4-10 on true labels: ReLU \(cell(relu)) vs sigmoid \(cell(sigmoid)); " + differenceText(i)))
     }
     // The EMC gap against generalization (the sweep wrote it).
     if let svg = try? String(contentsOfFile: dir + "/emc-gap-vs-generalization.svg", encoding: .utf8) {
         section.figures.append(("EMC gap (true − random labels) against the generalization gap (train − test accuracy) at n = 500.", svg))
     }
     if let gap = outcome.gap {
-        // Fewer than three measured configurations cannot rank anything.
+        // Kendall's τ of the EMC gap against test accuracy, with its bootstrap interval over the
+        // measured configurations: held above 0, not reproduced below, else inconclusive.
+        let used = gap.correlated
+        let tau = kendallInterval(used.map(\.emcGap), used.map(\.testAccuracy))
+        let held: Bool? = tau.flatMap { $0.lowerBound > 0 ? true : $0.upperBound < 0 ? false : nil }
+        let r = gap.pearsonGap.flatMap { pearsonInterval(r: $0, n: used.count) }
+        func text(_ i: ClosedRange<Double>?) -> String { i.map { String(format: "[%+.2f, %+.2f]", $0.lowerBound, $0.upperBound) } ?? "none (under 4 points)" }
         section.findings.append(Finding(instrument: "capacity", claim: "A larger EMC gap goes with better generalization",
-                                        held: gap.correlated.count < 3 ? nil : (gap.kendallAccuracy ?? -1) > 0, evidence: gap.summary))
+                                        held: held, evidence: gap.summary + "; 95% intervals: τ vs test accuracy \(text(tau)), r vs generalization gap \(text(r))"))
     }
     // SGD vs full batch.
     let opt = try sweep(preset.optimizerYAML, name: "optimizers.yaml").1.rows
     if opt.count == 2 {
         let sgd = opt[0].report.mean, gd = opt[1].report.mean
-        let sgdWins = opt[0].report.exceeds(opt[1].report)
+        let (sgdWins, i) = opt[0].report.comparison(with: opt[1].report)
         var plot = Plot(title: "Mini-batch SGD vs full-batch GD, random labels (mlp:64-8-10)", xLabel: "configuration (1 = SGD batch 32, 2 = full batch)", yLabel: "EMC (samples)")
         plot.series.append(.init("EMC", [(1, sgd), (2, gd)]))
         if let svg = try? plot.svg() { section.figures.append(("Same steps and learning rate; only the batch differs.", svg)) }
         section.findings.append(Finding(instrument: "capacity", claim: "Mini-batch SGD fits more random labels than full-batch GD",
-                                        held: sgdWins, evidence: "EMC \(cell(opt[0].report)) with batch 32 vs \(cell(opt[1].report)) full batch"))
+                                        held: sgdWins, evidence: "EMC \(cell(opt[0].report)) with batch 32 vs \(cell(opt[1].report)) full batch; " + differenceText(i)))
     }
     return section
 }
@@ -307,6 +318,12 @@ func adaptivitySection(_ preset: ReproducePreset, _ output: String, _ store: (an
 }
 
 // MARK: - HTML
+
+/// A comparison's 95% interval of the difference, or why there is none.
+func differenceText(_ i: ClosedRange<Double>?, format: String = "%.1f") -> String {
+    guard let i else { return "no interval (one seed a side)" }
+    return "difference 95% interval [" + String(format: format, i.lowerBound) + ", " + String(format: format, i.upperBound) + "]"
+}
 
 func fmt(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
 

@@ -88,6 +88,7 @@ struct MeasureOptions: ParsableArguments {
                     "emc_mean": report.mean, "emc_std": report.std, "emc_per_seed": report.perSeed,
                     "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided, "escalated": report.escalated,
                     "runs": report.runs, "max_steps": cap,
+                    "emc_interval": report.interval.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNull(),
                     // What the numbers are: where not "measured", emc_mean is only a lower bound.
                     "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
                     "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
@@ -96,7 +97,8 @@ struct MeasureOptions: ParsableArguments {
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                print("EMC \(report.text) over \(seeds) seed(s) (per seed: \(report.searches.map(\.text).joined(separator: ", "))); "
+                let interval = report.interval.map { String(format: ", 95%% interval %@[%.1f, %.1f]", report.isMeasured ? "" : "of lower bounds ", $0.lowerBound, $0.upperBound) } ?? ""
+                print("EMC \(report.text) over \(seeds) seed(s)\(interval) (per seed: \(report.searches.map(\.text).joined(separator: ", "))); "
                       + String(format: "%d parameters, %@%.3f EMC per parameter", report.parameters, report.isMeasured ? "" : "≥ ", report.emcPerParameter))
                 print("\(report.searches.map(\.attempts.count).reduce(0, +)) attempts in \(report.runs) training runs: \(report.escalated) decided only under a larger budget, \(report.undecided) still undecided at \(cap) steps")
                 if report.censored > 0 {

@@ -43,6 +43,35 @@ import Testing
         #expect(big.isMeasured && big.status == "measured")
     }
 
+    /// Comparisons across seeds: Welch's interval of the difference decides, and lower bounds
+    /// only ever prove "larger" for themselves.
+    @Test func comparisonsFollowTheirIntervals() throws {
+        func report(_ thresholds: [Int], undecidedAbove: Bool = false) -> EMCReport {
+            EMCReport(arch: "mlp", parameters: 10, searches: thresholds.enumerated().map { i, t in
+                var s = search(t, undecidedAbove: undecidedAbove ? t : nil)
+                s.seed = UInt64(i)
+                return s
+            })
+        }
+        let big = report([600, 620, 640]), small = report([300, 310, 290])
+        let (larger, i) = big.comparison(with: small)
+        let interval = try #require(i)
+        #expect(larger == true && interval.lowerBound > 200 && interval.upperBound < 420, "\(interval)")
+        #expect(small.comparison(with: big).larger == false)
+        // Overlapping seeds: the interval holds 0 — inconclusive, whatever the means say.
+        let close = report([300, 600, 450]), other = report([400, 420, 380])
+        #expect(close.mean > other.mean && close.comparison(with: other).larger == nil)
+        // One seed a side: no interval, no verdict.
+        let one = report([600]).comparison(with: report([300]))
+        #expect(one.larger == nil && one.interval == nil)
+        // Lower bounds: "larger" proven for a bound above a measurement, never the other way.
+        let bigBound = report([600, 620, 640], undecidedAbove: true)
+        #expect(bigBound.comparison(with: small).larger == true)
+        #expect(small.comparison(with: bigBound).larger == false)
+        #expect(report([300, 310, 290], undecidedAbove: true).comparison(with: big).larger == nil)
+        #expect(big.interval.map { $0.contains(620) } == true && report([5]).interval == nil)
+    }
+
     @Test func labelsBeyondTheModelsOutputsAreRefusedBeforeTraining() throws {
         let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 60, dim: 4, classes: 3, seed: 1)
         var p = FitProcedure(arch: "mlp:4-8-2:relu")
