@@ -13,11 +13,11 @@ public func prepareOutputFolder(_ dir: String) throws {
             above = (above as NSString).deletingLastPathComponent
         }
         let reason = !above.isEmpty && !isFolder.boolValue ? "\(above) is a file, not a folder"
-            : !above.isEmpty && access(above, W_OK) != 0 ? "\(above): \(String(cString: strerror(errno)).lowercased())" : plainReason(error)
+            : !above.isEmpty && access(above, W_OK) != 0 ? "\(above): \(systemReason(errno))" : plainReason(error)
         throw ExperimentError("cannot create the output folder \(dir): \(reason)")
     }
     guard access(dir, W_OK) == 0 else {
-        throw ExperimentError("cannot write in the output folder \(dir): \(String(cString: strerror(errno)).lowercased())")
+        throw ExperimentError("cannot write in the output folder \(dir): \(systemReason(errno))")
     }
 }
 

@@ -168,7 +168,7 @@ public final class PostgresStore: @unchecked Sendable {
     /// Registers an experiment (idempotent); returns its key.
     func register(instrument: String, config: [String: String], description: [String: String] = [:]) throws -> String {
         let key = try canonicalKey(config)
-        let shown = try canonicalKey(config.merging(description) { a, _ in a })
+        let shown = try shownConfig(config, description)
         try query("""
             INSERT INTO \(unescaped: t("experiments")) (key, instrument, config, created) VALUES (\(key), \(instrument), \(shown), \(ISO8601DateFormatter().string(from: Date())))
             ON CONFLICT DO NOTHING
@@ -332,4 +332,12 @@ extension ResultStore {
 
     /// Deletes a temporary copy's file.
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A store's results as a SQLite file to read: the file itself, or for PostgreSQL a temporary
+/// copy (`isCopy`: remove it when done).
+public func sqliteView(of store: any Store) throws -> (store: ResultStore, isCopy: Bool) {
+    if let s = store as? ResultStore { return (s, false) }
+    if let pg = store as? PostgresStore { return (try ResultStore.copy(of: pg), true) }
+    throw StoreError.cannotOpen(path: store.location, reason: "this kind of store cannot be read as a file")
 }

@@ -108,7 +108,7 @@ public final class ResultStore: @unchecked Sendable {
     public func experiment(instrument: String, config: [String: String], description: [String: String] = [:]) throws -> ExperimentAttempts {
         let key = try canonicalKey(config)
         if !readOnly {
-            let shown = try canonicalKey(config.merging(description) { a, _ in a })
+            let shown = try shownConfig(config, description)
             try db.write { d in
                 try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
                               arguments: [key, instrument, shown, ISO8601DateFormatter().string(from: Date())])

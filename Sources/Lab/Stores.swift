@@ -65,15 +65,24 @@ func canonicalKey(_ config: [String: String]) throws -> String {
     String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
 }
 
+/// What a store shows beside an experiment's key: the key's settings and the description (how
+/// the data set was named), as canonical JSON.
+func shownConfig(_ config: [String: String], _ description: [String: String]) throws -> String {
+    try canonicalKey(config.merging(description) { key, _ in key })
+}
+
+/// The system's text for an errno value, in lower case, as a clause of a sentence.
+func systemReason(_ code: Int32) -> String { String(cString: strerror(code)).lowercased() }
+
 /// An error from the system or SQLite as one plain sentence ("permission denied", "no such
 /// file or folder"), instead of Foundation's domain-and-code text.
 public func plainReason(_ error: Error) -> String {
     if let e = error as? DatabaseError { return e.message ?? "SQLite error \(e.resultCode.rawValue)" }
     let ns = error as NSError
     if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
-        return String(cString: strerror(Int32(u.code))).lowercased()
+        return systemReason(Int32(u.code))
     }
-    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))).lowercased() }
+    if ns.domain == NSPOSIXErrorDomain { return systemReason(Int32(ns.code)) }
     guard ns.domain == NSCocoaErrorDomain else { return "\(error)" }
     switch CocoaError.Code(rawValue: ns.code) {
     case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"

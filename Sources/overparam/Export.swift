@@ -18,8 +18,8 @@ struct Export: ParsableCommand {
                 throw ExperimentError("--results '\(results)': use one of \(ResultTable.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let opened = try openStore(store, readOnly: true)
-            let s = try (opened as? PostgresStore).map(ResultStore.copy(of:)) ?? opened as! ResultStore
-            defer { if opened is PostgresStore { s.remove() } }
+            let (s, isCopy) = try sqliteView(of: opened)
+            defer { if isCopy { s.remove() } }
             if summary {
                 print(try s.summary(name: opened.location), terminator: "")
                 return

@@ -44,14 +44,18 @@ final class Interrupting: AttemptCache {
         return (data, p, plan)
     }
 
-    @Test func interruptedRunResumesWithoutRepeatingAttempts() throws {
-        let (data, p, plan) = problem()
+    /// Killed half-way, then resumed from the file: only what was not stored runs, to the same
+    /// answer. With escalation (a cap of 4× the budget) every budget's run is stored and counts.
+    @Test(arguments: [1, 4])
+    func interruptedRunResumesWithoutRepeatingRuns(capFactor: Int) throws {
+        var (data, p, plan) = problem()
+        p.stepCap = capFactor * p.train.maxSteps
         let reference = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan)
-        let total = reference.searches.map(\.attempts.count).reduce(0, +)
-        #expect(total >= 6)
+        let total = reference.runs, attempts = reference.searches.map(\.attempts.count).reduce(0, +)
+        #expect(capFactor == 1 ? total == attempts && total >= 6 : reference.escalated > 0 && total > attempts)
 
-        let path = temporaryStore("resume.sqlite")
-        let config = ["arch": p.arch, "data": "gaussian:300,4,3,1.5"]
+        let path = temporaryStore("resume-\(capFactor).sqlite")
+        let config = ["arch": p.arch, "data": "gaussian:300,4,3,1.5", "cap": "\(capFactor)"]
         let first = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: total / 2)
         #expect(throws: Interrupting.Killed.self) { try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: first) }
 
@@ -63,35 +67,13 @@ final class Interrupting: AttemptCache {
         // A new process: the store is opened again from the file.
         let second = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: .max)
         let resumed = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: second)
-        #expect(resumed.perSeed == reference.perSeed)
-        #expect(second.lookedUpHits == left, "finished attempts are read back")
+        #expect(resumed.perSeed == reference.perSeed && resumed.runs == total)
+        // Without escalation each stored attempt is read back exactly once.
+        #expect(capFactor > 1 || second.lookedUpHits == left, "finished attempts are read back")
         #expect(second.saved == total - left, "only the rest is run")
         let stored = try ResultStore(path: path).experiment(instrument: "emc", config: config).all()
         #expect(stored.count == total)
-        #expect(Set(stored.map { "\($0.seed)-\($0.n)" }).count == total, "each attempt stored once")
-    }
-
-    /// The same with undecided attempts escalated: every budget's run is stored as it finishes,
-    /// and a resumed measurement runs none of them again.
-    @Test func interruptedEscalatingRunResumesWithoutRepeatingRuns() throws {
-        var (data, p, plan) = problem()
-        p.stepCap = 4 * p.train.maxSteps
-        let reference = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan)
-        let total = reference.runs
-        #expect(reference.escalated > 0 && total > reference.searches.map(\.attempts.count).reduce(0, +))
-
-        let path = temporaryStore("resume-escalating.sqlite")
-        let config = ["arch": p.arch, "data": "gaussian:300,4,3,1.5", "cap": "4x"]
-        let first = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: total / 2)
-        #expect(throws: Interrupting.Killed.self) { try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: first) }
-        let left = try ResultStore(path: path).experiment(instrument: "emc", config: config).all().count
-        #expect(left >= total / 2 && left < total)
-        let second = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: .max)
-        let resumed = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: second)
-        #expect(resumed.perSeed == reference.perSeed && resumed.runs == total)
-        #expect(second.saved == total - left, "only the runs not yet stored are run")
-        let stored = try ResultStore(path: path).experiment(instrument: "emc", config: config).all()
-        #expect(stored.count == total && Set(stored.map { "\($0.seed)-\($0.n)-\($0.budget)" }).count == total)
+        #expect(Set(stored.map { "\($0.seed)-\($0.n)-\($0.budget)" }).count == total, "each run stored once")
     }
 
     @Test func experimentsAreKeyedByTheirWholeConfiguration() throws {
