@@ -286,6 +286,10 @@ public struct MergeSummary: Sendable, Equatable {
     /// Rows copied in, rows already present with the same outcome, and rows present with a
     /// different outcome (kept as they were; a deterministic computation should never make one).
     public var added = 0, duplicates = 0, conflicts = 0
+
+    public init(added: Int = 0, duplicates: Int = 0, conflicts: Int = 0) {
+        self.added = added; self.duplicates = duplicates; self.conflicts = conflicts
+    }
 }
 
 extension ResultStore {

@@ -67,18 +67,22 @@ func printQueue(_ q: QueueStatus) {
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Combine shard stores into one, each result once; then `sweep run --store` on it writes the tables without training.")
-    @Option(help: "The SQLite store file to merge into (created if missing).") var into: String
+    @Option(help: "The store to merge into: a SQLite file (created if missing) or a postgres:// URL.") var into: String
     @Argument(help: "Shard store files, or postgres:// URLs (their results are copied in the same way).") var files: [String]
 
     func run() throws {
         do {
             guard !files.isEmpty else { throw ExperimentError("name at least one store file to merge") }
-            guard let target = try openStore(into) as? ResultStore else {
-                throw ExperimentError("--into '\(into)': merge writes a SQLite file; a PostgreSQL store takes results through `sweep run --store URL` and workers")
-            }
+            let target = try openStore(into)
             for f in files {
                 let source = try openStore(f, readOnly: true)
-                let s = try (source as? PostgresStore).map(target.merge(from:)) ?? target.merge(from: f)
+                let s: MergeSummary
+                switch (target, source) {
+                case let (sqlite as ResultStore, pg as PostgresStore): s = try sqlite.merge(from: pg)
+                case let (sqlite as ResultStore, _): s = try sqlite.merge(from: f)
+                case let (pg as PostgresStore, _ as ResultStore): s = try pg.merge(from: f)
+                default: throw ExperimentError("\(f): merging one PostgreSQL store into another is not supported; export one to SQLite first (`merge --into FILE URL`)")
+                }
                 print("\(f): \(s.added) results added, \(s.duplicates) already present" + (s.conflicts > 0 ? ", \(s.conflicts) CONFLICTING (kept the existing ones)" : ""))
             }
         } catch { fail(error) }

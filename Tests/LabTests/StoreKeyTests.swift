@@ -210,3 +210,31 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         #expect(summary.contains("  adapt               1 experiment(s),       1 rate units"), "\(summary)")
     }
 }
+
+@Suite struct PostgresMergeTests {
+    /// A shard's SQLite file merged into PostgreSQL: every kind of result once, a second merge
+    /// adds nothing, and a row that differs is reported as a conflict and left as it was.
+    @Test(.enabled(if: testPostgres != nil)) func aShardMergesIntoPostgresOnce() throws {
+        let path = temporaryStore("shard-for-pg.sqlite")
+        let shard = try ResultStore(path: path)
+        let attempt = FitResult(n: 10, seed: 3, verdict: .noFit, trainLoss: 0.5, trainAccuracy: 0.8, gradientNorm: 1e-4, steps: 7, seconds: 0.1,
+                                budget: 7, hessian: (-1e-4, 3))
+        try shard.experiment(instrument: "emc", config: ["a": "1"]).save(attempt)
+        try shard.experiment(instrument: "emc", config: ["a": "1"]).saveGeneralization(
+            GeneralizationResult(trainSize: 50, testSize: 20, trainAccuracy: 1, testAccuracy: 0.75), seed: 1)
+        try shard.experiment(instrument: "recovery", config: ["b": "2"]).saveRun(
+            RecoveryRun(n: 4, seed: 2, trainMSE: 1e-6, testMSE: .infinity, steps: 100, seconds: 0.5, diverged: true))
+        try shard.experiment(instrument: "adaptivity", config: ["c": "3"]).saveCurves([[1, 2], [3]], n: 100, repetition: 0, seconds: 0.25)
+
+        let pg = try PostgresStore(url: freshSchema("merge"))
+        #expect(try pg.merge(from: path) == MergeSummary(added: 4, duplicates: 0, conflicts: 0))
+        #expect(try pg.merge(from: path) == MergeSummary(added: 0, duplicates: 4, conflicts: 0))
+        let cache = try pg.cache(instrument: "emc", config: ["a": "1"], description: [:])
+        #expect(try cache.cached(n: 10, seed: 3, budget: 7) == attempt)
+        #expect(try pg.cache(instrument: "adaptivity", config: ["c": "3"], description: [:]).cachedCurves(n: 100, repetition: 0) == [[1, 2], [3]])
+        #expect(try pg.cache(instrument: "recovery", config: ["b": "2"], description: [:]).cachedRun(n: 4, seed: 2)?.diverged == true)
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE attempts SET train_loss = 9") }
+        #expect(try pg.merge(from: path) == MergeSummary(added: 0, duplicates: 3, conflicts: 1))
+        #expect(try cache.cached(n: 10, seed: 3, budget: 7)?.trainLoss == 0.5, "the stored result is kept")
+    }
+}
