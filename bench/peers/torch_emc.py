@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """EMC of MLP 64-32-10 (ReLU) on the 8x8 digits with random labels, in PyTorch (eager, one thread),
-by the same procedure as `overparam emc` with its defaults. See README.md ("EMC peer").
+by the same procedure as `overparam emc` with its defaults. See bench/peers/README.md ("EMC peer").
 
 Procedure, mirrored from Sources/Capacity and Sources/NeuralNets/Trainer.swift:
 - data: the 1,797 digits from the package's own resource, pixels / 16; labels replaced by uniform
