@@ -13,12 +13,13 @@ swift build -c release >/dev/null
 PY="${PEERS_VENV:-/opt/peers-venv}/bin/python"
 out="bench/results/emc-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 mkdir -p bench/results
-ours() { .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels --seeds 3 --no-store --json "$@"; }
+# --max-steps 5000: one fixed budget per attempt, as the peer runs it (no escalation of undecided attempts).
+ours() { .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels --seeds 3 --max-steps 5000 --no-store --json "$@"; }
 {
     for i in $(seq "$reps"); do
         # Alternating, so a slow spell of a shared machine hits both settings.
         taskset -c 0 .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels \
-            --seeds 3 --no-store --json --workers 1 | sed 's/^{/{"framework":"overparam","workers":1,/'
+            --seeds 3 --max-steps 5000 --no-store --json --workers 1 | sed 's/^{/{"framework":"overparam","workers":1,/'
         ours --workers 2 | sed 's/^{/{"framework":"overparam","workers":2,/'
     done
     taskset -c 0 "$PY" bench/peers/torch_emc.py --json
