@@ -58,47 +58,68 @@ public final class ResultStore: @unchecked Sendable {
                 let dir = (path as NSString).deletingLastPathComponent
                 if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             }
-            db = try DatabaseQueue(path: path, configuration: config)
-            let found = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
-            let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0
-            version = hasTables ? found : Self.schemaVersion
-            if readOnly { return }
-            if hasTables && found != Self.schemaVersion {
-                throw StoreError.incompatible(path: path, found: found, expected: Self.schemaVersion)
-            }
-            // Persistent in the file; concurrent first opens wait on each other through the timeout.
-            try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
-            try db.write { d in
-                try d.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS experiments (
-                        key TEXT PRIMARY KEY, instrument TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL);
-                    CREATE TABLE IF NOT EXISTS attempts (
-                        experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
-                        budget INTEGER NOT NULL,
-                        verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
-                        gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
-                        hessian_min REAL, hessian_max REAL,
-                        PRIMARY KEY (experiment, seed, n, budget));
-                    CREATE TABLE IF NOT EXISTS recovery_runs (
-                        experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
-                        train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
-                        seconds REAL NOT NULL, finished TEXT NOT NULL,
-                        PRIMARY KEY (experiment, seed, n));
-                    CREATE TABLE IF NOT EXISTS rate_units (
-                        experiment TEXT NOT NULL REFERENCES experiments(key), n INTEGER NOT NULL, repetition INTEGER NOT NULL,
-                        curves BLOB NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
-                        PRIMARY KEY (experiment, n, repetition));
-                    CREATE TABLE IF NOT EXISTS generalization_runs (
-                        experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, train_size INTEGER NOT NULL,
-                        test_size INTEGER NOT NULL, train_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, finished TEXT NOT NULL,
-                        PRIMARY KEY (experiment, seed, train_size));
-                    PRAGMA user_version = \(Self.schemaVersion);
-                    """)
-            }
+            // Processes opening a new file together can find it mid-creation (or mid-switch to
+            // WAL), where SQLite answers "database is locked" without waiting: try again.
+            (db, version) = try Self.whileBusy { try Self.prepare(path: path, readOnly: readOnly, config: config) }
         } catch let e as StoreError {
             throw e
         } catch {
             throw StoreError.cannotOpen(path: path, reason: plainReason(error))
+        }
+    }
+
+    /// Opens the file, checks its schema and, for a new file, creates it (WAL mode, tables).
+    static func prepare(path: String, readOnly: Bool, config: Configuration) throws -> (DatabaseQueue, Int) {
+        let db = try DatabaseQueue(path: path, configuration: config)
+        let found = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
+        let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0
+    let version = hasTables ? found : schemaVersion
+    if readOnly { return (db, version) }
+        if hasTables && found != schemaVersion {
+            throw StoreError.incompatible(path: path, found: found, expected: schemaVersion)
+        }
+    if hasTables { return (db, version) }   // a current store: nothing to create, no lock to take
+        // Persistent in the file; concurrent first opens wait on each other through the timeout.
+        try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
+        try db.write { d in
+            try d.execute(sql: """
+                CREATE TABLE IF NOT EXISTS experiments (
+                    key TEXT PRIMARY KEY, instrument TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS attempts (
+                    experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
+                    budget INTEGER NOT NULL,
+                    verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
+                    gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                    hessian_min REAL, hessian_max REAL,
+                    PRIMARY KEY (experiment, seed, n, budget));
+                CREATE TABLE IF NOT EXISTS recovery_runs (
+                    experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
+                    train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
+                    seconds REAL NOT NULL, finished TEXT NOT NULL,
+                    PRIMARY KEY (experiment, seed, n));
+                CREATE TABLE IF NOT EXISTS rate_units (
+                    experiment TEXT NOT NULL REFERENCES experiments(key), n INTEGER NOT NULL, repetition INTEGER NOT NULL,
+                    curves BLOB NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                    PRIMARY KEY (experiment, n, repetition));
+                CREATE TABLE IF NOT EXISTS generalization_runs (
+                    experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, train_size INTEGER NOT NULL,
+                    test_size INTEGER NOT NULL, train_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, finished TEXT NOT NULL,
+                    PRIMARY KEY (experiment, seed, train_size));
+                PRAGMA user_version = \(schemaVersion);
+                """)
+        }
+        return (db, version)
+    }
+
+    /// Runs `body` again while SQLite reports the database busy, for up to `busyTimeout`.
+    static func whileBusy<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var pause = 0.01
+        while true {
+            do { return try body() } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY && Date() < deadline {
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.5)
+            }
         }
     }
 
