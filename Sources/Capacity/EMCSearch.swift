@@ -200,15 +200,6 @@ public struct EMCReport: Sendable, Codable {
         return kinds.count == 1 ? kinds.first!.rawValue : kinds.isEmpty ? EMCStatus.measured.rawValue : "mixed"
     }
 
-    /// Whether this EMC is larger than `other`'s: true or false where the bounds decide it,
-    /// nil where a lower bound leaves it open. A mean over seeds of lower bounds is a lower
-    /// bound, so "larger" is proven when this one's exceeds a measured other, and "not larger"
-    /// when this one is measured and does not exceed the other's lower bound.
-    public func exceeds(_ other: EMCReport) -> Bool? {
-        if mean > other.mean { return other.isMeasured ? true : nil }
-        return isMeasured ? false : nil
-    }
-
     /// The mean's 95% Student-t interval over the seeds (nil for one seed); of lower bounds
     /// where the EMC is not measured.
     public var interval: ClosedRange<Double>? { meanInterval(perSeed.map(Double.init)).interval }

@@ -153,8 +153,10 @@ public struct SweepSpec: Sendable {
 extension SweepSpec {
     /// What `parse` cannot check from the file alone, for every configuration before anything
     /// trains: each data set loads, and each model takes its data's samples and classes.
-    public func validateConfigurations() throws {
-        guard kind == .emc else { return }   // recovery and rate settings are whole in the file
+    /// Returns the loaded data sets by `EMCSettings.dataKey`, for `runSweep` to train on.
+    @discardableResult
+    public func validateConfigurations() throws -> [String: LabeledData<Float>] {
+        guard kind == .emc else { return [:] }   // recovery and rate settings are whole in the file
         var data = [String: LabeledData<Float>]()
         for (i, c) in configurations.enumerated() {
             do {
@@ -165,6 +167,7 @@ extension SweepSpec {
                 throw ExperimentError("configuration \(i + 1) (\(label(c))): \(plainMessage(error))")
             }
         }
+        return data
     }
 }
 

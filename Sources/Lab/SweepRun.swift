@@ -1,4 +1,5 @@
 import Capacity
+import Datasets
 import Foundation
 import Linalg
 
@@ -19,12 +20,17 @@ public struct SweepOutcome: Sendable {
 
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. The rows come in configuration order.
-/// `finished(k, K)` is called after each of the K configurations this run owns.
-public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, log: ((String) -> Void)? = nil,
-                     finished: ((Int, Int) -> Void)? = nil,
+/// `finished(k, K)` is called after each of the K configurations this run owns. Each data set
+/// is loaded once (`datasets`: those already loaded, by `EMCSettings.dataKey`, as
+/// `validateConfigurations` returns them).
+public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, datasets: [String: LabeledData<Float>] = [:],
+                     log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
+    var datasets = datasets
     let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c in
-        let report = try EMCSettings(c).run(store: store, progress: progress)
+        let settings = try EMCSettings(c)
+        if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
+        let report = try settings.run(data: datasets[settings.dataKey], store: store, progress: progress)
         log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : ": \(report.status), a lower bound"))
         return SweepRow(settings: c, report: report)
     }

@@ -108,7 +108,7 @@ struct SweepRunOptions: ParsableArguments {
             let shard = try self.shard.map(Shard.init)
             // The whole sweep is checked before anything trains (and by --dry-run): every
             // configuration's settings, data and model.
-            try spec.validateConfigurations()
+            let datasets = try spec.validateConfigurations()
             if dryRun {
                 for i in spec.owned(by: shard) { print("\(i + 1): " + spec.label(spec.configurations[i])) }
                 return
@@ -134,7 +134,7 @@ struct SweepRunOptions: ParsableArguments {
             switch spec.kind {
             case .emc:
                 var attempts = 0
-                rows = try runSweep(spec, store: opened, shard: shard, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
+                rows = try runSweep(spec, store: opened, shard: shard, datasets: datasets, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
                     attempts += 1
                     bar.print(attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
                     bar.update(detail: "\(attempts) attempts")

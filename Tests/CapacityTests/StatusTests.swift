@@ -29,15 +29,26 @@ import Testing
 
     @Test func lowerBoundsAreNeverComparedAsMeasurements() {
         func report(_ s: [EMCSearch]) -> EMCReport { EMCReport(arch: "mlp", parameters: 10, searches: s) }
-        let big = report([search(600)]), small = report([search(300)])
-        let bigBound = report([search(600, undecidedAbove: 600)]), smallBound = report([search(300, undecidedAbove: 300)])
-        let censored = report([search(5000, maximum: 1000)])
-        #expect(big.exceeds(small) == true && small.exceeds(big) == false)
+        /// Three seeds around `t` (t − 10, t, t + 10), each its own search.
+        func three(_ t: Int, undecided: Bool = false) -> EMCReport {
+            report([t - 10, t, t + 10].enumerated().map { i, x in
+                var s = search(x, undecidedAbove: undecided ? x : nil)
+                s.seed = UInt64(i)
+                return s
+            })
+        }
+        let big = three(600), small = three(300), bigBound = three(600, undecided: true), smallBound = three(300, undecided: true)
+        let censored = report((0..<3).map { i in
+            var s = search(5000, maximum: 1000)
+            s.seed = UInt64(i)
+            return s
+        })
+        #expect(big.comparison(with: small).larger == true && small.comparison(with: big).larger == false)
         // A lower bound above a measurement proves "larger"; below it, nothing.
-        #expect(bigBound.exceeds(small) == true && smallBound.exceeds(big) == nil)
-        #expect(censored.exceeds(big) == true && big.exceeds(censored) == false)
+        #expect(bigBound.comparison(with: small).larger == true && smallBound.comparison(with: big).larger == nil)
+        #expect(censored.comparison(with: big).larger == true && big.comparison(with: censored).larger == false)
         // A measurement above a lower bound proves nothing: the bound may be far below.
-        #expect(big.exceeds(smallBound) == nil && smallBound.exceeds(bigBound) == nil)
+        #expect(big.comparison(with: smallBound).larger == nil && smallBound.comparison(with: bigBound).larger == nil)
         #expect(!censored.isMeasured && censored.text.hasPrefix("≥ ") && censored.status == "censored")
         #expect(report([search(300), search(5000, maximum: 1000)]).status == "mixed")
         #expect(big.isMeasured && big.status == "measured")
