@@ -204,22 +204,48 @@ public struct EMCReport: Sendable, Codable {
     /// where the EMC is not measured.
     public var interval: ClosedRange<Double>? { meanInterval(perSeed.map(Double.init)).interval }
 
+    /// The largest step budget an attempt ran under (the procedure's cap).
+    public var cap: Int { searches.map(\.budgets.cap).max() ?? 0 }
+
     /// This EMC against another's, seed by seed, scaled by `scale` and `otherScale` (per
     /// parameter, say): Welch's 95% interval of the difference of means, and the verdict it
-    /// gives — larger where the interval lies above 0 and the other is measured (this one may be
-    /// a lower bound: the true difference is larger still), not larger where it lies below 0 and
-    /// this one is measured; nil (inconclusive) otherwise, or with fewer than two seeds a side.
-    public func comparison(with other: EMCReport, scale: Double = 1, otherScale: Double = 1) -> (larger: Bool?, interval: ClosedRange<Double>?) {
-        guard let i = differenceInterval(perSeed.map { Double($0) * scale }, other.perSeed.map { Double($0) * otherScale }) else { return (nil, nil) }
-        if i.lowerBound > 0 && other.isMeasured { return (true, i) }
-        if i.upperBound < 0 && isMeasured { return (false, i) }
-        return (nil, i)
+    /// gives — larger where the interval lies above 0, not larger where it lies below 0, nil
+    /// (inconclusive) where it holds 0 or with fewer than two seeds a side.
+    ///
+    /// A side only decides where it is a measurement of what is compared. A censored EMC is a
+    /// lower bound (it proves "larger" for itself, never "smaller"). A budget-bounded EMC is a
+    /// lower bound on the procedure with more budget, but it is the measured EMC of the
+    /// procedure as run — capped at `cap` steps: below it everything fit, above it the capped
+    /// run failed. So two EMCs under the same cap are compared as measurements, and the verdict
+    /// is about the capped procedures (`atCap`); under different caps a budget-bounded EMC is
+    /// only a lower bound.
+    public func comparison(with other: EMCReport, scale: Double = 1, otherScale: Double = 1) -> EMCComparison {
+        guard let i = differenceInterval(perSeed.map { Double($0) * scale }, other.perSeed.map { Double($0) * otherScale }) else {
+            return EMCComparison(larger: nil, interval: nil, atCap: false)
+        }
+        let sameCap = cap == other.cap
+        func exact(_ r: EMCReport) -> Bool { r.censored == 0 && (r.budgetBounded == 0 || sameCap) }
+        let atCap = (budgetBounded > 0 || other.budgetBounded > 0) && sameCap
+        if i.lowerBound > 0 && exact(other) { return EMCComparison(larger: true, interval: i, atCap: atCap) }
+        if i.upperBound < 0 && exact(self) { return EMCComparison(larger: false, interval: i, atCap: atCap) }
+        return EMCComparison(larger: nil, interval: i, atCap: atCap)
     }
 
     /// The summary as text that says what it is: "276.0 ± 3.0" or "≥ 1797.0".
     public var text: String {
         isMeasured ? String(format: "%.1f ± %.1f", mean, std) : String(format: "≥ %.1f", mean)
     }
+}
+
+/// Two EMCs compared across seeds (`EMCReport.comparison`).
+public struct EMCComparison: Sendable, Equatable {
+    /// true: larger at 95%; false: not larger (smaller) at 95%; nil: inconclusive.
+    public var larger: Bool?
+    /// Welch's 95% interval of the difference (nil with fewer than two seeds a side).
+    public var interval: ClosedRange<Double>?
+    /// A budget-bounded EMC took part: the verdict is about the procedures capped at their
+    /// common step budget, not about what more steps would fit.
+    public var atCap: Bool
 }
 
 /// EMC of `procedure` on `data` for each seed: each seed's search runs its attempts on the

@@ -31,7 +31,7 @@ public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil
         let settings = try EMCSettings(c)
         if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
         let report = try settings.run(data: datasets[settings.dataKey], store: store, progress: progress)
-        log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : ": \(report.status), a lower bound"))
+        log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it"))
         return SweepRow(settings: c, report: report)
     }
     // A shard holds a slice: the tables and figures come from the merged store.
@@ -123,16 +123,22 @@ public struct GapPoint: Sendable {
     public var emcRandom: Double
     public var testAccuracy: Double
     public var generalizationGap: Double
-    /// Both EMCs measured; otherwise the gap is not a number (a lower bound minus a value, or
-    /// minus a lower bound) and the point is left out of the correlations.
+    /// Both EMCs measured (each search ended on a converged failure).
     public var measured: Bool = true
+    /// Neither EMC censored by the data, and both under the same step cap: a gap between the
+    /// capped procedure's EMCs, correlated alongside measured ones (a budget-bounded EMC is the
+    /// measured EMC of the procedure as capped; see `EMCReport.comparison`). A censored EMC is
+    /// a lower bound set by the data, and its gap is not a number.
+    public var comparable: Bool = true
     public var emcGap: Double { emcTrue - emcRandom }
 }
 
 public struct GapStudy: Sendable {
     /// Every configuration, measured or not; the correlations use `correlated` alone.
     public var points: [GapPoint]
-    public var correlated: [GapPoint] { points.filter(\.measured) }
+    public var correlated: [GapPoint] { points.filter(\.comparable) }
+    /// Correlated points resting on a budget-bounded EMC (the capped procedure's).
+    public var atCap: Int { correlated.filter { !$0.measured }.count }
     public var pearsonGap: Double?
     public var kendallGap: Double?
     public var pearsonAccuracy: Double?
@@ -142,7 +148,8 @@ public struct GapStudy: Sendable {
         func f(_ v: Double?) -> String { v.map { String(format: "%+.3f", $0) } ?? "undefined" }
         let left = points.count - correlated.count
         return "EMC gap vs generalization gap over \(correlated.count) configurations"
-            + (left > 0 ? " (\(left) left out: a censored or budget-bounded EMC has no gap)" : "") + ": Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
+            + (atCap > 0 ? " (\(atCap) of them budget-bounded: EMCs of the procedure at its step cap)" : "")
+            + (left > 0 ? " (\(left) left out: a censored EMC, or EMCs under different caps, have no gap)" : "") + ": Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
     }
 }
 
@@ -159,25 +166,26 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
         log?(String(format: "    generalization of %@ at n = %d: test accuracy %.2f%%, gap %.3f", key(r), trainSize, 100 * g.testAccuracy, g.gap))
         points.append(GapPoint(label: key(r), emcTrue: r.report.mean, emcRandom: random.report.mean,
                                testAccuracy: g.testAccuracy, generalizationGap: g.gap,
-                               measured: r.report.isMeasured && random.report.isMeasured))
+                               measured: r.report.isMeasured && random.report.isMeasured,
+                               comparable: r.report.censored == 0 && random.report.censored == 0 && r.report.cap == random.report.cap))
     }
-    let used = points.filter(\.measured)
+    let used = points.filter(\.comparable)
     let gaps = used.map(\.emcGap)
     let study = GapStudy(points: points,
                          pearsonGap: pearson(gaps, used.map(\.generalizationGap)),
                          kendallGap: kendallTau(gaps, used.map(\.generalizationGap)),
                          pearsonAccuracy: pearson(gaps, used.map(\.testAccuracy)),
                          kendallAccuracy: kendallTau(gaps, used.map(\.testAccuracy)))
-    var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured\n"
+    var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured,at_cap\n"
     for p in points {
-        csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.measured ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured)\n"
+        csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.comparable ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured),\(p.comparable && !p.measured)\n"
     }
     csv += "# \(study.summary)\n"
     try csv.write(toFile: spec.output + "/generalization.csv", atomically: true, encoding: .utf8)
     if used.count >= 2 {
         var plot = Plot(title: "EMC gap (true − random labels) vs generalization gap", xLabel: "EMC gap (samples)",
                         yLabel: "train − test accuracy at n = \(trainSize)")
-        plot.series.append(.init("configurations with both EMCs measured", used.map { ($0.emcGap, $0.generalizationGap) }))
+        plot.series.append(.init(study.atCap > 0 ? "configurations (EMCs at the step cap where budget-bounded)" : "configurations with both EMCs measured", used.map { ($0.emcGap, $0.generalizationGap) }))
         if let fit = fitLine(gaps, used.map(\.generalizationGap)), let lo = gaps.min(), let hi = gaps.max() {
             plot.series.append(.init(String(format: "least squares, r = %.2f", study.pearsonGap ?? .nan),
                                      [(lo, fit.intercept + fit.slope * lo), (hi, fit.intercept + fit.slope * hi)], style: .dashed))

@@ -105,7 +105,7 @@ struct MeasureOptions: ParsableArguments {
                     print("censored: \(report.censored) of \(seeds) seed(s) fit all \(d.count) samples, so the EMC is at least the data set's size, not a measurement. Use more data (or a smaller model).")
                 }
                 if report.budgetBounded > 0 {
-                    print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit was still improving at \(cap) steps (undecided), so the EMC is only a lower bound. Raise --max-steps to decide it.")
+                    print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit was still improving at \(cap) steps (undecided), so the EMC is that of the procedure capped at \(cap) steps, and only a lower bound on what more steps would fit. Raise --max-steps to decide it.")
                 }
             }
         }

@@ -44,11 +44,27 @@ import Testing
             return s
         })
         #expect(big.comparison(with: small).larger == true && small.comparison(with: big).larger == false)
-        // A lower bound above a measurement proves "larger"; below it, nothing.
-        #expect(bigBound.comparison(with: small).larger == true && smallBound.comparison(with: big).larger == nil)
+        #expect(big.comparison(with: small).atCap == false)
+        // Under one step cap, a budget-bounded EMC is the capped procedure's measured EMC: it
+        // decides both ways, and the verdict says it is about the capped procedures.
+        #expect(bigBound.comparison(with: small).larger == true && bigBound.comparison(with: small).atCap)
+        #expect(smallBound.comparison(with: big).larger == false && big.comparison(with: smallBound).larger == true)
+        #expect(smallBound.comparison(with: bigBound).larger == false && smallBound.comparison(with: bigBound).atCap)
+        // The data's censoring is a bound whatever the cap: "larger" for itself, never "smaller".
         #expect(censored.comparison(with: big).larger == true && big.comparison(with: censored).larger == false)
-        // A measurement above a lower bound proves nothing: the bound may be far below.
-        #expect(big.comparison(with: smallBound).larger == nil && smallBound.comparison(with: bigBound).larger == nil)
+        #expect(small.comparison(with: censored).larger == false && censored.comparison(with: small).atCap == false)
+        // Under different caps a budget-bounded EMC is a lower bound again: a measurement above
+        // it proves nothing (more steps might fit more), a bound above a measurement does.
+        func capped(_ r: EMCReport, _ cap: Int) -> EMCReport {
+            var r = r
+            for i in r.searches.indices { r.searches[i].budgets = BudgetSchedule(first: 1, cap: cap) }
+            return r
+        }
+        let smallBoundHigherCap = capped(smallBound, 8), bigBoundHigherCap = capped(bigBound, 8)
+        #expect(smallBoundHigherCap.cap == 8 && big.cap == 1)
+        #expect(big.comparison(with: smallBoundHigherCap).larger == nil && smallBoundHigherCap.comparison(with: big).larger == nil)
+        #expect(bigBoundHigherCap.comparison(with: small).larger == true && bigBoundHigherCap.comparison(with: small).atCap == false)
+        #expect(smallBoundHigherCap.comparison(with: bigBound).larger == nil)
         #expect(!censored.isMeasured && censored.text.hasPrefix("≥ ") && censored.status == "censored")
         #expect(report([search(300), search(5000, maximum: 1000)]).status == "mixed")
         #expect(big.isMeasured && big.status == "measured")
@@ -65,9 +81,9 @@ import Testing
             })
         }
         let big = report([600, 620, 640]), small = report([300, 310, 290])
-        let (larger, i) = big.comparison(with: small)
-        let interval = try #require(i)
-        #expect(larger == true && interval.lowerBound > 200 && interval.upperBound < 420, "\(interval)")
+        let k = big.comparison(with: small)
+        let interval = try #require(k.interval)
+        #expect(k.larger == true && interval.lowerBound > 200 && interval.upperBound < 420, "\(interval)")
         #expect(small.comparison(with: big).larger == false)
         // Overlapping seeds: the interval holds 0 — inconclusive, whatever the means say.
         let close = report([300, 600, 450]), other = report([400, 420, 380])
@@ -75,11 +91,12 @@ import Testing
         // One seed a side: no interval, no verdict.
         let one = report([600]).comparison(with: report([300]))
         #expect(one.larger == nil && one.interval == nil)
-        // Lower bounds: "larger" proven for a bound above a measurement, never the other way.
+        // Budget-bounded under the same cap: compared as the capped procedures' EMCs.
         let bigBound = report([600, 620, 640], undecidedAbove: true)
         #expect(bigBound.comparison(with: small).larger == true)
         #expect(small.comparison(with: bigBound).larger == false)
-        #expect(report([300, 310, 290], undecidedAbove: true).comparison(with: big).larger == nil)
+        #expect(report([300, 310, 290], undecidedAbove: true).comparison(with: big).larger == false)
+        #expect(report([300, 600, 450], undecidedAbove: true).comparison(with: other).larger == nil)
         #expect(big.interval.map { $0.contains(620) } == true && report([5]).interval == nil)
     }
 

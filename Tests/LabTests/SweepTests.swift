@@ -113,16 +113,23 @@ import Testing
         """
         let spec = try SweepSpec.parse(yaml, file: "g.yaml")
         #expect(spec.generalizationSize == 120)
-        let study = try #require(try runSweep(spec, store: nil).gap, "a sweep with generalization: N returns its study")
+        let outcome = try runSweep(spec, store: nil)
+        let study = try #require(outcome.gap, "a sweep with generalization: N returns its study")
         #expect(study.points.count == 3)
         #expect(study.points.allSatisfy { $0.testAccuracy > 0.5 && $0.testAccuracy <= 1 })
-        // At 200 steps every search ends on an undecided attempt: no EMC here is a measurement,
-        // so no gap is a number and none is correlated or drawn.
-        #expect(study.points.allSatisfy { !$0.measured } && study.correlated.isEmpty && study.kendallGap == nil)
+        // At 200 steps every search ends on an undecided attempt or fits all 240 samples: no EMC
+        // is a converged measurement. Budget-bounded pairs (one cap) are the capped procedure's
+        // EMCs and are correlated, marked so; a pair with a censored EMC is not a number.
+        func censored(_ label: String) -> Bool { outcome.rows.contains { $0.settings["arch"].map { label.contains($0) } == true && $0.report.censored > 0 } }
+        #expect(study.points.allSatisfy { !$0.measured && $0.comparable == !censored($0.label) })
+        #expect(study.atCap == study.correlated.count && study.correlated.count == study.points.filter { !censored($0.label) }.count)
         let lines = try String(contentsOfFile: out + "/generalization.csv", encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 5 && lines[4].hasPrefix("# EMC gap vs generalization gap over 0 configurations (3 left out"))
-        #expect(lines[1].hasSuffix(",false") && lines[1].split(separator: ",", omittingEmptySubsequences: false)[3] == "")
-        #expect(!FileManager.default.fileExists(atPath: out + "/emc-gap-vs-generalization.svg"))
+        #expect(lines.count == 5 && lines[4].hasPrefix("# EMC gap vs generalization gap over \(study.correlated.count) configurations"))
+        for (line, p) in zip(lines[1...3], study.points) {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            #expect(f[6] == "false" && f[7] == "\(p.comparable)" && (f[3] == "") == !p.comparable, "\(line)")
+        }
+        #expect(FileManager.default.fileExists(atPath: out + "/emc-gap-vs-generalization.svg") == (study.correlated.count >= 2))
         // Well-separated clusters: the widest net generalizes at 120 samples.
         #expect(study.points[2].testAccuracy > 0.9 && abs(study.points[2].generalizationGap) < 0.1)
 
