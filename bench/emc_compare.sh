@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # EMC end to end, side by side (issue #3, item 6): MLP 64-32-10 on the digits with random labels,
-# 3 seeds, the `overparam emc` defaults, measured by Overparam on one core (--workers 1, pinned),
+# 3 seeds, the `overparam emc` defaults (or another batch size), measured by Overparam on one core (--workers 1, pinned),
 # on two (--workers 2) and by the PyTorch script of the same procedure (bench/peers/torch_emc.py,
 # one thread, pinned). Prints JSON lines (also kept in bench/results/emc-<time>.jsonl) and ratios.
 #   bench/peers/setup.sh      # once
-#   bench/emc_compare.sh [--reps 3]
+#   bench/emc_compare.sh [--reps 3] [--batch 640]     (--batch 64: the small-batch EMC regime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=3
-[ "${1:-}" = "--reps" ] && reps="$2"
+reps=3 batch=640
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --reps) reps="$2"; shift 2 ;;
+        --batch) batch="$2"; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
 swift build -c release >/dev/null
 PY="${PEERS_VENV:-/opt/peers-venv}/bin/python"
 out="bench/results/emc-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 mkdir -p bench/results
 # --max-steps 5000: one fixed budget per attempt, as the peer runs it (no escalation of undecided attempts).
-ours() { .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels --seeds 3 --max-steps 5000 --no-store --json "$@"; }
+args=(emc --arch mlp:64-32-10:relu --data digits --condition random-labels --seeds 3 --max-steps 5000 --batch-size "$batch" --no-store --json)
 {
     for i in $(seq "$reps"); do
         # Alternating, so a slow spell of a shared machine hits both settings.
-        taskset -c 0 .build/release/overparam emc --arch mlp:64-32-10:relu --data digits --condition random-labels \
-            --seeds 3 --max-steps 5000 --no-store --json --workers 1 | sed 's/^{/{"framework":"overparam","workers":1,/'
-        ours --workers 2 | sed 's/^{/{"framework":"overparam","workers":2,/'
+        taskset -c 0 .build/release/overparam "${args[@]}" --workers 1 | sed "s/^{/{\"framework\":\"overparam\",\"workers\":1,\"batch\":$batch,/"
+        .build/release/overparam "${args[@]}" --workers 2 | sed "s/^{/{\"framework\":\"overparam\",\"workers\":2,\"batch\":$batch,/"
     done
-    taskset -c 0 "$PY" bench/peers/torch_emc.py --json
+    taskset -c 0 "$PY" bench/peers/torch_emc.py --json --batch "$batch" | sed "s/^{/{\"batch\":$batch,/"
 } | tee "$out"
 python3 - "$out" <<'PY'
 import json, statistics, sys

@@ -75,7 +75,7 @@ void ck_gelu512_forward(const float *x, float *y, float *aux, size_t n);
 void ck_gelu512_backward(const float *aux, const float *dy, float *dx, size_t n, int add);
 
 /// Softmax cross-entropy on AVX-512 (loss512.c), classes ≤ 64: the contract of ck_softmax_xent.
-double ck_softmax_xent512(const float *z, const int *labels, float *grad, int batch, int classes);
+double ck_softmax_xent512(const float *z, const int *labels, float *grad, int batch, int classes, int *correct);
 
 #endif
 #endif

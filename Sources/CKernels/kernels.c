@@ -720,14 +720,15 @@ void ck_gelu_backward(const float *aux, const float *dy, float *dx, size_t n, in
     else gelu_backward_portable(aux, dy, dx, n, add);
 }
 
-int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int portable) {
+int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int *correct,
+                    int portable) {
 #if defined(__x86_64__)
     if (batch > 0 && classes > 0 && classes <= 64 && use512(portable)) {
-        *loss = ck_softmax_xent512(z, labels, grad, batch, classes);
+        *loss = ck_softmax_xent512(z, labels, grad, batch, classes, correct);
         return 1;
     }
 #endif
-    (void)z; (void)labels; (void)grad; (void)batch; (void)classes; (void)loss; (void)portable;
+    (void)z; (void)labels; (void)grad; (void)batch; (void)classes; (void)loss; (void)correct; (void)portable;
     return 0;
 }
 

@@ -33,24 +33,33 @@ AI T512 __m512 log16(__m512 x) {
     return _mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), _mm512_add_ps(f, y));
 }
 
-// Mean over rows of log Σ_c e^(z_c) − z_label, and (grad not NULL) grad = (softmax − onehot)/B.
+// Mean over rows of log Σ_c e^(z_c) − z_label, and (grad not NULL) grad = (softmax − onehot)/B;
+// with `correct`, the number of rows whose first largest logit is the label's (as argmaxRows
+// counts: a NaN never wins, and a NaN first logit wins the row), read off the gathers the max
+// already makes instead of a second pass over the logits.
 // Rows in blocks of 16, the last one masked; e[K][16] holds a block's exponentials (K ≤ 64).
-T512 double ck_softmax_xent512(const float *z, const int *labels, float *grad, int B, int K) {
+T512 double ck_softmax_xent512(const float *z, const int *labels, float *grad, int B, int K, int *correct) {
     float e[64 * 16];
     const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m512i idx = _mm512_mullo_epi32(lane, _mm512_set1_epi32(K));
     const float invB = 1.0f / (float)B;
     __m512 total = _mm512_setzero_ps();
+    int right = 0;
     for (int r0 = 0; r0 < B; r0 += 16) {
         const __mmask16 rows = firstLanes(B - r0);
         const float *zb = z + (long)r0 * K;
         __m512 mx = _mm512_set1_ps(-INFINITY);
         __mmask16 bad = 0;  // rows with a NaN or +∞ logit: their loss and gradient are NaN, as in Swift
+        __m512 best = _mm512_setzero_ps();    // the first largest logit so far (argmaxRows' rule)
+        __m512i arg = _mm512_setzero_si512();  // and its class
         for (int c = 0; c < K; c++) {
             const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, idx, zb + c, 4);
             _mm512_storeu_ps(e + 16 * c, v);
             mx = _mm512_max_ps(mx, v);
             bad |= _mm512_cmp_ps_mask(v, _mm512_set1_ps(INFINITY), _CMP_NLT_UQ);
+            const __mmask16 up = c == 0 ? (__mmask16)0xFFFF : _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, up, v);
+            arg = _mm512_mask_mov_epi32(arg, up, _mm512_set1_epi32(c));
         }
         const __m512 nan = _mm512_set1_ps(NAN);
         __m512 s = _mm512_setzero_ps();
@@ -60,6 +69,7 @@ T512 double ck_softmax_xent512(const float *z, const int *labels, float *grad, i
             s = _mm512_add_ps(s, x);
         }
         const __m512i lab = _mm512_maskz_loadu_epi32(rows, labels + r0);
+        right += __builtin_popcount((unsigned)(rows & _mm512_cmpeq_epi32_mask(arg, lab)));
         const __m512 zl = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, _mm512_add_epi32(idx, lab), zb, 4);
         const __m512 l = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_add_ps(log16(s), mx), zl), bad, nan);
         total = _mm512_add_ps(total, _mm512_maskz_mov_ps(rows, l));
@@ -73,6 +83,7 @@ T512 double ck_softmax_xent512(const float *z, const int *labels, float *grad, i
             _mm512_mask_i32scatter_ps(gb + c, rows, idx, g, 4);
         }
     }
+    if (correct) *correct = right;
     return (double)_mm512_reduce_add_ps(total) * invB;
 }
 

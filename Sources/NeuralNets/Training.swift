@@ -68,12 +68,10 @@ extension Network {
         return out.scalars.withUnsafeBufferPointer { o in
             switch y {
             case let .classes(labels):
-                let l = labels.withUnsafeBufferPointer {
-                    softmaxCrossEntropy(o.baseAddress!, $0, nil, batch: n, classes: outputSize, path: ws.kernels)
-                }
-                let pred = argmaxRows(o.baseAddress!, rows: n, cols: outputSize)
                 var correct = 0
-                for i in 0..<n where pred[i] == Int(labels[i]) { correct += 1 }
+                let l = labels.withUnsafeBufferPointer {
+                    softmaxCrossEntropy(o.baseAddress!, $0, nil, batch: n, classes: outputSize, path: ws.kernels, correct: &correct)
+                }
                 return (Double(l), Double(correct) / Double(max(n, 1)))
             case let .values(v):
                 let l = v.scalars.withUnsafeBufferPointer { meanSquaredError(o.baseAddress!, $0.baseAddress!, nil, count: n * outputSize) }
@@ -161,11 +159,7 @@ extension Network {
                 var l: T
                 switch (targets, loss) {
                 case let (.classes(c), _):
-                    if let correct {
-                        let pred = argmaxRows(y, rows: batch, cols: outSize)
-                        correct.pointee = (0..<batch).filter { pred[$0] == Int(c[$0]) }.count
-                    }
-                    l = softmaxCrossEntropy(y, c, dOut, batch: batch, classes: outSize, path: ws.kernels)
+                    l = softmaxCrossEntropy(y, c, dOut, batch: batch, classes: outSize, path: ws.kernels, correct: correct)
                 case let (.values(t), _):
                     l = meanSquaredError(y, t, dOut, count: batch * outSize)
                 }

@@ -111,6 +111,26 @@ import Testing
         }
     }
 
+    // The count of correctly classified rows made inside the loss kernel equals a separate
+    // argmax's (the first largest logit; a NaN never wins, a NaN first logit wins its row) on
+    // every path, for batches that are not a multiple of the kernel's 16 rows, ties included.
+    @Test(arguments: [1, 15, 16, 17, 40])
+    func crossEntropyCountsCorrectRowsAsArgmaxDoes(_ batch: Int) throws {
+        var r = RNG(seed: UInt64(batch))
+        var z: [Float] = r.normals(batch * 10).map { ($0 * 2).rounded() / 2 }   // coarse values: many ties
+        let labels = (0..<batch).map { _ in Int32(r.int(below: 10)) }
+        if batch >= 17 { z[16 * 10 + 0] = .nan; z[3 * 10 + 5] = .nan }  // a NaN first logit, and a NaN elsewhere
+        for i in 0..<batch where i % 3 == 0 { z[i * 10 + Int(labels[i])] = 5 }   // some rows right
+        let pred = argmaxRows(z, rows: batch, cols: 10)
+        let expected = (0..<batch).filter { pred[$0] == Int(labels[$0]) }.count
+        #expect(expected > 0 && expected < batch || batch == 1)
+        for path in [KernelPath.best, .reference] {
+            let (loss, correct) = try softmaxCrossEntropyAndCorrect(logits: z, labels: labels, classes: 10, path: path)
+            #expect(correct == expected, "\(path) batch \(batch): \(correct) vs \(expected)")
+            #expect(batch >= 17 ? loss.isNaN : loss.isFinite)
+        }
+    }
+
     @Test func crossEntropyRejectsBadInput() {
         #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](repeating: 0, count: 20), labels: [0, 10], classes: 10) }
         #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](repeating: 0, count: 19), labels: [0, 1], classes: 10) }

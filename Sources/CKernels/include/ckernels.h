@@ -46,7 +46,7 @@ void ck_gelu_backward(const float *aux, const float *dy, float *dx, size_t n, in
 /// *loss = mean over rows of log Σ_c e^(z_c) − z_label; grad (unless NULL) = (softmax − onehot)/batch;
 /// a row with a NaN or +∞ logit gets a NaN loss and gradient. Only on AVX-512 (16 rows per vector)
 /// with classes ≤ 64, and not for `portable` 1 or 2; returns 0 (doing nothing) otherwise.
-int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int portable);
+int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int *correct, int portable);
 
 /// sums[j] (+)= Σ_r x[r·cols + j] (r < rows, j < cols): a dense layer's bias gradient. Rows in
 /// four interleaved chains combined at the end (a fixed order; rounds differently from one
