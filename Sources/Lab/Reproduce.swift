@@ -49,65 +49,18 @@ public struct ReproducePreset: Sendable {
     var quick: Bool { level != .full }
     var smoke: Bool { level == .smoke }
 
+    /// What a run from an empty store takes on two cores, as measured (BENCHMARKS.md).
+    public var expectedTime: String {
+        switch level {
+        case .smoke: return "about 10 seconds"
+        case .quick: return "about 3 minutes on two cores (138–163 s measured on a 2-core Xeon, 2026-12-04)"
+        case .full: return "about 25 minutes on two cores (measured on a 2-core Xeon, 2026-12-04)"
+        }
+    }
+
     /// How far undecided attempts escalate: not at all at toy budgets, 4× in the quick preset
-    /// (minutes), 16× in the full one.
-    func maxSteps(_ steps: Int) -> Int { smoke ? steps : quick ? 4 * steps : 16 * steps }
-
-    /// The capacity sweep. Quick: Fashion-MNIST averaged to 7×7 (60,000 images, so no EMC is
-    /// censored by the data), ReLU MLPs of three widths and two layers, a CNN, tanh and sigmoid
-    /// MLPs, true vs random labels, 4 seeds, full-batch SGD with momentum and a cosine schedule;
-    /// generalization at n = 500 on the test set. Smoke: the 8×8 digits at toy budgets. Full:
-    /// the quick sweep with a wider MLP, a second CNN, 5 seeds and 4× the budget.
-    var capacityYAML: String {
-        let steps = smoke ? 200 : quick ? 1000 : 4000
-        let archs = smoke ? "mlp:64-4-10:relu, cnn:8x8x1-c2-m2-10:relu, mlp:64-4-10:sigmoid"
-            : quick ? "mlp:49-8-10:relu, mlp:49-16-10:relu, mlp:49-32-10:relu, mlp:49-8-8-10:relu, cnn:7x7x1-c4-m2-10:relu, mlp:49-8-10:tanh, mlp:49-8-10:sigmoid"
-            : "mlp:49-8-10:relu, mlp:49-16-10:relu, mlp:49-32-10:relu, mlp:49-64-10:relu, mlp:49-8-8-10:relu, cnn:7x7x1-c4-m2-10:relu, cnn:7x7x1-c8-m2-10:relu, mlp:49-8-10:tanh, mlp:49-8-10:sigmoid"
-        return """
-        instrument: emc
-        fixed:
-          data: \(smoke ? "digits" : "fashion-mnist")
-          downsample: \(smoke ? 1 : 4)
-          optimizer: sgd
-          lr: 0.1
-          momentum: 0.9
-          batch-size: 0
-          steps: \(steps)
-          max-steps: \(maxSteps(steps))
-          schedule: cosine
-          start: \(smoke ? 32 : 64)
-        axes:
-          arch: [\(archs)]
-          condition: [true, random-labels]
-        seeds: \(smoke ? 2 : quick ? 4 : 5)
-        generalization: \(smoke ? 100 : 500)
-        output: capacity
-        """
-    }
-
-    /// Mini-batch SGD against full-batch GD on random labels (same steps, same learning rate).
-    var optimizerYAML: String {
-        let steps = smoke ? 200 : quick ? 2000 : 8000
-        return """
-        instrument: emc
-        fixed:
-          data: \(smoke ? "digits" : "fashion-mnist")
-          downsample: \(smoke ? 1 : 4)
-          arch: \(smoke ? "mlp:64-8-10:relu" : "mlp:49-16-10:relu")
-          condition: random-labels
-          optimizer: sgd
-          lr: 0.05
-          momentum: 0.9
-          steps: \(steps)
-          max-steps: \(maxSteps(steps))
-          schedule: cosine
-          start: \(smoke ? 32 : 64)
-        axes:
-          batch-size: [32, 0]
-        seeds: \(smoke ? 2 : 5)
-        output: optimizers
-        """
-    }
+    /// (minutes), 8× in the full one.
+    func maxSteps(_ steps: Int) -> Int { smoke ? steps : quick ? 4 * steps : 8 * steps }
 
     /// Tangent ranks with closed forms (RESULTS.md's table, the fast rows).
     var rankCases: [(spec: String, target: String)] {
@@ -148,114 +101,6 @@ public func reproduce(_ preset: ReproducePreset, output: String, store: (any Sto
     let path = (output as NSString).appendingPathComponent("report.html")
     try html.write(toFile: path, atomically: true, encoding: .utf8)
     return ReproduceReport(sections: sections, seconds: seconds, htmlPath: path)
-}
-
-// MARK: - Capacity
-
-func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,
-                     _ log: @escaping (String) -> Void) throws -> ReportSection {
-    var section = ReportSection(title: "Capacity: effective model complexity",
-                                intro: preset.smoke ? "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, several seeds). Digits 8×8 at toy budgets."
-                                    : "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, 4–5 seeds). Fashion-MNIST averaged to 7×7 (60,000 training images, so no EMC is censored by the data), full-batch SGD with momentum unless stated.")
-    func sweep(_ yaml: String, name: String) throws -> (SweepSpec, SweepOutcome) {
-        var spec = try SweepSpec.parse(yaml, file: name)
-        spec.output = (output as NSString).appendingPathComponent(spec.output)
-        log("capacity: \(name), \(spec.configurations.count) configurations")
-        let outcome = try runSweep(spec, store: store, log: { log("    " + $0) })
-        section.commands.append("overparam emc sweep \(name)   # with this file:\n" + yaml)
-        return (spec, outcome)
-    }
-    let (spec, outcome) = try sweep(preset.capacityYAML, name: "capacity.yaml")
-    let rows = outcome.rows
-    func report(_ arch: String, _ condition: String) -> EMCReport? {
-        rows.first { $0.settings["arch"] == arch && $0.settings["condition"] == condition }?.report
-    }
-    // EMC vs parameters (the sweep's own figure) and true vs random.
-    let dir = spec.output
-    if let svg = try? String(contentsOfFile: dir + "/emc-vs-parameters.svg", encoding: .utf8) {
-        section.figures.append(("EMC against parameter count, by family and label condition; dashed: EMC = parameters.", svg))
-    }
-    // An EMC equal to the data set's size, or bounded by an undecided attempt, is only a lower
-    // bound: shown with ≥ and never compared as if it were a measurement.
-    let available = try EMCSettings(rows[0].settings).data().count
-    func cell(_ r: EMCReport) -> String {
-        if r.censored == r.searches.count { return "≥ \(available) (all, censored)" }
-        let value = r.perSeed.count == 1 ? fmt(r.mean) : "\(fmt(r.mean)) ± \(fmt(r.std))"
-        let interval = r.interval.map { " [\(fmt($0.lowerBound.rounded())), \(fmt($0.upperBound.rounded()))]" } ?? ""
-        return r.isMeasured ? value + interval : "≥ \(fmt(r.mean))\(interval) (\(r.status))"
-    }
-    /// How a comparison's verdict is to be read: at the step cap where an EMC was budget-bounded.
-    func scope(_ c: EMCComparison, _ reports: EMCReport...) -> String {
-        c.atCap ? " (at the \(reports.map(\.cap).max() ?? 0)-step cap: a budget-bounded EMC is the capped procedure's)" : ""
-    }
-    var table = "<table><tr><th>architecture</th><th>parameters</th><th>EMC, true labels</th><th>EMC, random labels</th><th>random EMC / parameter</th></tr>"
-    var pairs = [(arch: String, params: Int, t: EMCReport, r: EMCReport)]()
-    for arch in spec.axes.first(where: { $0.name == "arch" })!.values {
-        guard let t = report(arch, "true"), let r = report(arch, "random-labels") else { continue }
-        pairs.append((arch, t.parameters, t, r))
-        table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(r.isMeasured ? "" : "≥ ")\(String(format: "%.3f", r.emcPerParameter))</td></tr>"
-    }
-    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so.</p>")
-    var tvr = Plot(title: "True vs random labels", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
-    let shown = pairs.filter { $0.r.mean > 0 && $0.t.mean > 0 }
-    tvr.series.append(.init("both measured", shown.filter { $0.t.isMeasured && $0.r.isMeasured }.map { ($0.r.mean, $0.t.mean) }))
-    tvr.series.append(.init("a lower bound (≥, censored or at the step cap) on either axis", shown.filter { !($0.t.isMeasured && $0.r.isMeasured) }.map { ($0.r.mean, $0.t.mean) },
-                            style: .lowerBounds))
-    let hi = pairs.map { max($0.t.mean, $0.r.mean) }.max() ?? 1, lo = max(1, pairs.map { min($0.t.mean, $0.r.mean) }.min() ?? 1)
-    tvr.series.append(.init("equal", [(lo, lo), (hi, hi)], style: .dashed))
-    if let svg = try? tvr.svg() { section.figures.append(("Each architecture's EMC with true against random labels; above the dashed line, true labels are easier to fit.", svg)) }
-    // Every comparison is Welch's 95% interval of the difference over the seeds; a finding
-    // holds only where the intervals say so (EMCReport.comparison).
-    let comparisons = pairs.map { $0.t.comparison(with: $0.r) }
-    let easier = comparisons.map(\.larger)
-    let proven = easier.filter { $0 == true }.count, open = easier.filter { $0 == nil }.count
-    section.findings.append(Finding(instrument: "capacity", claim: "Networks fit more samples with true labels than with random labels",
-                                    held: pairs.isEmpty || easier.contains(false) ? false : open > 0 ? nil : true,
-                                    evidence: "true > random at 95% for \(proven) of \(pairs.count) architectures, \(spec.seeds) seed(s) each"
-                                        + (open > 0 ? "; \(open) inconclusive (intervals that hold 0, or lower bounds)" : "")
-                                        + (comparisons.contains(where: \.atCap) ? "; \(comparisons.filter(\.atCap).count) at the \(pairs[0].t.cap)-step cap (budget-bounded EMCs)" : "")))
-    // Per parameter, the best of each family; a lower bound stays one when divided.
-    func best(_ family: [(arch: String, params: Int, t: EMCReport, r: EMCReport)]) -> EMCReport? {
-        family.map(\.r).max { $0.emcPerParameter < $1.emcPerParameter }
-    }
-    if let m = best(pairs.filter { $0.arch.hasPrefix("mlp") && $0.arch.hasSuffix(":relu") }), let c = best(pairs.filter { $0.arch.hasPrefix("cnn") }) {
-        let k = c.comparison(with: m, scale: 1 / Double(c.parameters), otherScale: 1 / Double(m.parameters))
-        section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more random-label samples per parameter than MLPs",
-                                        held: k.larger, evidence: "best CNN (\(Plot.escape(c.arch))) \(c.isMeasured ? "" : "≥ ")\(String(format: "%.3f", c.emcPerParameter)) vs best ReLU MLP (\(Plot.escape(m.arch))) \(m.isMeasured ? "" : "≥ ")\(String(format: "%.3f", m.emcPerParameter)) EMC per parameter; " + differenceText(k.interval, format: "%.3f") + scope(k, c, m)))
-    }
-    let reluArch = preset.smoke ? "mlp:64-4-10:relu" : "mlp:49-8-10:relu"
-    if let relu = report(reluArch, "true"), let sigmoid = report(reluArch.replacingOccurrences(of: ":relu", with: ":sigmoid"), "true") {
-        let k = relu.comparison(with: sigmoid)
-        section.findings.append(Finding(instrument: "capacity", claim: "ReLU networks fit more samples than sigmoid networks",
-                                        held: k.larger, evidence: "\(reluArch.replacingOccurrences(of: ":relu", with: "")) on true labels: ReLU \(cell(relu)) vs sigmoid \(cell(sigmoid)); " + differenceText(k.interval) + scope(k, relu, sigmoid)))
-    }
-    // The EMC gap against generalization (the sweep wrote it).
-    if let svg = try? String(contentsOfFile: dir + "/emc-gap-vs-generalization.svg", encoding: .utf8) {
-        section.figures.append(("EMC gap (true − random labels) against the generalization gap (train − test accuracy) at n = 500.", svg))
-    }
-    if let gap = outcome.gap {
-        // Kendall's τ of the EMC gap against test accuracy, with its bootstrap interval over the
-        // measured configurations: held above 0, not reproduced below, else inconclusive.
-        let used = gap.correlated
-        let tau = kendallInterval(used.map(\.emcGap), used.map(\.testAccuracy))
-        let held: Bool? = tau.flatMap { $0.lowerBound > 0 ? true : $0.upperBound < 0 ? false : nil }
-        let r = gap.pearsonGap.flatMap { pearsonInterval(r: $0, n: used.count) }
-        func text(_ i: ClosedRange<Double>?) -> String { i.map { String(format: "[%+.2f, %+.2f]", $0.lowerBound, $0.upperBound) } ?? "none (under 4 points)" }
-        section.findings.append(Finding(instrument: "capacity", claim: "A larger EMC gap goes with better generalization",
-                                        held: held, evidence: gap.summary + "; 95% intervals: τ vs test accuracy \(text(tau)), r vs generalization gap \(text(r))"))
-    }
-    // SGD vs full batch.
-    let opt = try sweep(preset.optimizerYAML, name: "optimizers.yaml").1.rows
-    if opt.count == 2 {
-        let sgd = opt[0].report.mean, gd = opt[1].report.mean
-        let k = opt[0].report.comparison(with: opt[1].report)
-        var plot = Plot(title: "Mini-batch SGD vs full-batch GD, random labels (\(opt[0].report.arch))", xLabel: "configuration (1 = SGD batch 32, 2 = full batch)", yLabel: "EMC (samples)")
-        plot.series.append(.init("EMC", [(1, sgd), (2, gd)]))
-        if let svg = try? plot.svg() { section.figures.append(("Same steps and learning rate; only the batch differs.", svg)) }
-        section.findings.append(Finding(instrument: "capacity", claim: "Mini-batch SGD fits more random labels than full-batch GD",
-                                        held: k.larger, evidence: "EMC \(cell(opt[0].report)) with batch 32 vs \(cell(opt[1].report)) full batch; " + differenceText(k.interval) + scope(k, opt[0].report, opt[1].report)))
-    }
-    return section
 }
 
 // MARK: - Recovery

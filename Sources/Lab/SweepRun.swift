@@ -16,30 +16,40 @@ public struct SweepRow: Sendable {
 public struct SweepOutcome: Sendable {
     public var rows: [SweepRow]
     public var gap: GapStudy?
+    /// Configurations whose search failed (with `keepGoing`): label and error, left out of the rows.
+    public var failed: [(label: String, error: String)] = []
 }
 
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. The rows come in configuration order.
 /// `finished(k, K)` is called after each of the K configurations this run owns. Each data set
 /// is loaded once (`datasets`: those already loaded, by `EMCSettings.dataKey`, as
-/// `validateConfigurations` returns them).
+/// `validateConfigurations` returns them). With `keepGoing`, a configuration whose search throws
+/// (a procedure that diverges, say) is logged and listed in `failed` and the sweep goes on, as
+/// the work queue does; otherwise the error ends the sweep (what it finished stays stored).
 public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, datasets: [String: LabeledData<Float>] = [:],
-                     log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
+                     keepGoing: Bool = false, log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
     var datasets = datasets
-    let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c in
+    var failed = [(label: String, error: String)]()
+    let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c -> SweepRow? in
         let settings = try EMCSettings(c)
         if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
-        let report = try settings.run(data: datasets[settings.dataKey], store: store, progress: progress)
+        let report: EMCReport
+        do { report = try settings.run(data: datasets[settings.dataKey], store: store, progress: progress) } catch where keepGoing {
+            failed.append((spec.label(c), plainMessage(error)))
+            log?("    failed, and the sweep goes on without it: \(plainMessage(error))")
+            return nil
+        }
         log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it"))
         return SweepRow(settings: c, report: report)
-    }
+    }.compactMap { $0 }
     // A shard holds a slice: the tables and figures come from the merged store.
-    guard shard == nil else { return SweepOutcome(rows: rows) }
+    guard shard == nil else { return SweepOutcome(rows: rows, failed: failed) }
     try writeSweepOutputs(spec, rows)
     let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, store: store, log: log) }
     if let gap { log?(gap.summary) }
-    return SweepOutcome(rows: rows, gap: gap)
+    return SweepOutcome(rows: rows, gap: gap, failed: failed)
 }
 
 /// Runs `body` on each configuration the run owns (its index and settings), in order, with
@@ -131,6 +141,12 @@ public struct GapPoint: Sendable {
     /// a lower bound set by the data, and its gap is not a number.
     public var comparable: Bool = true
     public var emcGap: Double { emcTrue - emcRandom }
+
+    public init(label: String, emcTrue: Double, emcRandom: Double, testAccuracy: Double, generalizationGap: Double,
+                measured: Bool = true, comparable: Bool = true) {
+        self.label = label; self.emcTrue = emcTrue; self.emcRandom = emcRandom; self.testAccuracy = testAccuracy
+        self.generalizationGap = generalizationGap; self.measured = measured; self.comparable = comparable
+    }
 }
 
 public struct GapStudy: Sendable {
@@ -143,6 +159,14 @@ public struct GapStudy: Sendable {
     public var kendallGap: Double?
     public var pearsonAccuracy: Double?
     public var kendallAccuracy: Double?
+
+    /// The study of `points`, its correlations over the comparable ones.
+    public init(points: [GapPoint]) {
+        self.points = points
+        let used = points.filter(\.comparable), gaps = used.map(\.emcGap)
+        pearsonGap = pearson(gaps, used.map(\.generalizationGap)); kendallGap = kendallTau(gaps, used.map(\.generalizationGap))
+        pearsonAccuracy = pearson(gaps, used.map(\.testAccuracy)); kendallAccuracy = kendallTau(gaps, used.map(\.testAccuracy))
+    }
 
     public var summary: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%+.3f", $0) } ?? "undefined" }
@@ -171,11 +195,7 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
     }
     let used = points.filter(\.comparable)
     let gaps = used.map(\.emcGap)
-    let study = GapStudy(points: points,
-                         pearsonGap: pearson(gaps, used.map(\.generalizationGap)),
-                         kendallGap: kendallTau(gaps, used.map(\.generalizationGap)),
-                         pearsonAccuracy: pearson(gaps, used.map(\.testAccuracy)),
-                         kendallAccuracy: kendallTau(gaps, used.map(\.testAccuracy)))
+    let study = GapStudy(points: points)
     var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured,at_cap\n"
     for p in points {
         csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.comparable ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured),\(p.comparable && !p.measured)\n"

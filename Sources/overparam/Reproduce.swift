@@ -16,12 +16,26 @@ struct Reproduce: ParsableCommand {
     @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished result is written to it, and a re-run resumes from it.")
     var store: String = "out/results.sqlite"
     @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
+    @Option(help: "Write the preset's capacity sweep files into this folder and stop (to spread them over machines: `overparam sweep submit` each to a postgres:// store, run workers, then `overparam reproduce --store` the same URL).")
+    var sweeps: String?
 
     func run() throws {
         do {
+            let preset = ReproducePreset(smoke ? .smoke : quick ? .quick : .full)
+            if let sweeps {
+                try prepareOutputFolder(sweeps)
+                for f in preset.sweepFiles {
+                    let path = (sweeps as NSString).appendingPathComponent(f.name)
+                    try f.yaml.write(toFile: path, atomically: true, encoding: .utf8)
+                    print("overparam sweep submit \(path) --store \(store)")
+                }
+                return
+            }
             let line = (["overparam"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
             let started = Date()
-            let report = try Lab.reproduce(ReproducePreset(smoke ? .smoke : quick ? .quick : .full), output: output, store: try openStore(store, unless: noStore),
+            let opened = try openStore(store, unless: noStore)   // a bad store is the first thing said
+            FileHandle.standardError.write(Data("The \(preset.level.rawValue) preset takes \(preset.expectedTime) from an empty store; finished work is kept in the store, so a stopped run resumes where it stopped.\n".utf8))
+            let report = try Lab.reproduce(preset, output: output, store: opened,
                                            commandLine: line) { message in
                 FileHandle.standardError.write(Data((String(format: "[%5.0f s] ", Date().timeIntervalSince(started)) + message + "\n").utf8))
             }

@@ -29,6 +29,20 @@ import Testing
         let rank = try #require(report.findings.first { $0.claim.contains("closed form") })
         #expect(rank.held, "\(rank.evidence)")
         #expect(report.sections.map(\.title).count == 3)
-        #expect(report.findings.count >= 8)
+        // The smoke preset runs every capacity sweep of the full one at toy budgets: each of the
+        // EMC paper's findings gets a verdict, and each comparison its interval or why not.
+        let capacity = report.findings.filter { $0.instrument == "capacity" }
+        for claim in ["true labels than with random", "far below the parameter count", "random-label samples per parameter",
+                      "true-label samples per parameter", "tanh and sigmoid networks, at every width and depth", "higher test accuracy",
+                      "smaller generalization gap",
+                      "each at its best learning rate", "learning rate 0.01", "random inputs", "More classes"] {
+            #expect(capacity.filter { $0.claim.contains(claim) }.count == 1, "\(claim)")
+        }
+        #expect(capacity.count == 11)
+        for f in capacity where f.claim.contains("per parameter") || f.claim.contains("SGD") || f.claim.contains("classes") || f.claim.contains("inputs") {
+            #expect(f.evidence.contains("95% interval") || f.evidence.contains("no interval"), "\(f.claim): \(f.evidence)")
+        }
+        let gapEvidence = try #require(capacity.first { $0.claim.contains("higher test accuracy") }).evidence
+        #expect(gapEvidence.contains("Kendall τ") && gapEvidence.contains("configurations"))
     }
 }

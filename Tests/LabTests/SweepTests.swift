@@ -5,6 +5,29 @@ import Lab
 import Testing
 
 @Suite struct SweepTests {
+    /// A configuration that diverges ends a sweep with its error; with `keepGoing` (as
+    /// `overparam reproduce` runs its sweeps) it is listed as failed and the others are measured.
+    @Test func aDivergingConfigurationFailsAloneWhenTheSweepKeepsGoing() throws {
+        let yaml = """
+        instrument: emc
+        fixed: {data: "gaussian:64,4,3,3", arch: "mlp:4-8-3:relu", optimizer: sgd, batch-size: 0, steps: 50, start: 8}
+        axes:
+          lr: [0.05, 1e9]
+        seeds: 1
+        output: \(FileManager.default.temporaryDirectory.path)/overparam-diverge-\(getpid())
+        """
+        let spec = try SweepSpec.parse(yaml, file: "d.yaml")
+        do {
+            _ = try runSweep(spec, store: nil)
+            Issue.record("a sweep with a diverging configuration finished without an error")
+        } catch {
+            #expect("\(error)".contains("diverged"), "\(error)")
+        }
+        let outcome = try runSweep(spec, store: nil, keepGoing: true)
+        #expect(outcome.rows.map { $0.settings["lr"] } == ["0.05"] && outcome.rows[0].report.mean > 0)
+        #expect(outcome.failed.count == 1 && outcome.failed[0].label.contains("1e9") && outcome.failed[0].error.contains("diverged"), "\(outcome.failed)")
+    }
+
     @Test func parsesAndExpandsTheProduct() throws {
         let yaml = """
         instrument: emc

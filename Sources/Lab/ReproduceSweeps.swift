@@ -1,0 +1,126 @@
+/// The capacity sweeps of `overparam reproduce`, one YAML file each, as each preset runs them.
+/// Every sweep of a preset measures on one data set with one procedure — full-batch SGD with
+/// momentum 0.9 and a cosine schedule, the attempt's budget doubled up to the cap while undecided
+/// — so that EMCs under one cap compare as the capped procedure's (`EMCReport.comparison`).
+/// Quick and full: Fashion-MNIST averaged to 7×7 (60,000 images: no EMC here comes near them, so
+/// none is censored by the data). Smoke: the 8×8 digits at toy budgets, every sweep of the full
+/// preset, so that the tests run each finding's code.
+
+/// The data of a preset's capacity sweeps, and model names for its image size.
+struct CapacityScale {
+    let data: String, downsample: Int, inputs: Int, image: String
+    func mlp(_ hidden: [Int], _ activation: String = "relu") -> String {
+        "mlp:\(inputs)-" + hidden.map(String.init).joined(separator: "-") + "-10:\(activation)"
+    }
+    func cnn(_ channels: Int) -> String { "cnn:\(image)-c\(channels)-m2-10:relu" }
+}
+
+extension ReproducePreset {
+    /// smoke and full run every capacity sweep; quick runs the first two.
+    var broad: Bool { level != .quick }
+
+    var scale: CapacityScale {
+        smoke ? CapacityScale(data: "digits", downsample: 1, inputs: 64, image: "8x8x1")
+              : CapacityScale(data: "fashion-mnist", downsample: 4, inputs: 49, image: "7x7x1")
+    }
+
+    /// The fixed settings every capacity sweep shares, at `steps` first and `maxSteps(steps)` at most.
+    func fixed(steps: Int, lr: Double? = 0.1, batch: Int? = 0, extra: String = "") -> String {
+        """
+        fixed:
+          data: \(scale.data)
+          downsample: \(scale.downsample)
+          optimizer: sgd
+        \(lr.map { "  lr: \($0)\n" } ?? "")  momentum: 0.9
+        \(batch.map { "  batch-size: \($0)\n" } ?? "")  steps: \(steps)
+          max-steps: \(maxSteps(steps))
+          schedule: cosine
+          start: \(smoke ? 32 : 64)
+        \(extra.isEmpty ? "" : extra + "\n")
+        """
+    }
+
+    var capacitySteps: Int { smoke ? 200 : 1000 }
+    var seeds: Int { smoke ? 2 : quick ? 4 : 3 }
+
+    /// Architectures against true and random labels, generalization at n = 500. Quick: ReLU MLPs
+    /// of three widths and two layers, a CNN, tanh and sigmoid MLPs. Full (and smoke, smaller):
+    /// two families of four sizes each — ReLU MLPs and CNNs — and a two-layer MLP; the
+    /// activations have their own sweep there.
+    var capacityYAML: String {
+        let s = scale
+        let archs = smoke ? [s.mlp([4]), s.mlp([8]), s.cnn(2), s.cnn(4)]
+            : quick ? [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([8, 8]), s.cnn(4), s.mlp([8], "tanh"), s.mlp([8], "sigmoid")]
+            : [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([64]), s.mlp([8, 8]), s.cnn(2), s.cnn(4), s.cnn(8), s.cnn(16)]
+        return "instrument: emc\n" + fixed(steps: capacitySteps) + """
+        axes:
+          arch: [\(archs.joined(separator: ", "))]
+          condition: [true, random-labels]
+        seeds: \(seeds)
+        generalization: \(smoke ? 100 : 500)
+        output: capacity
+        """
+    }
+
+    /// Mini-batch SGD against full-batch GD on random labels, same steps and schedule. Quick: one
+    /// learning rate, batch 32 vs full. Full (and smoke): a grid of learning rates for each
+    /// batch size, so each can be compared at its best as well as at the paper's 0.01.
+    var optimizerYAML: String {
+        let steps = smoke ? 200 : quick ? 2000 : 4000
+        let axes = broad ? "  batch-size: [32, 128, 0]\n  lr: [\(smoke ? "0.01, 0.1" : "0.01, 0.05, 0.2")]" : "  batch-size: [32, 0]"
+        return "instrument: emc\n" + fixed(steps: steps, lr: broad ? nil : 0.05, batch: nil, extra: """
+          arch: \(scale.mlp([smoke ? 8 : quick ? 16 : 32]))
+          condition: random-labels
+        """) + """
+        axes:
+        \(axes)
+        seeds: \(smoke ? 2 : 5)
+        output: optimizers
+        """
+    }
+
+    /// Five activations at two widths and three layers deep, true and random labels, with
+    /// generalization at n = 500: the activation finding, and 15 configurations for the EMC gap.
+    var activationsYAML: String {
+        let bases: [[Int]] = smoke ? [[4]] : [[8], [32], [8, 8, 8]]
+        let archs = bases.flatMap { b in ["relu", "leakyrelu", "tanh", "sigmoid", "linear"].map { scale.mlp(b, $0) } }
+        return "instrument: emc\n" + fixed(steps: capacitySteps) + """
+        axes:
+          arch: [\(archs.joined(separator: ", "))]
+          condition: [true, random-labels]
+        seeds: \(seeds)
+        generalization: \(smoke ? 100 : 500)
+        output: activations
+        """
+    }
+
+    /// Every capacity sweep the preset runs, by file name: `overparam sweep submit` each to a
+    /// PostgreSQL store and run workers anywhere, and `overparam reproduce` with that store then
+    /// reads every finished attempt back.
+    public var sweepFiles: [(name: String, yaml: String)] {
+        [("capacity.yaml", capacityYAML)] + (broad ? [("activations.yaml", activationsYAML)] : [])
+            + [("optimizers.yaml", optimizerYAML)] + (broad ? [("inputs.yaml", inputsYAML), ("classes.yaml", classesYAML)] : [])
+    }
+
+    /// Semantic against random (Gaussian) inputs, for an MLP and a CNN.
+    var inputsYAML: String {
+        "instrument: emc\n" + fixed(steps: capacitySteps) + """
+        axes:
+          arch: [\(scale.mlp([smoke ? 8 : 32])), \(scale.cnn(smoke ? 2 : 8))]
+          condition: [true, gaussian-inputs]
+        seeds: \(seeds)
+        output: inputs
+        """
+    }
+
+    /// The ten classes merged into 2 and 5, against all 10, true and random labels.
+    var classesYAML: String {
+        "instrument: emc\n" + fixed(steps: capacitySteps, extra: "  arch: \(scale.mlp([smoke ? 8 : 16]))") + """
+        axes:
+          classes: [2, 5, 10]
+          condition: [true, random-labels]
+        seeds: \(seeds)
+        output: classes
+        """
+    }
+}

@@ -1,0 +1,87 @@
+import Capacity
+import Foundation
+import Lab
+import Testing
+
+/// The full preset's capacity findings, judged from hand-made EMCs whose Welch intervals are
+/// known: each verdict follows the intervals, both ways, and undecided comparisons stay open.
+@Suite struct CapacityFindingsTests {
+    /// Measured EMCs (each seed's search ends on a converged failure one sample above).
+    func report(_ arch: String, _ parameters: Int, _ emcs: [Int]) -> EMCReport {
+        EMCReport(arch: arch, parameters: parameters, searches: emcs.enumerated().map { i, e in
+            EMCSearch(seed: UInt64(i), attempts: [
+                FitResult(n: e, seed: UInt64(i), verdict: .fit, trainLoss: 0, trainAccuracy: 1, gradientNorm: 0, steps: 1, seconds: 0),
+                FitResult(n: e + 1, seed: UInt64(i), verdict: .noFit, trainLoss: 1, trainAccuracy: 0.9, gradientNorm: 0, steps: 1, seconds: 0)],
+                emc: e, firstFailure: e + 1)
+        })
+    }
+
+    @Test func fewerSamplesThanParametersTheMoreSoTheLarger() {
+        typealias Pair = (arch: String, params: Int, t: EMCReport, r: EMCReport)
+        func pair(_ arch: String, _ p: Int, _ t: [Int], _ r: [Int]) -> Pair { (arch, p, report(arch, p, t), report(arch, p, r)) }
+        let small = pair("mlp:49-2-10:relu", 130, [100, 104, 108], [40, 42, 44])          // 0.8 and 0.32 per parameter
+        let large = pair("mlp:49-64-10:relu", 3850, [900, 950, 1000], [600, 620, 640])    // 0.25 and 0.16
+        let cnnSmall = pair("cnn:7x7x1-c2-m2-10:relu", 200, [150, 155, 160], [60, 62, 64])
+        let cnnLarge = pair("cnn:7x7x1-c16-m2-10:relu", 1610, [700, 720, 740], [300, 310, 320])
+        let held = fewerThanParameters([small, large, cnnSmall, cnnLarge])
+        #expect(held.verdict == .held, "\(held.evidence)")
+        // The largest model fits more samples than it has parameters: contradicted.
+        let over = pair("mlp:49-64-10:relu", 3850, [4100, 4200, 4300], [600, 620, 640])
+        #expect(fewerThanParameters([small, over, cnnSmall, cnnLarge]).verdict == .notReproduced)
+        // EMC per parameter rising with size: contradicted.
+        let rising = pair("cnn:7x7x1-c16-m2-10:relu", 1610, [1500, 1520, 1540], [600, 610, 620])
+        #expect(fewerThanParameters([small, large, cnnSmall, rising]).verdict == .notReproduced)
+        // Seeds too spread to tell: open, not contradicted.
+        let spread = pair("mlp:49-64-10:relu", 3850, [100, 1900, 3700], [40, 300, 560])
+        #expect(fewerThanParameters([small, spread, cnnSmall, cnnLarge]).verdict == .inconclusive)
+        // A two-layer MLP is not a size of the one-hidden-layer family.
+        let deep = pair("mlp:49-64-64-10:relu", 8010, [9000, 9100, 9200], [9000, 9100, 9200])
+        #expect(fewerThanParameters([small, large, deep, cnnSmall, cnnLarge]).verdict == .held)
+    }
+
+    /// The EMC gap two ways: with test accuracy (τ, the larger the better) and with the
+    /// generalization gap (r, the paper's: negative); a censored point is left out of both.
+    @Test func theEMCGapAgainstGeneralizationBothWays() {
+        func study(_ accuracy: (Double) -> Double, _ gap: (Double) -> Double) -> GapStudy {
+            GapStudy(points: (0..<12).map { i in
+                let g = Double(i * 40)
+                let wobble = 0.02 * sin(Double(i) * 2.3)   // not a perfect line: |r| = 1 has no Fisher interval
+                return GapPoint(label: "\(i)", emcTrue: 100 + g, emcRandom: 100, testAccuracy: accuracy(g) + wobble, generalizationGap: gap(g) - wobble, measured: false)
+            } + [GapPoint(label: "censored", emcTrue: 5000, emcRandom: 100, testAccuracy: 0, generalizationGap: 1, comparable: false)])
+        }
+        // As the paper has it: accuracy rises, the generalization gap falls, with the EMC gap.
+        let paper = gapFindings([study({ 0.6 + $0 / 2000 }, { 0.3 - $0 / 3000 })])
+        #expect(paper.map(\.verdict) == [.held, .held], "\(paper.map(\.evidence))")
+        #expect(paper[0].evidence.hasPrefix("12 configurations (12 with EMCs at the step cap)"))
+        // Accuracy rises but so does the generalization gap: the paper's statistic is contradicted.
+        let mixed = gapFindings([study({ 0.6 + $0 / 2000 }, { 0.1 + $0 / 3000 })])
+        #expect(mixed.map(\.verdict) == [.held, .notReproduced])
+        // No relation: inconclusive both ways.
+        let flat = gapFindings([study({ 0.6 + ($0.truncatingRemainder(dividingBy: 80) == 0 ? 0.01 : -0.01) }, { 0.2 + ($0.truncatingRemainder(dividingBy: 80) == 0 ? 0.01 : -0.01) })])
+        #expect(flat.map(\.verdict) == [.inconclusive, .inconclusive], "\(flat.map(\.evidence))")
+    }
+
+    @Test func moreClassesHarderTrueLabelsEasierRandomOnes() {
+        func rows(true2: [Int], true10: [Int], random2: [Int], random10: [Int]) -> SweepRows {
+            SweepRows(rows: [("2", "true", true2), ("10", "true", true10), ("2", "random-labels", random2), ("10", "random-labels", random10)].map {
+                SweepRow(settings: ["classes": $0.0, "condition": $0.1], report: report("mlp", 970, $0.2))
+            })
+        }
+        #expect(classesFinding(rows(true2: [300, 310, 320], true10: [100, 110, 120], random2: [30, 35, 40], random10: [80, 85, 90])).verdict == .held)
+        #expect(classesFinding(rows(true2: [300, 310, 320], true10: [100, 110, 120], random2: [80, 85, 90], random10: [30, 35, 40])).verdict == .notReproduced)
+        #expect(classesFinding(rows(true2: [300, 310, 320], true10: [100, 110, 120], random2: [30, 85, 140], random10: [80, 85, 90])).verdict == .inconclusive)
+        #expect(classesFinding(SweepRows(rows: [])).verdict == .inconclusive)
+    }
+
+    @Test func randomInputsEasierForMLPsHarderForCNNs() {
+        func rows(mlp: ([Int], [Int]), cnn: ([Int], [Int])) -> SweepRows {
+            SweepRows(rows: [("mlp:49-32-10:relu", mlp), ("cnn:7x7x1-c8-m2-10:relu", cnn)].flatMap { arch, v in
+                [SweepRow(settings: ["arch": arch, "condition": "true"], report: report(arch, 1000, v.0)),
+                 SweepRow(settings: ["arch": arch, "condition": "gaussian-inputs"], report: report(arch, 1000, v.1))]
+            })
+        }
+        #expect(inputsFinding(rows(mlp: ([200, 210, 220], [400, 410, 420]), cnn: ([500, 510, 520], [300, 310, 320]))).verdict == .held)
+        // Both families find the images easier: the MLP half is contradicted.
+        #expect(inputsFinding(rows(mlp: ([400, 410, 420], [200, 210, 220]), cnn: ([500, 510, 520], [300, 310, 320]))).verdict == .notReproduced)
+    }
+}
