@@ -52,13 +52,19 @@ extension ReproducePreset {
         let archs = smoke ? [s.mlp([4]), s.mlp([8]), s.cnn(2), s.cnn(4)]
             : quick ? [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([8, 8]), s.cnn(4), s.mlp([8], "tanh"), s.mlp([8], "sigmoid")]
             : [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([64]), s.mlp([8, 8]), s.cnn(2), s.cnn(4), s.cnn(8), s.cnn(16)]
-        return "instrument: emc\n" + fixed(steps: capacitySteps) + """
+        return trueVsRandom(archs, output: "capacity")
+    }
+
+    /// Each architecture against true and random labels, with generalization at n = 500 (the
+    /// EMC-gap study).
+    func trueVsRandom(_ archs: [String], output: String) -> String {
+        "instrument: emc\n" + fixed(steps: capacitySteps) + """
         axes:
           arch: [\(archs.joined(separator: ", "))]
           condition: [true, random-labels]
         seeds: \(seeds)
         generalization: \(smoke ? 100 : 500)
-        output: capacity
+        output: \(output)
         """
     }
 
@@ -84,14 +90,7 @@ extension ReproducePreset {
     var activationsYAML: String {
         let bases: [[Int]] = smoke ? [[4]] : [[8], [32], [8, 8, 8]]
         let archs = bases.flatMap { b in ["relu", "leakyrelu", "tanh", "sigmoid", "linear"].map { scale.mlp(b, $0) } }
-        return "instrument: emc\n" + fixed(steps: capacitySteps) + """
-        axes:
-          arch: [\(archs.joined(separator: ", "))]
-          condition: [true, random-labels]
-        seeds: \(seeds)
-        generalization: \(smoke ? 100 : 500)
-        output: activations
-        """
+        return trueVsRandom(archs, output: "activations")
     }
 
     /// Every capacity sweep the preset runs, by file name: `overparam sweep submit` each to a

@@ -193,9 +193,8 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
                                measured: r.report.isMeasured && random.report.isMeasured,
                                comparable: r.report.censored == 0 && random.report.censored == 0 && r.report.cap == random.report.cap))
     }
-    let used = points.filter(\.comparable)
-    let gaps = used.map(\.emcGap)
     let study = GapStudy(points: points)
+    let used = study.correlated, gaps = used.map(\.emcGap)
     var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured,at_cap\n"
     for p in points {
         csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.comparable ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured),\(p.comparable && !p.measured)\n"

@@ -27,7 +27,7 @@ struct Reproduce: ParsableCommand {
                 for f in preset.sweepFiles {
                     let path = (sweeps as NSString).appendingPathComponent(f.name)
                     try f.yaml.write(toFile: path, atomically: true, encoding: .utf8)
-                    print("overparam sweep submit \(path) --store \(store)")
+                    print("overparam sweep submit \(path) --store \(store.hasPrefix("postgres") ? store : "postgres://USER@HOST/DATABASE")")
                 }
                 return
             }
