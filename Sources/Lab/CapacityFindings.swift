@@ -66,7 +66,9 @@ func activationFinding(_ rows: SweepRows, seeds: Int) -> Finding {
 public func gapFindings(_ studies: [GapStudy]) -> [Finding] {
     let used = studies.flatMap(\.correlated)
     let gaps = used.map(\.emcGap)
-    func text(_ i: ClosedRange<Double>?) -> String { i.map { String(format: "[%+.2f, %+.2f]", $0.lowerBound, $0.upperBound) } ?? "none (under 4 points)" }
+    func text(_ i: ClosedRange<Double>?) -> String {
+        i.map { String(format: "[%+.2f, %+.2f]", $0.lowerBound, $0.upperBound) } ?? (used.count < 4 ? "none (under 4 points)" : "none (a perfect or undefined correlation)")
+    }
     func verdict(_ i: ClosedRange<Double>?, positive: Bool) -> Bool? {
         i.flatMap { (positive ? $0.lowerBound > 0 : $0.upperBound < 0) ? true : (positive ? $0.upperBound < 0 : $0.lowerBound > 0) ? false : nil }
     }

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Linalg
 import Yams
 
 /// A sweep file: an instrument, fixed settings, axes whose product is run, zipped axes that
