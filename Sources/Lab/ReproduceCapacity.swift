@@ -55,7 +55,8 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
     if let svg = try? String(contentsOfFile: dir + "/emc-vs-parameters.svg", encoding: .utf8) {
         section.figures.append(("EMC against parameter count, by family and label condition; dashed: EMC = parameters.", svg))
     }
-    let available = try EMCSettings(outcome.rows[0].settings).data().count
+    // Every configuration may have failed (keepGoing): then there is no data size to quote.
+    let available = try outcome.rows.first.map { try EMCSettings($0.settings).data().count } ?? 0
     func cell(_ r: EMCReport) -> String { emcCell(r, available: available) }
     var table = "<table><tr><th>architecture</th><th>parameters</th><th>EMC, true labels</th><th>EMC, random labels</th><th>random EMC / parameter</th></tr>"
     var pairs = [(arch: String, params: Int, t: EMCReport, r: EMCReport)]()

@@ -26,6 +26,11 @@ import Testing
         let outcome = try runSweep(spec, store: nil, keepGoing: true)
         #expect(outcome.rows.map { $0.settings["lr"] } == ["0.05"] && outcome.rows[0].report.mean > 0)
         #expect(outcome.failed.count == 1 && outcome.failed[0].label.contains("1e9") && outcome.failed[0].error.contains("diverged"), "\(outcome.failed)")
+        // Every configuration failing leaves an empty table, not a crash.
+        var all = spec
+        all.axes = [(name: "lr", values: ["1e9", "2e9"])]
+        let none = try runSweep(all, store: nil, keepGoing: true)
+        #expect(none.rows.isEmpty && none.failed.count == 2)
     }
 
     @Test func parsesAndExpandsTheProduct() throws {
