@@ -14,13 +14,15 @@ public func allHeld(_ verdicts: [Bool?]) -> Bool? {
 }
 
 /// EMC far below the parameter count, the more so the larger the model: in each family (ReLU
-/// MLPs of one hidden layer, CNNs) the largest model's EMC is below its parameter count at 95%
+/// MLPs of one hidden layer, ReLU CNNs, ViTs) the largest model's EMC is below its parameter count at 95%
 /// under both conditions, and its EMC per parameter below the smallest one's. Pairs: each
 /// architecture with its true- and random-label EMC.
 public func fewerThanParameters(_ pairs: [(arch: String, params: Int, t: EMCReport, r: EMCReport)]) -> Finding {
     var verdicts = [Bool?](), notes = [String]()
-    for family in ["mlp", "cnn"] {
-        let members = pairs.filter { $0.arch.hasPrefix(family) && $0.arch.hasSuffix(":relu") && ($0.arch.split(separator: "-").count == 3 || family == "cnn") }
+    for family in ["mlp", "cnn", "vit"] {
+        let members = pairs.filter {
+            $0.arch.hasPrefix(family) && (family == "vit" || $0.arch.hasSuffix(":relu")) && (family != "mlp" || $0.arch.split(separator: "-").count == 3)
+        }
             .sorted { $0.params < $1.params }
         guard let small = members.first, let large = members.last, members.count >= 2 else { continue }
         for (cond, s, l) in [("true", small.t, large.t), ("random", small.r, large.r)] {

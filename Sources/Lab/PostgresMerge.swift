@@ -48,7 +48,7 @@ extension PostgresStore {
             case .null: b.appendNull()
             case let .int64(i): b.append(i)
             case let .double(d): b.append(d)
-            case let .string(s): try b.append(s)
+            case let .string(s): b.append(s)
             case let .blob(data): try b.append(data)
             }
         }

@@ -32,7 +32,9 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
                      _ log: @escaping (String) -> Void) throws -> ReportSection {
     var section = ReportSection(title: "Capacity: effective model complexity",
                                 intro: preset.smoke ? "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, several seeds). Digits 8×8 at toy budgets."
-                                    : "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, \(preset.seeds)–5 seeds). Fashion-MNIST averaged to 7×7 (60,000 training images, so no EMC is censored by the data), full-batch SGD with momentum 0.9 and a cosine schedule unless stated.")
+                                    : "EMC is the largest n for which the training procedure fits n samples perfectly (binary search over n, \(preset.seeds)–5 seeds). "
+                                        + (preset.familyScale.side == preset.scale.side ? preset.scale.label : "\(preset.familyScale.label) for the architecture families, \(preset.scale.label) for the other sweeps")
+                                        + " (60,000 training images, so no EMC is censored by the data), full-batch SGD with momentum 0.9 and a cosine schedule unless stated.")
     var failures = [String]()
     func sweep(_ yaml: String, name: String) throws -> (SweepSpec, SweepOutcome) {
         var spec = try SweepSpec.parse(yaml, file: name)
@@ -84,17 +86,23 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
                                         + (open > 0 ? "; \(open) inconclusive (intervals that hold 0, or lower bounds)" : "")
                                         + (comparisons.contains(where: \.atCap) ? "; \(comparisons.filter(\.atCap).count) at the \(pairs[0].t.cap)-step cap (budget-bounded EMCs)" : "")))
     if preset.broad { section.findings.append(fewerThanParameters(pairs)) }
-    // Per parameter, the best of each family; a lower bound stays one when divided.
+    // Per parameter, the best of each family (ReLU for MLPs and CNNs); a lower bound stays one
+    // when divided. The CNN against every other family present: held only if it beats each.
     for (condition, label) in [("random-labels", "random-label"), ("true", "true-label")] where condition == "random-labels" || preset.broad {
-        func best(_ prefix: String) -> EMCReport? {
-            pairs.filter { $0.arch.hasPrefix(prefix) && $0.arch.hasSuffix(":relu") }.map { condition == "true" ? $0.t : $0.r }
+        func best(_ family: String) -> EMCReport? {
+            pairs.filter { $0.arch.hasPrefix(family) && ($0.arch.hasSuffix(":relu") || family == "vit") }.map { condition == "true" ? $0.t : $0.r }
                 .max { $0.emcPerParameter < $1.emcPerParameter }
         }
-        if let m = best("mlp"), let c = best("cnn") {
-            let k = c.comparison(with: m, scale: 1 / Double(c.parameters), otherScale: 1 / Double(m.parameters))
-            section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more \(label) samples per parameter than MLPs",
-                                            held: k.larger, evidence: "best CNN (\(Plot.escape(c.arch))) \(c.isMeasured ? "" : "≥ ")\(String(format: "%.3f", c.emcPerParameter)) vs best ReLU MLP (\(Plot.escape(m.arch))) \(m.isMeasured ? "" : "≥ ")\(String(format: "%.3f", m.emcPerParameter)) EMC per parameter; " + differenceText(k.interval, format: "%.3f") + capScope(k, c, m)))
+        let others = [("ReLU MLP", best("mlp")), ("ViT", best("vit"))].compactMap { name, r in r.map { (name, $0) } }
+        guard let c = best("cnn"), !others.isEmpty else { continue }
+        func perParameter(_ r: EMCReport) -> String { (r.isMeasured ? "" : "≥ ") + String(format: "%.3f", r.emcPerParameter) }
+        let ks = others.map { c.comparison(with: $0.1, scale: 1 / Double(c.parameters), otherScale: 1 / Double($0.1.parameters)) }
+        let against = zip(others, ks).map { o, k in
+            "best \(o.0) (\(Plot.escape(o.1.arch))) \(perParameter(o.1)): " + differenceText(k.interval, format: "%.3f") + capScope(k, c, o.1)
         }
+        section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more \(label) samples per parameter than " + others.map { $0.0.split(separator: " ").last! + "s" }.joined(separator: " and "),
+                                        held: allHeld(ks.map(\.larger)),
+                                        evidence: "best CNN (\(Plot.escape(c.arch))) \(perParameter(c)) EMC per parameter; against " + against.joined(separator: "; against ")))
     }
     if !preset.broad, let relu = report(preset.scale.mlp([8]), "true"), let sigmoid = report(preset.scale.mlp([8], "sigmoid"), "true") {
         let k = relu.comparison(with: sigmoid)

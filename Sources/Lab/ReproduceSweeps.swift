@@ -2,34 +2,49 @@
 /// Every sweep of a preset measures on one data set with one procedure — full-batch SGD with
 /// momentum 0.9 and a cosine schedule, the attempt's budget doubled up to the cap while undecided
 /// — so that EMCs under one cap compare as the capped procedure's (`EMCReport.comparison`).
-/// Quick and full: Fashion-MNIST averaged to 7×7 (60,000 images: no EMC here comes near them, so
-/// none is censored by the data). Smoke: the 8×8 digits at toy budgets, every sweep of the full
-/// preset, so that the tests run each finding's code.
+/// Quick: Fashion-MNIST averaged to 7×7 (60,000 images: no EMC here comes near them, so none is
+/// censored by the data). Full: the architecture families at 14×14, where their EMCs reach the
+/// thousands, and the other sweeps at 7×7. Smoke: the 8×8 digits at toy budgets, every sweep of
+/// the full preset, so that the tests run each finding's code.
 
-/// The data of a preset's capacity sweeps, and model names for its image size.
+/// The data of a capacity sweep, and model names for its image size.
 struct CapacityScale {
-    let data: String, downsample: Int, inputs: Int, image: String
+    let data: String, downsample: Int, side: Int
+    var inputs: Int { side * side }
+    var image: String { "\(side)x\(side)x1" }
+    /// How the report names the data.
+    var label: String { data == "digits" ? "the 8×8 digits" : "Fashion-MNIST averaged to \(side)×\(side)" }
     func mlp(_ hidden: [Int], _ activation: String = "relu") -> String {
         "mlp:\(inputs)-" + hidden.map(String.init).joined(separator: "-") + "-10:\(activation)"
     }
     func cnn(_ channels: Int) -> String { "cnn:\(image)-c\(channels)-m2-10:relu" }
+    /// A one-block ViT of width `d` over four patches (half the side each); an even side only.
+    /// Four tokens, not the paper's 64: at 49 tokens one search takes minutes per seed here.
+    func vit(_ d: Int) -> String { "vit:\(image)-p\(side / 2)-d\(d)-b1-h2-m\(2 * d)-10" }
 }
 
 extension ReproducePreset {
     /// smoke and full run every capacity sweep; quick runs the first two.
     var broad: Bool { level != .quick }
 
+    /// The data of every sweep but the architecture families.
     var scale: CapacityScale {
-        smoke ? CapacityScale(data: "digits", downsample: 1, inputs: 64, image: "8x8x1")
-              : CapacityScale(data: "fashion-mnist", downsample: 4, inputs: 49, image: "7x7x1")
+        smoke ? CapacityScale(data: "digits", downsample: 1, side: 8)
+              : CapacityScale(data: "fashion-mnist", downsample: 4, side: 7)
+    }
+
+    /// The data of the architecture families: at 14×14 in the full preset.
+    var familyScale: CapacityScale {
+        level == .full ? CapacityScale(data: "fashion-mnist", downsample: 2, side: 14) : scale
     }
 
     /// The fixed settings every capacity sweep shares, at `steps` first and `maxSteps(steps)` at most.
-    func fixed(steps: Int, lr: Double? = 0.1, batch: Int? = 0, extra: String = "") -> String {
-        """
+    func fixed(steps: Int, lr: Double? = 0.1, batch: Int? = 0, extra: String = "", on data: CapacityScale? = nil) -> String {
+        let data = data ?? scale
+        return """
         fixed:
-          data: \(scale.data)
-          downsample: \(scale.downsample)
+          data: \(data.data)
+          downsample: \(data.downsample)
           optimizer: sgd
         \(lr.map { "  lr: \($0)\n" } ?? "")  momentum: 0.9
         \(batch.map { "  batch-size: \($0)\n" } ?? "")  steps: \(steps)
@@ -45,20 +60,20 @@ extension ReproducePreset {
 
     /// Architectures against true and random labels, generalization at n = 500. Quick: ReLU MLPs
     /// of three widths and two layers, a CNN, tanh and sigmoid MLPs. Full (and smoke, smaller):
-    /// two families of four sizes each — ReLU MLPs and CNNs — and a two-layer MLP; the
-    /// activations have their own sweep there.
+    /// three families of four sizes each — ReLU MLPs, CNNs and ViTs — at 14×14; the activations
+    /// have their own sweep there.
     var capacityYAML: String {
-        let s = scale
-        let archs = smoke ? [s.mlp([4]), s.mlp([8]), s.cnn(2), s.cnn(4)]
+        let s = familyScale
+        let archs = smoke ? [s.mlp([4]), s.mlp([8]), s.cnn(2), s.cnn(4), s.vit(4), s.vit(8)]
             : quick ? [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([8, 8]), s.cnn(4), s.mlp([8], "tanh"), s.mlp([8], "sigmoid")]
-            : [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([64]), s.mlp([8, 8]), s.cnn(2), s.cnn(4), s.cnn(8), s.cnn(16)]
-        return trueVsRandom(archs, output: "capacity")
+            : [8, 16, 32, 64].map { s.mlp([$0]) } + [2, 4, 8, 16].map(s.cnn) + [8, 16, 24, 32].map(s.vit)
+        return trueVsRandom(archs, output: "capacity", on: s)
     }
 
     /// Each architecture against true and random labels, with generalization at n = 500 (the
     /// EMC-gap study).
-    func trueVsRandom(_ archs: [String], output: String) -> String {
-        "instrument: emc\n" + fixed(steps: capacitySteps) + """
+    func trueVsRandom(_ archs: [String], output: String, on data: CapacityScale? = nil) -> String {
+        "instrument: emc\n" + fixed(steps: capacitySteps, on: data) + """
         axes:
           arch: [\(archs.joined(separator: ", "))]
           condition: [true, random-labels]

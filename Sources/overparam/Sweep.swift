@@ -131,14 +131,19 @@ struct SweepRunOptions: ParsableArguments {
             let bar = ProgressBar(total: spec.owned(by: shard).count, unit: "configurations")
             let done: (Int, Int) -> Void = { k, _ in bar.update(done: k) }
             let rows: Int
+            var failed = [(label: String, error: String)]()
             switch spec.kind {
             case .emc:
+                // A configuration that fails (a learning rate at which it diverges) does not
+                // stop the others; the run names it and exits with an error at the end.
                 var attempts = 0
-                rows = try runSweep(spec, store: opened, shard: shard, datasets: datasets, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
+                let outcome = try runSweep(spec, store: opened, shard: shard, datasets: datasets, keepGoing: true, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
                     attempts += 1
                     bar.print(attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
                     bar.update(detail: "\(attempts) attempts")
-                }.rows.count
+                }
+                rows = outcome.rows.count
+                failed = outcome.failed
             case .recovery, .adapt:
                 rows = spec.kind == .recovery
                     ? try runRecoverySweep(spec, store: opened, shard: shard, log: bar.print, finished: done).count
@@ -149,6 +154,10 @@ struct SweepRunOptions: ParsableArguments {
                 print("shard \(shard.index)/\(shard.count): \(rows) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(file) --store MERGED` writes the tables")
             } else {
                 print("\(rows) configurations; tables and figures in \(spec.output)/")
+            }
+            if !failed.isEmpty {
+                throw ExperimentError("\(failed.count) of \(spec.owned(by: shard).count) configurations failed and are left out of the tables: "
+                                      + failed.map { "\($0.label): \($0.error)" }.joined(separator: "; "))
             }
         } catch { fail(error) }
     }

@@ -65,6 +65,25 @@ import Testing
         #expect(after.count == before.count && !before.isEmpty)
     }
 
+    /// A configuration that diverges fails alone: the others are measured and tabled, and the
+    /// run names it and exits with an error.
+    @Test func aDivergingConfigurationDoesNotStopTheSweep() throws {
+        let dir = try scratchFolder("diverging")
+        try """
+            instrument: emc
+            fixed: {data: "gaussian:64,4,3,3", arch: "mlp:4-8-3:relu", optimizer: sgd, batch-size: 0, steps: 50, start: 8}
+            axes:
+              lr: [1e9, 0.05]
+            seeds: 1
+            output: \(dir)/sweep
+            """.write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+        let run = try overparam(["sweep", "run", dir + "/sweep.yaml", "--store", dir + "/store.sqlite"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("1 of 2 configurations failed") && run.stderr.contains("lr=1e9") && run.stderr.contains("diverged"), "\(run.stderr)")
+        let csv = try String(contentsOfFile: dir + "/sweep/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 2 && csv[1].hasPrefix("0.05,"), "\(csv)")
+    }
+
     /// Four processes started together on one new file (three times: the file's creation is
     /// where they collide most).
     @Test(arguments: [0, 1, 2])

@@ -37,6 +37,14 @@ import Testing
         // A two-layer MLP is not a size of the one-hidden-layer family.
         let deep = pair("mlp:49-64-64-10:relu", 8010, [9000, 9100, 9200], [9000, 9100, 9200])
         #expect(fewerThanParameters([small, large, deep, cnnSmall, cnnLarge]).verdict == .held)
+        // ViTs are a family of their own (no activation in the spec): one whose EMC per parameter
+        // rises with size contradicts the claim, one that falls keeps it.
+        let vitSmall = pair("vit:14x14x1-p7-d8-b1-h2-m16-10", 1138, [900, 920, 940], [500, 510, 520])
+        let vitRising = pair("vit:14x14x1-p7-d32-b1-h2-m64-10", 10666, [9000, 9100, 9200], [6000, 6100, 6200])
+        let vitFalling = pair("vit:14x14x1-p7-d32-b1-h2-m64-10", 10666, [3000, 3100, 3200], [2000, 2100, 2200])
+        let withVits = fewerThanParameters([small, large, cnnSmall, cnnLarge, vitSmall, vitFalling])
+        #expect(withVits.verdict == .held && withVits.evidence.contains("vit random: 0.448 → 0.197"), "\(withVits.evidence)")
+        #expect(fewerThanParameters([small, large, cnnSmall, cnnLarge, vitSmall, vitRising]).verdict == .notReproduced)
     }
 
     /// The EMC gap two ways: with test accuracy (τ, the larger the better) and with the
