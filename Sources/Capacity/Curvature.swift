@@ -20,7 +20,7 @@ public func hessianExtremes<T: Scalar>(_ net: Network<T>, x: Tensor<T>, y: Super
     func hvp(_ v: [Double]) throws -> [Double] {
         func gradient(_ sign: Double) throws -> [Double] {
             probe.parameters = zip(theta, v).map { T($0 + sign * eps * $1) }
-            return try probe.lossAndGradient(x, y, loss: loss, ws: ws).gradient.map { Double($0) }
+            return try probe.lossAndGradient(x, y, loss: loss, ws: ws, batchStatistics: true).gradient.map { Double($0) }
         }
         let (plus, minus) = (try gradient(1), try gradient(-1))
         return zip(plus, minus).map { ($0 - $1) / (2 * eps) }

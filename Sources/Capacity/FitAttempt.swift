@@ -96,7 +96,9 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     let start = DispatchTime.now().uptimeNanoseconds
     let ws = Workspace<Float>()
     var (net, r) = try trainFresh(data, procedure: p, seed: seed, ws: ws)
-    let (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws)
+    // The gradient of the objective training descends: with batch norm, normalized by the
+    // statistics of the n samples (the full batch), not the running estimates.
+    let (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws, batchStatistics: true)
     let gradientNorm = Double(g.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot())
     let accuracy = r.finalAccuracy ?? 0
     var verdict: Verdict

@@ -73,7 +73,7 @@ extension Network {
             case let .patches1d(d, k, c, shared, b):
                 let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
                 weights(g.weightCount, fanIn: k, fanOut: c); if b { biases(g.weightCount / k, fanIn: k) }
-            case let .layerNorm(f):
+            case let .layerNorm(f), let .batchNorm(f):
                 constant(f, 1); constant(f, 0)
             case let .patchEmbedding(p, c, d):
                 weights(d * p * p * c, fanIn: p * p * c, fanOut: d); biases(d, fanIn: p * p * c)
@@ -89,5 +89,14 @@ extension Network {
             }
         }
         parameters = out
+        resetState()
+    }
+
+    /// Running estimates back to their start: mean 0, variance 1 for every batch norm.
+    public mutating func resetState() {
+        forEachNode { n in
+            guard case let .batchNorm(f) = n.layer else { return }
+            for j in 0..<f { state[n.stateOffset + j] = 0; state[n.stateOffset + f + j] = 1 }
+        }
     }
 }

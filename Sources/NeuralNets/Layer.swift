@@ -54,6 +54,14 @@ public indirect enum Layer: Equatable, Sendable {
     case meanPoolTokens
     /// x + f(x) for the inner sequence f.
     case residual([Layer])
+    /// f(x) + g(x): a residual connection whose shortcut g changes the shape as the branch f does
+    /// (a ResNet block's strided 1×1 convolution and batch norm).
+    case projectedResidual(branch: [Layer], shortcut: [Layer])
+    /// Normalizes each feature of the last axis (a channel) over the batch and every other axis:
+    /// batch statistics in training, running estimates in evaluation; learned scale and shift.
+    case batchNorm(features: Int)
+    /// [H, W, C] → [C], the mean over positions.
+    case globalAvgPool
 }
 
 extension Layer {
@@ -69,7 +77,7 @@ extension Layer {
             guard input.count == 3, input[0] >= k, input[1] >= k else { return 0 }
             let g = Local2d(h: input[0], w: input[1], c: ci, kernel: k, channels: co)
             return g.weightCount + (b ? g.outputs : 0)
-        case let .layerNorm(f): return 2 * f
+        case let .layerNorm(f), let .batchNorm(f): return 2 * f
         case let .patchEmbedding(p, c, d): return d * p * p * c + d
         case let .positionEmbedding(n, d): return n * d
         case let .selfAttention(d, _): return 3 * d * d + 3 * d + d * d + d
@@ -112,6 +120,12 @@ extension Layer {
         case let .layerNorm(f):
             guard s.last == f else { return fail("layerNorm(\(f)) got input shape \(s)") }
             return .success(s)
+        case let .batchNorm(f):
+            guard s.last == f, f > 0 else { return fail("batchNorm(\(f)) got input shape \(s); its last axis must be \(f)") }
+            return .success(s)
+        case .globalAvgPool:
+            guard s.count == 3 else { return fail("global average pooling needs an [H, W, C] input, got \(s)") }
+            return .success([s[2]])
         case let .patchEmbedding(p, c, d):
             guard s.count == 3, s[2] == c, p >= 1, s[0] % p == 0, s[1] % p == 0 else {
                 return fail("patch embedding \(p)×\(p) needs an [H, W, \(c)] input with H and W divisible by \(p), got \(s)")
@@ -128,16 +142,34 @@ extension Layer {
             guard s.count == 2 else { return fail("mean pooling over tokens needs [N, D], got \(s)") }
             return .success([s[1]])
         case let .residual(inner):
-            var cur = s
-            for l in inner {
-                switch l.outputShape(input: cur) {
-                case let .success(o): cur = o
-                case let .failure(e): return .failure(e)
-                }
+            switch Layer.sequenceShape(inner, s) {
+            case let .failure(e): return .failure(e)
+            case let .success(cur):
+                guard cur == s else { return fail("residual branch maps \(s) to \(cur); it must keep the shape") }
+                return .success(s)
             }
-            guard cur == s else { return fail("residual branch maps \(s) to \(cur); it must keep the shape") }
-            return .success(s)
+        case let .projectedResidual(branch, shortcut):
+            switch (Layer.sequenceShape(branch, s), Layer.sequenceShape(shortcut, s)) {
+            case let (.failure(e), _), let (_, .failure(e)): return .failure(e)
+            case let (.success(bo), .success(co)):
+                guard bo == co else { return fail("a projected residual's branch gives \(bo) and its shortcut \(co); they must agree") }
+                return .success(bo)
+            }
         }
+    }
+}
+
+extension Layer {
+    /// The output shape of `layers` applied in turn to `s`.
+    static func sequenceShape(_ layers: [Layer], _ s: [Int]) -> Result<[Int], ShapeError> {
+        var cur = s
+        for l in layers {
+            switch l.outputShape(input: cur) {
+            case let .success(o): cur = o
+            case let .failure(e): return .failure(e)
+            }
+        }
+        return .success(cur)
     }
 }
 
@@ -164,6 +196,9 @@ extension Layer: CustomStringConvertible {
         case let .selfAttention(d, h): return "attention d\(d) h\(h)"
         case .meanPoolTokens: return "mean over tokens"
         case let .residual(inner): return "residual(\(inner.count) layers)"
+        case let .projectedResidual(b, c): return "residual(\(b.count) layers, shortcut \(c.count) layers)"
+        case let .batchNorm(f): return "batchnorm \(f)"
+        case .globalAvgPool: return "global average pool"
         }
     }
 }

@@ -8,11 +8,18 @@ public struct Node: Sendable {
     public var outShape: [Int]
     public var paramOffset: Int
     public var paramCount: Int
+    /// A residual connection's branch, then (projected) its shortcut's nodes.
     public var children: [Node]
+    /// How many of `children` are the branch (the rest are a projected shortcut).
+    public var branchCount = 0
+    /// Where a batch norm's running estimates start in the network's `state`.
+    public var stateOffset = 0
 
     var inSize: Int { inShape.reduce(1, *) }
     var outSize: Int { outShape.reduce(1, *) }
     var isLayerNorm: Bool { if case .layerNorm = layer { return true } else { return false } }
+    var branch: [Node] { Array(children[..<branchCount]) }
+    var shortcut: [Node] { Array(children[branchCount...]) }
 }
 
 /// A named slice of the flat parameter buffer.
@@ -33,6 +40,9 @@ public struct Network<T: Scalar>: Sendable {
     public let nodeCount: Int
     public var parameters: [T]
     public var gradients: [T]
+    /// What the network keeps besides its parameters and does not train: each batch norm's
+    /// running mean and variance (0 and 1 at the start), moved by every training pass.
+    public var state: [T]
     /// A short description, e.g. the spec string it was built from.
     public var name: String
 
@@ -42,7 +52,8 @@ public struct Network<T: Scalar>: Sendable {
 
     /// Builds the network with zero parameters; call `initialize` (or set `parameters`) next.
     public init(layers: [Layer], inputShape: [Int], name: String = "") throws {
-        var next = 0, offset = 0
+        var next = 0, offset = 0, stateOffset = 0
+        var initialState = [T]()
         func compile(_ ls: [Layer], _ input: [Int]) throws -> ([Node], [Int]) {
             var cur = input
             var out = [Node]()
@@ -57,7 +68,20 @@ public struct Network<T: Scalar>: Sendable {
                 var node = Node(id: id, layer: l, inShape: cur, outShape: shape,
                                 paramOffset: offset, paramCount: count, children: [])
                 offset += count
-                if case let .residual(inner) = l { node.children = try compile(inner, cur).0 }
+                switch l {
+                case let .residual(inner):
+                    node.children = try compile(inner, cur).0
+                    node.branchCount = node.children.count
+                case let .projectedResidual(branch, shortcut):
+                    let b = try compile(branch, cur).0
+                    node.children = b + (try compile(shortcut, cur).0)
+                    node.branchCount = b.count
+                case let .batchNorm(f):
+                    node.stateOffset = stateOffset
+                    stateOffset += 2 * f
+                    initialState += [T](repeating: 0, count: f) + [T](repeating: 1, count: f)
+                default: break
+                }
                 out.append(node)
                 cur = shape
             }
@@ -72,6 +96,7 @@ public struct Network<T: Scalar>: Sendable {
         self.nodeCount = next
         self.parameters = [T](repeating: 0, count: offset)
         self.gradients = [T](repeating: 0, count: offset)
+        self.state = initialState
         self.name = name
     }
 
@@ -96,12 +121,13 @@ public struct Network<T: Scalar>: Sendable {
                     let lead = shared ? [c] : [d - k + 1, c]
                     add("windows.weight", lead + [k]); if b { add("windows.bias", lead) }
                 case let .layerNorm(f): add("norm.scale", [f]); add("norm.shift", [f])
+                case let .batchNorm(f): add("batchnorm.scale", [f]); add("batchnorm.shift", [f])
                 case let .patchEmbedding(pt, c, d): add("patch.weight", [d, pt * pt * c]); add("patch.bias", [d])
                 case let .positionEmbedding(t, d): add("position", [t, d])
                 case let .selfAttention(d, _):
                     add("attn.qkv.weight", [3 * d, d]); add("attn.qkv.bias", [3 * d])
                     add("attn.out.weight", [d, d]); add("attn.out.bias", [d])
-                case .residual: walk(n.children, p)
+                case .residual, .projectedResidual: walk(n.children, p)
                 default: break
                 }
             }

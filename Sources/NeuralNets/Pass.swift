@@ -15,11 +15,23 @@ struct Pass<T: Scalar> {
     /// slice and add), instead of the caller zeroing the whole buffer first. Each node with
     /// parameters runs its backward exactly once per pass.
     let freshGrads: Bool
+    /// The network's `state` (batch norms' running estimates): read in evaluation, moved in
+    /// training. Nil only for a network without batch norm.
+    let state: UnsafeMutablePointer<T>?
+    /// Batch norms normalize by the batch's statistics (and move the running ones), as in
+    /// training; otherwise by the running estimates. Training passes do; a pass that is not
+    /// training may too (the full-data gradient of the training objective, without dropout).
+    let batchStatistics: Bool
 
     init(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, ws: Workspace<T>, batch: Int, training: Bool, rng: RNG,
-         freshGrads: Bool = false) {
+         freshGrads: Bool = false, state: UnsafeMutablePointer<T>? = nil, batchStatistics: Bool? = nil) {
         self.params = params; self.grads = grads; self.ws = ws; self.batch = batch; self.training = training; self.rng = rng
-        self.freshGrads = freshGrads
+        self.freshGrads = freshGrads; self.state = state; self.batchStatistics = batchStatistics ?? training
+    }
+
+    func runningStats(_ n: Node, features f: Int) -> RunningStats<T> {
+        guard let state else { preconditionFailure("a batch norm needs the network's state") }
+        return RunningStats(state + n.stateOffset, features: f)
     }
 
     /// Where a node's output lives: layers that do not change values hand on their input.
@@ -210,6 +222,14 @@ struct Pass<T: Scalar> {
             let inner = forward(n.children, x)
             let count = B * n.inSize
             for i in 0..<count { out[i] = x[i] + inner[i] }
+        case .projectedResidual:
+            let f = forward(n.branch, x), g = forward(n.shortcut, x)
+            for i in 0..<B * n.outSize { out[i] = f[i] + g[i] }
+        case let .batchNorm(f):
+            batchNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * f), running: runningStats(n, features: f),
+                             rows: B * n.inSize / f, features: f, training: batchStatistics)
+        case .globalAvgPool:
+            meanTokensForward(x, out, batch: B, tokens: n.inShape[0] * n.inShape[1], dim: n.inShape[2])
         case .flatten:
             break
         }
@@ -299,7 +319,7 @@ struct Pass<T: Scalar> {
     func writesInputGradient(_ n: Node) -> Bool {
         switch n.layer {
         case .dense, .activation, .layerNorm, .dropout, .positionEmbedding, .selfAttention, .meanPoolTokens,
-             .residual, .flatten:
+             .residual, .flatten, .batchNorm, .globalAvgPool:
             return true
         case let .maxPool2d(k, s):
             return poolTiles(Window(input: n.inShape, k: k, stride: s, pad: 0))
@@ -418,6 +438,17 @@ struct Pass<T: Scalar> {
             }
             if let dx { if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) } }
             backward(n.children, x, dy, dx)
+        case .projectedResidual:
+            // Both paths add their input gradients into dx (zeroed by the caller: this layer does
+            // not write it).
+            backward(n.branch, x, dy, dx)
+            backward(n.shortcut, x, dy, dx)
+        case let .batchNorm(f):
+            batchNormBackward(x, p, ws.buffer(n.id, .a, 2 * f), dy, dx, gp, gp + f, rows: B * n.inSize / f, features: f,
+                              training: batchStatistics, overwrite: overwrite)
+        case .globalAvgPool:
+            guard let dx else { return }
+            meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0] * n.inShape[1], dim: n.inShape[2], overwrite: overwrite)
         case .flatten:
             guard let dx else { return }
             if overwrite { dx.update(from: dy, count: B * n.inSize) } else { addInPlace(dy, dx, B * n.inSize) }

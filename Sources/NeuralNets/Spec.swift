@@ -17,7 +17,15 @@ import Linalg
 ///     vit:<H>x<W>x<C>-p<patch>-d<dim>-b<blocks>-h<heads>-m<mlp>-<classes>[:<act>]
 ///         vit:28x28x1-p4-d64-b2-h4-m128-10   (pre-norm blocks, learned positions, mean pooling,
 ///         GELU in the MLP unless another activation is named)
+///     resnet:<H>x<W>x<C>-w<width>-b<blocks>-s<stages>-<classes>[:<act>]
+///         resnet:32x32x3-w16-b1-s3-10 (ResNet-8)   resnet:32x32x3-w16-b3-s3-10 (ResNet-20)
+///         a 3×3 stem convolution to <width> channels, then <stages> stages of <blocks> basic
+///         blocks (two 3×3 convolutions, batch norm after each), the width doubling and the image
+///         halving (stride 2; a 1×1 strided convolution with batch norm on the shortcut) from the
+///         second stage on; global average pooling and a dense layer. Convolutions without bias.
 ///
+/// `bn` (cnn): batch norm after every convolution and dense hidden layer, before the
+/// activation (those layers then have no bias, which the normalization would cancel).
 /// Activations: relu, leakyrelu (slope 0.01) or leakyrelu<slope>, tanh, sigmoid, gelu, linear.
 /// `nobias` drops every bias; `nooutbias` only the output layer's (hidden biases stay).
 public enum ModelSpec {
@@ -27,6 +35,7 @@ public enum ModelSpec {
         "vit": "vit:28x28x1-p4-d64-b2-h4-m128-10",
         "conv1d": "conv1d:5-k3-c4-1:tanh",
         "local1d": "local1d:5-k3-c4-1:tanh",
+        "resnet": "resnet:32x32x3-w16-b1-s3-10",
     ]
 
     /// Parses a spec into layers and the input shape it expects.
@@ -36,15 +45,20 @@ public enum ModelSpec {
         let example = examples[family] ?? examples["mlp"]!
         func fail(_ problem: String) -> NetworkError { .invalidSpec(spec: spec, problem: problem, example: example) }
         guard let kind = examples[family] != nil ? family : nil else {
-            throw fail("unknown family '\(parts[0])'; use mlp, cnn, vit, conv1d or local1d")
+            throw fail("unknown family '\(parts[0])'; use mlp, cnn, vit, resnet, conv1d or local1d")
         }
         guard parts.count >= 2, !parts[1].isEmpty else { throw fail("missing the layer sizes after '\(kind):'") }
         var activation: Activation? = nil
         var bias = true, outputBias = true
         var dropout: Double? = nil
+        var batchNorm = false
         for opt in parts.dropFirst(2) {
             let o = opt.lowercased()
             if o == "nobias" { bias = false }
+            else if o == "bn" {
+                guard kind == "cnn" else { throw fail("'bn' (batch norm) is an option of cnn specs; resnet specs always have it") }
+                batchNorm = true
+            }
             else if o == "nooutbias" { outputBias = false }
             else if o.hasPrefix("dropout") {
                 guard let p = Double(o.dropFirst(7)), p >= 0, p < 1 else { throw fail("dropout needs a rate in [0, 1), as 'dropout0.1'") }
@@ -53,7 +67,7 @@ public enum ModelSpec {
                 guard activation == nil else { throw fail("two activations given") }
                 activation = a
             } else {
-                throw fail("unknown option '\(opt)' (expected an activation — relu, leakyrelu, tanh, sigmoid, gelu, linear — or nobias, nooutbias or dropout<p>)")
+                throw fail("unknown option '\(opt)' (expected an activation — relu, leakyrelu, tanh, sigmoid, gelu, linear — or nobias, nooutbias, dropout<p> or bn)")
             }
         }
         switch kind {
@@ -96,7 +110,8 @@ public enum ModelSpec {
                     guard !flat else { throw fail("convolution '\(t)' after a dense layer") }
                     guard let out = nums[""], out > 0 else { throw fail("'\(t)': a convolution needs its output channels, as c16") }
                     let k = nums["k"] ?? 3
-                    try push(.conv2d(inChannels: shape[2], outChannels: out, kernel: k, stride: nums["s"] ?? 1, padding: nums["p"] ?? k / 2, bias: bias))
+                    try push(.conv2d(inChannels: shape[2], outChannels: out, kernel: k, stride: nums["s"] ?? 1, padding: nums["p"] ?? k / 2, bias: bias && !batchNorm))
+                    if batchNorm { try push(.batchNorm(features: out)) }
                     try push(.activation(act))
                 case "l":
                     guard !flat else { throw fail("locally connected layer '\(t)' after a dense layer") }
@@ -112,7 +127,8 @@ public enum ModelSpec {
                 case "f":
                     guard let n = nums[""], n > 0, nums.count == 1 else { throw fail("'\(t)': a dense layer is written f<width>, as f128") }
                     if !flat { try push(.flatten); flat = true }
-                    try push(.dense(inputs: shape[0], outputs: n, bias: bias))
+                    try push(.dense(inputs: shape[0], outputs: n, bias: bias && !batchNorm))
+                    if batchNorm { try push(.batchNorm(features: n)) }
                     try push(.activation(act))
                     if let p = dropout, p > 0 { try push(.dropout(rate: p)) }
                 default:
@@ -134,6 +150,8 @@ public enum ModelSpec {
             if let p = dropout, p > 0 { layers.append(.dropout(rate: p)) }
             layers += [.flatten, .dense(inputs: (d - k + 1) * c, outputs: out, bias: bias && outputBias)]
             return (layers, [d])
+        case "resnet":
+            return try resnet(parts[1], activation: activation ?? .relu, bias: bias && outputBias, dropout: dropout, fail)
         default: // vit
             var tokens = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
             let input = try parseImage(tokens.removeFirst(), fail)

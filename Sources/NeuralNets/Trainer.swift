@@ -83,13 +83,13 @@ public func train<T: Scalar>(
         return nil
     }
 
-    // Full-batch gradient descent without dropout: the forward pass of each step is the
-    // evaluation of the parameters it starts from, so one pass per step serves both (the
+    // Full-batch gradient descent without dropout or batch norm: the forward pass of each step
+    // is the evaluation of the parameters it starts from, so one pass per step serves both (the
     // general path would run a second, evaluation-only pass over the same data). Being free,
     // the stopping rule is checked at every step; records are kept every `evaluateEvery`.
     var hasDropout = false
     net.forEachNode { if case .dropout = $0.layer { hasDropout = true } }
-    if batch == n && !hasDropout, case let .classes(labels) = y {
+    if batch == n && !hasDropout && !net.hasBatchNorm, case let .classes(labels) = y {
         var correct = 0
         var step = 0
         // The data copied once onto cache lines, as a gathered mini-batch is: the AVX-512

@@ -45,15 +45,18 @@ extension Network {
         let n = try checkInput(x)
         var out = [T](repeating: 0, count: n * outputSize)
         let inSize = inputSize, outSize = outputSize
+        var state = self.state  // read only: evaluation uses the running estimates as they are
         parameters.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeBufferPointer { xs in
+                state.withUnsafeMutableBufferPointer { st in
                 var start = 0
                 while start < n {
                     let b = min(chunk, n - start)
-                    var pass = Pass(params: p.baseAddress!, grads: nil, ws: ws, batch: b, training: false, rng: RNG(seed: 0))
+                    var pass = Pass(params: p.baseAddress!, grads: nil, ws: ws, batch: b, training: false, rng: RNG(seed: 0), state: st.baseAddress)
                     let y = pass.forward(nodes, xs.baseAddress! + start * inSize)
                     for i in 0..<(b * outSize) { out[start * outSize + i] = y[i] }
                     start += b
+                }
                 }
             }
         }
@@ -89,12 +92,15 @@ extension Network {
     /// `Workspace.chunkSamples`), each a forward and backward pass that adds its share of the
     /// gradient: the loss is a mean over samples and no layer mixes samples, so the result is
     /// the whole batch's up to rounding, while every layer's output is read back from L2 rather
-    /// than from memory.
+    /// than from memory. Batch norm with batch statistics (`batchStatistics`, by default as
+    /// `training`) mixes samples: such a pass is never chunked.
     public mutating func lossAndGradient(
         _ x: UnsafePointer<T>, batch: Int, targets: Targets<T>, loss: Loss,
-        ws: Workspace<T>, training: Bool = true, rng: RNG = RNG(seed: 0), correct: UnsafeMutablePointer<Int>? = nil
+        ws: Workspace<T>, training: Bool = true, batchStatistics: Bool? = nil, rng: RNG = RNG(seed: 0),
+        correct: UnsafeMutablePointer<Int>? = nil
     ) -> T {
-        let chunk = chunkSamples(batch: batch, ws: ws)
+        let batchStatistics = batchStatistics ?? training
+        let chunk = batchStatistics && hasBatchNorm ? batch : chunkSamples(batch: batch, ws: ws)
         var r = rng
         var total: T = 0, right = 0, start = 0
         repeat {  // at least one pass, so that an empty batch still sets the gradient as before
@@ -107,7 +113,7 @@ extension Network {
             var c = 0
             total += withUnsafeMutablePointer(to: &c) { cp in
                 chunkLossAndGradient(x + start * inputSize, batch: b, of: batch, targets: t, loss: loss, ws: ws,
-                                     training: training, rng: &r, correct: correct == nil ? nil : cp, fresh: start == 0)
+                                     training: training, batchStatistics: batchStatistics, rng: &r, correct: correct == nil ? nil : cp, fresh: start == 0)
             }
             right += c
             start += b
@@ -135,6 +141,9 @@ extension Network {
         min(batch, max(1, ws.chunkSamples ?? chunkSamples(batch: batch)))
     }
 
+    /// Whether a layer normalizes over the batch (its training pass mixes samples).
+    public var hasBatchNorm: Bool { !state.isEmpty }
+
     /// Scalars of every node's output for one sample (residual branches included).
     var activationsPerSample: Int {
         func walk(_ nodes: [Node]) -> Int { nodes.reduce(0) { $0 + $1.outSize + walk($1.children) } }
@@ -145,7 +154,7 @@ extension Network {
     /// batch/whole, written into `gradients` when `fresh`, added otherwise.
     private mutating func chunkLossAndGradient(
         _ x: UnsafePointer<T>, batch: Int, of whole: Int, targets: Targets<T>, loss: Loss,
-        ws: Workspace<T>, training: Bool, rng: inout RNG, correct: UnsafeMutablePointer<Int>?, fresh: Bool
+        ws: Workspace<T>, training: Bool, batchStatistics: Bool, rng: inout RNG, correct: UnsafeMutablePointer<Int>?, fresh: Bool
     ) -> T {
         let outSize = outputSize
         let nodes = self.nodes
@@ -153,8 +162,9 @@ extension Network {
         let r = rng
         let (l, after): (T, RNG) = parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
+              state.withUnsafeMutableBufferPointer { st in
                 var pass = Pass(params: p.baseAddress!, grads: g.baseAddress!, ws: ws, batch: batch, training: training, rng: r,
-                                freshGrads: fresh)
+                                freshGrads: fresh, state: st.baseAddress, batchStatistics: batchStatistics)
                 let y = pass.forward(nodes, x)
                 var l: T
                 switch (targets, loss) {
@@ -170,22 +180,33 @@ extension Network {
                 }
                 pass.backward(nodes, x, dOut, nil)
                 return (l, pass.rng)
+              }
             }
         }
         rng = after
         return l
     }
 
-    /// The full gradient of the mean loss over a dataset, with the loss: (loss, ∇θ).
-    public mutating func lossAndGradient(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace()) throws -> (loss: Double, gradient: [T]) {
+    /// The full gradient of the mean loss over a dataset, with the loss: (loss, ∇θ). No dropout;
+    /// with `batchStatistics`, batch norms normalize by the statistics of all of `x` — the
+    /// objective full-batch training descends — and the running estimates are left as they were;
+    /// otherwise by the running estimates (the evaluation's loss).
+    public mutating func lossAndGradient(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace(),
+                                         batchStatistics: Bool = false) throws -> (loss: Double, gradient: [T]) {
         let n = try checkInput(x)
         try checkTargets(y, n: n, loss: loss)
+        let kept = state
+        defer { state = kept }
         let l: T = x.scalars.withUnsafeBufferPointer { xs in
             switch y {
             case let .classes(c):
-                return c.withUnsafeBufferPointer { lossAndGradient(xs.baseAddress!, batch: n, targets: .classes($0), loss: loss, ws: ws, training: false) }
+                return c.withUnsafeBufferPointer {
+                    lossAndGradient(xs.baseAddress!, batch: n, targets: .classes($0), loss: loss, ws: ws, training: false, batchStatistics: batchStatistics)
+                }
             case let .values(v):
-                return v.scalars.withUnsafeBufferPointer { lossAndGradient(xs.baseAddress!, batch: n, targets: .values($0.baseAddress!), loss: loss, ws: ws, training: false) }
+                return v.scalars.withUnsafeBufferPointer {
+                    lossAndGradient(xs.baseAddress!, batch: n, targets: .values($0.baseAddress!), loss: loss, ws: ws, training: false, batchStatistics: batchStatistics)
+                }
             }
         }
         return (Double(l), gradients)
@@ -201,15 +222,19 @@ extension Network {
         var J = [T](repeating: 0, count: n * P)
         let one = ws.scratch(1, 1)
         one[0] = 1
+        var state = self.state  // read only, as in `predict`
         parameters.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeBufferPointer { xs in
                 J.withUnsafeMutableBufferPointer { j in
+                  state.withUnsafeMutableBufferPointer { st in
                     for i in 0..<n {
                         // Backward adds, so each row starts at zero and receives ∂f(x_i)/∂θ directly.
-                        var pass = Pass(params: p.baseAddress!, grads: j.baseAddress! + i * P, ws: ws, batch: 1, training: false, rng: RNG(seed: 0))
+                        var pass = Pass(params: p.baseAddress!, grads: j.baseAddress! + i * P, ws: ws, batch: 1, training: false, rng: RNG(seed: 0),
+                                        state: st.baseAddress)
                         _ = pass.forward(nodes, xs.baseAddress! + i * inSize)
                         pass.backward(nodes, xs.baseAddress! + i * inSize, one, nil)
                     }
+                  }
                 }
             }
         }
