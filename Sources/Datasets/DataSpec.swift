@@ -11,8 +11,9 @@ import Linalg
 ///     cifar10:BATCH.bin[,BATCH.bin…]      CIFAR-10 binary batches
 ///     gaussian:N,DIM,CLASSES[,SEPARATION] a Gaussian mixture
 ///     teacher:N,DIM,CLASSES               Gaussian inputs labelled by a random network
+///     images:N,HxWxC,CLASSES[,SEPARATION] class templates, shifted, plus noise (images:50000,32x32x3,10)
 public enum DataSpec {
-    public static let help = "fashion-mnist, digits, idx:IMAGES,LABELS, csv:PATH, npy:X.npy,Y.npy, cifar10:FILE[,FILE], gaussian:N,DIM,CLASSES[,SEP], teacher:N,DIM,CLASSES"
+    public static let help = "fashion-mnist, digits, idx:IMAGES,LABELS, csv:PATH, npy:X.npy,Y.npy, cifar10:FILE[,FILE], gaussian:N,DIM,CLASSES[,SEP], teacher:N,DIM,CLASSES, images:N,HxWxC,CLASSES[,SEP]"
 
     /// A spec split into its kind and its comma-separated arguments.
     struct Parsed {
@@ -34,6 +35,17 @@ public enum DataSpec {
             return v
         }
 
+        /// N, the image shape [H, W, C], CLASSES and the separation of `images:N,HxWxC,CLASSES[,SEP]`.
+        func images() throws -> (n: Int, shape: [Int], classes: Int, separation: Double) {
+            let bad = DataError.invalid("'\(spec)': expected images:N,HxWxC,CLASSES[,SEPARATION], as images:50000,32x32x3,10")
+            guard (3...4).contains(args.count), let n = Int(args[0]), n >= 1, let classes = Int(args[2]), classes >= 1 else { throw bad }
+            let shape = args[1].lowercased().split(separator: "x", omittingEmptySubsequences: false).compactMap { Int($0) }
+            guard shape.count == 3, shape.allSatisfy({ $0 >= 1 }) else { throw bad }
+            let separation = args.count > 3 ? Double(args[3]) : 1
+            guard let separation, separation.isFinite, separation >= 0 else { throw bad }
+            return (n, shape, classes, separation)
+        }
+
         /// The files a file-backed spec reads, in order; nil for a generated set.
         func files() throws -> [String]? {
             switch kind {
@@ -51,7 +63,7 @@ public enum DataSpec {
             case "cifar10":
                 guard !args.isEmpty else { throw DataError.invalid("'\(spec)': expected cifar10:BATCH.bin[,BATCH.bin…]") }
                 return args
-            case "gaussian", "teacher": return nil
+            case "gaussian", "teacher", "images": return nil
             default: throw DataError.invalid("unknown data set '\(spec)'; use one of: \(help)")
             }
         }
@@ -77,6 +89,10 @@ public enum DataSpec {
         case "gaussian":
             let v = try p.numbers(3...4)
             return (Synthetic.gaussianMixture(n: Int(v[0]), dim: Int(v[1]), classes: Int(v[2]), separation: v.count > 3 ? v[3] : 1, seed: seed), nil)
+        case "images":
+            let v = try p.images()
+            return (Synthetic.images(n: v.n, height: v.shape[0], width: v.shape[1], channels: v.shape[2], classes: v.classes,
+                                     separation: v.separation, seed: seed), nil)
         default:  // teacher
             let v = try p.numbers(3...3)
             return (Synthetic.teacher(n: Int(v[0]), dim: Int(v[1]), classes: Int(v[2]), seed: seed), nil)

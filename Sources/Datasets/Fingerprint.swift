@@ -8,10 +8,14 @@ extension DataSpec {
     /// generated set is its generator's name and version with its parameters in canonical form
     /// (defaults filled in), so `gaussian:100,2,2` and `gaussian:1e2,2,2,1` are one.
     ///
-    ///     csv sha256:3f1c…            gaussian/1:100,2,2,1.0
+    ///     csv sha256:3f1c…            gaussian/1:100,2,2,1.0            images/1:500,32x32x3,10,1.0
     public static func fingerprint(_ spec: String) throws -> String {
         let p = Parsed(spec)
         guard let files = try p.files() else {
+            if p.kind == "images" {
+                let v = try p.images()
+                return "images/\(Synthetic.version):\(v.n),\(v.shape.map(String.init).joined(separator: "x")),\(v.classes),\(v.separation)"
+            }
             let v = try p.numbers(p.kind == "gaussian" ? 3...4 : 3...3)
             var parts = v.prefix(3).map { String(Int($0)) }
             if p.kind == "gaussian" { parts.append("\(v.count > 3 ? v[3] : 1)") }

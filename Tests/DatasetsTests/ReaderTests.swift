@@ -155,6 +155,34 @@ func npyInt64(_ values: [Int64]) -> [UInt8] {
         #expect(t.labels == t2.labels && t.x.shape == [500, 6] && Set(t.labels).count == 4)
         #expect(Synthetic.teacher(n: 500, dim: 6, classes: 4, seed: 3, as: Float.self).labels != t.labels)
     }
+
+    /// The synthetic images: seeded, channels last, every class present, and each sample
+    /// correlated with its own class's template far more than with the others' (so the labels
+    /// are learnable), while the −2…2-pixel shifts keep samples of a class apart.
+    @Test func syntheticImagesCarryTheirClassTemplate() {
+        let a: LabeledData<Double> = Synthetic.images(n: 200, height: 12, width: 10, channels: 3, classes: 4, separation: 2, seed: 7)
+        let b: LabeledData<Double> = Synthetic.images(n: 200, height: 12, width: 10, channels: 3, classes: 4, separation: 2, seed: 7)
+        #expect(a.x == b.x && a.labels == b.labels && a.x.shape == [200, 12, 10, 3] && Set(a.labels) == [0, 1, 2, 3])
+        // Templates recovered without the shifts' help: the noise-free template is the mean of
+        // the class's unshifted samples; instead, correlate each sample with every class mean
+        // over all shifts (the best of 25), which must pick its own class.
+        let size = 12 * 10 * 3
+        var means = [[Double]](repeating: [Double](repeating: 0, count: size), count: 4), counts = [0, 0, 0, 0]
+        let x = a.x.scalars
+        for i in 0..<200 { counts[a.labels[i]] += 1; for j in 0..<size { means[a.labels[i]][j] += x[i * size + j] } }
+        // Class means blur the template over the shifts but keep most of it (smooth templates).
+        for c in 0..<4 { for j in 0..<size { means[c][j] /= Double(counts[c]) } }
+        var right = 0
+        for i in 0..<200 {
+            let scores = (0..<4).map { c in (0..<size).reduce(0.0) { $0 + x[i * size + $1] * means[c][$1] } }
+            if scores.firstIndex(of: scores.max()!) == a.labels[i] { right += 1 }
+        }
+        #expect(right > 180, "\(right) of 200 nearest their class mean")
+        // Unit-variance templates × separation 2, plus unit noise: per-pixel variance about 5.
+        let variance = x.reduce(0) { $0 + $1 * $1 } / Double(x.count)
+        #expect(variance > 3 && variance < 7, "\(variance)")
+        #expect(Synthetic.images(n: 200, height: 12, width: 10, channels: 3, classes: 4, seed: 8, as: Double.self).x != a.x)
+    }
 }
 
 @Suite struct DataSpecTests {
@@ -166,9 +194,15 @@ func npyInt64(_ values: [Int64]) -> [UInt8] {
         #expect(d.count == 1797)
         let (n, _) = try DataSpec.load("npy:\(fixture("u8_4x3.npy")),\(fixture("i64_labels.npy"))", as: Float.self)
         #expect(n.labels == [2, 0, 1, 1])
+        let (im, _) = try DataSpec.load("images:30,8x6x3,5,1.5", seed: 2, as: Float.self)
+        #expect(im.x.shape == [30, 8, 6, 3] && im.classes == 5)
+        #expect(im.x == Synthetic.images(n: 30, height: 8, width: 6, channels: 3, classes: 5, separation: 1.5, seed: 2, as: Float.self).x)
+        #expect(try DataSpec.fingerprint("images:30,8X6x3,5") == "images/\(Synthetic.version):30,8x6x3,5,1.0")
+        #expect(try DataSpec.fingerprint("images:30,8x6x3,5,1") == DataSpec.fingerprint("images:30,8x6x3,5"))
     }
 
-    @Test(arguments: ["mnist", "gaussian:10,3", "teacher:0,2,2", "gaussian:a,b,c", "npy:onlyone.npy", "idx:", "csv:"])
+    @Test(arguments: ["mnist", "gaussian:10,3", "teacher:0,2,2", "gaussian:a,b,c", "npy:onlyone.npy", "idx:", "csv:",
+                      "images:10,8x8,2", "images:0,8x8x1,2", "images:10,8x8x1", "images:10,8x8x1,2,-1", "images:10,8x0x1,2"])
     func badNamesAreErrors(spec: String) {
         #expect(throws: DataError.self) { _ = try DataSpec.load(spec, as: Float.self) }
     }
