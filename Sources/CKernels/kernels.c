@@ -352,18 +352,22 @@ AI void adam_body(float *p, const float *g, float *m, float *v, size_t n, float 
 // broadcast against Cout-wide weight vectors. The image is copied into a zero-bordered tile
 // per sample, so no tap needs a bounds test. Weights [Cout, 3, 3, 1], output NHWC.
 
+// The slack after the padded image that a row's last vector of eight may read (zeroed).
+#define CONV1_SLACK 16
+
 AI void pad_image(const float *x, int H, int W, int pad, float *xp) {
     const int Wp = W + 2 * pad;
-    for (int i = 0; i < (H + 2 * pad) * Wp; i++) xp[i] = 0;
+    for (int i = 0; i < (H + 2 * pad) * Wp + CONV1_SLACK; i++) xp[i] = 0;
     for (int r = 0; r < H; r++)
         for (int c = 0; c < W; c++) xp[(r + pad) * Wp + c + pad] = x[r * W + c];
 }
 
-// y[r][0..co) for the n ∈ {1, 4} output pixels starting at column o of one output row.
+// y[r][0..whole) for the n ∈ {1, 4} output pixels starting at column o of one output row,
+// eight channels at a time (`whole`: the channels in whole groups of eight).
 AI void conv1_pixels(const float *r0, const float *r1, const float *r2, int o, int n, const float *wt,
-                     const float *bias, int co, float *y) {
+                     const float *bias, int co, int whole, float *y) {
     const float *rows[3] = {r0, r1, r2};
-    for (int cv = 0; cv < co; cv += 8) {
+    for (int cv = 0; cv < whole; cv += 8) {
         const v8f b0 = bias ? vld(bias + cv) : splat(0.0f);
         v8f a0 = b0, a1 = b0, a2 = b0, a3 = b0;
         for (int kh = 0; kh < 3; kh++)
@@ -378,9 +382,29 @@ AI void conv1_pixels(const float *r0, const float *r1, const float *r2, int o, i
     }
 }
 
+// The channels past the last whole group of eight (all of them in a net of 2 or 4 channels),
+// one at a time with eight output pixels per vector: eight consecutive outputs read eight
+// consecutive inputs of each padded row. A row narrower than eight reads past its end into the
+// next row or the zeroed slack after the image, and keeps only its own outputs.
+AI void conv1_tail_row(const float *r0, const float *r1, const float *r2, int wo, const float *wt,
+                       const float *bias, int co, int whole, float *y) {
+    const float *rows[3] = {r0, r1, r2};
+    for (int ow = 0; ow < wo; ow += 8) {
+        const int o = wo >= 8 && ow + 8 > wo ? wo - 8 : ow, count = wo >= 8 ? 8 : wo;
+        for (int c = whole; c < co; c++) {
+            v8f a = splat(bias ? bias[c] : 0.0f);
+            for (int kh = 0; kh < 3; kh++)
+                for (int kw = 0; kw < 3; kw++) a += vld(rows[kh] + o + kw) * splat(wt[(kh * 3 + kw) * co + c]);
+            float out[8];
+            vst(out, a);
+            for (int p = 0; p < count; p++) y[(size_t)(o + p) * co + c] = out[p];
+        }
+    }
+}
+
 AI void conv1_forward_body(const float *x, const float *w, const float *bias, float *y, int B, int H, int W, int pad,
                            int co, float *scratch) {
-    const int Wp = W + 2 * pad, ho = H + 2 * pad - 2, wo = W + 2 * pad - 2;
+    const int Wp = W + 2 * pad, ho = H + 2 * pad - 2, wo = W + 2 * pad - 2, whole = co & ~7;
     float *wt = scratch, *xp = scratch + 9 * co;
     for (int c = 0; c < co; c++)
         for (int t = 0; t < 9; t++) wt[t * co + c] = w[c * 9 + t];
@@ -392,10 +416,11 @@ AI void conv1_forward_body(const float *x, const float *w, const float *bias, fl
             // Four output pixels at a time; a short last group overlaps the one before it
             // (recomputing equal values); images narrower than 4 go pixel by pixel.
             const int step = wo >= 4 ? 4 : 1;
-            for (int ow = 0; ow < wo; ow += step) {
+            for (int ow = 0; whole > 0 && ow < wo; ow += step) {
                 const int o = step == 4 && ow + 4 > wo ? wo - 4 : ow;
-                conv1_pixels(r0, r1, r2, o, step, wt, bias, co, yb + ((size_t)oh * wo + o) * co);
+                conv1_pixels(r0, r1, r2, o, step, wt, bias, co, whole, yb + ((size_t)oh * wo + o) * co);
             }
+            conv1_tail_row(r0, r1, r2, wo, wt, bias, co, whole, yb + (size_t)oh * wo * co);
         }
     }
 }
@@ -410,7 +435,29 @@ AI void conv1_backward_body(const float *x, const float *dy, float *dw, float *d
     for (int b = 0; b < B; b++) {
         pad_image(x + (size_t)b * H * W, H, W, pad, xp);
         const float *dyb = dy + (size_t)b * ho * wo * co;
-        for (int cv = 0; cv < co; cv += 8) {
+        const int whole = co & ~7;
+        // Channels past the last whole group of eight, one at a time, eight pixels per vector;
+        // a short last group's missing pixels get a zero gradient (the inputs they read are the
+        // next row's or the zeroed slack: finite).
+        for (int c = whole; c < co; c++) {
+            v8f t0 = {0}, t1 = {0}, t2 = {0}, t3 = {0}, t4 = {0}, t5 = {0}, t6 = {0}, t7 = {0}, t8 = {0}, tb = {0};
+            for (int oh = 0; oh < ho; oh++) {
+                const float *r0 = xp + oh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+                const float *d = dyb + (size_t)oh * wo * co + c;
+                for (int ow = 0; ow < wo; ow += 8) {
+                    float gs[8];
+                    for (int p = 0; p < 8; p++) gs[p] = ow + p < wo ? d[(size_t)(ow + p) * co] : 0.0f;
+                    const v8f g = vld(gs);
+                    tb += g;
+                    t0 += vld(r0 + ow) * g; t1 += vld(r0 + ow + 1) * g; t2 += vld(r0 + ow + 2) * g;
+                    t3 += vld(r1 + ow) * g; t4 += vld(r1 + ow + 1) * g; t5 += vld(r1 + ow + 2) * g;
+                    t6 += vld(r2 + ow) * g; t7 += vld(r2 + ow + 1) * g; t8 += vld(r2 + ow + 2) * g;
+                }
+            }
+            const v8f t[10] = {t0, t1, t2, t3, t4, t5, t6, t7, t8, tb};
+            for (int k = 0; k < 10; k++) acc[k * co + c] += hsum(t[k]);
+        }
+        for (int cv = 0; cv < whole; cv += 8) {
             v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0}, s7 = {0}, s8 = {0}, sb = {0};
             for (int oh = 0; oh < ho; oh++) {
                 const float *r0 = xp + oh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
@@ -482,11 +529,50 @@ AI void layernorm_backward_body(const float *x, const float *gamma, const float 
     for (int i = 0; i < f; i++) { dgamma[i] += acc[i]; dbeta[i] += acc[f + i]; }
 }
 
-// ---- ReLU then 2×2 max pool, stride 2, fused (NHWC, C a multiple of 8, even H and W) -------
+// ---- ReLU then 2×2 max pool, stride 2, fused (NHWC, even H and W) ----------------------------
 // The same selects as NeuralNets' reluMaxPoolForward/Backward: y = max(0, window), taken in
-// window order; backward gives dy (where y > 0) to the first input equal to y.
+// window order; backward gives dy (where y > 0) to the first input equal to y. Eight channels
+// per vector; a channel count that is not a multiple of 8 (2 or 4 in small nets) goes channel
+// by channel with the same selects.
+
+AI void relupool_forward_scalar(const float *x, float *y, int B, int H, int W, int C) {
+    const int ho = H / 2, wo = W / 2;
+    for (int b = 0; b < B; b++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                const float *x0 = x + (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, *x1 = x0 + C, *x2 = x0 + (size_t)W * C, *x3 = x2 + C;
+                float *yo = y + (((size_t)b * ho + oh) * wo + ow) * C;
+                for (int c = 0; c < C; c++) {
+                    float m = 0.0f;
+                    m = x0[c] > m ? x0[c] : m; m = x1[c] > m ? x1[c] : m; m = x2[c] > m ? x2[c] : m; m = x3[c] > m ? x3[c] : m;
+                    yo[c] = m;
+                }
+            }
+}
+
+AI void relupool_backward_scalar(const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add) {
+    const int ho = H / 2, wo = W / 2;
+    for (int b = 0; b < B; b++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                const size_t i0 = (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, o = (((size_t)b * ho + oh) * wo + ow) * C;
+                const size_t off[4] = {0, (size_t)C, (size_t)W * C, (size_t)W * C + C};
+                for (int c = 0; c < C; c++) {
+                    const float yv = y[o + c];
+                    float rest = yv > 0.0f ? dy[o + c] : 0.0f;
+                    for (int t = 0; t < 4; t++) {
+                        const int hit = x[i0 + off[t] + c] == yv;
+                        const float d = hit ? rest : 0.0f;
+                        rest = hit ? 0.0f : rest;
+                        float *di = dx + i0 + off[t] + c;
+                        *di = add ? *di + d : d;
+                    }
+                }
+            }
+}
 
 AI void relupool_forward_body(const float *x, float *y, int B, int H, int W, int C) {
+    if (C % 8 != 0) { relupool_forward_scalar(x, y, B, H, W, C); return; }
     const int ho = H / 2, wo = W / 2;
     for (int b = 0; b < B; b++)
         for (int oh = 0; oh < ho; oh++)
@@ -509,6 +595,7 @@ AI void relupool_tap(const float *xi, float *di, v8f yv, v8f *rest, int add) {
 }
 
 AI void relupool_backward_body(const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add) {
+    if (C % 8 != 0) { relupool_backward_scalar(x, y, dy, dx, B, H, W, C, add); return; }
     const int ho = H / 2, wo = W / 2;
     for (int b = 0; b < B; b++)
         for (int oh = 0; oh < ho; oh++)
@@ -750,11 +837,11 @@ void ck_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, f
 }
 
 size_t ck_conv1_scratch(int height, int width, int pad, int out_channels) {
-    return (size_t)(height + 2 * pad) * (width + 2 * pad) + 10 * (size_t)out_channels;
+    return (size_t)(height + 2 * pad) * (width + 2 * pad) + CONV1_SLACK + 10 * (size_t)out_channels;
 }
 
 AI int conv1_supported(int H, int W, int pad, int co) {
-    return co > 0 && co % 8 == 0 && pad >= 0 && H + 2 * pad >= 3 && W + 2 * pad >= 3;
+    return co > 0 && pad >= 0 && H + 2 * pad >= 3 && W + 2 * pad >= 3;
 }
 
 int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y, int batch, int height, int width,
@@ -791,7 +878,7 @@ int ck_layernorm_backward(const float *x, const float *gamma, const float *stats
     return 1;
 }
 
-AI int relupool_supported(int H, int W, int C) { return C > 0 && C % 8 == 0 && H % 2 == 0 && W % 2 == 0; }
+AI int relupool_supported(int H, int W, int C) { return C > 0 && H % 2 == 0 && W % 2 == 0; }
 
 int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, int width, int channels, int portable) {
     if (!relupool_supported(height, width, channels)) return 0;

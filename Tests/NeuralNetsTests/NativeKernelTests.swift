@@ -139,10 +139,12 @@ import Testing
     }
 
     // The direct one-channel 3×3 convolution: image widths below and above the 4-pixel groups,
-    // paddings 0–2, with and without bias, and once below another layer (its input gradient
-    // then goes through the im2col path, which must rebuild the patches the direct forward
-    // pass did not leave).
-    @Test(arguments: [(9, 7, 16, 1, true), (5, 3, 8, 0, true), (6, 4, 24, 2, false), (28, 28, 16, 1, true), (4, 9, 8, 1, false)])
+    // paddings 0–2, with and without bias, channel counts below, at and past groups of eight
+    // (the tail channels one at a time), and once below another layer (its input gradient then
+    // goes through the im2col path, which must rebuild the patches the direct forward pass did
+    // not leave).
+    @Test(arguments: [(9, 7, 16, 1, true), (5, 3, 8, 0, true), (6, 4, 24, 2, false), (28, 28, 16, 1, true), (4, 9, 8, 1, false),
+                      (14, 14, 2, 1, true), (7, 7, 4, 1, true), (6, 5, 11, 0, false), (3, 9, 1, 2, true)])
     func directConvolutionMatchesReference(h: Int, w: Int, co: Int, pad: Int, bias: Bool) throws {
         let conv = Layer.conv2d(inChannels: 1, outChannels: co, kernel: 3, stride: 1, padding: pad, bias: bias)
         for below in [false, true] {
@@ -162,17 +164,19 @@ import Testing
 
     // ReLU then a tiling max pool runs fused; a no-op between them (dropout outside training)
     // keeps them apart. The two must agree exactly, ties at zero included (ReLU'd inputs).
-    @Test func fusedReluPoolIsBitIdentical() throws {
-        let conv = Layer.conv2d(inChannels: 3, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: true)
+    // Channel counts a multiple of 8 (vectors) and not (2 and 5: channel by channel).
+    @Test(arguments: [8, 2, 5])
+    func fusedReluPoolIsBitIdentical(channels: Int) throws {
+        let conv = Layer.conv2d(inChannels: 3, outChannels: channels, kernel: 3, stride: 1, padding: 1, bias: true)
         for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 3)] {
             let out = try Network<Float>(layers: [conv, pool], inputShape: [6, 12, 3]).outputSize
             // Same node count on both sides (initialization streams are split by node id).
             let head: [Layer] = [conv, .activation(.relu)], tail: [Layer] = [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
-            // 2×2 over 8 channels also takes the C kernels on .best/.portable.
+            // 2×2 also takes the C kernels on .best/.portable.
             for path in [KernelPath.best, .portable, .reference] {
                 let fused = try lossAndGradient(head + [pool, .dropout(rate: 0.5)] + tail, inputShape: [6, 12, 3], batch: 4, seed: 2, path: path)
                 let apart = try lossAndGradient(head + [.dropout(rate: 0.5), pool] + tail, inputShape: [6, 12, 3], batch: 4, seed: 2, path: path)
-                #expect(fused.0 == apart.0 && fused.1 == apart.1, "\(pool) \(path)")
+                #expect(fused.0 == apart.0 && fused.1 == apart.1, "\(pool) \(path) \(channels) channels")
             }
         }
     }

@@ -81,9 +81,9 @@ func nativeGeluBackward<T: Scalar>(_ aux: UnsafePointer<T>, _ dy: UnsafePointer<
 }
 
 /// The C kernels' flag when a convolution is one the direct one-channel kernel takes (3×3,
-/// stride 1, one input channel, output channels a multiple of 8, Float), else nil.
+/// stride 1, one input channel, Float), else nil.
 func nativeConv1Flag<T: Scalar>(_ g: Window, outChannels: Int, path: KernelPath, _: T.Type) -> Int32? {
-    guard g.c == 1, g.k == 3, g.stride == 1, outChannels % 8 == 0 else { return nil }
+    guard g.c == 1, g.k == 3, g.stride == 1, outChannels > 0 else { return nil }
     return path.flag(T.self)
 }
 
