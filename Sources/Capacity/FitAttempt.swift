@@ -31,6 +31,9 @@ public struct FitProcedure: Sendable {
     /// largest — is a saddle, and the attempt is `undecided` instead.
     public var curvatureCheck = false
     public var saddleTolerance = 0.01
+    /// Train only d coordinates of a random subspace through the initialization (`Subspace`):
+    /// θ = θ₀ + P z, P drawn from the attempt's seed. EMC per parameter is then per trained one.
+    public var subspace: Int? = nil
 
     public init(arch: String) {
         self.arch = arch
@@ -42,6 +45,7 @@ extension FitProcedure {
     /// Checks that the model takes `data`'s samples and has an output for each of its classes,
     /// before anything trains (a subset without the highest label would otherwise train and a
     /// larger one fail); returns the model's parameter count.
+    /// The parameters trained: the subspace's dimension where there is one.
     @discardableResult
     public func check(_ data: LabeledData<Float>) throws -> Int {
         let net = try Network<Float>(spec: arch, inputShape: data.sampleShape)
@@ -49,7 +53,14 @@ extension FitProcedure {
         guard top < net.outputSize else {
             throw NetworkError.shapeMismatch("the data has labels up to \(top) but \(arch) has \(net.outputSize) output(s): give the model at least \(top + 1) outputs, or merge classes")
         }
-        return net.parameterCount
+        guard let d = subspace else { return net.parameterCount }
+        guard d >= 1, d < net.parameterCount else {
+            throw NetworkError.invalidArgument("a subspace of dimension \(d): it must be between 1 and \(net.parameterCount - 1), below \(arch)'s \(net.parameterCount) parameters (train without one for all of them)")
+        }
+        guard !curvatureCheck else {
+            throw NetworkError.invalidArgument("the curvature check works in the full parameter space; it cannot be combined with subspace training")
+        }
+        return d
     }
 }
 
@@ -80,25 +91,33 @@ public struct FitResult: Sendable, Codable, Equatable {
 }
 
 /// A fresh network (initialized from `seed`) trained by the procedure on `data` until the
-/// threshold or the budget.
-func trainFresh(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64, ws: Workspace<Float>) throws -> (Network<Float>, TrainResult) {
+/// threshold or the budget; in the procedure's subspace (returned) where it has one.
+func trainFresh(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64,
+                ws: Workspace<Float>) throws -> (Network<Float>, TrainResult, Subspace<Float>?) {
     var net = try Network<Float>(spec: p.arch, inputShape: data.sampleShape)
     net.initialize(p.initialization, rng: RNG(seed: seed))
     var config = p.train
     config.targetAccuracy = p.threshold
     config.seed = seed
-    let r = try train(&net, x: data.x, y: .classes(data.labels32), config: config, ws: ws)
-    return (net, r)
+    let subspace = p.subspace.map { Subspace(origin: net.parameters, dimension: $0, rng: RNG(seed: seed).split(0x5B5_ACE)) }
+    let r = try train(&net, x: data.x, y: .classes(data.labels32), config: config, ws: ws, subspace: subspace)
+    return (net, r, subspace)
 }
 
 /// One fit attempt on `data`, with its verdict.
 public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64) throws -> FitResult {
     let start = DispatchTime.now().uptimeNanoseconds
     let ws = Workspace<Float>()
-    var (net, r) = try trainFresh(data, procedure: p, seed: seed, ws: ws)
+    var (net, r, subspace) = try trainFresh(data, procedure: p, seed: seed, ws: ws)
     // The gradient of the objective training descends: with batch norm, normalized by the
-    // statistics of the n samples (the full batch), not the running estimates.
-    let (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws, batchStatistics: true)
+    // statistics of the n samples (the full batch), not the running estimates; in a subspace,
+    // with respect to its coordinates (Pᵀ∇θ).
+    var (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws, batchStatistics: true)
+    if let subspace {
+        var gz = [Float](repeating: 0, count: subspace.dimension)
+        subspace.gradient(g, into: &gz)
+        g = gz
+    }
     let gradientNorm = Double(g.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot())
     let accuracy = r.finalAccuracy ?? 0
     var verdict: Verdict

@@ -25,7 +25,7 @@ public func measureGeneralization(_ data: LabeledData<Float>, procedure p: FitPr
     let train = data.subset(Array(order.prefix(trainSize)))
     let test = data.subset(Array(order.dropFirst(trainSize)))
     let ws = Workspace<Float>()
-    let (net, r) = try trainFresh(train, procedure: p, seed: seed, ws: ws)
+    let (net, r, _) = try trainFresh(train, procedure: p, seed: seed, ws: ws)
     let t = try net.evaluate(test.x, .classes(test.labels32), loss: p.train.loss, ws: ws)
     return GeneralizationResult(trainSize: trainSize, testSize: test.count, trainAccuracy: r.finalAccuracy ?? 0,
                                 testAccuracy: t.accuracy ?? 0)

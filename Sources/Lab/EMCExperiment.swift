@@ -11,7 +11,7 @@ public struct EMCSettings: Sendable {
         "arch": "mlp:64-32-10:relu", "data": "digits", "condition": "true", "downsample": "1", "classes": "all",
         "optimizer": "sgd", "lr": "0.01", "momentum": "0.9", "batch-size": "640", "steps": "5000", "max-steps": "0",
         "schedule": "cosine", "threshold": "1", "init": "torch", "seeds": "1", "start": "64", "precision": "0.02",
-        "curvature": "off",
+        "curvature": "off", "subspace": "off",
     ]
     /// Settings that steer the search but not any attempt's outcome: left out of the store key,
     /// so that changing them reuses finished attempts. The step budgets are among them: each
@@ -85,6 +85,10 @@ public struct EMCSettings: Sendable {
         case "off": p.curvatureCheck = false
         default: throw ExperimentError("curvature = '\(self["curvature"])': use on (check each no-fit's Hessian for a saddle) or off")
         }
+        if self["subspace"] != "off" {
+            p.subspace = try integer("subspace", min: 1)
+            guard !p.curvatureCheck else { throw ExperimentError("curvature = on works in the full parameter space; it cannot be combined with subspace = \(self["subspace"])") }
+        }
         switch self["schedule"] {
         case "cosine": p.train.schedule = .cosine(steps: p.train.maxSteps)
         case "constant": p.train.schedule = .constant
@@ -108,6 +112,8 @@ public struct EMCSettings: Sendable {
     /// caller has it already.
     public func storeKey(fingerprint: String? = nil) throws -> [String: String] {
         var k = values.filter { !Self.searchOnly.contains($0.key) }
+        // Added after results were stored: absent from the key at its default, so those keep theirs.
+        if self["subspace"] == "off" { k["subspace"] = nil } else { k["subspace"] = "\(try integer("subspace", min: 1))" }
         for name in ["lr", "momentum", "threshold"] { k[name] = "\(try number(name, { $0.isFinite }, "a number"))" }
         for name in ["downsample", "batch-size"] { k[name] = "\(try integer(name, min: 0))" }
         if self["classes"] != "all" { k["classes"] = "\(try integer("classes", min: 1))" }

@@ -47,9 +47,12 @@ public struct TrainResult: Sendable {
 /// comes from `config.seed`, BLAS runs single-threaded and every kernel is sequential.
 ///
 /// Throws `NetworkError.diverged` as soon as a batch loss is NaN or infinite.
+///
+/// With `subspace`, only its coordinates z are trained (from 0): the parameters are set to
+/// θ₀ + P z before the first step and after every update, and the optimizer sees Pᵀ ∇θ.
 public func train<T: Scalar>(
     _ net: inout Network<T>, x: Tensor<T>, y: Supervision<T>, config c: TrainConfig,
-    ws: Workspace<T> = Workspace(), progress: ((TrainRecord) -> Void)? = nil
+    ws: Workspace<T> = Workspace(), subspace: Subspace<T>? = nil, progress: ((TrainRecord) -> Void)? = nil
 ) throws -> TrainResult {
     let n = try net.checkInput(x)
     try net.checkTargets(y, n: n, loss: c.loss)
@@ -68,6 +71,15 @@ public func train<T: Scalar>(
     var lb = [Int32](repeating: 0, count: batch)
     var order = Array(0..<n)
     var history = [TrainRecord]()
+    if let subspace { precondition(subspace.origin.count == net.parameterCount, "train: the subspace is another network's") }
+    var z = [T](repeating: 0, count: subspace?.dimension ?? 0), gz = z
+    subspace?.parameters(z, into: &net.parameters)
+    func update() {
+        guard let subspace else { return opt.update(&net.parameters, net.gradients) }
+        subspace.gradient(net.gradients, into: &gz)
+        opt.update(&z, gz)
+        subspace.parameters(z, into: &net.parameters)
+    }
 
     func evaluate(_ step: Int) throws -> TrainRecord {
         let (l, a) = try net.evaluate(x, y, loss: c.loss, ws: ws)
@@ -106,7 +118,7 @@ public func train<T: Scalar>(
                 let why = done(r) ?? (step == c.maxSteps ? .budget : nil)
                 if step % evalEvery == 0 || why != nil { history.append(r); progress?(r) }
                 if let why { return TrainResult(steps: step, stopReason: why, finalLoss: r.loss, finalAccuracy: r.accuracy, history: history) }
-                opt.update(&net.parameters, net.gradients)
+                update()
                 step += 1
             }
         }
@@ -158,7 +170,7 @@ public func train<T: Scalar>(
             }
         }
         guard loss.isFinite else { throw NetworkError.diverged(step: step + 1, loss: Double(loss)) }
-        opt.update(&net.parameters, net.gradients)
+        update()
         step += 1
         if step % evalEvery == 0 || step == c.maxSteps {
             last = try evaluate(step)

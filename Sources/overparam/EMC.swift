@@ -45,6 +45,8 @@ struct MeasureOptions: ParsableArguments {
         var curvature = false
         @Option(parsing: .unconditional, help: "Largest budget an undecided attempt is run again under, doubling from --steps (0: \(EMCSettings.defaultCapFactor) × --steps).")
         var maxSteps: Int = 0
+        @Option(parsing: .unconditional, help: "Train only d coordinates of a random subspace through the initialization, θ = θ₀ + P z (P: d random unit columns); EMC per parameter is then per trained parameter.")
+        var subspace: Int?
         @Option(help: "Schedule: cosine (to 0 over the budget) or constant.") var schedule: String = "cosine"
         @Option(parsing: .unconditional, help: "Train accuracy that counts as a fit.") var threshold: Double = 1
         @Option(help: "Initialization: he, xavier, torch or gaussian:STD.") var initialization: String = "torch"
@@ -67,6 +69,7 @@ struct MeasureOptions: ParsableArguments {
                 "classes": classes.map(String.init) ?? "all", "optimizer": optimizer, "lr": "\(lr)", "momentum": "\(momentum)",
                 "batch-size": "\(batchSize)", "steps": "\(steps)", "max-steps": "\(maxSteps)", "curvature": curvature ? "on" : "off", "schedule": schedule, "threshold": "\(threshold)",
                 "init": initialization, "seeds": "\(seeds)", "start": "\(start)", "precision": "\(precision)",
+                "subspace": subspace.map(String.init) ?? "off",
             ])
             try settings.validate()  // settings errors before any data is loaded
             guard workers >= 1 else { throw ExperimentError("--workers must be at least 1") }
@@ -75,7 +78,7 @@ struct MeasureOptions: ParsableArguments {
             let tracker = ProgressTracker(seeds: seeds, plan: try settings.plan(maximum: d.count))
             let cap = try settings.procedure().budgets.cap
             if !json {
-                print("EMC of \(arch) on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps (doubled up to \(cap) while undecided), \(seeds) seed(s)")
+                print("EMC of \(arch)\(subspace.map { " in a random \($0)-dimensional subspace" } ?? "") on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps (doubled up to \(cap) while undecided), \(seeds) seed(s)")
             }
             let report = try settings.run(data: d, store: try openStore(store, unless: noStore), workers: workers) { seed, r, lo, hi, replayed in
                 // With --json, standard output is the JSON alone: the attempts go to standard error.
@@ -88,6 +91,8 @@ struct MeasureOptions: ParsableArguments {
                     "emc_mean": report.mean, "emc_std": report.std, "emc_per_seed": report.perSeed,
                     "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided, "escalated": report.escalated,
                     "runs": report.runs, "max_steps": cap,
+                    // With a subspace, `parameters` counts the trained ones (its dimension).
+                    "subspace": subspace.map { $0 as Any } ?? NSNull(),
                     "emc_interval": report.interval.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNull(),
                     // What the numbers are: where not "measured", emc_mean is only a lower bound.
                     "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
@@ -99,7 +104,8 @@ struct MeasureOptions: ParsableArguments {
             } else {
                 let interval = report.interval.map { String(format: ", 95%% interval %@[%.1f, %.1f]", report.isMeasured ? "" : "of lower bounds ", $0.lowerBound, $0.upperBound) } ?? ""
                 print("EMC \(report.text) over \(seeds) seed(s)\(interval) (per seed: \(report.searches.map(\.text).joined(separator: ", "))); "
-                      + String(format: "%d parameters, %@%.3f EMC per parameter", report.parameters, report.isMeasured ? "" : "≥ ", report.emcPerParameter))
+                      + String(format: "%d %@parameters, %@%.3f EMC per %@parameter", report.parameters, subspace == nil ? "" : "trained ",
+                               report.isMeasured ? "" : "≥ ", report.emcPerParameter, subspace == nil ? "" : "trained "))
                 print("\(report.searches.map(\.attempts.count).reduce(0, +)) attempts in \(report.runs) training runs: \(report.escalated) decided only under a larger budget, \(report.undecided) still undecided at \(cap) steps")
                 if report.censored > 0 {
                     print("censored: \(report.censored) of \(seeds) seed(s) fit all \(d.count) samples, so the EMC is at least the data set's size, not a measurement. Use more data (or a smaller model).")

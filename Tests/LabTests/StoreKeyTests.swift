@@ -76,6 +76,24 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         // What does change an outcome still changes the key.
         #expect(try EMCSettings(["lr": "0.01"]).storeKey() != EMCSettings(["lr": "0.011"]).storeKey())
         #expect(try EMCSettings(["data": "gaussian:100,2,2"]).storeKey() != EMCSettings(["data": "gaussian:100,2,2,2"]).storeKey())
+        // Subspace training came after results were stored: without it the key is as it was
+        // (every setting of the time, no "subspace"), so those results are still found.
+        let plain = try EMCSettings(["data": "gaussian:100,2,2"]).storeKey()
+        #expect(plain["subspace"] == nil && Set(plain.keys) == ["arch", "data", "condition", "downsample", "classes", "optimizer", "lr", "momentum",
+                                                                "batch-size", "schedule", "threshold", "init", "curvature", "instrument"])
+        let sub = try EMCSettings(["data": "gaussian:100,2,2", "subspace": "0200"]).storeKey()
+        #expect(sub["subspace"] == "200" && sub != plain)
+        #expect(throws: ExperimentError.self) { try EMCSettings(["subspace": "100", "curvature": "on"]).validate() }
+        #expect(throws: ExperimentError.self) { try EMCSettings(["subspace": "0"]).validate() }
+    }
+
+    /// EMC in a subspace: per trained parameter, and a dimension the model cannot take is an error.
+    @Test func anEMCInASubspaceCountsItsTrainedParameters() throws {
+        let s = try EMCSettings(["data": "gaussian:120,4,3,3", "arch": "mlp:4-8-3:relu", "subspace": "20", "batch-size": "0",
+                                 "lr": "0.1", "steps": "200", "max-steps": "200", "start": "8", "precision": "0.1"])
+        let report = try s.run(store: nil, workers: 1)
+        #expect(report.parameters == 20 && report.mean > 0)
+        #expect(throws: (any Error).self) { try EMCSettings(["data": "gaussian:50,4,3", "arch": "mlp:4-8-3:relu", "subspace": "67"]).run(store: nil) }
     }
 
     @Test func aVersion1StoreIsRefusedForWritingAndStillExports() throws {

@@ -1,0 +1,101 @@
+import Foundation
+import Linalg
+import NeuralNets
+import Testing
+
+/// Training in a random subspace θ = θ₀ + P z: the map and its transpose against hand-made and
+/// finite-difference values, and training that never leaves the subspace.
+@Suite struct SubspaceTests {
+    @Test func projectionHasUnitColumnsAndMapsBothWays() throws {
+        let origin: [Double] = [1, 2, 3, 4, 5]
+        let s = Subspace(origin: origin, dimension: 2, rng: RNG(seed: 3))
+        #expect(s.projection.count == 10)
+        for j in 0..<2 {
+            let norm = (0..<5).reduce(0.0) { $0 + s.projection[$1 * 2 + j] * s.projection[$1 * 2 + j] }
+            #expect(abs(norm - 1) < 1e-12)
+        }
+        var theta = [Double](repeating: .nan, count: 5)
+        s.parameters([0.5, -2], into: &theta)
+        for i in 0..<5 { #expect(abs(theta[i] - (origin[i] + 0.5 * s.projection[i * 2] - 2 * s.projection[i * 2 + 1])) < 1e-12) }
+        var gz = [Double](repeating: .nan, count: 2)
+        let g: [Double] = [1, -1, 0.5, 2, 0]
+        s.gradient(g, into: &gz)
+        for j in 0..<2 { #expect(abs(gz[j] - (0..<5).reduce(0.0) { $0 + s.projection[$1 * 2 + j] * g[$1] }) < 1e-12) }
+        // The same seed gives the same projection; another, another.
+        #expect(Subspace(origin: origin, dimension: 2, rng: RNG(seed: 3)).projection == s.projection)
+        #expect(Subspace(origin: origin, dimension: 2, rng: RNG(seed: 4)).projection != s.projection)
+    }
+
+    /// Pᵀ∇θ is the gradient of z ↦ L(θ₀ + P z): central differences in Double.
+    @Test func theGradientInTheSubspaceIsTheLossGradientInZ() throws {
+        var net = try Network<Double>(spec: "mlp:4-6-3:tanh")
+        net.initialize(.torch, rng: RNG(seed: 1))
+        let s = Subspace(origin: net.parameters, dimension: 7, rng: RNG(seed: 2))
+        var r = RNG(seed: 5)
+        let x = Tensor<Double>(shape: [9, 4], scalars: r.normals(36))
+        let y = Supervision<Double>.classes((0..<9).map { Int32($0 % 3) })
+        let z0: [Double] = r.normals(7, std: 0.3)
+        func loss(_ z: [Double]) throws -> Double {
+            var n = net
+            s.parameters(z, into: &n.parameters)
+            return try n.evaluate(x, y, loss: .crossEntropy).loss
+        }
+        var at = net
+        s.parameters(z0, into: &at.parameters)
+        let (_, g) = try at.lossAndGradient(x, y, loss: .crossEntropy)
+        var gz = [Double](repeating: 0, count: 7)
+        s.gradient(g, into: &gz)
+        let h = 1e-6
+        for j in 0..<7 {
+            var plus = z0, minus = z0
+            plus[j] += h; minus[j] -= h
+            let fd = (try loss(plus) - loss(minus)) / (2 * h)
+            #expect(abs(fd - gz[j]) < 1e-7 * max(1, abs(fd)), "coordinate \(j): \(fd) vs \(gz[j])")
+        }
+    }
+
+    /// Training moves only z: the trained parameters minus θ₀ lie in the span of P's columns
+    /// (least-squares residual at rounding level), and the loss falls.
+    @Test func trainingStaysInTheSubspace() throws {
+        var net = try Network<Double>(spec: "mlp:4-6-3:tanh")
+        net.initialize(.torch, rng: RNG(seed: 1))
+        let s = Subspace(origin: net.parameters, dimension: 5, rng: RNG(seed: 2))
+        var r = RNG(seed: 6)
+        let x = Tensor<Double>(shape: [12, 4], scalars: r.normals(48))
+        let y = Supervision<Double>.classes((0..<12).map { Int32($0 % 3) })
+        let before = try net.evaluate(x, y, loss: .crossEntropy).loss
+        var c = TrainConfig()
+        c.batchSize = nil
+        c.learningRate = 0.5
+        c.maxSteps = 200
+        _ = try train(&net, x: x, y: y, config: c, subspace: s)
+        let after = try net.evaluate(x, y, loss: .crossEntropy).loss
+        #expect(after < before - 0.05, "\(before) → \(after)")
+        // Least squares for z in P z = θ − θ₀ via the normal equations (5 × 5).
+        let p = net.parameterCount, d = 5
+        let delta = zip(net.parameters, s.origin).map { $0 - $1 }
+        var a = [Double](repeating: 0, count: d * d), b = [Double](repeating: 0, count: d)
+        for i in 0..<p { for j in 0..<d {
+            b[j] += s.projection[i * d + j] * delta[i]
+            for k in 0..<d { a[j * d + k] += s.projection[i * d + j] * s.projection[i * d + k] }
+        } }
+        // Gaussian elimination (the Gram matrix is well conditioned: near-orthogonal unit columns).
+        for col in 0..<d {
+            for row in (col + 1)..<d {
+                let f = a[row * d + col] / a[col * d + col]
+                for k in col..<d { a[row * d + k] -= f * a[col * d + k] }
+                b[row] -= f * b[col]
+            }
+        }
+        var z = [Double](repeating: 0, count: d)
+        for row in stride(from: d - 1, through: 0, by: -1) {
+            z[row] = (b[row] - ((row + 1)..<d).reduce(0.0) { $0 + a[row * d + $1] * z[$1] }) / a[row * d + row]
+        }
+        var residual = 0.0, size = 0.0
+        for i in 0..<p {
+            let fit = (0..<d).reduce(0.0) { $0 + s.projection[i * d + $1] * z[$1] }
+            residual += (delta[i] - fit) * (delta[i] - fit); size += delta[i] * delta[i]
+        }
+        #expect(size > 1e-4 && residual.squareRoot() < 1e-10 * size.squareRoot(), "residual \(residual.squareRoot()) of \(size.squareRoot())")
+    }
+}
