@@ -15,6 +15,9 @@ public struct BenchmarkShape: Sendable {
         .init(key: "c", name: "mlp784l", spec: "mlp:784-512-512-10:relu", batch: 128),
         .init(key: "d", name: "cnn", spec: "cnn:28x28x1-c16-m2-c32-m2-10:relu", batch: 128),
         .init(key: "e", name: "vit", spec: "vit:28x28x1-p4-d64-b2-h4-m128-10", batch: 128),
+        // ResNet-8 with batch norm on 32×32×3 (issue #21); not in the default set of `overparam
+        // bench` until its peers are measured beside it.
+        .init(key: "f", name: "resnet8", spec: "resnet:32x32x3-w16-b1-s3-10", batch: 128),
     ]
 
     public static func named(_ s: String) -> BenchmarkShape? {

@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Training steps per second and GFLOP/s on the reference shapes (single-threaded).")
 
-    @Option(help: "Comma-separated shapes: a,b,c,d,e or mlp64,mlp784s,mlp784l,cnn,vit.")
+    @Option(help: "Comma-separated shapes: a,b,c,d,e,f or mlp64,mlp784s,mlp784l,cnn,vit,resnet8.")
     var shapes: String = "a,b,c,d,e"
 
     @Option(help: "Seconds per timing window (best of three windows).")

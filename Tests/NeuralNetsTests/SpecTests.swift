@@ -66,6 +66,10 @@ import Testing
         let expected: [String: Int] = [
             "mlp64": 1_294_336, "mlp784s": 26_181_632, "mlp784l": 410_779_648,
             "cnn": 763_478_016, "vit": 2_964_488_192,
+            // ResNet-8: 12,501,632 MACs per sample (stem 442,368; stage 1 2 × 2,359,296; stage 2
+            // 1,179,648 + 2,359,296 + 131,072 shortcut; stage 3 the same; dense 640), 6 FLOPs each
+            // but the stem's input gradient: 128 × (6 · 12,501,632 − 2 · 442,368).
+            "resnet8": 9_488_007_168,
         ]
         for s in BenchmarkShape.all {
             #expect(try Network<Float>(spec: s.spec).flopsPerStep(batch: s.batch) == expected[s.name], "\(s.name)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Single-threaded CPU training speed of five model shapes in JAX (jit). See README.md."""
+"""Single-threaded CPU training speed of six model shapes in JAX (jit). See README.md."""
 import os
 
 # Single-threaded XLA CPU; must be set before jax is imported. Also run under `taskset -c 0`.
@@ -26,8 +26,9 @@ FLOPS_PER_STEP = {
     "mlp784l": 410779648,  # (c) MLP 784-512-512-10
     "cnn": 763478016,  # (d) conv16-pool-conv32-pool-dense
     "vit": 2964488192,  # (e) 4x4-patch ViT, width 64, 2 blocks, 4 heads
+    "resnet8": 9488007168,  # (f) ResNet-8 with batch norm on 32x32x3 (stem 16, stages 16/32/64)
 }
-LETTERS = dict(zip("abcde", FLOPS_PER_STEP))
+LETTERS = dict(zip("abcdef", FLOPS_PER_STEP))
 BATCH, CLASSES = 128, 10
 
 
@@ -118,12 +119,54 @@ def vit_apply(p, x):  # x: [b, 28, 28, 1] -> 49 patches of 4x4
     return dense(p["head"], layernorm(p["ln"], x).mean(1))
 
 
+def conv_nobias_init(key, k, cin, cout):
+    return {"w": uniform(key, (k, k, cin, cout), k * k * cin)}
+
+
+def conv_strided(p, x, stride):  # NHWC, no bias, PyTorch's padding (k // 2 on every side)
+    k = p["w"].shape[0]
+    pad = ((k // 2, k // 2), (k // 2, k // 2))
+    return jax.lax.conv_general_dilated(x, p["w"], (stride, stride), pad, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def batchnorm(p, x, eps=1e-5):
+    # Training mode: the batch's statistics over batch and positions. The running estimates
+    # PyTorch and Overparam also move are per-channel updates, left out here.
+    m = x.mean((0, 1, 2))
+    v = jnp.square(x - m).mean((0, 1, 2))
+    return (x - m) * jax.lax.rsqrt(v + eps) * p["g"] + p["b"]
+
+
+def resnet8_init(key):
+    ks = iter(jax.random.split(key, 12))
+    params = {"stem": conv_nobias_init(next(ks), 3, 3, 16), "bn": ln_init(16), "blocks": []}
+    for cin, cout, stride in [(16, 16, 1), (16, 32, 2), (32, 64, 2)]:
+        block = {"c1": conv_nobias_init(next(ks), 3, cin, cout), "b1": ln_init(cout),
+                 "c2": conv_nobias_init(next(ks), 3, cout, cout), "b2": ln_init(cout)}
+        if stride != 1 or cin != cout:
+            block["sc"], block["sb"] = conv_nobias_init(next(ks), 1, cin, cout), ln_init(cout)
+        params["blocks"].append(block)
+    params["fc"] = dense_init(next(ks), 64, CLASSES)
+    return params
+
+
+def resnet8_apply(p, x):  # x: [b, 32, 32, 3]
+    x = jax.nn.relu(batchnorm(p["bn"], conv_strided(p["stem"], x, 1)))
+    for bp, stride in zip(p["blocks"], [1, 2, 2]):
+        h = jax.nn.relu(batchnorm(bp["b1"], conv_strided(bp["c1"], x, stride)))
+        h = batchnorm(bp["b2"], conv_strided(bp["c2"], h, 1))
+        short = batchnorm(bp["sb"], conv_strided(bp["sc"], x, stride)) if "sc" in bp else x
+        x = jax.nn.relu(h + short)
+    return dense(p["fc"], x.mean((1, 2)))
+
+
 MODELS = {  # name -> (init(key), apply(params, x), input shape without batch)
     "mlp64": (lambda k: mlp_init(k, 64, 32, 10), mlp_apply, (64,)),
     "mlp784s": (lambda k: mlp_init(k, 784, 64, 10), mlp_apply, (784,)),
     "mlp784l": (lambda k: mlp_init(k, 784, 512, 512, 10), mlp_apply, (784,)),
     "cnn": (cnn_init, cnn_apply, (28, 28, 1)),
     "vit": (vit_init, vit_apply, (28, 28, 1)),
+    "resnet8": (resnet8_init, resnet8_apply, (32, 32, 3)),
 }
 
 
@@ -208,7 +251,7 @@ def serve(name, seconds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-e or names")
+    ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-f or names")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed seconds per repetition")
     ap.add_argument("--json", action="store_true", help="one JSON object per line per shape")
     ap.add_argument("--serve", action="store_true",
@@ -217,7 +260,7 @@ def main():
     names = [LETTERS.get(s.strip(), s.strip()) for s in args.shapes.split(",") if s.strip()]
     for n in names:
         if n not in FLOPS_PER_STEP:
-            ap.error(f"unknown shape {n!r}; use a-e or {', '.join(FLOPS_PER_STEP)}")
+            ap.error(f"unknown shape {n!r}; use a-f or {', '.join(FLOPS_PER_STEP)}")
     if args.serve:
         if len(names) != 1:
             ap.error("--serve takes one shape")

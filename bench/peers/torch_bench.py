@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Single-threaded CPU training speed of five model shapes in PyTorch (eager). See README.md."""
+"""Single-threaded CPU training speed of six model shapes in PyTorch (eager). See README.md."""
 import argparse
 import json
 import sys
@@ -19,8 +19,9 @@ FLOPS_PER_STEP = {
     "mlp784l": 410779648,  # (c) MLP 784-512-512-10
     "cnn": 763478016,  # (d) conv16-pool-conv32-pool-dense
     "vit": 2964488192,  # (e) 4x4-patch ViT, width 64, 2 blocks, 4 heads
+    "resnet8": 9488007168,  # (f) ResNet-8 with batch norm on 32x32x3 (stem 16, stages 16/32/64)
 }
-LETTERS = dict(zip("abcde", FLOPS_PER_STEP))
+LETTERS = dict(zip("abcdef", FLOPS_PER_STEP))
 BATCH, CLASSES = 128, 10
 
 
@@ -72,12 +73,35 @@ class ViT(nn.Module):
         return self.head(self.ln(x).mean(1))
 
 
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm; a 1x1 strided convolution + batch norm on the
+    shortcut where the shape changes (as Overparam's resnet: specs)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        self.c2, self.b2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.short = (nn.Sequential() if stride == 1 and cin == cout else
+                      nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)))
+
+    def forward(self, x):
+        return F.relu(self.b2(self.c2(F.relu(self.b1(self.c1(x))))) + self.short(x))
+
+
+def resnet8():
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        BasicBlock(16, 16, 1), BasicBlock(16, 32, 2), BasicBlock(32, 64, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, CLASSES))
+
+
 MODELS = {  # name -> (model constructor, input shape without batch)
     "mlp64": (lambda: mlp(64, 32, 10), (64,)),
     "mlp784s": (lambda: mlp(784, 64, 10), (784,)),
     "mlp784l": (lambda: mlp(784, 512, 512, 10), (784,)),
     "cnn": (cnn, (1, 28, 28)),
     "vit": (ViT, (1, 28, 28)),
+    "resnet8": (resnet8, (3, 32, 32)),
 }
 
 
@@ -144,7 +168,7 @@ def serve(name, seconds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-e or names")
+    ap.add_argument("--shapes", default="a,b,c,d,e", help="comma list of a-f or names")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed seconds per repetition")
     ap.add_argument("--json", action="store_true", help="one JSON object per line per shape")
     ap.add_argument("--serve", action="store_true",
@@ -153,7 +177,7 @@ def main():
     names = [LETTERS.get(s.strip(), s.strip()) for s in args.shapes.split(",") if s.strip()]
     for n in names:
         if n not in FLOPS_PER_STEP:
-            ap.error(f"unknown shape {n!r}; use a-e or {', '.join(FLOPS_PER_STEP)}")
+            ap.error(f"unknown shape {n!r}; use a-f or {', '.join(FLOPS_PER_STEP)}")
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     if args.serve:
