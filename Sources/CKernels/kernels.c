@@ -535,54 +535,22 @@ AI void layernorm_backward_body(const float *x, const float *gamma, const float 
 // per vector; a channel count that is not a multiple of 8 (2 or 4 in small nets) goes channel
 // by channel with the same selects.
 
-AI void relupool_forward_scalar(const float *x, float *y, int B, int H, int W, int C) {
-    const int ho = H / 2, wo = W / 2;
-    for (int b = 0; b < B; b++)
-        for (int oh = 0; oh < ho; oh++)
-            for (int ow = 0; ow < wo; ow++) {
-                const float *x0 = x + (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, *x1 = x0 + C, *x2 = x0 + (size_t)W * C, *x3 = x2 + C;
-                float *yo = y + (((size_t)b * ho + oh) * wo + ow) * C;
-                for (int c = 0; c < C; c++) {
-                    float m = 0.0f;
-                    m = x0[c] > m ? x0[c] : m; m = x1[c] > m ? x1[c] : m; m = x2[c] > m ? x2[c] : m; m = x3[c] > m ? x3[c] : m;
-                    yo[c] = m;
-                }
-            }
-}
-
-AI void relupool_backward_scalar(const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add) {
-    const int ho = H / 2, wo = W / 2;
-    for (int b = 0; b < B; b++)
-        for (int oh = 0; oh < ho; oh++)
-            for (int ow = 0; ow < wo; ow++) {
-                const size_t i0 = (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, o = (((size_t)b * ho + oh) * wo + ow) * C;
-                const size_t off[4] = {0, (size_t)C, (size_t)W * C, (size_t)W * C + C};
-                for (int c = 0; c < C; c++) {
-                    const float yv = y[o + c];
-                    float rest = yv > 0.0f ? dy[o + c] : 0.0f;
-                    for (int t = 0; t < 4; t++) {
-                        const int hit = x[i0 + off[t] + c] == yv;
-                        const float d = hit ? rest : 0.0f;
-                        rest = hit ? 0.0f : rest;
-                        float *di = dx + i0 + off[t] + c;
-                        *di = add ? *di + d : d;
-                    }
-                }
-            }
-}
-
 AI void relupool_forward_body(const float *x, float *y, int B, int H, int W, int C) {
-    if (C % 8 != 0) { relupool_forward_scalar(x, y, B, H, W, C); return; }
-    const int ho = H / 2, wo = W / 2;
+    const int ho = H / 2, wo = W / 2, vectors = C % 8 == 0;
     for (int b = 0; b < B; b++)
         for (int oh = 0; oh < ho; oh++)
             for (int ow = 0; ow < wo; ow++) {
                 const float *x0 = x + (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, *x1 = x0 + C, *x2 = x0 + (size_t)W * C, *x3 = x2 + C;
                 float *yo = y + (((size_t)b * ho + oh) * wo + ow) * C;
-                for (int c = 0; c < C; c += 8) {
+                for (int c = 0; vectors && c < C; c += 8) {
                     v8f m = splat(0.0f);
                     m = vmax(vld(x0 + c), m); m = vmax(vld(x1 + c), m); m = vmax(vld(x2 + c), m); m = vmax(vld(x3 + c), m);
                     vst(yo + c, m);
+                }
+                for (int c = 0; !vectors && c < C; c++) {
+                    float m = 0.0f;
+                    m = x0[c] > m ? x0[c] : m; m = x1[c] > m ? x1[c] : m; m = x2[c] > m ? x2[c] : m; m = x3[c] > m ? x3[c] : m;
+                    yo[c] = m;
                 }
             }
 }
@@ -595,17 +563,27 @@ AI void relupool_tap(const float *xi, float *di, v8f yv, v8f *rest, int add) {
 }
 
 AI void relupool_backward_body(const float *x, const float *y, const float *dy, float *dx, int B, int H, int W, int C, int add) {
-    if (C % 8 != 0) { relupool_backward_scalar(x, y, dy, dx, B, H, W, C, add); return; }
-    const int ho = H / 2, wo = W / 2;
+    const int ho = H / 2, wo = W / 2, vectors = C % 8 == 0;
     for (int b = 0; b < B; b++)
         for (int oh = 0; oh < ho; oh++)
             for (int ow = 0; ow < wo; ow++) {
                 const size_t i0 = (((size_t)b * H + 2 * oh) * W + 2 * ow) * C, o = (((size_t)b * ho + oh) * wo + ow) * C;
                 const size_t off[4] = {0, (size_t)C, (size_t)W * C, (size_t)W * C + C};
-                for (int c = 0; c < C; c += 8) {
+                for (int c = 0; vectors && c < C; c += 8) {
                     const v8f yv = vld(y + o + c);
                     v8f rest = vsel(yv > splat(0.0f), vld(dy + o + c), splat(0.0f));
                     for (int t = 0; t < 4; t++) relupool_tap(x + i0 + off[t] + c, dx + i0 + off[t] + c, yv, &rest, add);
+                }
+                for (int c = 0; !vectors && c < C; c++) {
+                    const float yv = y[o + c];
+                    float rest = yv > 0.0f ? dy[o + c] : 0.0f;
+                    for (int t = 0; t < 4; t++) {
+                        const int hit = x[i0 + off[t] + c] == yv;
+                        const float d = hit ? rest : 0.0f;
+                        rest = hit ? 0.0f : rest;
+                        float *di = dx + i0 + off[t] + c;
+                        *di = add ? *di + d : d;
+                    }
                 }
             }
 }

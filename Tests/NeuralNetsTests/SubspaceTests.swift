@@ -26,14 +26,19 @@ import Testing
         #expect(Subspace(origin: origin, dimension: 2, rng: RNG(seed: 4)).projection != s.projection)
     }
 
-    /// Pᵀ∇θ is the gradient of z ↦ L(θ₀ + P z): central differences in Double.
-    @Test func theGradientInTheSubspaceIsTheLossGradientInZ() throws {
+    /// A small tanh net, a subspace of `dimension` through its initialization, and n samples.
+    func fixture(dimension: Int, n: Int, seed: UInt64) throws -> (Network<Double>, Subspace<Double>, Tensor<Double>, Supervision<Double>, RNG) {
         var net = try Network<Double>(spec: "mlp:4-6-3:tanh")
         net.initialize(.torch, rng: RNG(seed: 1))
-        let s = Subspace(origin: net.parameters, dimension: 7, rng: RNG(seed: 2))
-        var r = RNG(seed: 5)
-        let x = Tensor<Double>(shape: [9, 4], scalars: r.normals(36))
-        let y = Supervision<Double>.classes((0..<9).map { Int32($0 % 3) })
+        let s = Subspace(origin: net.parameters, dimension: dimension, rng: RNG(seed: 2))
+        var r = RNG(seed: seed)
+        let x = Tensor<Double>(shape: [n, 4], scalars: r.normals(n * 4))
+        return (net, s, x, .classes((0..<n).map { Int32($0 % 3) }), r)
+    }
+
+    /// Pᵀ∇θ is the gradient of z ↦ L(θ₀ + P z): central differences in Double.
+    @Test func theGradientInTheSubspaceIsTheLossGradientInZ() throws {
+        var (net, s, x, y, r) = try fixture(dimension: 7, n: 9, seed: 5)
         let z0: [Double] = r.normals(7, std: 0.3)
         func loss(_ z: [Double]) throws -> Double {
             var n = net
@@ -57,12 +62,7 @@ import Testing
     /// Training moves only z: the trained parameters minus θ₀ lie in the span of P's columns
     /// (least-squares residual at rounding level), and the loss falls.
     @Test func trainingStaysInTheSubspace() throws {
-        var net = try Network<Double>(spec: "mlp:4-6-3:tanh")
-        net.initialize(.torch, rng: RNG(seed: 1))
-        let s = Subspace(origin: net.parameters, dimension: 5, rng: RNG(seed: 2))
-        var r = RNG(seed: 6)
-        let x = Tensor<Double>(shape: [12, 4], scalars: r.normals(48))
-        let y = Supervision<Double>.classes((0..<12).map { Int32($0 % 3) })
+        var (net, s, x, y, _) = try fixture(dimension: 5, n: 12, seed: 6)
         let before = try net.evaluate(x, y, loss: .crossEntropy).loss
         var c = TrainConfig()
         c.batchSize = nil
