@@ -7,9 +7,12 @@ import NeuralNets
 /// converged failure. Lanczos (full reorthogonalization, `iterations` steps from a seeded
 /// random start) on Hessian-vector products, each a central difference of the engine's exact
 /// gradients, Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε for unit v; the Ritz values' extremes bound
-/// the spectrum from inside and converge to its ends first.
+/// the spectrum from inside and converge to its ends first. With batch norm, the loss is the
+/// training objective: groups of `normalizationGroup` samples (all, by default) normalized by
+/// their own statistics.
 public func hessianExtremes<T: Scalar>(_ net: Network<T>, x: Tensor<T>, y: Supervision<T>, loss: Loss,
-                                      iterations: Int = 20, epsilon: Double? = nil, seed: UInt64 = 0) throws -> (smallest: Double, largest: Double) {
+                                      iterations: Int = 20, epsilon: Double? = nil, seed: UInt64 = 0,
+                                      normalizationGroup: Int? = nil) throws -> (smallest: Double, largest: Double) {
     var probe = net
     let theta = net.parameters.map { Double($0) }
     let p = theta.count
@@ -20,7 +23,8 @@ public func hessianExtremes<T: Scalar>(_ net: Network<T>, x: Tensor<T>, y: Super
     func hvp(_ v: [Double]) throws -> [Double] {
         func gradient(_ sign: Double) throws -> [Double] {
             probe.parameters = zip(theta, v).map { T($0 + sign * eps * $1) }
-            return try probe.lossAndGradient(x, y, loss: loss, ws: ws, batchStatistics: true).gradient.map { Double($0) }
+            return try probe.lossAndGradient(x, y, loss: loss, ws: ws, batchStatistics: true, normalizationGroup: normalizationGroup)
+                .gradient.map { Double($0) }
         }
         let (plus, minus) = (try gradient(1), try gradient(-1))
         return zip(plus, minus).map { ($0 - $1) / (2 * eps) }

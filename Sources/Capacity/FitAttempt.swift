@@ -109,10 +109,12 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     let start = DispatchTime.now().uptimeNanoseconds
     let ws = Workspace<Float>()
     var (net, r, subspace) = try trainFresh(data, procedure: p, seed: seed, ws: ws)
-    // The gradient of the objective training descends: with batch norm, normalized by the
-    // statistics of the n samples (the full batch), not the running estimates; in a subspace,
-    // with respect to its coordinates (Pᵀ∇θ).
-    var (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws, batchStatistics: true)
+    // The gradient of the objective training descends: with batch norm, each group of the
+    // procedure's batch size normalized by its own statistics (all n samples for full batch),
+    // not by the running estimates — which also bounds the pass's memory by the training's;
+    // in a subspace, with respect to its coordinates (Pᵀ∇θ).
+    var (_, g) = try net.lossAndGradient(data.x, .classes(data.labels32), loss: p.train.loss, ws: ws, batchStatistics: true,
+                                         normalizationGroup: p.train.batchSize)
     if let subspace {
         var gz = [Float](repeating: 0, count: subspace.dimension)
         subspace.gradient(g, into: &gz)
@@ -130,7 +132,8 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     }
     var curvature: (smallest: Double, largest: Double)? = nil
     if verdict == .noFit && p.curvatureCheck {
-        let c = try hessianExtremes(net, x: data.x, y: .classes(data.labels32), loss: p.train.loss, seed: seed)
+        let c = try hessianExtremes(net, x: data.x, y: .classes(data.labels32), loss: p.train.loss, seed: seed,
+                                    normalizationGroup: p.train.batchSize)
         if c.smallest < -p.saddleTolerance * abs(c.largest) { verdict = .undecided }   // a saddle: not converged
         curvature = c
     }

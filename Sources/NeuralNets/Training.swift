@@ -93,14 +93,16 @@ extension Network {
     /// gradient: the loss is a mean over samples and no layer mixes samples, so the result is
     /// the whole batch's up to rounding, while every layer's output is read back from L2 rather
     /// than from memory. Batch norm with batch statistics (`batchStatistics`, by default as
-    /// `training`) mixes samples: such a pass is never chunked.
+    /// `training`) mixes samples: such a pass is chunked only by `normalizationGroup` — groups of
+    /// that many consecutive samples, each normalized by its own statistics (the mean of the
+    /// mini-batch objectives) — and otherwise runs whole.
     public mutating func lossAndGradient(
         _ x: UnsafePointer<T>, batch: Int, targets: Targets<T>, loss: Loss,
-        ws: Workspace<T>, training: Bool = true, batchStatistics: Bool? = nil, rng: RNG = RNG(seed: 0),
-        correct: UnsafeMutablePointer<Int>? = nil
+        ws: Workspace<T>, training: Bool = true, batchStatistics: Bool? = nil, normalizationGroup: Int? = nil,
+        rng: RNG = RNG(seed: 0), correct: UnsafeMutablePointer<Int>? = nil
     ) -> T {
         let batchStatistics = batchStatistics ?? training
-        let chunk = batchStatistics && hasBatchNorm ? batch : chunkSamples(batch: batch, ws: ws)
+        let chunk = batchStatistics && hasBatchNorm ? max(1, min(batch, normalizationGroup ?? batch)) : chunkSamples(batch: batch, ws: ws)
         var r = rng
         var total: T = 0, right = 0, start = 0
         repeat {  // at least one pass, so that an empty batch still sets the gradient as before
@@ -188,11 +190,12 @@ extension Network {
     }
 
     /// The full gradient of the mean loss over a dataset, with the loss: (loss, ∇θ). No dropout;
-    /// with `batchStatistics`, batch norms normalize by the statistics of all of `x` — the
-    /// objective full-batch training descends — and the running estimates are left as they were;
+    /// with `batchStatistics`, batch norms normalize by the statistics of each consecutive group
+    /// of `normalizationGroup` samples (all of `x` by default) — the objective training with
+    /// batches of that size descends — and the running estimates are left as they were;
     /// otherwise by the running estimates (the evaluation's loss).
     public mutating func lossAndGradient(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace(),
-                                         batchStatistics: Bool = false) throws -> (loss: Double, gradient: [T]) {
+                                         batchStatistics: Bool = false, normalizationGroup: Int? = nil) throws -> (loss: Double, gradient: [T]) {
         let n = try checkInput(x)
         try checkTargets(y, n: n, loss: loss)
         let kept = state
@@ -201,11 +204,13 @@ extension Network {
             switch y {
             case let .classes(c):
                 return c.withUnsafeBufferPointer {
-                    lossAndGradient(xs.baseAddress!, batch: n, targets: .classes($0), loss: loss, ws: ws, training: false, batchStatistics: batchStatistics)
+                    lossAndGradient(xs.baseAddress!, batch: n, targets: .classes($0), loss: loss, ws: ws, training: false,
+                                    batchStatistics: batchStatistics, normalizationGroup: normalizationGroup)
                 }
             case let .values(v):
                 return v.scalars.withUnsafeBufferPointer {
-                    lossAndGradient(xs.baseAddress!, batch: n, targets: .values($0.baseAddress!), loss: loss, ws: ws, training: false, batchStatistics: batchStatistics)
+                    lossAndGradient(xs.baseAddress!, batch: n, targets: .values($0.baseAddress!), loss: loss, ws: ws, training: false,
+                                    batchStatistics: batchStatistics, normalizationGroup: normalizationGroup)
                 }
             }
         }

@@ -142,6 +142,18 @@ import Testing
         #expect(net.state == before && trained.state != before)
         let eval = try net.lossAndGradient(tensor, .classes(labels), loss: .crossEntropy)
         #expect(eval.gradient != full.gradient)
+        // In groups of 4 (as training with batches of 4 would normalize): the groups' gradients
+        // weighted by their sizes (4, 4, 2 of 10), each group normalized alone.
+        let grouped = try net.lossAndGradient(tensor, .classes(labels), loss: .crossEntropy, batchStatistics: true, normalizationGroup: 4)
+        var expected = [Double](repeating: 0, count: net.parameterCount)
+        for (start, size) in [(0, 4), (4, 4), (8, 2)] {
+            var part = net
+            let g = try part.lossAndGradient(Tensor(shape: [size, 6, 6, 1], scalars: Array(x[start * 36 ..< (start + size) * 36])),
+                                             .classes(Array(labels[start ..< start + size])), loss: .crossEntropy, batchStatistics: true).gradient
+            for j in 0..<g.count { expected[j] += Double(size) / 10 * g[j] }
+        }
+        #expect(zip(grouped.gradient, expected).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
+        #expect(net.state == before)
     }
 
     /// A ResNet and a CNN with batch norm train: full batch takes the general path (a training
