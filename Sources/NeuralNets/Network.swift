@@ -8,18 +8,17 @@ public struct Node: Sendable {
     public var outShape: [Int]
     public var paramOffset: Int
     public var paramCount: Int
-    /// A residual connection's branch, then (projected) its shortcut's nodes.
+    /// A residual connection's branch, then (projected) its shortcut's nodes: every node inside.
     public var children: [Node]
-    /// How many of `children` are the branch (the rest are a projected shortcut).
-    public var branchCount = 0
+    /// A projected residual's two paths, apart (copies of `children`'s two parts, kept so that a
+    /// pass does not build the arrays at every step).
+    var branch: [Node] = [], shortcut: [Node] = []
     /// Where a batch norm's running estimates start in the network's `state`.
     public var stateOffset = 0
 
     var inSize: Int { inShape.reduce(1, *) }
     var outSize: Int { outShape.reduce(1, *) }
     var isLayerNorm: Bool { if case .layerNorm = layer { return true } else { return false } }
-    var branch: [Node] { Array(children[..<branchCount]) }
-    var shortcut: [Node] { Array(children[branchCount...]) }
 }
 
 /// A named slice of the flat parameter buffer.
@@ -71,11 +70,10 @@ public struct Network<T: Scalar>: Sendable {
                 switch l {
                 case let .residual(inner):
                     node.children = try compile(inner, cur).0
-                    node.branchCount = node.children.count
                 case let .projectedResidual(branch, shortcut):
-                    let b = try compile(branch, cur).0
-                    node.children = b + (try compile(shortcut, cur).0)
-                    node.branchCount = b.count
+                    node.branch = try compile(branch, cur).0
+                    node.shortcut = try compile(shortcut, cur).0
+                    node.children = node.branch + node.shortcut
                 case let .batchNorm(f):
                     node.stateOffset = stateOffset
                     stateOffset += 2 * f

@@ -45,14 +45,15 @@ extension Network {
         let n = try checkInput(x)
         var out = [T](repeating: 0, count: n * outputSize)
         let inSize = inputSize, outSize = outputSize
-        var state = self.state  // read only: evaluation uses the running estimates as they are
         parameters.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeBufferPointer { xs in
-                state.withUnsafeMutableBufferPointer { st in
+                // Evaluation only reads the running estimates (`Pass.state` is written in training).
+                state.withUnsafeBufferPointer { st in
                 var start = 0
                 while start < n {
                     let b = min(chunk, n - start)
-                    var pass = Pass(params: p.baseAddress!, grads: nil, ws: ws, batch: b, training: false, rng: RNG(seed: 0), state: st.baseAddress)
+                    var pass = Pass(params: p.baseAddress!, grads: nil, ws: ws, batch: b, training: false, rng: RNG(seed: 0),
+                                    state: st.baseAddress.map(UnsafeMutablePointer.init(mutating:)))
                     let y = pass.forward(nodes, xs.baseAddress! + start * inSize)
                     for i in 0..<(b * outSize) { out[start * outSize + i] = y[i] }
                     start += b
@@ -227,15 +228,14 @@ extension Network {
         var J = [T](repeating: 0, count: n * P)
         let one = ws.scratch(1, 1)
         one[0] = 1
-        var state = self.state  // read only, as in `predict`
         parameters.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeBufferPointer { xs in
                 J.withUnsafeMutableBufferPointer { j in
-                  state.withUnsafeMutableBufferPointer { st in
+                  state.withUnsafeBufferPointer { st in  // read only, as in `predict`
                     for i in 0..<n {
                         // Backward adds, so each row starts at zero and receives ∂f(x_i)/∂θ directly.
                         var pass = Pass(params: p.baseAddress!, grads: j.baseAddress! + i * P, ws: ws, batch: 1, training: false, rng: RNG(seed: 0),
-                                        state: st.baseAddress)
+                                        state: st.baseAddress.map(UnsafeMutablePointer.init(mutating:)))
                         _ = pass.forward(nodes, xs.baseAddress! + i * inSize)
                         pass.backward(nodes, xs.baseAddress! + i * inSize, one, nil)
                     }
