@@ -44,8 +44,8 @@ public struct FitProcedure: Sendable {
 extension FitProcedure {
     /// Checks that the model takes `data`'s samples and has an output for each of its classes,
     /// before anything trains (a subset without the highest label would otherwise train and a
-    /// larger one fail); returns the model's parameter count.
-    /// The parameters trained: the subspace's dimension where there is one.
+    /// larger one fail); returns how many parameters are trained: the model's parameter count,
+    /// or the subspace's dimension where there is one.
     @discardableResult
     public func check(_ data: LabeledData<Float>) throws -> Int {
         let net = try Network<Float>(spec: arch, inputShape: data.sampleShape)
