@@ -68,7 +68,7 @@ extension ReproducePreset {
         let s = familyScale
         let archs = smoke ? [s.mlp([4]), s.mlp([8]), s.cnn(2), s.cnn(4), s.vit(4), s.vit(8)]
             : quick ? [s.mlp([8]), s.mlp([16]), s.mlp([32]), s.mlp([8, 8]), s.cnn(4), s.mlp([8], "tanh"), s.mlp([8], "sigmoid")]
-            : [8, 16, 32, 64].map { s.mlp([$0]) } + [2, 4, 8, 16].map(s.cnn) + [6, 8, 12, 16].map(s.vit)
+            : [8, 16, 32, 64].map { s.mlp([$0]) } + [2, 4, 8, 16].map(s.cnn) + [4, 6, 8, 12].map(s.vit)
         return trueVsRandom(archs, output: "capacity", on: s, cap: level == .full ? 4 * capacitySteps : nil)
     }
 
