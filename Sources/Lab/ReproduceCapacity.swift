@@ -93,14 +93,15 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
             pairs.filter { $0.arch.hasPrefix(family) && ($0.arch.hasSuffix(":relu") || family == "vit") }.map { condition == "true" ? $0.t : $0.r }
                 .max { $0.emcPerParameter < $1.emcPerParameter }
         }
-        let others = [("ReLU MLP", best("mlp")), ("ViT", best("vit"))].compactMap { name, r in r.map { (name, $0) } }
+        let others = [(name: "ReLU MLP", plural: "MLPs", report: best("mlp")), ("ViT", "ViTs", best("vit"))]
+            .compactMap { o in o.report.map { (name: o.name, plural: o.plural, report: $0) } }
         guard let c = best("cnn"), !others.isEmpty else { continue }
         func perParameter(_ r: EMCReport) -> String { (r.isMeasured ? "" : "≥ ") + String(format: "%.3f", r.emcPerParameter) }
-        let ks = others.map { c.comparison(with: $0.1, scale: 1 / Double(c.parameters), otherScale: 1 / Double($0.1.parameters)) }
+        let ks = others.map { c.comparison(with: $0.report, scale: 1 / Double(c.parameters), otherScale: 1 / Double($0.report.parameters)) }
         let against = zip(others, ks).map { o, k in
-            "best \(o.0) (\(Plot.escape(o.1.arch))) \(perParameter(o.1)): " + differenceText(k.interval, format: "%.3f") + capScope(k, c, o.1)
+            "best \(o.name) (\(Plot.escape(o.report.arch))) \(perParameter(o.report)): " + differenceText(k.interval, format: "%.3f") + capScope(k, c, o.report)
         }
-        section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more \(label) samples per parameter than " + others.map { $0.0.split(separator: " ").last! + "s" }.joined(separator: " and "),
+        section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more \(label) samples per parameter than " + others.map(\.plural).joined(separator: " and "),
                                         held: allHeld(ks.map(\.larger)),
                                         evidence: "best CNN (\(Plot.escape(c.arch))) \(perParameter(c)) EMC per parameter; against " + against.joined(separator: "; against ")))
     }
