@@ -73,6 +73,33 @@ import Testing
         #expect(e < 1e-6, "relative error \(e)")
     }
 
+    /// The statistics run over lane rows of lcm(F, 16) entries in blocks of 64: feature counts
+    /// that do and do not divide 16, and batches that end mid-row and span many blocks. The
+    /// running estimates after one pass against a two-pass Double computation, and the
+    /// gradients against finite differences over such a batch.
+    @Test(arguments: [(3, 1500), (6, 701), (16, 300), (4, 1037)])
+    func statisticsOverManyRows(features f: Int, rows: Int) throws {
+        var net = try Network<Float>(layers: [.batchNorm(features: f)], inputShape: [f])
+        net.initialize(.torch, rng: RNG(seed: 1))
+        var r = RNG(seed: UInt64(f * rows))
+        let x: [Float] = r.normals(rows * f).enumerated().map { Float($0.offset % f) + 3 * $0.element }
+        let t = [Float](repeating: 0, count: rows * f)
+        _ = x.withUnsafeBufferPointer { xs in t.withUnsafeBufferPointer { ts in
+            net.lossAndGradient(xs.baseAddress!, batch: rows, targets: .values(ts.baseAddress!), loss: .meanSquaredError, ws: Workspace(), training: true)
+        } }
+        for j in 0..<f {
+            let column = stride(from: j, to: rows * f, by: f).map { Double(x[$0]) }
+            let mean = column.reduce(0, +) / Double(rows)
+            let unbiased = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rows - 1)
+            #expect(abs(Double(net.state[j]) - 0.1 * mean) < 1e-6 * max(1, abs(mean)), "feature \(j) of \(f): running mean")
+            #expect(abs(Double(net.state[f + j]) - (0.9 + 0.1 * unbiased)) < 1e-5, "feature \(j) of \(f): running variance")
+        }
+        let layers: [Layer] = [.dense(inputs: 2, outputs: f, bias: true), .batchNorm(features: f), .activation(.tanh),
+                               .dense(inputs: f, outputs: 1, bias: true)]
+        let e = try trainingGradientError(layers, inputShape: [2], batch: rows, seed: UInt64(f))
+        #expect(e < 1e-6, "\(f) features over \(rows) rows: relative error \(e)")
+    }
+
     /// One feature, rows 1, 2, 3, 6 (mean 3, biased variance 3.5, unbiased 14/3), scale 2, shift 1.
     @Test func normalizesWithBatchStatisticsAndKeepsRunningOnes() throws {
         var net = try Network<Double>(layers: [.batchNorm(features: 1)], inputShape: [1])

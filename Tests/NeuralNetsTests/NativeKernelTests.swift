@@ -138,6 +138,25 @@ import Testing
         #expect(throws: NetworkError.self) { try softmaxCrossEntropy(logits: [Float](repeating: 0, count: 2), labels: [-1, 0], classes: 1) }
     }
 
+    // im2col and its adjoint in C (every Float path but the reference one) against the Swift
+    // loops: channel counts 2–16, strides 1 and 2, paddings 0–2, windows that hang over the
+    // border on every side; a layer below so the adjoint (the input gradient) is exercised.
+    @Test(arguments: [(2, 3, 1, 1), (3, 3, 2, 1), (4, 3, 1, 1), (5, 5, 2, 2), (8, 3, 2, 0), (16, 1, 2, 0), (4, 2, 1, 0)])
+    func patchesInCMatchTheSwiftLoops(c: Int, k: Int, stride: Int, pad: Int) throws {
+        let (h, w) = (9, 7)
+        let conv = Layer.conv2d(inChannels: c, outChannels: 6, kernel: k, stride: stride, padding: pad, bias: true)
+        var layers: [Layer] = [.conv2d(inChannels: 1, outChannels: c, kernel: 1, stride: 1, padding: 0, bias: true), .activation(.tanh), conv]
+        let out = try Network<Float>(layers: layers, inputShape: [h, w, 1]).outputSize
+        layers += [.activation(.tanh), .flatten, .dense(inputs: out, outputs: 3, bias: true)]
+        let (lr, gr) = try lossAndGradient(layers, inputShape: [h, w, 1], batch: 5, seed: UInt64(c * 10 + k), path: .reference)
+        for path in [KernelPath.best, .portable] {
+            let (l, g) = try lossAndGradient(layers, inputShape: [h, w, 1], batch: 5, seed: UInt64(c * 10 + k), path: path)
+            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(path) c \(c) k \(k) s \(stride) p \(pad)")
+            let e = relativeDifference(g, gr)
+            #expect(e < 1e-5, "\(path) c \(c) k \(k) s \(stride) p \(pad): gradient relative difference \(e)")
+        }
+    }
+
     // The direct one-channel 3×3 convolution: image widths below and above the 4-pixel groups,
     // paddings 0–2, with and without bias, channel counts below, at and past groups of eight
     // (the tail channels one at a time), and once below another layer (its input gradient then

@@ -93,6 +93,14 @@ int ck_relu_maxpool2_forward(const float *x, float *y, int batch, int height, in
 int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, float *dx, int batch, int height, int width,
                               int channels, int add, int portable);
 
+/// im2col over x[B, H, W, C] (NHWC) for a k×k window, stride and zero padding, into
+/// col[B·Ho·Wo, k·k·C]; ck_col2im_add adds its adjoint's result into dx. Pure data movement:
+/// the same values as the Swift loops, in portable C.
+void ck_im2col(const float *x, float *col, int batch, int height, int width, int channels, int k, int stride, int pad,
+               int out_height, int out_width);
+void ck_col2im_add(const float *dcol, float *dx, int batch, int height, int width, int channels, int k, int stride,
+                   int pad, int out_height, int out_width);
+
 /// 1 when the CPU has AVX-512 (F) and FMA, so that ck_sgemm can run.
 int ck_sgemm_available(void);
 /// Process-wide switch (on by default); ck_sgemm_enabled: switched on and available.

@@ -13,21 +13,46 @@ struct RunningStats<T: Scalar> {
     init(_ base: UnsafeMutablePointer<T>, features f: Int) { mean = base; variance = base + f }
 }
 
-/// Σ over the R rows of `term(row, feature)` for every feature, into `out[F]` (Double): blocks
-/// of 64 rows summed in T, the blocks in Double — the inner loop runs along the features,
-/// contiguous, so it vectorizes; no row's value is ever summed into more than 64 others in T.
+/// The R×F entries viewed as rows of L = lcm(F, 16) lanes (L/F original rows each), lane t
+/// holding feature t mod F: with 4 or 8 channels the inner loops still run 16 lanes wide.
+/// Per-feature vectors are tiled to L lanes (`tile`).
 @inline(__always)
-private func columnSums<T: Scalar>(rows r: Int, features f: Int, into out: UnsafeMutablePointer<Double>,
+private func laneWidth(_ f: Int) -> Int {
+    var (a, b) = (f, 16)
+    while b != 0 { (a, b) = (b, a % b) }
+    return f / a * 16
+}
+
+@inline(__always)
+private func tile<T>(_ v: (Int) -> T, features f: Int, lanes l: Int, into out: UnsafeMutablePointer<T>) {
+    for t in 0..<l { out[t] = v(t % f) }
+}
+
+/// Visits the n = R·F entries as rows of `l` lanes: `body(start, count)` for each row (the last
+/// may be short); entry start + t has lane t.
+@inline(__always)
+private func forEachLaneRow(count n: Int, lanes l: Int, _ body: (Int, Int) -> Void) {
+    var e = 0
+    while e < n { body(e, min(l, n - e)); e += l }
+}
+
+/// Σ over the rows of `term(entry, lane)` for every feature, into `out[F]` (Double): blocks of
+/// 64 lane rows summed in T, the blocks in Double — no entry is ever summed into more than 64
+/// others in T.
+@inline(__always)
+private func columnSums<T: Scalar>(count n: Int, features f: Int, lanes l: Int, into out: UnsafeMutablePointer<Double>,
                                    _ term: (Int, Int) -> T) {
     out.update(repeating: 0, count: f)
-    withUnsafeTemporaryAllocation(of: T.self, capacity: f) { buffer in
+    withUnsafeTemporaryAllocation(of: T.self, capacity: l) { buffer in
         let part = buffer.baseAddress!
         var start = 0
-        while start < r {
-            let end = min(r, start + 64)
-            part.update(repeating: 0, count: f)
-            for i in start..<end { for j in 0..<f { part[j] += term(i, j) } }
-            for j in 0..<f { out[j] += Double(part[j]) }
+        while start < n {
+            let end = min(n, start + 64 * l)
+            part.update(repeating: 0, count: l)
+            forEachLaneRow(count: end - start, lanes: l) { e, c in
+                for t in 0..<c { part[t] += term(start + e + t, t) }
+            }
+            for t in 0..<l { out[t % f] += Double(part[t]) }
             start = end
         }
     }
@@ -41,13 +66,17 @@ func batchNormForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
     _ stats: UnsafeMutablePointer<T>, running: RunningStats<T>, rows r: Int, features f: Int, training: Bool
 ) {
-    let mean = stats, rstd = stats + f
+    let mean = stats, rstd = stats + f, n = r * f, l = laneWidth(f)
     if training {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * f) { acc in
             let s = acc.baseAddress!, v = s + f
-            columnSums(rows: r, features: f, into: s) { i, j in x[i * f + j] }
+            columnSums(count: n, features: f, lanes: l, into: s) { e, _ in x[e] }
             for j in 0..<f { s[j] /= Double(max(r, 1)); mean[j] = T(s[j]) }
-            columnSums(rows: r, features: f, into: v) { i, j in let d = x[i * f + j] - mean[j]; return d * d }
+            withUnsafeTemporaryAllocation(of: T.self, capacity: l) { mt in
+                let m = mt.baseAddress!
+                tile({ mean[$0] }, features: f, lanes: l, into: m)
+                columnSums(count: n, features: f, lanes: l, into: v) { e, t in let d = x[e] - m[t]; return d * d }
+            }
             let m = batchNormMomentum
             for j in 0..<f {
                 let biased = v[j] / Double(max(r, 1))
@@ -64,12 +93,13 @@ func batchNormForward<T: Scalar>(
         }
     }
     // y = x · a + b with a = rstd·γ, b = β − μ·a: one multiply-add per entry.
-    withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * f) { ab in
-        let a = ab.baseAddress!, b = a + f
-        for j in 0..<f { a[j] = rstd[j] * gamma[j]; b[j] = beta[j] - mean[j] * a[j] }
-        for i in 0..<r {
-            let xr = x + i * f, yr = y + i * f
-            for j in 0..<f { yr[j] = xr[j] * a[j] + b[j] }
+    withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * l) { ab in
+        let a = ab.baseAddress!, b = a + l
+        tile({ rstd[$0] * gamma[$0] }, features: f, lanes: l, into: a)
+        tile({ beta[$0] - mean[$0] * rstd[$0] * gamma[$0] }, features: f, lanes: l, into: b)
+        forEachLaneRow(count: n, lanes: l) { e, c in
+            let xr = x + e, yr = y + e
+            for t in 0..<c { yr[t] = xr[t] * a[t] + b[t] }
         }
     }
 }
@@ -83,27 +113,36 @@ func batchNormBackward<T: Scalar>(
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
     rows r: Int, features f: Int, training: Bool, overwrite: Bool
 ) {
-    let mean = stats, rstd = stats + f
+    let mean = stats, rstd = stats + f, n = r * f, l = laneWidth(f)
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * f) { acc in
         let sdy = acc.baseAddress!, sdyx = sdy + f
-        columnSums(rows: r, features: f, into: sdy) { i, j in dy[i * f + j] }
-        columnSums(rows: r, features: f, into: sdyx) { i, j in dy[i * f + j] * ((x[i * f + j] - mean[j]) * rstd[j]) }
+        columnSums(count: n, features: f, lanes: l, into: sdy) { e, _ in dy[e] }
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * l) { ms in
+            let m = ms.baseAddress!, s = m + l
+            tile({ mean[$0] }, features: f, lanes: l, into: m)
+            tile({ rstd[$0] }, features: f, lanes: l, into: s)
+            columnSums(count: n, features: f, lanes: l, into: sdyx) { e, t in dy[e] * ((x[e] - m[t]) * s[t]) }
+        }
         for j in 0..<f { dgamma[j] += T(sdyx[j]); dbeta[j] += T(sdy[j]) }
         guard let dx else { return }
         // dx = a·dy + c·x + k per feature: a = γ·rstd; in training c = −a·rstd·mean(dy·x̂) and
         // k = −a·mean(dy) − c·μ; in evaluation c = k = 0.
-        withUnsafeTemporaryAllocation(of: T.self, capacity: 3 * f) { coef in
-            let a = coef.baseAddress!, c = a + f, k = c + f
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 3 * f + 3 * l) { coef in
+            let a0 = coef.baseAddress!, c0 = a0 + f, k0 = c0 + f
             let invR = 1 / Double(max(r, 1))
             for j in 0..<f {
-                a[j] = gamma[j] * rstd[j]
-                c[j] = training ? T(-Double(a[j]) * Double(rstd[j]) * sdyx[j] * invR) : 0
-                k[j] = training ? T(-Double(a[j]) * sdy[j] * invR) - c[j] * mean[j] : 0
+                a0[j] = gamma[j] * rstd[j]
+                c0[j] = training ? T(-Double(a0[j]) * Double(rstd[j]) * sdyx[j] * invR) : 0
+                k0[j] = training ? T(-Double(a0[j]) * sdy[j] * invR) - c0[j] * mean[j] : 0
             }
-            for i in 0..<r {
-                let xr = x + i * f, dyr = dy + i * f, dxr = dx + i * f
-                if overwrite { for j in 0..<f { dxr[j] = a[j] * dyr[j] + c[j] * xr[j] + k[j] } }
-                else { for j in 0..<f { dxr[j] += a[j] * dyr[j] + c[j] * xr[j] + k[j] } }
+            let a = k0 + f, c = a + l, k = c + l
+            tile({ a0[$0] }, features: f, lanes: l, into: a)
+            tile({ c0[$0] }, features: f, lanes: l, into: c)
+            tile({ k0[$0] }, features: f, lanes: l, into: k)
+            forEachLaneRow(count: n, lanes: l) { e, w in
+                let xr = x + e, dyr = dy + e, dxr = dx + e
+                if overwrite { for t in 0..<w { dxr[t] = a[t] * dyr[t] + c[t] * xr[t] + k[t] } }
+                else { for t in 0..<w { dxr[t] += a[t] * dyr[t] + c[t] * xr[t] + k[t] } }
             }
         }
     }

@@ -1,3 +1,4 @@
+import CKernels
 import Linalg
 
 /// Geometry of a 2-D convolution or pooling window over an NHWC batch.
@@ -13,8 +14,14 @@ struct Window {
 
 // col[B·Ho·Wo, k·k·C] ← x[B,H,W,C]: one row per output pixel, zeros where the window hangs
 // over the padding. Channels last makes each (row of the window) a contiguous k·C run.
-func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
-    if g.c < 8 { return im2colNarrow(x, col, batch: batch, g) }
+// Float passes other than the reference one copy in C (`ck_im2col`), with the same values; one
+// channel keeps the tap-wise Swift loop below.
+func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window, path: KernelPath = .reference) {
+    if g.c < 2 { return im2colNarrow(x, col, batch: batch, g) }
+    if path.flag(T.self) != nil {
+        return ck_im2col(floats(x)!, floats(col)!, Int32(batch), Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.k),
+                         Int32(g.stride), Int32(g.pad), Int32(g.ho), Int32(g.wo))
+    }
     let run = g.k * g.c
     var dst = col
     for b in 0..<batch {
@@ -84,7 +91,11 @@ func im2colNarrow<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<
 }
 
 // dx[B,H,W,C] += scatter of dcol[B·Ho·Wo, k·k·C] (the adjoint of im2col).
-func col2imAdd<T: Scalar>(_ dcol: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
+func col2imAdd<T: Scalar>(_ dcol: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, batch: Int, _ g: Window, path: KernelPath = .reference) {
+    if path.flag(T.self) != nil {
+        return ck_col2im_add(floats(dcol)!, floats(dx)!, Int32(batch), Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.k),
+                             Int32(g.stride), Int32(g.pad), Int32(g.ho), Int32(g.wo))
+    }
     var src = dcol
     for b in 0..<batch {
         let xb = dx + b * g.h * g.w * g.c
@@ -93,7 +104,11 @@ func col2imAdd<T: Scalar>(_ dcol: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T
                 let iw0 = ow * g.stride - g.pad
                 for kh in 0..<g.k {
                     let ih = oh * g.stride - g.pad + kh
-                    if ih >= 0 && ih < g.h {
+                    if ih >= 0 && ih < g.h && iw0 >= 0 && iw0 + g.k <= g.w {
+                        // Inside the image the window's row is one contiguous k·C run, as in im2col.
+                        let d = xb + (ih * g.w + iw0) * g.c
+                        for j in 0..<g.k * g.c { d[j] += src[j] }
+                    } else if ih >= 0 && ih < g.h {
                         for kw in 0..<g.k {
                             let iw = iw0 + kw
                             if iw >= 0 && iw < g.w { addInPlace(src + kw * g.c, xb + (ih * g.w + iw) * g.c, g.c) }
@@ -131,7 +146,7 @@ func conv2dForward<T: Scalar>(
     var b0 = 0
     while b0 < batch {
         let nb = min(chunk, batch - b0)
-        im2col(x + b0 * inSize, col, batch: nb, g)
+        im2col(x + b0 * inSize, col, batch: nb, g, path: path)
         denseForward(col, w, bias, y + b0 * pixels * outChannels, rows: nb * pixels, inputs: g.patch, outputs: outChannels)
         b0 += nb
     }
@@ -159,10 +174,10 @@ func conv2dBackward<T: Scalar>(
     var b0 = 0
     while b0 < batch {
         let nb = min(chunk, batch - b0)
-        if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g) }
+        if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g, path: path) }
         denseBackward(col, w, dy + b0 * pixels * outChannels, dx == nil ? nil : dcol, dw, db,
                       rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true, path: path)
-        if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g) }
+        if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g, path: path) }
         b0 += nb
     }
 }
