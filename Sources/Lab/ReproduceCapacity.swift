@@ -86,24 +86,11 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
                                         + (open > 0 ? "; \(open) inconclusive (intervals that hold 0, or lower bounds)" : "")
                                         + (comparisons.contains(where: \.atCap) ? "; \(comparisons.filter(\.atCap).count) at the \(pairs[0].t.cap)-step cap (budget-bounded EMCs)" : "")))
     if preset.broad { section.findings.append(fewerThanParameters(pairs)) }
-    // Per parameter, the best of each family (ReLU for MLPs and CNNs); a lower bound stays one
-    // when divided. The CNN against every other family present: held only if it beats each.
+    // Per parameter, the best CNN against the best of every other family present.
     for (condition, label) in [("random-labels", "random-label"), ("true", "true-label")] where condition == "random-labels" || preset.broad {
-        func best(_ family: String) -> EMCReport? {
-            pairs.filter { $0.arch.hasPrefix(family) && ($0.arch.hasSuffix(":relu") || family == "vit") }.map { condition == "true" ? $0.t : $0.r }
-                .max { $0.emcPerParameter < $1.emcPerParameter }
+        if let f = perParameterFinding(pairs.map { condition == "true" ? $0.t : $0.r }, lead: .cnn, against: [.mlp, .vit], samples: label) {
+            section.findings.append(f)
         }
-        let others = [(name: "ReLU MLP", plural: "MLPs", report: best("mlp")), ("ViT", "ViTs", best("vit"))]
-            .compactMap { o in o.report.map { (name: o.name, plural: o.plural, report: $0) } }
-        guard let c = best("cnn"), !others.isEmpty else { continue }
-        func perParameter(_ r: EMCReport) -> String { (r.isMeasured ? "" : "≥ ") + String(format: "%.3f", r.emcPerParameter) }
-        let ks = others.map { c.comparison(with: $0.report, scale: 1 / Double(c.parameters), otherScale: 1 / Double($0.report.parameters)) }
-        let against = zip(others, ks).map { o, k in
-            "best \(o.name) (\(Plot.escape(o.report.arch))) \(perParameter(o.report)): " + differenceText(k.interval, format: "%.3f") + capScope(k, c, o.report)
-        }
-        section.findings.append(Finding(instrument: "capacity", claim: "CNNs fit more \(label) samples per parameter than " + others.map(\.plural).joined(separator: " and "),
-                                        held: allHeld(ks.map(\.larger)),
-                                        evidence: "best CNN (\(Plot.escape(c.arch))) \(perParameter(c)) EMC per parameter; against " + against.joined(separator: "; against ")))
     }
     if !preset.broad, let relu = report(preset.scale.mlp([8]), "true"), let sigmoid = report(preset.scale.mlp([8], "sigmoid"), "true") {
         let k = relu.comparison(with: sigmoid)
@@ -126,6 +113,10 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
     if preset.broad {
         section.findings.append(inputsFinding(SweepRows(rows: try sweep(preset.inputsYAML, name: "inputs.yaml").1.rows)))
         section.findings.append(classesFinding(SweepRows(rows: try sweep(preset.classesYAML, name: "classes.yaml").1.rows)))
+    }
+    if preset.broad {
+        let part = try architectureFindings(preset) { try sweep($0, name: $1) }
+        section.tables += part.tables; section.figures += part.figures; section.findings += part.findings
     }
     if !failures.isEmpty { section.intro += " Failed configurations, left out of the findings: " + failures.joined(separator: "; ") + "." }
     return section

@@ -10,10 +10,17 @@
 /// The data of a capacity sweep, and model names for its image size.
 struct CapacityScale {
     let data: String, downsample: Int, side: Int
-    var inputs: Int { side * side }
-    var image: String { "\(side)x\(side)x1" }
+    var channels = 1
+    var inputs: Int { side * side * channels }
+    var image: String { "\(side)x\(side)x\(channels)" }
     /// How the report names the data.
-    var label: String { data == "digits" ? "the 8×8 digits" : "Fashion-MNIST averaged to \(side)×\(side)" }
+    var label: String {
+        data == "digits" ? "the 8×8 digits"
+            : data.hasPrefix("images:") ? "synthetic images (\(data))" + (downsample > 1 ? " averaged to \(side)×\(side)×\(channels)" : "")
+            : "Fashion-MNIST averaged to \(side)×\(side)"
+    }
+    /// A ResNet-8 (one basic block per stage, three stages) of stem width `w`.
+    func resnet(_ w: Int) -> String { "resnet:\(image)-w\(w)-b1-s3-10" }
     func mlp(_ hidden: [Int], _ activation: String = "relu") -> String {
         "mlp:\(inputs)-" + hidden.map(String.init).joined(separator: "-") + "-10:\(activation)"
     }
@@ -116,6 +123,7 @@ extension ReproducePreset {
     public var sweepFiles: [(name: String, yaml: String)] {
         [("capacity.yaml", capacityYAML)] + (broad ? [("activations.yaml", activationsYAML)] : [])
             + [("optimizers.yaml", optimizerYAML)] + (broad ? [("inputs.yaml", inputsYAML), ("classes.yaml", classesYAML)] : [])
+            + (broad ? architectureSweepFiles : [])
     }
 
     /// Semantic against random (Gaussian) inputs, for an MLP and a CNN.

@@ -71,14 +71,18 @@ public final class ResultStore: @unchecked Sendable {
     /// Opens the file, checks its schema and, for a new file, creates it (WAL mode, tables).
     static func prepare(path: String, readOnly: Bool, config: Configuration) throws -> (DatabaseQueue, Int) {
         let db = try DatabaseQueue(path: path, configuration: config)
-        let found = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
-        let hasTables = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 } > 0
-    let version = hasTables ? found : schemaVersion
-    if readOnly { return (db, version) }
+        // One read: another process creating the file may commit between two, and the tables
+        // would then be seen without the version written in the same transaction.
+        let (found, hasTables) = try db.read { d in
+            (try Int.fetchOne(d, sql: "PRAGMA user_version") ?? 0,
+             try Int.fetchOne(d, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 > 0)
+        }
+        let version = hasTables ? found : schemaVersion
+        if readOnly { return (db, version) }
         if hasTables && found != schemaVersion {
             throw StoreError.incompatible(path: path, found: found, expected: schemaVersion)
         }
-    if hasTables { return (db, version) }   // a current store: nothing to create, no lock to take
+        if hasTables { return (db, version) }   // a current store: nothing to create, no lock to take
         // Persistent in the file; concurrent first opens wait on each other through the timeout.
         try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
         try db.write { d in

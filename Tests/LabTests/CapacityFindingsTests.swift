@@ -92,4 +92,61 @@ import Testing
         // Both families find the images easier: the MLP half is contradicted.
         #expect(inputsFinding(rows(mlp: ([400, 410, 420], [200, 210, 220]), cnn: ([500, 510, 520], [300, 310, 320]))).verdict == .notReproduced)
     }
+
+    /// The best ResNet per parameter against the best of each rival family; MLPs and CNNs count
+    /// in their ReLU versions only, and a family that is absent is not a rival.
+    @Test func resNetsPerParameterAgainstEveryOtherFamily() throws {
+        let resnetSmall = report("resnet:7x7x1-w1-b1-s3-10", 400, [300, 310, 320])      // 0.775 per parameter
+        let resnetLarge = report("resnet:7x7x1-w4-b1-s3-10", 5142, [2000, 2100, 2200])  // 0.408
+        let mlp = report("mlp:49-16-10:relu", 970, [400, 410, 420])                     // 0.423
+        let tanh = report("mlp:49-16-10:tanh", 970, [900, 910, 920])                    // not a ReLU MLP: no rival
+        let vit = report("vit:8x8x3-p4-d4-b1-h2-m8-10", 500, [300, 310, 320])           // 0.62
+        let held = try #require(perParameterFinding([resnetSmall, resnetLarge, mlp, tanh], lead: .resnet, against: [.mlp, .vit], samples: "random-label", on: " on X"))
+        #expect(held.verdict == .held && held.claim == "ResNets fit more random-label samples per parameter than MLPs on X", "\(held.claim): \(held.evidence)")
+        #expect(held.evidence.contains("best ResNet (resnet:7x7x1-w1-b1-s3-10) 0.775") && held.evidence.contains("mlp:49-16-10:relu"), "\(held.evidence)")
+        // A ViT that fits more per parameter than the best ResNet contradicts it.
+        let vitBetter = report("vit:8x8x3-p4-d4-b1-h2-m8-10", 300, [300, 310, 320])
+        let contradicted = try #require(perParameterFinding([resnetSmall, mlp, vitBetter], lead: .resnet, against: [.mlp, .vit], samples: "random-label"))
+        #expect(contradicted.verdict == .notReproduced && contradicted.claim.hasSuffix("than MLPs and ViTs"))
+        // Close and spread seeds: open.
+        let vitClose = report("vit:8x8x3-p4-d4-b1-h2-m8-10", 400, [150, 310, 470])
+        #expect(perParameterFinding([resnetSmall, mlp, vitClose], lead: .resnet, against: [.mlp, .vit], samples: "random-label")?.verdict == .inconclusive)
+        #expect(perParameterFinding([resnetSmall, vit], lead: .resnet, against: [.mlp], samples: "true-label") == nil)
+        #expect(perParameterFinding([mlp, vit], lead: .resnet, against: [.mlp, .vit], samples: "true-label") == nil)
+    }
+
+    /// EMC up and EMC per parameter down from the narrowest to the widest, both conditions.
+    @Test func emcAgainstWidth() throws {
+        let w1 = (width: 1, t: report("resnet:a-w1", 400, [300, 310, 320]), r: report("resnet:a-w1", 400, [100, 105, 110]))
+        let w2 = (width: 2, t: report("resnet:a-w2", 1400, [700, 720, 740]), r: report("resnet:a-w2", 1400, [300, 310, 320]))
+        let w4 = (width: 4, t: report("resnet:a-w4", 5142, [2000, 2100, 2200]), r: report("resnet:a-w4", 5142, [1000, 1050, 1100]))
+        let held = try #require(widthFinding([w1, w2, w4], name: "A ResNet-8"))
+        #expect(held.verdict == .held, "\(held.evidence)")
+        #expect(held.evidence.contains("EMC 310 → 2100 from width 1 to 4") && held.evidence.contains("the widest below its 5142 parameters"), "\(held.evidence)")
+        // Per parameter rising with width on random labels: contradicted.
+        let w4up = (width: 4, t: w4.t, r: report("resnet:a-w4", 5142, [3000, 3050, 3100]))
+        #expect(widthFinding([w1, w4up], name: "A ResNet-8")?.verdict == .notReproduced)
+        // The widest fitting no more than the narrowest: contradicted; one width: no finding.
+        let w4flat = (width: 4, t: report("resnet:a-w4", 5142, [200, 210, 220]), r: w4.r)
+        #expect(widthFinding([w1, w4flat], name: "A ResNet-8")?.verdict == .notReproduced)
+        #expect(widthFinding([w1], name: "A ResNet-8") == nil)
+    }
+
+    /// EMC per trained parameter at the smallest subspace against the whole model's, for each
+    /// architecture (the reports count trained parameters).
+    @Test func subspaceTrainingPerTrainedParameter() throws {
+        let mlpFull = report("mlp:49-32-10:relu", 1930, [380, 390, 400])   // 0.202
+        let cnnFull = report("cnn:7x7x1-c8-m2-10:relu", 810, [200, 205, 210])   // 0.253
+        func rows(mlp50: [Int], cnn50: [Int]) -> [(arch: String, d: Int?, report: EMCReport)] {
+            [("mlp:49-32-10:relu", 50, report("mlp:49-32-10:relu", 50, mlp50)), ("mlp:49-32-10:relu", 100, report("mlp:49-32-10:relu", 100, [40, 42, 44])),
+             ("mlp:49-32-10:relu", nil, mlpFull), ("cnn:7x7x1-c8-m2-10:relu", 50, report("cnn:7x7x1-c8-m2-10:relu", 50, cnn50)),
+             ("cnn:7x7x1-c8-m2-10:relu", nil, cnnFull)]
+        }
+        let held = try #require(subspaceFinding(rows(mlp50: [20, 21, 22], cnn50: [30, 31, 32])))
+        #expect(held.verdict == .held, "\(held.evidence)")
+        #expect(held.evidence.contains("mlp:49-32-10:relu: d = 50: 0.420, d = 100: 0.420; all 1930: 0.202"), "\(held.evidence)")
+        // The CNN's subspace fitting less per trained parameter: contradicted.
+        #expect(subspaceFinding(rows(mlp50: [20, 21, 22], cnn50: [5, 6, 7]))?.verdict == .notReproduced)
+        #expect(subspaceFinding([("mlp:49-32-10:relu", nil, mlpFull)]) == nil)
+    }
 }

@@ -17,7 +17,8 @@ import Testing
         // recovery heatmap, the adaptivity rates.
         let gap = try #require(report.findings.first { $0.claim.contains("EMC gap") })
         let gapDrawn = try String(contentsOfFile: report.htmlPath, encoding: .utf8).contains("EMC gap (true − random labels) against")
-        #expect(svgs.count == (gapDrawn ? 6 : 5))
+        // The architecture sweeps add two: ResNets' EMC against parameters, and the subspaces.
+        #expect(svgs.count == (gapDrawn ? 8 : 7))
         #expect(gapDrawn || gap.verdict == .inconclusive, "\(gap.evidence)")
         let rows = try html.nodes(forXPath: "//table[1]//tr")
         #expect(rows.count == report.findings.count + 1)
@@ -32,13 +33,17 @@ import Testing
         // The smoke preset runs every capacity sweep of the full one at toy budgets: each of the
         // EMC paper's findings gets a verdict, and each comparison its interval or why not.
         let capacity = report.findings.filter { $0.instrument == "capacity" }
-        for claim in ["true labels than with random", "far below the parameter count", "random-label samples per parameter",
-                      "true-label samples per parameter", "tanh and sigmoid networks, at every width and depth", "higher test accuracy",
+        for claim in ["true labels than with random", "far below the parameter count", "CNNs fit more random-label samples per parameter",
+                      "CNNs fit more true-label samples per parameter", "tanh and sigmoid networks, at every width and depth", "higher test accuracy",
                       "smaller generalization gap",
-                      "each at its best learning rate", "learning rate 0.01", "random inputs", "More classes"] {
+                      "each at its best learning rate", "learning rate 0.01", "random inputs", "More classes",
+                      "ResNets fit more true-label samples per parameter than MLPs on synthetic images (images:160,8x8x1,10)",
+                      "ResNets fit more random-label samples per parameter than MLPs on synthetic images (images:160,8x8x1,10)",
+                      "ResNet-8's EMC grows with its width", "ResNets fit more random-label samples per parameter than MLPs and ViTs on synthetic colour",
+                      "random subspace raises EMC per trained parameter"] {
             #expect(capacity.filter { $0.claim.contains(claim) }.count == 1, "\(claim)")
         }
-        #expect(capacity.count == 11)
+        #expect(capacity.count == 16, "\(capacity.map(\.claim))")
         for f in capacity where f.claim.contains("per parameter") || f.claim.contains("SGD") || f.claim.contains("classes") || f.claim.contains("inputs") {
             #expect(f.evidence.contains("95% interval") || f.evidence.contains("no interval"), "\(f.claim): \(f.evidence)")
         }

@@ -91,6 +91,19 @@ final class Interrupting: AttemptCache {
         #expect(json?.first?["verdict"] as? String == "no-fit")
     }
 
+    /// Several processes (here connections on threads) opening one new file together: each
+    /// either creates it or finds it whole — never its tables without their schema version.
+    @Test func openingANewStoreTogetherNeverSeesItHalfMade() throws {
+        let errors = LockedCounter()
+        for file in 0..<40 {
+            let path = temporaryStore("together-\(file).sqlite")
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do { _ = try ResultStore(path: path) } catch { errors.add("\(error)") }
+            }
+        }
+        #expect(errors.messages.isEmpty, "\(errors.messages.prefix(3))")
+    }
+
     @Test func incompatibleOrBrokenStoresAreClearErrors() throws {
         let path = temporaryStore("old.sqlite")
         let q = try DatabaseQueue(path: path)
@@ -105,4 +118,12 @@ final class Interrupting: AttemptCache {
         try Data("this is not a database, just text that is long enough to have a header".utf8).write(to: URL(fileURLWithPath: junk))
         #expect(throws: StoreError.self) { _ = try ResultStore(path: junk) }
     }
+}
+
+/// Messages gathered from several threads.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list = [String]()
+    func add(_ m: String) { lock.lock(); list.append(m); lock.unlock() }
+    var messages: [String] { lock.lock(); defer { lock.unlock() }; return list }
 }

@@ -5,6 +5,20 @@ import Lab
 import Testing
 
 @Suite struct SweepTests {
+    /// Every sweep file the repository ships parses, and each configuration's data loads and
+    /// fits its model (what `sweep run` checks before training anything).
+    @Test func theShippedSweepFilesAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.appendingPathComponent("sweeps").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 8)
+        for f in files {
+            let spec = try SweepSpec.parse(String(contentsOfFile: dir + "/" + f, encoding: .utf8), file: f)
+            #expect(!spec.configurations.isEmpty, "\(f)")
+            #expect(throws: Never.self, "\(f)") { try spec.validateConfigurations() }
+        }
+    }
+
     /// A configuration that diverges ends a sweep with its error; with `keepGoing` (as
     /// `overparam reproduce` runs its sweeps) it is listed as failed and the others are measured.
     @Test func aDivergingConfigurationFailsAloneWhenTheSweepKeepsGoing() throws {
