@@ -42,22 +42,19 @@ public func perParameterFinding(_ reports: [EMCReport], lead: ArchitectureFamily
                    evidence: "best \(lead.name) (\(Plot.escape(c.arch))) \(perParameterText(c)) EMC per parameter; against " + against.joined(separator: "; against "))
 }
 
-/// One architecture at several widths (narrowest first), true and random labels: its EMC grows
-/// with width and its EMC per parameter falls — the widest against the narrowest, each at 95%,
-/// under both conditions.
-public func widthFinding(_ widths: [(width: Int, t: EMCReport, r: EMCReport)], name: String) -> Finding? {
+/// One architecture at several widths (narrowest first), one label condition: its EMC grows
+/// with width and its EMC per parameter falls — the widest against the narrowest, each at 95%.
+public func widthFinding(_ widths: [(width: Int, report: EMCReport)], name: String, samples: String) -> Finding? {
     guard let narrow = widths.first, let wide = widths.last, widths.count >= 2 else { return nil }
-    var verdicts = [Bool?](), notes = [String]()
-    for (condition, n, w) in [("true", narrow.t, wide.t), ("random", narrow.r, wide.r)] {
-        let grows = w.comparison(with: n), falls = n.comparison(with: w, scale: 1 / Double(n.parameters), otherScale: 1 / Double(w.parameters))
-        verdicts += [grows.larger, falls.larger]
-        let below = w.interval.map { $0.upperBound < Double(w.parameters) && w.censored == 0 } ?? false
-        notes.append("\(condition) labels: EMC \(fmt(n.mean)) → \(fmt(w.mean)) from width \(narrow.width) to \(wide.width) (" + differenceText(grows.interval) + capScope(grows, n, w)
-                     + "), per parameter \(perParameterText(n)) → \(perParameterText(w)) (" + differenceText(falls.interval, format: "%.3f")
-                     + "); the widest \(below ? "below" : "not decidedly below") its \(w.parameters) parameters")
-    }
-    return Finding(instrument: "capacity", claim: "\(name)'s EMC grows with its width while its EMC per parameter falls",
-                   held: allHeld(verdicts), evidence: notes.joined(separator: "; "))
+    let (n, w) = (narrow.report, wide.report)
+    let grows = w.comparison(with: n), falls = n.comparison(with: w, scale: 1 / Double(n.parameters), otherScale: 1 / Double(w.parameters))
+    let below = w.interval.map { $0.upperBound < Double(w.parameters) && w.censored == 0 } ?? false
+    let curve = widths.map { "width \($0.width) (\($0.report.parameters) parameters): \(fmt($0.report.mean)), \(perParameterText($0.report)) per parameter" }
+    return Finding(instrument: "capacity", claim: "\(name)'s \(samples) EMC grows with its width while its EMC per parameter falls",
+                   held: allHeld([grows.larger, falls.larger]),
+                   evidence: curve.joined(separator: "; ") + "; EMC widest − narrowest: " + differenceText(grows.interval) + capScope(grows, n, w)
+                       + "; per parameter narrowest − widest: " + differenceText(falls.interval, format: "%.3f")
+                       + "; the widest \(below ? "below" : "not decidedly below") its parameter count")
 }
 
 /// Training in a random d-dimensional subspace against training every parameter, per

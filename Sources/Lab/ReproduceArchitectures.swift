@@ -6,10 +6,11 @@ import Foundation
 // images, and training in a random subspace — with the findings of `ArchitectureFindings.swift`.
 
 extension ReproducePreset {
-    /// Stem widths of the ResNet-8s (widths w, 2w, 4w over the three stages): 1 and 2. From
-    /// width 3 on a ResNet-8 here fits thousands of images, and with so few channels an attempt
-    /// runs at ~1–2 GFLOP/s, so each seed's search takes hours; `sweeps/fmnist-resnet8-width.yaml`
-    /// has widths 1–4, for the work queue.
+    /// Stem widths of the ResNet-8s (widths w, 2w, 4w over the three stages) in the width sweep:
+    /// 1 and 2, random labels. A ResNet-8 here fits thousands of true-label images from width 2
+    /// on (random-label ones from width 4), and with so few channels an attempt runs at ~1–2
+    /// GFLOP/s, so each such search takes hours; `sweeps/fmnist-resnet8-width.yaml` has widths
+    /// 1–4 and both conditions, for the work queue.
     var resnetWidths: [Int] { [1, 2] }
 
     /// The images of the ResNet sweep: the preset's, but in the smoke preset 160 synthetic ones
@@ -33,17 +34,26 @@ extension ReproducePreset {
     var subspaceArchs: [String] { smoke ? [scale.mlp([8]), scale.cnn(2)] : [scale.mlp([32]), scale.cnn(8)] }
     var subspaceDimensions: [Int] { smoke ? [16, 32] : [50, 100, 200] }
 
-    /// ResNet-8s (`resnetWidths`), ReLU MLPs and a CNN on the preset's images, true and random
-    /// labels.
+    /// A ResNet-8 of width 1, ReLU MLPs and a CNN on the preset's images, true and random labels.
     var resnetsYAML: String {
         let s = architectureScale
-        let archs = resnetWidths.map(s.resnet) + (smoke ? [s.mlp([8])] : [s.mlp([16]), s.mlp([32])]) + [subspaceArchs[1]]
+        let archs = [s.resnet(1)] + (smoke ? [s.mlp([8])] : [s.mlp([16]), s.mlp([32])]) + [subspaceArchs[1]]
         return "instrument: emc\n" + fixed(steps: capacitySteps, on: s, cap: architectureCap) + """
         axes:
           arch: [\(archs.joined(separator: ", "))]
           condition: [true, random-labels]
         seeds: \(seeds)
         output: resnets
+        """
+    }
+
+    /// ResNet-8s of the widths `resnetWidths`, random labels (width 1 shared with `resnetsYAML`).
+    var resnetWidthYAML: String {
+        "instrument: emc\n" + fixed(steps: capacitySteps, extra: "  condition: random-labels", on: architectureScale, cap: architectureCap) + """
+        axes:
+          arch: [\(resnetWidths.map(architectureScale.resnet).joined(separator: ", "))]
+        seeds: \(seeds)
+        output: resnets-width
         """
     }
 
@@ -72,7 +82,8 @@ extension ReproducePreset {
     }
 
     var architectureSweepFiles: [(name: String, yaml: String)] {
-        [("resnets.yaml", resnetsYAML), ("resnets-synthetic.yaml", syntheticYAML), ("subspace.yaml", subspaceYAML)]
+        [("resnets.yaml", resnetsYAML), ("resnets-width.yaml", resnetWidthYAML), ("resnets-synthetic.yaml", syntheticYAML),
+         ("subspace.yaml", subspaceYAML)]
     }
 }
 
@@ -94,9 +105,9 @@ func architectureFindings(_ preset: ReproducePreset,
         let t = rows.report(["arch": arch, "condition": "true"]), r = rows.report(["arch": arch, "condition": "random-labels"])
         table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\((t ?? r)?.parameters ?? 0)</td><td>\(cell(t, n))</td><td>\(cell(r, n))</td><td>\(perParameter(t))</td><td>\(perParameter(r))</td></tr>"
     }
-    section.tables.append(table + "</table><p>ResNet-8s (stem width w; w, 2w, 4w over three stages; batch norm) on \(preset.architectureScale.label), \(spec.seeds) seeds, undecided attempts escalated to \(preset.architectureCap) steps.</p>")
+    section.tables.append(table + "</table><p>A ResNet-8 of width 1 (widths 1, 2, 4 over three stages; batch norm) on \(preset.architectureScale.label), \(spec.seeds) seeds, undecided attempts escalated to \(preset.architectureCap) steps.</p>")
     if let svg = try? String(contentsOfFile: spec.output + "/emc-vs-parameters.svg", encoding: .utf8) {
-        section.figures.append(("ResNet-8s of \(preset.resnetWidths.count) widths, ReLU MLPs and a CNN: EMC against parameter count; dashed: EMC = parameters.", svg))
+        section.figures.append(("A ResNet-8, ReLU MLPs and a CNN: EMC against parameter count; dashed: EMC = parameters.", svg))
     }
     for (condition, label) in [("true", "true-label"), ("random-labels", "random-label")] {
         let reports = archs.compactMap { rows.report(["arch": $0, "condition": condition]) }
@@ -104,12 +115,14 @@ func architectureFindings(_ preset: ReproducePreset,
             section.findings.append(f)
         }
     }
-    let widths = preset.resnetWidths.compactMap { w -> (width: Int, t: EMCReport, r: EMCReport)? in
-        guard let t = rows.report(["arch": preset.architectureScale.resnet(w), "condition": "true"]),
-              let r = rows.report(["arch": preset.architectureScale.resnet(w), "condition": "random-labels"]) else { return nil }
-        return (w, t, r)
-    }
-    if let f = widthFinding(widths, name: "A ResNet-8") { section.findings.append(f) }
+    // EMC against width, random labels.
+    let (wspec, wo) = try sweep(preset.resnetWidthYAML, "resnets-width.yaml")
+    let wrows = SweepRows(rows: wo.rows), wn = try available(wo)
+    let widths = preset.resnetWidths.compactMap { w in wrows.report(["arch": preset.architectureScale.resnet(w)]).map { (width: w, report: $0) } }
+    table = "<table><tr><th>width</th><th>parameters</th><th>EMC, random labels</th><th>per parameter</th></tr>"
+    for w in widths { table += "<tr><td>\(w.width)</td><td>\(w.report.parameters)</td><td>\(cell(w.report, wn))</td><td>\(perParameter(w.report))</td></tr>" }
+    section.tables.append(table + "</table><p>ResNet-8s by stem width, random labels, \(wspec.seeds) seeds.</p>")
+    if let f = widthFinding(widths, name: "A ResNet-8", samples: "random-label") { section.findings.append(f) }
 
     // The four families on synthetic colour images, random labels.
     let (sspec, so) = try sweep(preset.syntheticYAML, "resnets-synthetic.yaml")

@@ -39,7 +39,7 @@ import Testing
                       "each at its best learning rate", "learning rate 0.01", "random inputs", "More classes",
                       "ResNets fit more true-label samples per parameter than MLPs on synthetic images (images:160,8x8x1,10)",
                       "ResNets fit more random-label samples per parameter than MLPs on synthetic images (images:160,8x8x1,10)",
-                      "ResNet-8's EMC grows with its width", "ResNets fit more random-label samples per parameter than MLPs and ViTs on synthetic colour",
+                      "ResNet-8's random-label EMC grows with its width", "ResNets fit more random-label samples per parameter than MLPs and ViTs on synthetic colour",
                       "random subspace raises EMC per trained parameter"] {
             #expect(capacity.filter { $0.claim.contains(claim) }.count == 1, "\(claim)")
         }
