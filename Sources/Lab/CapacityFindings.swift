@@ -19,10 +19,9 @@ public func allHeld(_ verdicts: [Bool?]) -> Bool? {
 /// architecture with its true- and random-label EMC.
 public func fewerThanParameters(_ pairs: [(arch: String, params: Int, t: EMCReport, r: EMCReport)]) -> Finding {
     var verdicts = [Bool?](), notes = [String]()
-    for family in ["mlp", "cnn", "vit"] {
-        let members = pairs.filter {
-            $0.arch.hasPrefix(family) && (family == "vit" || $0.arch.hasSuffix(":relu")) && (family != "mlp" || $0.arch.split(separator: "-").count == 3)
-        }
+    for f in [ArchitectureFamily.mlp, .cnn, .vit] {
+        let family = f.prefix
+        let members = pairs.filter { f.contains($0.arch) && (family != "mlp" || $0.arch.split(separator: "-").count == 3) }
             .sorted { $0.params < $1.params }
         guard let small = members.first, let large = members.last, members.count >= 2 else { continue }
         for (cond, s, l) in [("true", small.t, large.t), ("random", small.r, large.r)] {
