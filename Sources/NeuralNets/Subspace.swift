@@ -57,7 +57,7 @@ public struct Subspace<T: Scalar>: Sendable {
         }
         // Two of a row's entries in one column are one entry: merged, so that the norms below
         // are the columns' own.
-        for i in 0..<count { for k in 1..<max(s, 1) { for k0 in 0..<k where cols[i * s + k0] == cols[i * s + k] {
+        for i in 0..<count { for k in 1..<s { for k0 in 0..<k where cols[i * s + k0] == cols[i * s + k] {
             vals[i * s + k0] += vals[i * s + k]; vals[i * s + k] = 0
             break
         } } }

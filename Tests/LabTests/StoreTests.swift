@@ -94,7 +94,7 @@ final class Interrupting: AttemptCache {
     /// Several processes (here connections on threads) opening one new file together: each
     /// either creates it or finds it whole — never its tables without their schema version.
     @Test func openingANewStoreTogetherNeverSeesItHalfMade() throws {
-        let errors = LockedCounter()
+        let errors = LockedMessages()
         for file in 0..<40 {
             let path = temporaryStore("together-\(file).sqlite")
             DispatchQueue.concurrentPerform(iterations: 6) { _ in
@@ -121,7 +121,7 @@ final class Interrupting: AttemptCache {
 }
 
 /// Messages gathered from several threads.
-final class LockedCounter: @unchecked Sendable {
+final class LockedMessages: @unchecked Sendable {
     private let lock = NSLock()
     private var list = [String]()
     func add(_ m: String) { lock.lock(); list.append(m); lock.unlock() }

@@ -17,7 +17,7 @@ struct Window {
 // Float passes other than the reference one copy in C (`ck_im2col`), with the same values; one
 // channel keeps the tap-wise Swift loop below.
 func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window, path: KernelPath = .reference) {
-    if g.c < 2 { return im2colNarrow(x, col, batch: batch, g) }
+    if g.c == 1 { return im2colNarrow(x, col, batch: batch, g) }
     if path.flag(T.self) != nil {
         return ck_im2col(floats(x)!, floats(col)!, Int32(batch), Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.k),
                          Int32(g.stride), Int32(g.pad), Int32(g.ho), Int32(g.wo))
@@ -52,38 +52,31 @@ func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, ba
     }
 }
 
-// The same matrix for few channels, where per-pixel runs of k·C are too short to copy well and
-// small images are mostly border: one window tap at a time, the valid output columns are a
-// computed range and a tight loop writes that tap's column.
+// The same matrix for one channel (grey images), where a per-pixel run is k floats and small
+// images are mostly border: one window tap at a time, the valid output columns a computed
+// range, and one strided copy writes that tap's column.
 func im2colNarrow<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window) {
-    let c = g.c, patch = g.patch
+    precondition(g.c == 1, "im2colNarrow: one channel only")
+    let patch = g.patch
     for b in 0..<batch {
-        let xb = x + b * g.h * g.w * c
+        let xb = x + b * g.h * g.w
         for oh in 0..<g.ho {
             let rowBase = col + ((b * g.ho + oh) * g.wo) * patch
             for kh in 0..<g.k {
                 let ih = oh * g.stride - g.pad + kh
                 for kw in 0..<g.k {
-                    let dst = rowBase + (kh * g.k + kw) * c
+                    let dst = rowBase + kh * g.k + kw
                     guard ih >= 0 && ih < g.h else {
-                        for ow in 0..<g.wo { for ch in 0..<c { dst[ow * patch + ch] = 0 } }
+                        for ow in 0..<g.wo { dst[ow * patch] = 0 }
                         continue
                     }
-                    let src = xb + ih * g.w * c
                     // Output columns whose tap lands inside the image: iw = ow·s − pad + kw ∈ [0, W).
                     let lo = min(g.wo, max(0, (g.pad - kw + g.stride - 1) / g.stride))
                     let hi = min(g.wo, max(lo, (g.w - 1 + g.pad - kw) / g.stride + 1))
-                    for ow in 0..<lo { for ch in 0..<c { dst[ow * patch + ch] = 0 } }
-                    if c == 1 {  // grey images: one strided copy, no inner loop
-                        let s0 = src - g.pad + kw
-                        for ow in lo..<hi { dst[ow * patch] = s0[ow * g.stride] }
-                    } else {
-                        for ow in lo..<hi {
-                            let s = src + (ow * g.stride - g.pad + kw) * c
-                            for ch in 0..<c { dst[ow * patch + ch] = s[ch] }
-                        }
-                    }
-                    for ow in hi..<g.wo { for ch in 0..<c { dst[ow * patch + ch] = 0 } }
+                    let s0 = xb + ih * g.w - g.pad + kw
+                    for ow in 0..<lo { dst[ow * patch] = 0 }
+                    for ow in lo..<hi { dst[ow * patch] = s0[ow * g.stride] }
+                    for ow in hi..<g.wo { dst[ow * patch] = 0 }
                 }
             }
         }
