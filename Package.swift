@@ -92,7 +92,7 @@ let package = Package(
                                                   .product(name: "PostgresNIO", package: "postgres-nio")]),
         // Runs the built `overparam` binary end to end (its output, errors and exit status).
         .testTarget(name: "CLITests"),
-        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets"]),
+        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "Linalg", "Datasets", "CKernels"]),
         .testTarget(
             name: "DatasetsTests", dependencies: ["Datasets", "Linalg"],
             exclude: ["Fixtures/README.md"], resources: [.copy("Fixtures")]

@@ -1,3 +1,4 @@
+import CKernels
 import Linalg
 import NeuralNets
 import Testing
@@ -179,6 +180,62 @@ import Testing
                 #expect(e < 1e-5, "\(path) \(h)×\(w) co \(co) pad \(pad) below \(below): gradient relative difference \(e)")
             }
         }
+    }
+
+    // The direct multi-channel convolution (stride 1, 16/32/64 input channels, ≥ 256 output
+    // pixels; ConvDirect.swift) in a network against the reference path: its forward pass, the
+    // input gradient it computes as a convolution of dy (a layer below makes it needed), and the
+    // weight gradient from the patches the forward pass no longer leaves. Windows 3 and 5,
+    // paddings 0–2, output channels 16–128 (one, two, four vectors; 48: three one-vector blocks),
+    // and 128 outputs, whose input gradient (128 channels in) falls back to im2col.
+    @Test(arguments: [(16, 16, 16, 16, 3, 1, true), (18, 16, 32, 48, 3, 1, false), (18, 20, 64, 64, 3, 0, true),
+                      (16, 16, 16, 32, 5, 2, false), (20, 16, 32, 16, 3, 2, true), (16, 16, 16, 128, 3, 1, true)])
+    func directMultiChannelConvolutionMatchesReference(h: Int, w: Int, ci: Int, co: Int, k: Int, pad: Int, bias: Bool) throws {
+        let conv = Layer.conv2d(inChannels: ci, outChannels: co, kernel: k, stride: 1, padding: pad, bias: bias)
+        var layers: [Layer] = [.conv2d(inChannels: 2, outChannels: ci, kernel: 1, stride: 1, padding: 0, bias: true), .activation(.tanh),
+                               conv, .activation(.relu)]
+        let out = try Network<Float>(layers: layers, inputShape: [h, w, 2]).outputSize
+        layers += [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
+        let seed = UInt64(h * w + ci + co)
+        let (lr, gr) = try lossAndGradient(layers, inputShape: [h, w, 2], batch: 3, seed: seed, path: .reference)
+        let (l, g) = try lossAndGradient(layers, inputShape: [h, w, 2], batch: 3, seed: seed, path: .best)
+        #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad)")
+        let e = relativeDifference(g, gr)
+        #expect(e < 1e-5, "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad): gradient relative difference \(e)")
+    }
+
+    // The kernel itself, on one image, against the definition: it takes these shapes where the
+    // CPU has AVX-512 (so the network test above runs it there), refuses others, and adds into
+    // y when asked.
+    @Test func directConvolutionKernelAgainstTheDefinition() throws {
+        guard ck_sgemm_available() != 0 else { return }
+        let (h, w, c, k, pad, co) = (7, 9, 32, 3, 1, 48)
+        let (ho, wo) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1)
+        var r = RNG(seed: 5)
+        let x: [Float] = r.normals(2 * h * w * c), wt: [Float] = r.normals(k * k * c * co), bias: [Float] = r.normals(co)
+        var want = [Double](repeating: 0, count: 2 * ho * wo * co)
+        for b in 0..<2 { for oh in 0..<ho { for ow in 0..<wo { for o in 0..<co {
+            var s = Double(bias[o])
+            for kh in 0..<k { for kw in 0..<k {
+                let ih = oh + kh - pad, iw = ow + kw - pad
+                guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+                for j in 0..<c { s += Double(x[((b * h + ih) * w + iw) * c + j]) * Double(wt[((kh * k + kw) * c + j) * co + o]) }
+            } }
+            want[((b * ho + oh) * wo + ow) * co + o] = s
+        } } } }
+        var scratch = [Float](repeating: .nan, count: ck_conv_direct_scratch(Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad)))
+        var y = [Float](repeating: 1, count: want.count)
+        for add in [Int32(0), 1] {
+            #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad), Int32(co), add, &scratch, 0) == 1)
+            let worst = zip(y, want).map { abs(Double($0) - (add == 1 ? 2 * $1 : $1)) }.max()!
+            #expect(worst < 1e-4, "add \(add): worst difference \(worst)")
+        }
+        // Shapes it is not compiled for, and the portable flag: refused, y untouched.
+        let before = y
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), 24, Int32(k), Int32(pad), Int32(co), 0, &scratch, 0) == 0)
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad), 40, 0, &scratch, 0) == 0)
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad), Int32(co), 0, &scratch, 1) == 0)
+        #expect(y == before)
     }
 
     // ReLU then a tiling max pool runs fused; a no-op between them (dropout outside training)

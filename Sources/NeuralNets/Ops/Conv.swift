@@ -134,6 +134,10 @@ func conv2dForward<T: Scalar>(
        nativeConv1Forward(x, w, bias, y, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
         return
     }
+    if let flag = directConvFlag(g, outChannels: outChannels, path: path, T.self),
+       directConvForward(x, w, bias, y, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+        return
+    }
     let chunk = convChunk(g, batch: batch)
     let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
     var b0 = 0
@@ -145,9 +149,10 @@ func conv2dForward<T: Scalar>(
     }
 }
 
-// dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W). The patch matrix is rebuilt chunk by chunk
-// (cheap, in cache) unless one chunk is the whole batch: then it is still there from the forward
-// pass.
+// dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W), or, where the direct kernel takes it, the
+// convolution of dy with the flipped kernel (ConvDirect.swift). The patch matrix is rebuilt chunk
+// by chunk (cheap, in cache) unless one chunk is the whole batch: then it is still there from the
+// forward pass, if that pass made one.
 func conv2dBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
     _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
@@ -162,15 +167,23 @@ func conv2dBackward<T: Scalar>(
         }
         forwardWasDirect = true
     }
+    if directConvFlag(g, outChannels: outChannels, path: path, T.self) != nil { forwardWasDirect = true }
+    // The input gradient by the direct kernel, after the loop (which then makes no dcol).
+    let directDx = dx == nil ? nil : directConvGradientFlag(g, outChannels: outChannels, path: path, T.self)
     let chunk = convChunk(g, batch: batch)
     let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
     var b0 = 0
     while b0 < batch {
         let nb = min(chunk, batch - b0)
         if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g, path: path) }
-        denseBackward(col, w, dy + b0 * pixels * outChannels, dx == nil ? nil : dcol, dw, db,
+        let loopDx = directDx == nil ? dx : nil
+        denseBackward(col, w, dy + b0 * pixels * outChannels, loopDx == nil ? nil : dcol, dw, db,
                       rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true, path: path)
-        if let dx { col2imAdd(dcol, dx + b0 * inSize, batch: nb, g, path: path) }
+        if let loopDx { col2imAdd(dcol, loopDx + b0 * inSize, batch: nb, g, path: path) }
         b0 += nb
+    }
+    if let dx, let flag = directDx,
+       !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+        preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
     }
 }
