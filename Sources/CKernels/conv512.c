@@ -92,6 +92,72 @@ static T512 void convBatch(const float *x, const float *wt, const float *bias, f
     }
 }
 
+// Weight-gradient tile: dwt[t·C + c0 + i, o0 : o0 + 16·NV] += Σ_(oh, ow) xpad[oh + kh, ow + kw, c0 + i] ·
+// dy[oh, ow, o0 : …] for i < CB, over one padded image, in registers until the image is done.
+AI T512 void wgradTile(int NV, int CB, int C, const float *xp, int tapOffset, const float *dy, int ldy, int ho, int wo,
+                       int wp, float *dwt, int lddw) {
+    __m512 acc[16][4];
+    _Pragma("unroll")
+    for (int i = 0; i < CB; i++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+    for (int oh = 0; oh < ho; oh++) {
+        const float *xr = xp + (long)(oh * wp + tapOffset) * C;
+        const float *dr = dy + (long)oh * wo * ldy;
+        for (int ow = 0; ow < wo; ow++) {
+            __m512 d[4];
+            _Pragma("unroll")
+            for (int v = 0; v < NV; v++) d[v] = _mm512_loadu_ps(dr + (long)ow * ldy + 16 * v);
+            _Pragma("unroll")
+            for (int i = 0; i < CB; i++) {
+                const __m512 a = _mm512_set1_ps(xr[ow * C + i]);
+                _Pragma("unroll")
+                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, d[v], acc[i][v]);
+            }
+        }
+    }
+    _Pragma("unroll")
+    for (int i = 0; i < CB; i++)
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            float *p = dwt + (long)i * lddw + 16 * v;
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[i][v]));
+        }
+}
+
+// All of one image's weight-gradient tiles: taps × C/CB channel blocks × Cout/(16·NV) column blocks.
+AI T512 void wgradImage(int NV, int CB, int C, const float *xp, const int *off, int taps, const float *dy, int cout,
+                        int ho, int wo, int wp, float *dwt) {
+    for (int t = 0; t < taps; t++)
+        for (int c0 = 0; c0 < C; c0 += CB)
+            for (int j = 0; j < cout; j += 16 * NV)
+                wgradTile(NV, CB, C, xp + c0, off[t], dy + j, cout, ho, wo, wp, dwt + ((long)t * C + c0) * cout + j, cout);
+}
+
+static T512 void wgradBatch(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
+                            int C, int k, int pad, int cout, float *scratch, const int *off) {
+    const int wp = width + 2 * pad, ho = height + 2 * pad - k + 1, wo = wp - k + 1;
+    const int nv = cout % 64 == 0 ? 4 : cout % 32 == 0 ? 2 : 1;
+    for (int b = 0; b < batch; b++) {
+        const float *xb = x + (size_t)b * height * width * C;
+        for (int h = 0; h < height; h++)
+            memcpy(scratch + ((size_t)(h + pad) * wp + pad) * C, xb + (size_t)h * width * C, sizeof(float) * width * C);
+        const float *dyb = dy + (size_t)b * ho * wo * cout;
+        // 16 accumulators: CB input channels × NV vectors of output channels.
+#define IMAGE(NV, CB, CC) wgradImage(NV, CB, CC, scratch, off, k * k, dyb, cout, ho, wo, wp, dwt)
+#define CHANNELS(NV, CB) if (C == 16) IMAGE(NV, CB, 16); else if (C == 32) IMAGE(NV, CB, 32); else IMAGE(NV, CB, 64)
+        if (nv == 4) { CHANNELS(4, 4); } else if (nv == 2) { CHANNELS(2, 8); } else { CHANNELS(1, 16); }
+#undef CHANNELS
+#undef IMAGE
+        if (db)
+            for (int j = 0; j < cout; j += 16) {
+                __m512 s = _mm512_setzero_ps();
+                for (int q = 0; q < ho * wo; q++) s = _mm512_add_ps(s, _mm512_loadu_ps(dyb + (long)q * cout + j));
+                _mm512_storeu_ps(db + j, _mm512_add_ps(_mm512_loadu_ps(db + j), s));
+            }
+    }
+}
+
 size_t ck_conv_direct_scratch(int height, int width, int channels, int k, int pad) {
     const size_t hp = (size_t)height + 2 * pad, wp = (size_t)width + 2 * pad;
     return (hp * wp + 28 + (size_t)k * wp) * channels;  // slack: the last tile's positions past the image
@@ -114,6 +180,22 @@ int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y,
     return 1;
 }
 
+int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
+                         int channels, int k, int pad, int out_channels, float *scratch, int portable) {
+    const int C = channels;
+    if (portable != 0 || !ck_avx512_available() || k < 1 || k > 7 || pad < 0 || pad >= k) return 0;
+    if (C != 16 && C != 32 && C != 64) return 0;
+    if (out_channels % 16 != 0 || out_channels > 256) return 0;
+    const int wp = width + 2 * pad;
+    if (height + 2 * pad - k + 1 < 1 || wp - k + 1 < 1) return 0;
+    int off[49];
+    for (int kh = 0; kh < k; kh++)
+        for (int kw = 0; kw < k; kw++) off[kh * k + kw] = kh * wp + kw;
+    memset(scratch, 0, sizeof(float) * ck_conv_direct_scratch(height, width, C, k, pad));
+    wgradBatch(x, dy, dwt, db, batch, height, width, C, k, pad, out_channels, scratch, off);
+    return 1;
+}
+
 #else
 
 size_t ck_conv_direct_scratch(int height, int width, int channels, int k, int pad) {
@@ -125,6 +207,13 @@ int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y,
                    int channels, int k, int pad, int out_channels, int add, float *scratch, int portable) {
     (void)x; (void)wt; (void)bias; (void)y; (void)batch; (void)height; (void)width; (void)channels; (void)k;
     (void)pad; (void)out_channels; (void)add; (void)scratch; (void)portable;
+    return 0;
+}
+
+int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
+                         int channels, int k, int pad, int out_channels, float *scratch, int portable) {
+    (void)x; (void)dy; (void)dwt; (void)db; (void)batch; (void)height; (void)width; (void)channels; (void)k;
+    (void)pad; (void)out_channels; (void)scratch; (void)portable;
     return 0;
 }
 

@@ -85,6 +85,12 @@ size_t ck_conv_direct_scratch(int height, int width, int channels, int k, int pa
 int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y, int batch, int height, int width,
                    int channels, int k, int pad, int out_channels, int add, float *scratch, int portable);
 
+/// Its weight gradient, added into dwt[k·k·C, Cout] (wt's layout) — Σ over the batch and output
+/// pixels of patch ⊗ dy — and its bias gradient into db (may be NULL); the shapes, scratch and
+/// return value of ck_conv_direct.
+int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
+                         int channels, int k, int pad, int out_channels, float *scratch, int portable);
+
 /// Layer norm over rows[rows, features]: y = (x − μ)·rstd·γ + β, stats[2·rows] = (μ, rstd) per
 /// row. Returns 0 (doing nothing) unless features is a multiple of 8.
 int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,

@@ -167,9 +167,21 @@ func conv2dBackward<T: Scalar>(
         }
         forwardWasDirect = true
     }
-    if directConvFlag(g, outChannels: outChannels, path: path, T.self) != nil { forwardWasDirect = true }
-    // The input gradient by the direct kernel, after the loop (which then makes no dcol).
+    let directW = directConvFlag(g, outChannels: outChannels, path: path, T.self)
+    if directW != nil { forwardWasDirect = true }
+    // The input gradient by the direct kernel, after the loop (which then makes no dcol); the
+    // weight gradient too, unless the loop runs anyway for dx.
     let directDx = dx == nil ? nil : directConvGradientFlag(g, outChannels: outChannels, path: path, T.self)
+    if let flag = directW, dx == nil || directDx != nil {
+        guard directConvWeightGradient(x, dy, dw, db, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) else {
+            preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
+        }
+        if let dx, let flag = directDx,
+           !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+            preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
+        }
+        return
+    }
     let chunk = convChunk(g, batch: batch)
     let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
     var b0 = 0

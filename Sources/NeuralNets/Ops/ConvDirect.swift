@@ -59,3 +59,18 @@ func directConvInputGradient<T: Scalar>(
     return ck_conv_direct(floats(dy)!, floats(UnsafePointer(wt))!, nil, floats(dx)!, Int32(batch), Int32(g.ho), Int32(g.wo),
                           Int32(co), Int32(k), Int32(pad), Int32(c), 1, floats(s)!, flag) != 0
 }
+
+// dW[Cout, k·k·C] += Σ patch ⊗ dy, db += Σ dy: the kernel sums into the transposed layout (in the
+// scratch), added here into dW's.
+func directConvWeightGradient<T: Scalar>(
+    _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
+    batch: Int, _ g: Window, outChannels co: Int, scratch: (Int) -> UnsafeMutablePointer<T>, flag: Int32
+) -> Bool {
+    let padded = Int(ck_conv_direct_scratch(Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.k), Int32(g.pad)))
+    let s = scratch(padded + g.patch * co), dwt = s + padded
+    dwt.update(repeating: 0, count: g.patch * co)
+    guard ck_conv_direct_wgrad(floats(x)!, floats(dy)!, floats(dwt)!, db.map { floats($0)! }, Int32(batch), Int32(g.h),
+                               Int32(g.w), Int32(g.c), Int32(g.k), Int32(g.pad), Int32(co), floats(s)!, flag) != 0 else { return false }
+    for o in 0..<co { for r in 0..<g.patch { dw[o * g.patch + r] += dwt[r * co + o] } }
+    return true
+}
