@@ -227,7 +227,7 @@ struct Pass<T: Scalar> {
             for i in 0..<B * n.outSize { out[i] = f[i] + g[i] }
         case let .batchNorm(f):
             batchNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * f), running: runningStats(n, features: f),
-                             rows: B * n.inSize / f, features: f, training: batchStatistics)
+                             rows: B * n.inSize / f, features: f, training: batchStatistics, path: ws.kernels)
         case .globalAvgPool:
             meanTokensForward(x, out, batch: B, tokens: n.inShape[0] * n.inShape[1], dim: n.inShape[2])
         case .flatten:
@@ -445,7 +445,7 @@ struct Pass<T: Scalar> {
             backward(n.shortcut, x, dy, dx)
         case let .batchNorm(f):
             batchNormBackward(x, p, ws.buffer(n.id, .a, 2 * f), dy, dx, gp, gp + f, rows: B * n.inSize / f, features: f,
-                              training: batchStatistics, overwrite: overwrite)
+                              training: batchStatistics, overwrite: overwrite, path: ws.kernels)
         case .globalAvgPool:
             guard let dx else { return }
             meanTokensBackward(dy, dx, batch: B, tokens: n.inShape[0] * n.inShape[1], dim: n.inShape[2], overwrite: overwrite)

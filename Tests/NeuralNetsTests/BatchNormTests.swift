@@ -100,6 +100,40 @@ import Testing
         #expect(e < 1e-6, "\(f) features over \(rows) rows: relative error \(e)")
     }
 
+    /// The passes in C (Float on a kernel path, AVX-512) give the Swift loops' bits: loss,
+    /// every gradient and the running estimates, in training and evaluation, with the input
+    /// gradient both written (a batch norm above a ReLU) and added into (first in a residual
+    /// branch). Feature counts whose lane rows are 16, 48 and 80 wide, batches that end mid-row
+    /// and span many 64-row blocks.
+    @Test(arguments: [(16, 300), (3, 1037), (6, 701), (20, 413), (1, 2000), (64, 900)])
+    func passesInCMatchTheSwiftLoopsBitForBit(features f: Int, rows: Int) throws {
+        let layers: [Layer] = [.batchNorm(features: f), .activation(.relu),
+                               .residual([.batchNorm(features: f), .activation(.relu)]), .batchNorm(features: f)]
+        var base = try Network<Float>(layers: layers, inputShape: [f])
+        base.initialize(.torch, rng: RNG(seed: 2))
+        var r = RNG(seed: UInt64(f * rows))
+        base.parameters = r.normals(base.parameters.count).map { 1 + 0.3 * $0 }
+        let x: [Float] = r.normals(rows * f).enumerated().map { Float($0.offset % f) + 3 * $0.element }
+        let t: [Float] = r.normals(rows * f)
+        for training in [true, false] {
+            var results: [(Float, [Float], [Float])] = []
+            for path in [KernelPath.reference, .best] {
+                var net = base
+                net.state = net.state.enumerated().map { $0.offset % (2 * f) < f ? 0.2 : 1.5 }
+                let ws = Workspace<Float>()
+                ws.kernels = path
+                let loss = x.withUnsafeBufferPointer { xs in t.withUnsafeBufferPointer { ts in
+                    net.lossAndGradient(xs.baseAddress!, batch: rows, targets: .values(ts.baseAddress!), loss: .meanSquaredError,
+                                        ws: ws, training: training)
+                } }
+                results.append((loss, Array(net.gradients), net.state))
+            }
+            #expect(results[0].0 == results[1].0, "\(f)×\(rows) training \(training): loss")
+            #expect(results[0].1 == results[1].1, "\(f)×\(rows) training \(training): gradients")
+            #expect(results[0].2 == results[1].2, "\(f)×\(rows) training \(training): running estimates")
+        }
+    }
+
     /// One feature, rows 1, 2, 3, 6 (mean 3, biased variance 3.5, unbiased 14/3), scale 2, shift 1.
     @Test func normalizesWithBatchStatisticsAndKeepsRunningOnes() throws {
         var net = try Network<Double>(layers: [.batchNorm(features: 1)], inputShape: [1])

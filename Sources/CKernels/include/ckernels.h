@@ -91,6 +91,16 @@ int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y,
 int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
                          int channels, int k, int pad, int out_channels, float *scratch, int portable);
 
+/// Batch normalization's passes over n entries viewed as rows of `lanes` = lcm(F, 16) lanes
+/// (lane t is feature t mod F; ≤ 1024 lanes), bit for bit as NeuralNets' BatchNorm.swift.
+/// Column sums into out[F] (Double): term 0, Σ a; 1, Σ (a − shift)²; 2, Σ b into out and
+/// Σ b·((a − shift)·scale) into out2 — shift and scale tiled to `lanes`.
+int ck_batchnorm_sums(int term, const float *a, const float *b, const float *shift, const float *scale, size_t n,
+                      int features, int lanes, double *out, double *out2, int portable);
+/// Per-lane affine maps: mode 0, y = x·p + q; 1, y = (p·dy + q·x) + r; 2, y += (p·dy + q·x) + r.
+int ck_batchnorm_affine(int mode, const float *x, const float *dy, const float *p, const float *q, const float *r,
+                        float *y, size_t n, int lanes, int portable);
+
 /// Layer norm over rows[rows, features]: y = (x − μ)·rstd·γ + β, stats[2·rows] = (μ, rstd) per
 /// row. Returns 0 (doing nothing) unless features is a multiple of 8.
 int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,

@@ -1,8 +1,10 @@
+import CKernels
 import Linalg
 
 // Batch normalization over x[R, F]: each of the F features (a channel, channels last) normalized
 // over the R rows (batch × positions). Statistics are summed in Double: R reaches 10⁵ (128 images
-// of 32×32), where Float sums lose digits. Defaults as PyTorch's BatchNorm2d.
+// of 32×32), where Float sums lose digits. Defaults as PyTorch's BatchNorm2d. Float on a C-kernel
+// path runs the passes over the entries in C (batchnorm512.c), with the same bits.
 
 let batchNormEpsilon = 1e-5
 let batchNormMomentum = 0.1
@@ -64,18 +66,22 @@ private func columnSums<T: Scalar>(count n: Int, features f: Int, lanes l: Int, 
 // running estimates.
 func batchNormForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
-    _ stats: UnsafeMutablePointer<T>, running: RunningStats<T>, rows r: Int, features f: Int, training: Bool
+    _ stats: UnsafeMutablePointer<T>, running: RunningStats<T>, rows r: Int, features f: Int, training: Bool, path: KernelPath = .reference
 ) {
     let mean = stats, rstd = stats + f, n = r * f, l = laneWidth(f)
     if training {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * f) { acc in
             let s = acc.baseAddress!, v = s + f
-            columnSums(count: n, features: f, lanes: l, into: s) { e, _ in x[e] }
+            if !nativeSums(0, x, nil, nil, nil, count: n, features: f, lanes: l, into: s, nil, path: path) {
+                columnSums(count: n, features: f, lanes: l, into: s) { e, _ in x[e] }
+            }
             for j in 0..<f { s[j] /= Double(max(r, 1)); mean[j] = T(s[j]) }
             withUnsafeTemporaryAllocation(of: T.self, capacity: l) { mt in
                 let m = mt.baseAddress!
                 tile({ mean[$0] }, features: f, lanes: l, into: m)
-                columnSums(count: n, features: f, lanes: l, into: v) { e, t in let d = x[e] - m[t]; return d * d }
+                if !nativeSums(1, x, nil, m, nil, count: n, features: f, lanes: l, into: v, nil, path: path) {
+                    columnSums(count: n, features: f, lanes: l, into: v) { e, t in let d = x[e] - m[t]; return d * d }
+                }
             }
             let m = batchNormMomentum
             for j in 0..<f {
@@ -97,6 +103,7 @@ func batchNormForward<T: Scalar>(
         let a = ab.baseAddress!, b = a + l
         tile({ rstd[$0] * gamma[$0] }, features: f, lanes: l, into: a)
         tile({ beta[$0] - mean[$0] * rstd[$0] * gamma[$0] }, features: f, lanes: l, into: b)
+        if nativeAffine(0, x, nil, a, b, nil, y, count: n, lanes: l, path: path) { return }
         forEachLaneRow(count: n, lanes: l) { e, c in
             let xr = x + e, yr = y + e
             for t in 0..<c { yr[t] = xr[t] * a[t] + b[t] }
@@ -111,16 +118,17 @@ func batchNormForward<T: Scalar>(
 func batchNormBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ stats: UnsafePointer<T>, _ dy: UnsafePointer<T>,
     _ dx: UnsafeMutablePointer<T>?, _ dgamma: UnsafeMutablePointer<T>, _ dbeta: UnsafeMutablePointer<T>,
-    rows r: Int, features f: Int, training: Bool, overwrite: Bool
+    rows r: Int, features f: Int, training: Bool, overwrite: Bool, path: KernelPath = .reference
 ) {
     let mean = stats, rstd = stats + f, n = r * f, l = laneWidth(f)
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * f) { acc in
         let sdy = acc.baseAddress!, sdyx = sdy + f
-        columnSums(count: n, features: f, lanes: l, into: sdy) { e, _ in dy[e] }
         withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * l) { ms in
             let m = ms.baseAddress!, s = m + l
             tile({ mean[$0] }, features: f, lanes: l, into: m)
             tile({ rstd[$0] }, features: f, lanes: l, into: s)
+            if nativeSums(2, x, dy, m, s, count: n, features: f, lanes: l, into: sdy, sdyx, path: path) { return }
+            columnSums(count: n, features: f, lanes: l, into: sdy) { e, _ in dy[e] }
             columnSums(count: n, features: f, lanes: l, into: sdyx) { e, t in dy[e] * ((x[e] - m[t]) * s[t]) }
         }
         for j in 0..<f { dgamma[j] += T(sdyx[j]); dbeta[j] += T(sdy[j]) }
@@ -139,6 +147,7 @@ func batchNormBackward<T: Scalar>(
             tile({ a0[$0] }, features: f, lanes: l, into: a)
             tile({ c0[$0] }, features: f, lanes: l, into: c)
             tile({ k0[$0] }, features: f, lanes: l, into: k)
+            if nativeAffine(overwrite ? 1 : 2, x, dy, a, c, k, dx, count: n, lanes: l, path: path) { return }
             forEachLaneRow(count: n, lanes: l) { e, w in
                 let xr = x + e, dyr = dy + e, dxr = dx + e
                 if overwrite { for t in 0..<w { dxr[t] = a[t] * dyr[t] + c[t] * xr[t] + k[t] } }
@@ -146,4 +155,21 @@ func batchNormBackward<T: Scalar>(
             }
         }
     }
+}
+
+// The C passes (Float on a kernel path with AVX-512); false where they do not run.
+private func nativeSums<T: Scalar>(_ term: Int32, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>?, _ shift: UnsafePointer<T>?,
+                                   _ scale: UnsafePointer<T>?, count n: Int, features f: Int, lanes l: Int,
+                                   into out: UnsafeMutablePointer<Double>, _ out2: UnsafeMutablePointer<Double>?, path: KernelPath) -> Bool {
+    guard let flag = path.flag(T.self) else { return false }
+    return ck_batchnorm_sums(term, floats(a)!, b.map { floats($0)! }, shift.map { floats($0)! }, scale.map { floats($0)! }, n,
+                             Int32(f), Int32(l), out, out2, flag) != 0
+}
+
+private func nativeAffine<T: Scalar>(_ mode: Int32, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>?, _ p: UnsafePointer<T>,
+                                     _ q: UnsafePointer<T>, _ r: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>,
+                                     count n: Int, lanes l: Int, path: KernelPath) -> Bool {
+    guard let flag = path.flag(T.self) else { return false }
+    return ck_batchnorm_affine(mode, floats(x)!, dy.map { floats($0)! }, floats(p)!, floats(q)!, r.map { floats($0)! },
+                               floats(y)!, n, Int32(l), flag) != 0
 }
