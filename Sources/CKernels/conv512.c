@@ -1,5 +1,6 @@
-// Stride-1 convolutions of NHWC batches straight from the (zero-padded) image, without the
-// im2col patch matrix: a k×k convolution with 16–64 input channels writes and reads back a
+// Stride-1 convolutions of NHWC batches straight from the (zero-padded) image, forward and
+// weight gradient (the input gradient is a forward convolution of dy), without the im2col
+// patch matrix: a k×k convolution with 16–64 input channels writes and reads back a
 // patch matrix k² times the size of its input, which cost a ResNet's 32×32 layers a third of
 // their time, and its input gradient as a product with only C_out deep went on to be scattered
 // back (col2im). Here one sample's padded image stays in L1/L2 and each register tile of output
@@ -85,7 +86,8 @@ static T512 void convBatch(const float *x, const float *wt, const float *bias, f
             memcpy(scratch + ((size_t)(h + pad) * wp + pad) * C, xb + (size_t)h * width * C, sizeof(float) * width * C);
         float *yb = y + (size_t)b * ho * wo * out_channels;
 #define IMAGE(NV, NP, CC) convImage(NV, NP, CC, scratch, off, k * k, wt, out_channels, yb, bias, add, wp, wo, qEnd)
-#define CHANNELS(NV, NP) if (C == 16) IMAGE(NV, NP, 16); else if (C == 32) IMAGE(NV, NP, 32); else IMAGE(NV, NP, 64)
+#define CHANNELS(NV, NP) \
+    if (C == 3) IMAGE(NV, NP, 3); else if (C == 16) IMAGE(NV, NP, 16); else if (C == 32) IMAGE(NV, NP, 32); else IMAGE(NV, NP, 64)
         if (nv == 4) { CHANNELS(4, 6); } else if (nv == 2) { CHANNELS(2, 14); } else { CHANNELS(1, 28); }
 #undef CHANNELS
 #undef IMAGE
@@ -125,9 +127,47 @@ AI T512 void wgradTile(int NV, int CB, int C, const float *xp, int tapOffset, co
         }
 }
 
+// Three input channels leave a channel-blocked tile 3 accumulator chains, bound by the FMA
+// latency: here one tile takes TB taps × 3 channels (TB·3 ≤ 27 accumulators) of 16 outputs.
+AI T512 void wgradTapsTile(int TB, const float *xp, const int *off, const float *dy, int ldy, int ho, int wo, int wp,
+                           float *dwt, int lddw) {
+    __m512 acc[27];
+    _Pragma("unroll")
+    for (int i = 0; i < 3 * TB; i++) acc[i] = _mm512_setzero_ps();
+    for (int oh = 0; oh < ho; oh++) {
+        const float *xr = xp + (long)oh * wp * 3;
+        const float *dr = dy + (long)oh * wo * ldy;
+        for (int ow = 0; ow < wo; ow++) {
+            const __m512 d = _mm512_loadu_ps(dr + (long)ow * ldy);
+            const float *xo = xr + ow * 3;
+            _Pragma("unroll")
+            for (int j = 0; j < TB; j++)
+                _Pragma("unroll")
+                for (int c = 0; c < 3; c++) acc[3 * j + c] = _mm512_fmadd_ps(_mm512_set1_ps(xo[off[j] * 3 + c]), d, acc[3 * j + c]);
+        }
+    }
+    _Pragma("unroll")
+    for (int j = 0; j < TB; j++)
+        _Pragma("unroll")
+        for (int c = 0; c < 3; c++) {
+            float *p = dwt + ((long)j * 3 + c) * lddw;
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[3 * j + c]));
+        }
+}
+
 // All of one image's weight-gradient tiles: taps × C/CB channel blocks × Cout/(16·NV) column blocks.
 AI T512 void wgradImage(int NV, int CB, int C, const float *xp, const int *off, int taps, const float *dy, int cout,
                         int ho, int wo, int wp, float *dwt) {
+    if (C == 3) {
+        for (int t = 0; t < taps; t += 9)
+            for (int j = 0; j < cout; j += 16) {
+                if (taps - t >= 9) wgradTapsTile(9, xp, off + t, dy + j, cout, ho, wo, wp, dwt + (long)t * 3 * cout + j, cout);
+                else
+                    for (int u = t; u < taps; u++)
+                        wgradTapsTile(1, xp, off + u, dy + j, cout, ho, wo, wp, dwt + (long)u * 3 * cout + j, cout);
+            }
+        return;
+    }
     for (int t = 0; t < taps; t++)
         for (int c0 = 0; c0 < C; c0 += CB)
             for (int j = 0; j < cout; j += 16 * NV)
@@ -145,7 +185,8 @@ static T512 void wgradBatch(const float *x, const float *dy, float *dwt, float *
         const float *dyb = dy + (size_t)b * ho * wo * cout;
         // 16 accumulators: CB input channels × NV vectors of output channels.
 #define IMAGE(NV, CB, CC) wgradImage(NV, CB, CC, scratch, off, k * k, dyb, cout, ho, wo, wp, dwt)
-#define CHANNELS(NV, CB) if (C == 16) IMAGE(NV, CB, 16); else if (C == 32) IMAGE(NV, CB, 32); else IMAGE(NV, CB, 64)
+#define CHANNELS(NV, CB) \
+    if (C == 3) IMAGE(1, 3, 3); else if (C == 16) IMAGE(NV, CB, 16); else if (C == 32) IMAGE(NV, CB, 32); else IMAGE(NV, CB, 64)
         if (nv == 4) { CHANNELS(4, 4); } else if (nv == 2) { CHANNELS(2, 8); } else { CHANNELS(1, 16); }
 #undef CHANNELS
 #undef IMAGE
@@ -167,7 +208,7 @@ int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y,
                    int channels, int k, int pad, int out_channels, int add, float *scratch, int portable) {
     const int C = channels;
     if (portable != 0 || !ck_avx512_available() || k < 1 || k > 7 || pad < 0 || pad >= k) return 0;
-    if (C != 16 && C != 32 && C != 64) return 0;
+    if (C != 3 && C != 16 && C != 32 && C != 64) return 0;
     if (out_channels % 16 != 0 || out_channels > 256) return 0;
     const int hp = height + 2 * pad, wp = width + 2 * pad, ho = hp - k + 1, wo = wp - k + 1;
     if (ho < 1 || wo < 1) return 0;
@@ -184,7 +225,7 @@ int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db,
                          int channels, int k, int pad, int out_channels, float *scratch, int portable) {
     const int C = channels;
     if (portable != 0 || !ck_avx512_available() || k < 1 || k > 7 || pad < 0 || pad >= k) return 0;
-    if (C != 16 && C != 32 && C != 64) return 0;
+    if (C != 3 && C != 16 && C != 32 && C != 64) return 0;
     if (out_channels % 16 != 0 || out_channels > 256) return 0;
     const int wp = width + 2 * pad;
     if (height + 2 * pad - k + 1 < 1 || wp - k + 1 < 1) return 0;

@@ -187,21 +187,28 @@ import Testing
     // input gradient it computes as a convolution of dy (a layer below makes it needed), and the
     // weight gradient from the patches the forward pass no longer leaves. Windows 3 and 5,
     // paddings 0–2, output channels 16–128 (one, two, four vectors; 48: three one-vector blocks),
-    // and 128 outputs, whose input gradient (128 channels in) falls back to im2col.
+    // and 128 outputs, whose input gradient (128 channels in) falls back to im2col. Three input
+    // channels (an RGB stem) as the first layer — no input gradient, so the direct weight
+    // gradient runs, in blocks of 9 taps (k 3), 9 + 9 + 7 (k 5) and 4 (k 2) — and below another.
     @Test(arguments: [(16, 16, 16, 16, 3, 1, true), (18, 16, 32, 48, 3, 1, false), (18, 20, 64, 64, 3, 0, true),
-                      (16, 16, 16, 32, 5, 2, false), (20, 16, 32, 16, 3, 2, true), (16, 16, 16, 128, 3, 1, true)])
+                      (16, 16, 16, 32, 5, 2, false), (20, 16, 32, 16, 3, 2, true), (16, 16, 16, 128, 3, 1, true),
+                      (32, 16, 3, 16, 3, 1, true), (16, 16, 3, 32, 5, 2, false), (18, 16, 3, 16, 2, 1, true)])
     func directMultiChannelConvolutionMatchesReference(h: Int, w: Int, ci: Int, co: Int, k: Int, pad: Int, bias: Bool) throws {
         let conv = Layer.conv2d(inChannels: ci, outChannels: co, kernel: k, stride: 1, padding: pad, bias: bias)
-        var layers: [Layer] = [.conv2d(inChannels: 2, outChannels: ci, kernel: 1, stride: 1, padding: 0, bias: true), .activation(.tanh),
-                               conv, .activation(.relu)]
-        let out = try Network<Float>(layers: layers, inputShape: [h, w, 2]).outputSize
-        layers += [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
-        let seed = UInt64(h * w + ci + co)
-        let (lr, gr) = try lossAndGradient(layers, inputShape: [h, w, 2], batch: 3, seed: seed, path: .reference)
-        let (l, g) = try lossAndGradient(layers, inputShape: [h, w, 2], batch: 3, seed: seed, path: .best)
-        #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad)")
-        let e = relativeDifference(g, gr)
-        #expect(e < 1e-5, "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad): gradient relative difference \(e)")
+        for first in ci == 3 ? [true, false] : [false] {
+            var layers: [Layer] = first ? [] : [.conv2d(inChannels: 2, outChannels: ci, kernel: 1, stride: 1, padding: 0, bias: true),
+                                                .activation(.tanh)]
+            layers += [conv, .activation(.relu)]
+            let shape = [h, w, first ? ci : 2]
+            let out = try Network<Float>(layers: layers, inputShape: shape).outputSize
+            layers += [.flatten, .dense(inputs: out, outputs: 3, bias: true)]
+            let seed = UInt64(h * w + ci + co)
+            let (lr, gr) = try lossAndGradient(layers, inputShape: shape, batch: 3, seed: seed, path: .reference)
+            let (l, g) = try lossAndGradient(layers, inputShape: shape, batch: 3, seed: seed, path: .best)
+            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad) first \(first)")
+            let e = relativeDifference(g, gr)
+            #expect(e < 1e-5, "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad) first \(first): gradient relative difference \(e)")
+        }
     }
 
     // The kernel itself, on one image, against the definition: it takes these shapes where the

@@ -76,7 +76,7 @@ int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y
 int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
                       int pad, int out_channels, float *scratch, int portable);
 
-/// Stride-1 k×k convolution (k ≤ 7, zero padding pad < k) of x[B, H, W, C] (NHWC, C one of 16,
+/// Stride-1 k×k convolution (k ≤ 7, zero padding pad < k) of x[B, H, W, C] (NHWC, C one of 3, 16,
 /// 32, 64) with weights wt[k·k·C, Cout] (rows in (kh, kw, c) order; Cout a multiple of 16, ≤ 256)
 /// and optional bias, into y[B, Ho, Wo, Cout] — added into y when add. Returns 0 (doing nothing)
 /// unless the shape is one of these and AVX-512 runs (portable 0). Scratch:

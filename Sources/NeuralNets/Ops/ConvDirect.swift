@@ -1,12 +1,18 @@
 import CKernels
 import Linalg
 
-// Stride-1 convolutions through the direct C kernel (conv512.c), which reads the padded image
-// in place instead of building the im2col patch matrix: the forward pass, and the input
-// gradient as the convolution of the padded dy with the flipped, transposed kernel. The weight
-// gradient stays a product over patches (conv2dBackward). Only Float on the `.best` path, on
-// AVX-512, for the channel counts the kernel is compiled for, and for images with enough pixels
-// that the columns it computes and drops (Wp − Wo of each padded row) cost little.
+// Stride-1 convolutions through the direct C kernels (conv512.c), which read the padded image
+// in place instead of building the im2col patch matrix: the forward pass, the input gradient as
+// the convolution of the padded dy with the flipped, transposed kernel, and the weight gradient
+// (unless the input gradient takes the im2col path, which makes it anyway). Only Float on the
+// `.best` path, on AVX-512, for the channel counts the kernels are compiled for (3: an RGB stem;
+// 16, 32, 64), and for images with enough pixels that the columns they compute and drop
+// (Wp − Wo of each padded row) cost little.
+//
+// Their sums run in other orders than im2col + sgemm's, so results differ from that path's in
+// the last bits. No model of the shipped sweeps and presets has a layer they take (those run
+// 7×7, 8×8 and 14×14 images, and their 14×14 convolutions have 1 or 4 input channels), so no
+// stored result of theirs came from the other path.
 
 /// Fewest output pixels per image for the direct kernel: a 16×16 image's 18-wide padded rows
 /// waste 11% of its work, an 8×8's 20% — there im2col + sgemm is as fast.
@@ -16,7 +22,7 @@ let directConvMinPixels = 256
 /// the input's channels) into `outChannels`, else nil.
 func directConvFlag<T: Scalar>(_ g: Window, outChannels: Int, path: KernelPath, _: T.Type) -> Int32? {
     guard let flag = path.flag(T.self), flag == 0, ck_sgemm_available() != 0 else { return nil }
-    guard g.stride == 1, g.k > 1, g.k <= 7, g.pad < g.k, [16, 32, 64].contains(g.c),
+    guard g.stride == 1, g.k > 1, g.k <= 7, g.pad < g.k, [3, 16, 32, 64].contains(g.c),
           outChannels % 16 == 0, outChannels <= 256, g.ho * g.wo >= directConvMinPixels else { return nil }
     return flag
 }
