@@ -182,19 +182,22 @@ import Testing
         }
     }
 
-    // The direct multi-channel convolution (stride 1, 16/32/64 input channels, ≥ 256 output
-    // pixels; ConvDirect.swift) in a network against the reference path: its forward pass, the
-    // input gradient it computes as a convolution of dy (a layer below makes it needed), and the
-    // weight gradient from the patches the forward pass no longer leaves. Windows 3 and 5,
-    // paddings 0–2, output channels 16–128 (one, two, four vectors; 48: three one-vector blocks),
-    // and 128 outputs, whose input gradient (128 channels in) falls back to im2col. Three input
-    // channels (an RGB stem) as the first layer — no input gradient, so the direct weight
-    // gradient runs, in blocks of 9 taps (k 3), 9 + 9 + 7 (k 5) and 4 (k 2) — and below another.
-    @Test(arguments: [(16, 16, 16, 16, 3, 1, true), (18, 16, 32, 48, 3, 1, false), (18, 20, 64, 64, 3, 0, true),
-                      (16, 16, 16, 32, 5, 2, false), (20, 16, 32, 16, 3, 2, true), (16, 16, 16, 128, 3, 1, true),
-                      (32, 16, 3, 16, 3, 1, true), (16, 16, 3, 32, 5, 2, false), (18, 16, 3, 16, 2, 1, true)])
-    func directMultiChannelConvolutionMatchesReference(h: Int, w: Int, ci: Int, co: Int, k: Int, pad: Int, bias: Bool) throws {
-        let conv = Layer.conv2d(inChannels: ci, outChannels: co, kernel: k, stride: 1, padding: pad, bias: bias)
+    // The direct convolutions (stride 1 or 2, 3/16/32/64 input channels, ≥ 256 output pixels;
+    // ConvDirect.swift) in a network against the reference path: the forward pass, the input
+    // gradient (a layer below makes it needed; at stride 2, one phase of dx's pixels at a time)
+    // and the weight gradient. Windows 1, 2, 3 and 5, paddings 0–2, output channels 16–128 (one,
+    // two, four vectors; 48: three one-vector blocks), odd image sides; 128 outputs, whose input
+    // gradient (128 channels in) falls back to im2col, as does the forward pass of a stride-2
+    // layer with an 8×8 output (its input gradient, 16×16, is direct). Three input channels (an
+    // RGB stem) as the first layer — no input gradient, so the direct weight gradient runs, in
+    // blocks of 9 taps (k 3), 9 + 9 + 7 (k 5) and 4 (k 2) — and below another.
+    @Test(arguments: [(16, 16, 16, 16, 3, 1, 1, true), (18, 16, 32, 48, 3, 1, 1, false), (18, 20, 64, 64, 3, 1, 0, true),
+                      (16, 16, 16, 32, 5, 1, 2, false), (20, 16, 32, 16, 3, 1, 2, true), (16, 16, 16, 128, 3, 1, 1, true),
+                      (32, 16, 3, 16, 3, 1, 1, true), (16, 16, 3, 32, 5, 1, 2, false), (18, 16, 3, 16, 2, 1, 1, true),
+                      (32, 32, 16, 32, 3, 2, 1, true), (32, 32, 16, 32, 1, 2, 0, false), (33, 31, 32, 64, 3, 2, 1, false),
+                      (32, 32, 64, 16, 2, 2, 0, true), (34, 32, 16, 16, 3, 2, 2, true), (16, 16, 32, 64, 3, 2, 1, false)])
+    func directConvolutionsMatchReference(h: Int, w: Int, ci: Int, co: Int, k: Int, stride: Int, pad: Int, bias: Bool) throws {
+        let conv = Layer.conv2d(inChannels: ci, outChannels: co, kernel: k, stride: stride, padding: pad, bias: bias)
         for first in ci == 3 ? [true, false] : [false] {
             var layers: [Layer] = first ? [] : [.conv2d(inChannels: 2, outChannels: ci, kernel: 1, stride: 1, padding: 0, bias: true),
                                                 .activation(.tanh)]
@@ -205,9 +208,10 @@ import Testing
             let seed = UInt64(h * w + ci + co)
             let (lr, gr) = try lossAndGradient(layers, inputShape: shape, batch: 3, seed: seed, path: .reference)
             let (l, g) = try lossAndGradient(layers, inputShape: shape, batch: 3, seed: seed, path: .best)
-            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad) first \(first)")
+            let what = "\(h)×\(w) \(ci)→\(co) k \(k) s \(stride) pad \(pad) first \(first)"
+            #expect(abs(l - lr) <= 1e-5 * max(1, abs(lr)), "\(what)")
             let e = relativeDifference(g, gr)
-            #expect(e < 1e-5, "\(h)×\(w) \(ci)→\(co) k \(k) pad \(pad) first \(first): gradient relative difference \(e)")
+            #expect(e < 1e-5, "\(what): gradient relative difference \(e)")
         }
     }
 
@@ -230,18 +234,20 @@ import Testing
             } }
             want[((b * ho + oh) * wo + ow) * co + o] = s
         } } } }
-        var scratch = [Float](repeating: .nan, count: ck_conv_direct_scratch(Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad)))
+        var scratch = [Float](repeating: .nan, count: ck_conv_direct_scratch(Int32(h), Int32(w), Int32(c), Int32(k), 1, Int32(pad), Int32(co)))
         var y = [Float](repeating: 1, count: want.count)
         for add in [Int32(0), 1] {
-            #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad), Int32(co), add, &scratch, 0) == 1)
+            #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), 1, Int32(pad), Int32(co), add, &scratch, 0) == 1)
             let worst = zip(y, want).map { abs(Double($0) - (add == 1 ? 2 * $1 : $1)) }.max()!
             #expect(worst < 1e-4, "add \(add): worst difference \(worst)")
         }
-        // Shapes it is not compiled for, and the portable flag: refused, y untouched.
+        // Shapes it is not compiled for (24 channels in, 40 out, stride 3), and the portable
+        // flag: refused, y untouched.
         let before = y
-        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), 24, Int32(k), Int32(pad), Int32(co), 0, &scratch, 0) == 0)
-        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad), 40, 0, &scratch, 0) == 0)
-        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), Int32(pad), Int32(co), 0, &scratch, 1) == 0)
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), 24, Int32(k), 1, Int32(pad), Int32(co), 0, &scratch, 0) == 0)
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), 1, Int32(pad), 40, 0, &scratch, 0) == 0)
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), 3, Int32(pad), Int32(co), 0, &scratch, 0) == 0)
+        #expect(ck_conv_direct(x, wt, bias, &y, 2, Int32(h), Int32(w), Int32(c), Int32(k), 1, Int32(pad), Int32(co), 0, &scratch, 1) == 0)
         #expect(y == before)
     }
 

@@ -76,20 +76,27 @@ int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y
 int ck_conv1_backward(const float *x, const float *dy, float *dw, float *db, int batch, int height, int width,
                       int pad, int out_channels, float *scratch, int portable);
 
-/// Stride-1 k×k convolution (k ≤ 7, zero padding pad < k) of x[B, H, W, C] (NHWC, C one of 3, 16,
-/// 32, 64) with weights wt[k·k·C, Cout] (rows in (kh, kw, c) order; Cout a multiple of 16, ≤ 256)
-/// and optional bias, into y[B, Ho, Wo, Cout] — added into y when add. Returns 0 (doing nothing)
-/// unless the shape is one of these and AVX-512 runs (portable 0). Scratch:
-/// ck_conv_direct_scratch floats.
-size_t ck_conv_direct_scratch(int height, int width, int channels, int k, int pad);
+/// k×k convolutions of x[B, H, W, C] (NHWC; k ≤ 7, stride 1 or 2, zero padding pad < k) read
+/// from the padded image in place, on AVX-512 (conv512.c). Each returns 0, doing nothing, unless
+/// ck_conv_direct_supports says it takes the shape (which: 0 forward, 1 weight gradient, 2 input
+/// gradient) and portable is 0. Forward and weight gradient: C one of 16, 32, 64 (or 3 at stride
+/// 1), Cout a multiple of 16 up to 256; input gradient: Cout one of 16, 32, 64, C a multiple of 16
+/// up to 256. Scratch: ck_conv_direct_scratch floats (enough for any of the three).
+size_t ck_conv_direct_scratch(int height, int width, int channels, int k, int stride, int pad, int out_channels);
+int ck_conv_direct_supports(int which, int height, int width, int channels, int k, int stride, int pad,
+                            int out_channels);
+/// y[B, Ho, Wo, Cout] = conv(x) with weights wt[k·k·C, Cout] (rows in (kh, kw, c) order) and
+/// optional bias; added into y when add.
 int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y, int batch, int height, int width,
-                   int channels, int k, int pad, int out_channels, int add, float *scratch, int portable);
-
-/// Its weight gradient, added into dwt[k·k·C, Cout] (wt's layout) — Σ over the batch and output
-/// pixels of patch ⊗ dy — and its bias gradient into db (may be NULL); the shapes, scratch and
-/// return value of ck_conv_direct.
+                   int channels, int k, int stride, int pad, int out_channels, int add, float *scratch, int portable);
+/// The weight gradient added into dwt[k·k·C, Cout] (wt's layout) — Σ over the batch and output
+/// pixels of patch ⊗ dy — and the bias gradient into db (may be NULL).
 int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
-                         int channels, int k, int pad, int out_channels, float *scratch, int portable);
+                         int channels, int k, int stride, int pad, int out_channels, float *scratch, int portable);
+/// The input gradient added into dx[B, H, W, C], from dy[B, Ho, Wo, Cout] and the weights in the
+/// layer's own layout w[Cout, k·k·C].
+int ck_conv_direct_dgrad(const float *dy, const float *w, float *dx, int batch, int height, int width, int channels,
+                         int k, int stride, int pad, int out_channels, float *scratch, int portable);
 
 /// Batch normalization's passes over n entries viewed as rows of `lanes` = lcm(F, 16) lanes
 /// (lane t is feature t mod F; ≤ 1024 lanes), bit for bit as NeuralNets' BatchNorm.swift.

@@ -134,7 +134,7 @@ func conv2dForward<T: Scalar>(
        nativeConv1Forward(x, w, bias, y, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
         return
     }
-    if let flag = directConvFlag(g, outChannels: outChannels, path: path, T.self),
+    if let flag = directConvFlag(g, outChannels: outChannels, which: 0, path: path, T.self),
        directConvForward(x, w, bias, y, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
         return
     }
@@ -149,8 +149,8 @@ func conv2dForward<T: Scalar>(
     }
 }
 
-// dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W), or, where the direct kernel takes it, the
-// convolution of dy with the flipped kernel (ConvDirect.swift). The patch matrix is rebuilt chunk
+// dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W) — or each by the direct kernels where they
+// take it (ConvDirect.swift). The patch matrix is rebuilt chunk
 // by chunk (cheap, in cache) unless one chunk is the whole batch: then it is still there from the
 // forward pass, if that pass made one.
 func conv2dBackward<T: Scalar>(
@@ -167,11 +167,11 @@ func conv2dBackward<T: Scalar>(
         }
         forwardWasDirect = true
     }
-    let directW = directConvFlag(g, outChannels: outChannels, path: path, T.self)
+    let directW = directConvFlag(g, outChannels: outChannels, which: 0, path: path, T.self)
     if directW != nil { forwardWasDirect = true }
     // The input gradient by the direct kernel, after the loop (which then makes no dcol); the
     // weight gradient too, unless the loop runs anyway for dx.
-    let directDx = dx == nil ? nil : directConvGradientFlag(g, outChannels: outChannels, path: path, T.self)
+    let directDx = dx == nil ? nil : directConvFlag(g, outChannels: outChannels, which: 2, path: path, T.self)
     if let flag = directW, dx == nil || directDx != nil {
         guard directConvWeightGradient(x, dy, dw, db, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) else {
             preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
