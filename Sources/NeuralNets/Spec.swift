@@ -245,7 +245,12 @@ extension Network {
     /// matrix products only: 2·MAC forward, 2·MAC for the weight gradient and 2·MAC for the input
     /// gradient — except the lowest parameterized layer, whose input gradient is never needed.
     public func flopsPerStep(batch: Int) -> Int {
-        var total = 0
+        productFlops(batch: batch).values.reduce(0) { $0 + $1.forward + $1.backward }
+    }
+
+    /// The same count node by node (id → forward, backward FLOPs), for the layers that make products.
+    public func productFlops(batch: Int) -> [Int: (forward: Int, backward: Int)] {
+        var counts = [Int: (forward: Int, backward: Int)]()
         var first = true
         forEachNode { n in
             var macs = 0
@@ -263,9 +268,9 @@ extension Network {
             default: break
             }
             guard macs + internalMacs > 0 else { return }
-            total += batch * (6 * internalMacs + (first ? 4 : 6) * macs)
+            counts[n.id] = (batch * 2 * (macs + internalMacs), batch * (4 * internalMacs + (first ? 2 : 4) * macs))
             first = false
         }
-        return total
+        return counts
     }
 }

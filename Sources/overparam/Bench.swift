@@ -146,7 +146,7 @@ struct Bench: ParsableCommand {
         for shape in picked {
             let r: BenchmarkResult
             do {
-                r = try benchmark(shape, seconds: seconds, profile: profile ? printProfile : nil)
+                r = try benchmark(shape, seconds: seconds, profile: profile ? { printProfile($0, $1, $2, batch: shape.batch) } : nil)
             } catch { fail(error) }
             if json {
                 let enc = JSONEncoder()
@@ -168,9 +168,13 @@ func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
     return right ? fill + s : s + fill
 }
 
-func printProfile(_ net: Network<Float>, _ times: [Int: Workspace<Float>.LayerTime], _ steps: Int) {
+/// Milliseconds per step in each layer, with the GFLOP/s of the layers that make products
+/// (`Network.productFlops`), and their total for the convolutions.
+func printProfile(_ net: Network<Float>, _ times: [Int: Workspace<Float>.LayerTime], _ steps: Int, batch: Int) {
     var total = (0.0, 0.0)
     var lines = [String]()
+    let flops = net.productFlops(batch: batch)
+    var conv = (flops: 0.0, seconds: 0.0)
     func walk(_ nodes: [Node], _ indent: String) {
         for n in nodes {
             // Every pass times each node or, for a fused pair (dense + ReLU, ReLU + max pool), the
@@ -181,12 +185,21 @@ func printProfile(_ net: Network<Float>, _ times: [Int: Workspace<Float>.LayerTi
             }
             let f = 1e3 * t.forward / Double(steps), b = 1e3 * t.backward / Double(steps)
             if indent.isEmpty { total.0 += f; total.1 += b }
-            lines.append(pad("\(indent)\(n.id) \(n.layer)", 34) + String(format: "%9.3f %9.3f", f, b))
+            var rate = ""
+            if let c = flops[n.id] {
+                rate = String(format: " %8.1f", Double(c.forward + c.backward) / ((f + b) / 1e3) / 1e9)
+                if case .conv2d = n.layer { conv.flops += Double(c.forward + c.backward); conv.seconds += (f + b) / 1e3 }
+            }
+            lines.append(pad("\(indent)\(n.id) \(n.layer)", 34) + String(format: "%9.3f %9.3f", f, b) + rate)
             walk(n.children, indent + "  ")
         }
     }
     walk(net.nodes, "")
-    print(pad("  layer (ms per step)", 34) + "  forward  backward")
+    print(pad("  layer (ms per step)", 34) + "  forward  backward  GFLOP/s")
     for l in lines { print("  " + l) }
     print(pad("  total", 34) + String(format: "  %9.3f %9.3f", total.0, total.1))
+    if conv.seconds > 0 {
+        print(String(format: "  convolutions: %.2f GFLOP per step in %.1f ms, %.1f GFLOP/s", conv.flops / 1e9, conv.seconds * 1e3,
+                     conv.flops / conv.seconds / 1e9))
+    }
 }
