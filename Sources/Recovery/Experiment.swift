@@ -48,7 +48,9 @@ public struct TargetFunction: Sendable {
 
 /// How a student is trained on n samples of the target.
 public struct RecoveryProcedure: Sendable, Equatable {
-    public enum Method: String, Sendable, CaseIterable { case gd, adam }
+    /// gd: full-batch GD at a fixed step; adam; gd-adaptive: full-batch GD that sets its own
+    /// step and stops on a plateau (Convergence.swift).
+    public enum Method: String, Sendable, CaseIterable { case gd, adam, gdAdaptive = "gd-adaptive" }
     public var method: Method = .gd
     public var learningRate = 0.3
     public var steps = 30_000
@@ -59,13 +61,20 @@ public struct RecoveryProcedure: Sendable, Equatable {
     /// Stop once the train MSE is this small.
     public var targetTrainMSE = 1e-20
     public var testSize = 1000
+    /// gd-adaptive stops when the loss fell by less than this fraction over this many gradient
+    /// evaluations.
+    public var plateauWindow = 20_000
+    public var plateauDecrease = 1e-3
 
     public init() {}
 
-    /// Settings that change a run's outcome, as strings (the store keys a run by them).
+    /// Settings that change a run's outcome, as strings (the store keys a run by them; the
+    /// plateau's only for the method that reads it, so the others' keys stay as they were).
     public var key: [String: String] {
-        ["method": method.rawValue, "lr": "\(learningRate)", "steps": "\(steps)", "init-std": "\(initStd)",
-         "dropout": "\(dropout)", "target-mse": "\(targetTrainMSE)", "test-size": "\(testSize)"]
+        var k = ["method": method.rawValue, "lr": "\(learningRate)", "steps": "\(steps)", "init-std": "\(initStd)",
+                 "dropout": "\(dropout)", "target-mse": "\(targetTrainMSE)", "test-size": "\(testSize)"]
+        if method == .gdAdaptive { k["plateau"] = "\(plateauDecrease)/\(plateauWindow)" }
+        return k
     }
 }
 
@@ -129,13 +138,21 @@ public func recoveryRun(student spec: String, target: TargetFunction, n: Int, se
     config.evaluateEvery = max(1, p.steps / 100)
     let seconds = { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
     do {
-        let r = try train(&net, x: x, y: .values(y), config: config)
+        var steps = 0
+        if p.method == .gdAdaptive {
+            guard p.dropout == 0 else { throw RecoveryError("gd-adaptive needs a deterministic loss: train with dropout by gd or adam") }
+            let (s, diverged) = trainAdaptiveGD(&net, x: x, y: y, procedure: p)
+            if diverged { throw NetworkError.diverged(step: s, loss: .infinity) }
+            steps = s
+        } else {
+            steps = try train(&net, x: x, y: .values(y), config: config).steps
+        }
         // Dropout is off when measuring: the function the student computes.
         let train = try net.evaluate(x, .values(y), loss: .meanSquaredError).loss
         let pred = try net.predict(xt).scalars
         let test = zip(pred, yt).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(max(yt.count, 1))
-        guard train.isFinite, test.isFinite else { throw NetworkError.diverged(step: r.steps, loss: train) }
-        return RecoveryRun(n: n, seed: seed, trainMSE: train, testMSE: test, steps: r.steps, seconds: seconds(), diverged: false)
+        guard train.isFinite, test.isFinite else { throw NetworkError.diverged(step: steps, loss: train) }
+        return RecoveryRun(n: n, seed: seed, trainMSE: train, testMSE: test, steps: steps, seconds: seconds(), diverged: false)
     } catch NetworkError.diverged(let step, _) {
         return RecoveryRun(n: n, seed: seed, trainMSE: .infinity, testMSE: .infinity, steps: step, seconds: seconds(), diverged: true)
     }

@@ -108,6 +108,10 @@ int ck_batchnorm_sums(int term, const float *a, const float *b, const float *shi
 int ck_batchnorm_affine(int mode, const float *x, const float *dy, const float *p, const float *q, const float *r,
                         float *y, size_t n, int lanes, int portable);
 
+/// y[i] = tanh(x[i]) in Double on AVX-512, the bits of Linalg's fastTanh (y may be x). Returns 0,
+/// doing nothing, without AVX-512.
+int ck_tanh_f64(const double *x, double *y, size_t n);
+
 /// Layer norm over rows[rows, features]: y = (x − μ)·rstd·γ + β, stats[2·rows] = (μ, rstd) per
 /// row. Returns 0 (doing nothing) unless features is a multiple of 8.
 int ck_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *stats, size_t rows,

@@ -12,7 +12,7 @@ func activationForward<T: Scalar>(_ a: Activation, _ x: UnsafePointer<T>, _ y: U
         let slope = T(s)
         for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : slope * v }
     case .tanh:
-        for i in 0..<n { y[i] = T.tanh(x[i]) }
+        T.tanhBuffer(x, y, n)
     case .sigmoid:
         // 1/(1 + e^−x): e^−x overflowing to ∞ (or saturating) still gives the right limit 0.
         for i in 0..<n { y[i] = -x[i] }

@@ -1,0 +1,99 @@
+import Linalg
+import NeuralNets
+
+// Training a recovery student to convergence rather than to a step count (issue #22). A fixed
+// step size cannot serve every row of a grid — 0.5 diverges for wide students, 0.1 stalls narrow
+// ones (JMLR tunes it per setup in 0.05–0.5) — so full-batch GD here sets its own: each step
+// that lowers the loss lengthens the next by `grow`; a step that raises it (or overflows) is
+// undone and the step size cut by `shrink` (the "bold driver"). The loss then falls at every
+// accepted step, and the step size hovers at the largest the landscape allows, growing through
+// the flat start near a tiny initialization. Deterministic: no randomness beyond the init.
+
+/// How a recovery run ended. The store keeps a run's numbers; the reason follows from them and
+/// the procedure (`RecoveryProcedure.stop(of:)`).
+public enum RecoveryStop: String, Sendable, CaseIterable {
+    /// Train MSE at or below the procedure's target.
+    case converged
+    /// The loss stopped falling (adaptive GD only): less than `plateauDecrease` relative over
+    /// `plateauWindow` gradient evaluations.
+    case plateau
+    /// The step budget ran out first.
+    case cap
+    /// The loss overflowed (fixed-step methods) or the step size fell below 1e-30.
+    case diverged
+}
+
+extension RecoveryProcedure {
+    /// Why `run` (trained under this procedure) stopped.
+    public func stop(of run: RecoveryRun) -> RecoveryStop {
+        if run.diverged { return .diverged }
+        if run.trainMSE <= targetTrainMSE { return .converged }
+        if run.steps >= steps { return .cap }
+        return method == .gdAdaptive ? .plateau : .converged
+    }
+}
+
+/// The adaptive-step state machine, apart from the network so that it can be tested on any
+/// objective: `advance` takes the loss at the proposed point and says whether to keep it.
+struct BoldDriver {
+    var rate: Double
+    let grow: Double, shrink: Double, maxRate: Double
+
+    init(rate: Double, grow: Double = 1.1, shrink: Double = 0.5, maxRate: Double = 1e4) {
+        self.rate = rate; self.grow = grow; self.shrink = shrink; self.maxRate = maxRate
+    }
+
+    /// After a step from a point of loss `current` to one of loss `proposed`: true to keep it
+    /// (the next step longer), false to go back (the next step shorter).
+    mutating func accept(current: Double, proposed: Double) -> Bool {
+        if proposed.isFinite && proposed <= current {
+            rate = min(rate * grow, maxRate)
+            return true
+        }
+        rate *= shrink
+        return false
+    }
+}
+
+/// Trains `net` on (x, y) by full-batch GD with the bold driver until the train MSE reaches
+/// p.targetTrainMSE, the loss plateaus, the step size collapses or p.steps gradient evaluations
+/// are spent. Returns the evaluations made (rejected steps included) and whether it diverged.
+func trainAdaptiveGD(_ net: inout Network<Double>, x: Tensor<Double>, y: Tensor<Double>,
+                     procedure p: RecoveryProcedure) -> (steps: Int, diverged: Bool) {
+    let n = x.shape[0], count = net.parameterCount
+    let ws = Workspace<Double>()
+    var driver = BoldDriver(rate: p.learningRate)
+    var previous = [Double](repeating: 0, count: count), gradient = [Double](repeating: 0, count: count)
+    func evaluate(_ net: inout Network<Double>) -> Double {
+        x.scalars.withUnsafeBufferPointer { xs in y.scalars.withUnsafeBufferPointer { ys in
+            net.lossAndGradient(xs.baseAddress!, batch: n, targets: .values(ys.baseAddress!), loss: .meanSquaredError, ws: ws)
+        } }
+    }
+    var loss = evaluate(&net)
+    guard loss.isFinite else { return (1, true) }
+    for i in 0..<count { gradient[i] = net.gradients[i] }
+    var steps = 1
+    var windowStart = loss, windowSteps = 0
+    // Element-wise copies between the buffers (an array assignment would share storage and
+    // copy it again, allocating, at the next write).
+    while steps < p.steps && loss > p.targetTrainMSE {
+        let r = driver.rate
+        for i in 0..<count { previous[i] = net.parameters[i]; net.parameters[i] -= r * gradient[i] }
+        let proposed = evaluate(&net)
+        steps += 1
+        if driver.accept(current: loss, proposed: proposed) {
+            loss = proposed
+            for i in 0..<count { gradient[i] = net.gradients[i] }
+        } else {
+            for i in 0..<count { net.parameters[i] = previous[i] }
+            if driver.rate < 1e-30 { return (steps, true) }
+        }
+        windowSteps += 1
+        if windowSteps == p.plateauWindow {
+            if loss > windowStart * (1 - p.plateauDecrease) { break }
+            windowStart = loss
+            windowSteps = 0
+        }
+    }
+    return (steps, false)
+}
