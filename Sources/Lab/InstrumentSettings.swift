@@ -43,7 +43,7 @@ struct NamedSettings {
 /// A recovery grid as named settings: a preset with the students, sizes, seeds and training
 /// overridden. Settings left out keep the preset's.
 public struct RecoverySettings: Sendable {
-    public static let names = ["preset", "students", "sizes", "seeds", "method", "lr", "steps", "init-std", "dropout"]
+    public static let names = ["preset", "students", "sizes", "seeds", "method", "lr", "steps", "init-std", "dropout", "target-mse"]
     public let values: [String: String]
 
     public init(_ settings: [String: String]) throws {
@@ -60,14 +60,16 @@ public struct RecoverySettings: Sendable {
             p.rows = students.map { RecoveryRow(label: $0, student: $0, procedure: base) }
         }
         let method = try s["method"].map { m in
-            guard let v = RecoveryProcedure.Method(rawValue: m) else { throw ExperimentError("method = '\(m)': use gd or adam") }
+            guard let v = RecoveryProcedure.Method(rawValue: m) else { throw ExperimentError("method = '\(m)': use gd, adam or gd-adaptive") }
             return v
         }
         let lr = try s.number("lr", { $0 > 0 && $0.isFinite }, "a positive learning rate")
         let steps = try s.integer("steps", min: 1)
         let initStd = try s.number("init-std", { $0 > 0 && $0.isFinite }, "a positive standard deviation")
         let dropout = try s.number("dropout", { $0 >= 0 && $0 < 1 }, "a rate in [0, 1)")
+        let target = try s.number("target-mse", { $0 >= 0 && $0.isFinite }, "a train MSE ≥ 0")
         for i in p.rows.indices {
+            if let target { p.rows[i].procedure.targetTrainMSE = target }
             if let method { p.rows[i].procedure.method = method }
             if let lr { p.rows[i].procedure.learningRate = lr }
             if let steps { p.rows[i].procedure.steps = steps }

@@ -46,11 +46,11 @@ public func writeRecoveryOutputs(_ r: RecoveryResult, to dir: String) throws -> 
     try prepareOutputFolder(dir)
     func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
     func num(_ v: Double) -> String { v.isFinite ? "\(v)" : "" }
-    var csv = "row,student,parameters,n,seed,train_mse,test_mse,diverged,steps,seconds\n"
+    var csv = "row,student,parameters,n,seed,train_mse,test_mse,diverged,steps,seconds,stop\n"
     for (i, row) in r.rows.enumerated() {
         for cell in r.cells[i] {
             for run in cell.runs {
-                csv += "\"\(row.label)\",\(row.student),\(r.parameters[i]),\(run.n),\(run.seed),\(num(run.trainMSE)),\(num(run.testMSE)),\(run.diverged),\(run.steps),\(run.seconds)\n"
+                csv += "\"\(row.label)\",\(row.student),\(r.parameters[i]),\(run.n),\(run.seed),\(num(run.trainMSE)),\(num(run.testMSE)),\(run.diverged),\(run.steps),\(run.seconds),\(row.procedure.stop(of: run).rawValue)\n"
             }
         }
     }
@@ -65,7 +65,8 @@ public func writeRecoveryOutputs(_ r: RecoveryResult, to dir: String) throws -> 
                     [
                         "n": c.n, "median_test_mse": json(c.medianTestMSE), "median_train_mse": json(c.medianTrainMSE),
                         "runs": c.runs.map { ["seed": $0.seed, "train_mse": json($0.trainMSE), "test_mse": json($0.testMSE),
-                                              "diverged": $0.diverged, "steps": $0.steps, "seconds": $0.seconds] as [String: Any] },
+                                              "diverged": $0.diverged, "steps": $0.steps, "seconds": $0.seconds,
+                                              "stop": row.procedure.stop(of: $0).rawValue] as [String: Any] },
                     ] as [String: Any]
                 },
             ] as [String: Any]

@@ -33,6 +33,29 @@ extension RecoveryProcedure {
     }
 }
 
+extension RecoveryProcedure {
+    /// The method in words, as the command prints it.
+    public var methodDescription: String {
+        switch method {
+        case .gd: return "full-batch GD lr \(learningRate)"
+        case .adam: return "full-batch Adam lr \(learningRate)"
+        case .gdAdaptive:
+            return "full-batch GD, adaptive step from \(learningRate), to train MSE ≤ \(targetTrainMSE) or a plateau (< \(plateauDecrease) over \(plateauWindow) steps)"
+        }
+    }
+}
+
+extension RecoveryResult {
+    /// How row `i`'s runs ended: count per stop reason, in RecoveryStop's order, zeros left out.
+    public func stops(row i: Int) -> [(RecoveryStop, Int)] {
+        let runs = cells[i].flatMap(\.runs), p = rows[i].procedure
+        return RecoveryStop.allCases.compactMap { s in
+            let c = runs.filter { p.stop(of: $0) == s }.count
+            return c > 0 ? (s, c) : nil
+        }
+    }
+}
+
 /// The adaptive-step state machine, apart from the network so that it can be tested on any
 /// objective: `advance` takes the loss at the proposed point and says whether to keep it.
 struct BoldDriver {

@@ -17,11 +17,12 @@ struct Recover: ParsableCommand {
     @Option(help: "Comma-separated student specs (one output), replacing the preset's rows.") var students: String?
     @Option(help: "Comma-separated sample sizes n.") var sizes: String?
     @Option(parsing: .unconditional, help: "Seeds per cell.") var seeds: Int?
-    @Option(help: "Training: gd (full-batch gradient descent) or adam.") var method: String?
+    @Option(help: "Training: gd (full-batch gradient descent), adam, or gd-adaptive (full-batch GD setting its own step, stopping at --target-mse or a plateau).") var method: String?
     @Option(parsing: .unconditional, help: "Learning rate.") var lr: Double?
     @Option(parsing: .unconditional, help: "Step budget per run.") var steps: Int?
     @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian initialization.") var initStd: Double?
     @Option(parsing: .unconditional, help: "Dropout rate after each hidden activation.") var dropout: Double?
+    @Option(parsing: .unconditional, help: "Train MSE at which a run stops, converged (default 1e-20).") var targetMse: Double?
     @Option(parsing: .unconditional, help: "Threads running cells side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Folder for recovery.csv, recovery.json and recovery-heatmap.svg.") var output: String?
     @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished run is written to it, and a re-run resumes from it.")
@@ -38,6 +39,7 @@ struct Recover: ParsableCommand {
         settings["students"] = students; settings["sizes"] = sizes; settings["seeds"] = seeds.map(String.init)
         settings["method"] = method; settings["lr"] = lr.map { "\($0)" }; settings["steps"] = steps.map(String.init)
         settings["init-std"] = initStd.map { "\($0)" }; settings["dropout"] = dropout.map { "\($0)" }
+        settings["target-mse"] = targetMse.map { "\($0)" }
         let p = try RecoverySettings(settings).preset()
         guard workers >= 1 else { throw RecoveryError("--workers must be at least 1") }
         try output.map(prepareOutputFolder)   // before any work
@@ -47,7 +49,7 @@ struct Recover: ParsableCommand {
             print("target \(p.target.name) (\(p.target.spec)); sizes \(p.sizes.map(String.init).joined(separator: ", ")); \(p.seeds) seed(s)")
             for row in p.rows {
                 let q = row.procedure
-                print("  \(row.label): \(row.student), \(q.method == .gd ? "full-batch GD" : "Adam") lr \(q.learningRate), \(q.steps) steps, init std \(q.initStd)\(q.dropout > 0 ? ", dropout \(q.dropout)" : "")")
+                print("  \(row.label): \(row.student), \(q.methodDescription), \(q.steps) steps at most, init std \(q.initStd)\(q.dropout > 0 ? ", dropout \(q.dropout)" : "")")
             }
         }
         let progress = ProgressLine()
@@ -64,7 +66,8 @@ struct Recover: ParsableCommand {
                 "rows": result.rows.enumerated().map { i, row in
                     ["label": row.label, "student": row.student, "parameters": result.parameters[i], "optimistic_sample_size": result.optimisticSizes[i],
                      "median_test_mse": result.cells[i].map { $0.medianTestMSE.isFinite ? $0.medianTestMSE as Any : NSNull() },
-                     "median_train_mse": result.cells[i].map { $0.medianTrainMSE.isFinite ? $0.medianTrainMSE as Any : NSNull() }] as [String: Any]
+                     "median_train_mse": result.cells[i].map { $0.medianTrainMSE.isFinite ? $0.medianTrainMSE as Any : NSNull() },
+                     "stops": Dictionary(uniqueKeysWithValues: result.stops(row: i).map { ($0.0.rawValue, $0.1) })] as [String: Any]
                 },
                 "seconds": Date().timeIntervalSince(started),
             ]
@@ -81,7 +84,8 @@ struct Recover: ParsableCommand {
         }
         for (i, row) in result.rows.enumerated() {
             let from = result.recoveredFrom(row: i, threshold: 1e-4).map { "test MSE ≤ 1e-4 from n = \($0) on" } ?? "test MSE not below 1e-4 at these sizes"
-            print("  \(row.label): \(from)")
+            let stops = result.stops(row: i).map { "\($1) \($0 == .cap ? "at the step cap" : $0.rawValue)" }.joined(separator: ", ")
+            print("  \(row.label): \(from); runs: \(stops)")
         }
         let diverged = result.cells.flatMap { $0.flatMap(\.runs) }.filter(\.diverged).count
         if diverged > 0 { print("warning: \(diverged) run(s) diverged (shown as 'diverg'); lower --lr") }
