@@ -191,7 +191,7 @@ struct Pass<T: Scalar> {
             local2dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g)
         case let .patches1d(d, k, c, shared, bias):
             let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
-            patches1dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g)
+            patches1dForward(x, p, bias ? p + g.weightCount : nil, out, batch: B, g, scratch: { ws.scratch(4, $0) })
         case let .maxPool2d(k, s):
             let g = Window(input: n.inShape, k: k, stride: s, pad: 0)
             maxPoolForward(x, out, batch: B, g)
@@ -377,7 +377,7 @@ struct Pass<T: Scalar> {
             local2dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)
         case let .patches1d(d, k, c, shared, bias):
             let g = Windows1d(inputs: d, kernel: k, channels: c, shared: shared)
-            patches1dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)
+            patches1dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g, scratch: { ws.scratch(4, $0) })
         case let .maxPool2d(k, s):
             guard let dx else { return }
             maxPoolBackward(x, outputPointer(n, input: x), dy, dx, rest: ws.buffer(n.id, .a, n.inShape[2]),
