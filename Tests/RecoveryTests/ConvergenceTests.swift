@@ -1,4 +1,5 @@
 import Linalg
+import NeuralNets
 import Recovery
 import Testing
 
@@ -71,5 +72,21 @@ import Testing
         #expect(throws: RecoveryError.self) { try recoveryRun(student: "mlp:2-10-1:tanh:nobias", target: t, n: 5, seed: 0, procedure: p) }
         #expect(procedure().key["plateau"] == "0.001/20000")
         #expect(RecoveryProcedure().key.keys.sorted() == ["dropout", "init-std", "lr", "method", "steps", "target-mse", "test-size"])
+    }
+
+    /// The full Fig. 3 grid: three families at the paper's five widths, each row's O from its
+    /// family (7, 15, 21) and M = 7m, 15m, 21m, n = 1…63, trained by gd-adaptive.
+    @Test func theFullFigureThreeGrid() throws {
+        let p = try RecoveryPreset.named("fig3-full")
+        #expect(p.rows.count == 15 && p.sizes == Array(1...63) && p.seeds == 3)
+        #expect(p.rows.allSatisfy { $0.procedure.method == .gdAdaptive && $0.procedure.initStd == 1e-10 })
+        let perFamily = ["CNN": 7, "local": 15, "dense": 21]
+        for row in p.rows {
+            let family = String(row.label.split(separator: " ")[0]), m = Int(row.label.split(separator: "×")[1])!
+            let parameters = try Network<Double>(spec: row.student).parameterCount
+            #expect(parameters == perFamily[family]! * m, "\(row.label): M = \(parameters)")
+            #expect(row.familyTarget != nil, "\(row.label) has its family's target")
+        }
+        #expect(try p.rows.compactMap(\.familyTarget).map { try $0.rank().modelRank }.sorted() == [7, 7, 7, 7, 7, 15, 15, 15, 15, 15, 21, 21, 21, 21, 21])
     }
 }
