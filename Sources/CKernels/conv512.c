@@ -63,6 +63,17 @@ static T512 void toCells(const float *x, int height, int width, const Geometry *
 
 static size_t cellFloats(const Geometry *g) { return ((size_t)(g->hq + 1) * g->wq + SLACK_CELLS) * g->PS; }
 
+// acc[i][v] += a[i·stride] · b[v] for i < R, v < NV: a register tile's rank-1 update (the
+// forward tiles' positions × channels, the weight-gradient tiles' channels × outputs).
+AI T512 void rank1(int R, int NV, __m512 acc[][4], const float *a, int stride, const __m512 *b) {
+    _Pragma("unroll")
+    for (int i = 0; i < R; i++) {
+        const __m512 ai = _mm512_set1_ps(a[i * stride]);
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+    }
+}
+
 // One tile: NP positions from q0 × 16·NV output channels, over taps × C input channels. wt:
 // [taps·C][ldw] (the tile's columns at wt); y: rows of ldy floats, `nr` valid columns. Adds into
 // y when add.
@@ -81,12 +92,7 @@ AI T512 void convTile(int NV, int NP, int C, int PS, const float *xp, int q0, co
             __m512 bv[4];
             _Pragma("unroll")
             for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(wtap + (long)c * ldw + 16 * v);
-            _Pragma("unroll")
-            for (int i = 0; i < NP; i++) {
-                const __m512 a = _mm512_set1_ps(xt[i * PS + c]);
-                _Pragma("unroll")
-                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, bv[v], acc[i][v]);
-            }
+            rank1(NP, NV, acc, xt + c, PS, bv);
         }
     }
     __m512 b[4];
@@ -158,12 +164,7 @@ AI T512 void wgradTile(int NV, int CB, int PS, const float *xp, const Geometry *
             __m512 d[4];
             _Pragma("unroll")
             for (int v = 0; v < NV; v++) d[v] = _mm512_loadu_ps(dr + (long)ow * ldy + 16 * v);
-            _Pragma("unroll")
-            for (int i = 0; i < CB; i++) {
-                const __m512 a = _mm512_set1_ps(xr[ow * PS + i]);
-                _Pragma("unroll")
-                for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, d[v], acc[i][v]);
-            }
+            rank1(CB, NV, acc, xr + ow * PS, 1, d);
         }
     }
     _Pragma("unroll")
