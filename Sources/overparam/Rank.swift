@@ -21,6 +21,8 @@ struct Rank: ParsableCommand {
     @Option(help: "Seed of the target point and the inputs.") var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Singular values above this count toward the rank (default max(N, M)·ε·σ_max).") var tolerance: Double?
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Run a study instead of one rank: 'deep' (random narrow teachers of 2 and 3 hidden layers in width-12 students, tanh and sigmoid, with and without biases: rank against the parameter-count bound).") var study: String?
+    @Option(parsing: .unconditional, help: "Teachers per configuration in --study (default 5).") var seeds: Int?
     @Option(help: "Write the spectrum as an SVG (log scale, cut marked) to this file.") var plot: String?
 
     func run() throws {
@@ -28,6 +30,8 @@ struct Rank: ParsableCommand {
     }
 
     func execute() throws {
+        if let study { return try runStudy(study) }
+        if seeds != nil { throw RecoveryError("--seeds goes with --study") }
         if let inputs, inputs < 1 { throw RecoveryError("--inputs must be at least 1") }
         let threads = ProcessInfo.processInfo.environment["OVERPARAM_BLAS_THREADS"] == nil ? ProcessInfo.processInfo.activeProcessorCount : nil
         let r = try modelRank(spec: arch, target: target, inputs: inputs, seed: seed, tolerance: tolerance, largeProblemThreads: threads)
@@ -88,4 +92,38 @@ struct Rank: ParsableCommand {
     }
 
     func fmt(_ v: Double) -> String { String(format: "%.3g", v) }
+}
+
+extension Rank {
+    /// `--study deep`: a table of ranks against the bound, one row per configuration.
+    func runStudy(_ name: String) throws {
+        guard name == "deep" else { throw RecoveryError("--study '\(name)': the study is 'deep'") }
+        let rows = try deepRankStudy(seeds: seeds ?? 5)
+        if json {
+            print(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
+            return
+        }
+        print("Model rank at random narrow teachers null-embedded in wider students (\(seeds ?? 5) teachers each):")
+        print("  teacher  activation  biases  student                        bound  +later biases  ranks")
+        for r in rows {
+            let t = r.teacher.map(String.init).joined(separator: "-")
+            let ranks = Set(r.ranks).sorted().map(String.init).joined(separator: ", ") + (r.unclear > 0 ? " (\(r.unclear) unclear)" : "")
+            print("  " + t.padding(toLength: 9, withPad: " ", startingAt: 0) + r.activation.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + (r.bias ? "yes" : "no").padding(toLength: 8, withPad: " ", startingAt: 0) + r.student.padding(toLength: 31, withPad: " ", startingAt: 0)
+                  + String(format: "%5d  %13d  ", r.bound, r.boundWithLaterBiases) + ranks)
+        }
+        // Per activation and bias setting: how many teachers sit at, above or below each count.
+        for activation in ["tanh", "sigmoid"] {
+            for bias in [true, false] {
+                let group = rows.filter { $0.activation == activation && $0.bias == bias }
+                func count(_ test: (Int, DeepRankRow) -> Bool) -> Int { group.reduce(0) { n, row in n + row.ranks.filter { test($0, row) }.count } }
+                let total = count { _, _ in true }
+                var parts = ["\(count { $0 == $1.bound }) at the bound", "\(count { $0 > $1.bound }) above", "\(count { $0 < $1.bound }) below"]
+                if !bias { parts.append("\(count { $0 == $1.boundWithLaterBiases }) at the bound with later biases") }
+                let unclear = group.reduce(0) { $0 + $1.unclear }
+                print("  \(activation), \(bias ? "biases" : "no biases"): of \(total) teachers " + parts.joined(separator: ", ")
+                      + (unclear > 0 ? "; \(unclear) a judgement call (gap σ_r/σ_r+1 < \(Int(RankReport.smallGap)))" : ""))
+            }
+        }
+    }
 }

@@ -145,6 +145,24 @@ import Testing
         #expect(try modelRank(wideLocal, spec: "", target: .random, targetName: "", theta: local, inputs: 60).modelRank == 15)
     }
 
+    /// Deep nets (issue #22, item 5): llr.md's bound — the narrow teacher's parameter count — is
+    /// the rank for tanh (σ(0) = 0), with or without biases, and for sigmoid with biases; a
+    /// sigmoid net without biases exceeds it by one bias per layer after the first (a null
+    /// neuron's constant σ(0) = 1/2 acts as one). Teacher 3-2 on 5 inputs: 5·3 + 3·2 + 2·1 = 23,
+    /// and 23 + 2 + 1 = 26 with the later biases.
+    @Test func deepTeachersAgainstTheParameterCountBound() throws {
+        let rows = try deepRankStudy(teachers: [[2, 1], [3, 2], [2, 2, 2]], seeds: 2)
+        #expect(rows.count == 12)
+        let nobias32 = rows.first { $0.teacher == [3, 2] && !$0.bias && $0.activation == "tanh" }!
+        #expect(nobias32.bound == 23 && nobias32.boundWithLaterBiases == 26 && nobias32.ranks == [23, 23])
+        for r in rows where r.unclear == 0 {
+            let want = r.activation == "sigmoid" && !r.bias ? r.boundWithLaterBiases : r.bound
+            #expect(r.ranks.allSatisfy { $0 == want }, "\(r.student) at teacher \(r.teacher): \(r.ranks), want \(want)")
+        }
+        #expect(rows.filter { $0.activation == "sigmoid" && !$0.bias }.allSatisfy { $0.ranks.allSatisfy { $0 > 0 } && $0.boundWithLaterBiases > $0.bound })
+        #expect(throws: RecoveryError.self) { try deepRankStudy(teachers: [[13, 2]], seeds: 1) }
+    }
+
     @Test func nullEmbeddedWindowTeachersHaveTheNarrowNetsRank() throws {
         // A teacher of k channels inside a student of 5–6: the rank is the narrow net's parameter
         // count, whatever the extra channels (the 2-D cases are the closed forms of llr.md).
