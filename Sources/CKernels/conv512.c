@@ -334,7 +334,7 @@ static int gradientGeometry(Gradient *d, int height, int width, int C, int k, in
 }
 
 static T512 void gradientBatch(const float *dy, const float *w, float *dx, int batch, int height, int width, int C,
-                               int k, const Gradient *d, int cout, float *scratch) {
+                               int k, const Gradient *d, int cout, int add, float *scratch) {
     const Geometry *l = &d->layout;
     float *cells = scratch, *panels = scratch + cellFloats(l);
     // Each phase's weights as the tiles read them: rows (tap, o), C columns, W[o, tap, c].
@@ -351,7 +351,7 @@ static T512 void gradientBatch(const float *dy, const float *w, float *dx, int b
     for (int b = 0; b < batch; b++) {
         toCells(dy + (size_t)b * d->dyh * d->dyw * cout, d->dyh, d->dyw, l, cells);
         float *dxb = dx + (size_t)b * height * width * C;
-        for (int p = 0; p < d->phases; p++) convCells(cells, &d->phase[p], panel[p], C, dxb, NULL, 1);
+        for (int p = 0; p < d->phases; p++) convCells(cells, &d->phase[p], panel[p], C, dxb, NULL, add);
     }
 }
 
@@ -399,12 +399,14 @@ int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db,
 }
 
 int ck_conv_direct_dgrad(const float *dy, const float *w, float *dx, int batch, int height, int width, int channels,
-                         int k, int stride, int pad, int out_channels, float *scratch, int portable) {
+                         int k, int stride, int pad, int out_channels, int add, float *scratch, int portable) {
     Gradient d;
     if (portable != 0 || !ck_conv_direct_supports(2, height, width, channels, k, stride, pad, out_channels)) return 0;
+    // Writing needs every pixel in some phase: each phase of the stride has a tap.
+    if (!add && k < stride) return 0;
     gradientGeometry(&d, height, width, channels, k, stride, pad, out_channels);
     memset(scratch, 0, sizeof(float) * cellFloats(&d.layout));
-    gradientBatch(dy, w, dx, batch, height, width, channels, k, &d, out_channels, scratch);
+    gradientBatch(dy, w, dx, batch, height, width, channels, k, &d, out_channels, add, scratch);
     return 1;
 }
 
@@ -436,9 +438,9 @@ int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db,
 }
 
 int ck_conv_direct_dgrad(const float *dy, const float *w, float *dx, int batch, int height, int width, int channels,
-                         int k, int stride, int pad, int out_channels, float *scratch, int portable) {
+                         int k, int stride, int pad, int out_channels, int add, float *scratch, int portable) {
     (void)dy; (void)w; (void)dx; (void)batch; (void)height; (void)width; (void)channels; (void)k; (void)stride;
-    (void)pad; (void)out_channels; (void)scratch; (void)portable;
+    (void)pad; (void)out_channels; (void)add; (void)scratch; (void)portable;
     return 0;
 }
 

@@ -323,6 +323,9 @@ struct Pass<T: Scalar> {
             return true
         case let .maxPool2d(k, s):
             return poolTiles(Window(input: n.inShape, k: k, stride: s, pad: 0))
+        case let .conv2d(_, co, k, s, pad, _):
+            return directConvWritesInputGradient(Window(input: n.inShape, k: k, stride: s, pad: pad), outChannels: co,
+                                                 path: ws.kernels, T.self)
         default:
             return false
         }
@@ -371,7 +374,7 @@ struct Pass<T: Scalar> {
             let size = convChunk(g, batch: B) * g.ho * g.wo * g.patch
             conv2dBackward(x, p, dy, dx, gp, bias ? gp + co * k * k * ci : nil,
                            col: ws.buffer(n.id, .a, size), dcol: ws.buffer(n.id, .b, size), batch: B, g, outChannels: co,
-                           path: ws.kernels, scratch: { ws.scratch(4, $0) })
+                           path: ws.kernels, overwrite: overwrite, scratch: { ws.scratch(4, $0) })
         case let .locallyConnected2d(ci, co, k, bias):
             let g = Local2d(h: n.inShape[0], w: n.inShape[1], c: ci, kernel: k, channels: co)
             local2dBackward(x, p, dy, dx, gp, bias ? gp + g.weightCount : nil, batch: B, g)

@@ -93,10 +93,11 @@ int ck_conv_direct(const float *x, const float *wt, const float *bias, float *y,
 /// pixels of patch ⊗ dy — and the bias gradient into db (may be NULL).
 int ck_conv_direct_wgrad(const float *x, const float *dy, float *dwt, float *db, int batch, int height, int width,
                          int channels, int k, int stride, int pad, int out_channels, float *scratch, int portable);
-/// The input gradient added into dx[B, H, W, C], from dy[B, Ho, Wo, Cout] and the weights in the
-/// layer's own layout w[Cout, k·k·C].
+/// The input gradient added into dx[B, H, W, C] (written, when add is 0: then k ≥ stride, so
+/// that every pixel is reached), from dy[B, Ho, Wo, Cout] and the weights in the layer's own
+/// layout w[Cout, k·k·C].
 int ck_conv_direct_dgrad(const float *dy, const float *w, float *dx, int batch, int height, int width, int channels,
-                         int k, int stride, int pad, int out_channels, float *scratch, int portable);
+                         int k, int stride, int pad, int out_channels, int add, float *scratch, int portable);
 
 /// Batch normalization's passes over n entries viewed as rows of `lanes` = lcm(F, 16) lanes
 /// (lane t is feature t mod F; ≤ 1024 lanes), bit for bit as NeuralNets' BatchNorm.swift.

@@ -150,15 +150,18 @@ func conv2dForward<T: Scalar>(
 }
 
 // dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W) — or each by the direct kernels where they
-// take it (ConvDirect.swift). The patch matrix is rebuilt chunk
+// take it (ConvDirect.swift); with `overwrite` (only where `directConvWritesInputGradient`) dx
+// is written, not added to. The patch matrix is rebuilt chunk
 // by chunk (cheap, in cache) unless one chunk is the whole batch: then it is still there from the
 // forward pass, if that pass made one.
 func conv2dBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
     _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
     col: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>, batch: Int, _ g: Window, outChannels: Int,
-    path: KernelPath = .reference, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
+    path: KernelPath = .reference, overwrite: Bool = false, scratch: (Int) -> UnsafeMutablePointer<T> = { _ in fatalError() }
 ) {
+    precondition(!overwrite || directConvWritesInputGradient(g, outChannels: outChannels, path: path, T.self),
+                 "conv2dBackward: only the direct input gradient writes dx")
     // The direct one-channel kernel left no patches behind in the forward pass.
     var forwardWasDirect = false
     if let flag = nativeConv1Flag(g, outChannels: outChannels, path: path, T.self) {
@@ -177,7 +180,7 @@ func conv2dBackward<T: Scalar>(
             preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
         }
         if let dx, let flag = directDx,
-           !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+           !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, overwrite: overwrite, scratch: scratch, flag: flag) {
             preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
         }
         return
@@ -195,7 +198,7 @@ func conv2dBackward<T: Scalar>(
         b0 += nb
     }
     if let dx, let flag = directDx,
-       !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) {
+       !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, overwrite: overwrite, scratch: scratch, flag: flag) {
         preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
     }
 }

@@ -62,12 +62,20 @@ func directConvWeightGradient<T: Scalar>(
     return true
 }
 
-// dx[B, H, W, C] += the input gradient, one phase of dx's pixels per stride position (conv512.c).
+/// Whether the direct kernel writes every entry of this convolution's input gradient (so the
+/// pass need not zero it first): it takes the input gradient, and each stride phase of dx's
+/// pixels has a tap (k ≥ stride; a 1×1 stride-2 layer reaches one pixel in four).
+func directConvWritesInputGradient<T: Scalar>(_ g: Window, outChannels: Int, path: KernelPath, _: T.Type) -> Bool {
+    g.k >= g.stride && directConvFlag(g, outChannels: outChannels, which: 2, path: path, T.self) != nil
+}
+
+// dx[B, H, W, C] += the input gradient (written, with `overwrite`), one phase of dx's pixels per
+// stride position (conv512.c).
 func directConvInputGradient<T: Scalar>(
     _ dy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
-    batch: Int, _ g: Window, outChannels co: Int, scratch: (Int) -> UnsafeMutablePointer<T>, flag: Int32
+    batch: Int, _ g: Window, outChannels co: Int, overwrite: Bool, scratch: (Int) -> UnsafeMutablePointer<T>, flag: Int32
 ) -> Bool {
     let (s, _) = directScratch(g, outChannels: co, extra: 0, scratch)
     return ck_conv_direct_dgrad(floats(dy)!, floats(w)!, floats(dx)!, Int32(batch), Int32(g.h), Int32(g.w), Int32(g.c),
-                                Int32(g.k), Int32(g.stride), Int32(g.pad), Int32(co), floats(s)!, flag) != 0
+                                Int32(g.k), Int32(g.stride), Int32(g.pad), Int32(co), overwrite ? 0 : 1, floats(s)!, flag) != 0
 }
