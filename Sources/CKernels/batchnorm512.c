@@ -67,7 +67,9 @@ int ck_batchnorm_sums(int term, const float *a, const float *b, const float *shi
     return 1;
 }
 
-// mode 0: y = x·p + q; 1: y = (p·dy + q·x) + r; 2: y += (p·dy + q·x) + r — p, q, r tiled to l lanes.
+// mode 0: y = x·p + q; 3: y = max(x·p + q, 0) (max_ps returns its second operand for a NaN or
+// two zeros, as the ReLU layer's `v > 0 ? v : 0`); 1: y = (p·dy + q·x) + r; 2: y += (p·dy + q·x) + r —
+// p, q, r tiled to l lanes.
 static T512 void affine(int mode, const float *x, const float *dy, const float *p, const float *q, const float *r,
                         float *y, size_t n, int l) {
     for (size_t e = 0; e < n; e += l) {
@@ -75,8 +77,9 @@ static T512 void affine(int mode, const float *x, const float *dy, const float *
         ROW_LOOP(c, {
             const __m512 xv = _mm512_maskz_loadu_ps(m, x + e + 16 * v);
             __m512 out;
-            if (mode == 0) {
+            if (mode == 0 || mode == 3) {
                 out = _mm512_add_ps(_mm512_mul_ps(xv, _mm512_loadu_ps(p + 16 * v)), _mm512_loadu_ps(q + 16 * v));
+                if (mode == 3) out = _mm512_max_ps(out, _mm512_setzero_ps());
             } else {
                 const __m512 g = _mm512_maskz_loadu_ps(m, dy + e + 16 * v);
                 out = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(p + 16 * v), g),
@@ -91,8 +94,8 @@ static T512 void affine(int mode, const float *x, const float *dy, const float *
 
 int ck_batchnorm_affine(int mode, const float *x, const float *dy, const float *p, const float *q, const float *r,
                         float *y, size_t n, int lanes, int portable) {
-    if (portable != 0 || !ck_avx512_available() || lanes % 16 != 0 || lanes > MAX_LANES || mode < 0 || mode > 2) return 0;
-    if (mode > 0 && (!dy || !r)) return 0;
+    if (portable != 0 || !ck_avx512_available() || lanes % 16 != 0 || lanes > MAX_LANES || mode < 0 || mode > 3) return 0;
+    if ((mode == 1 || mode == 2) && (!dy || !r)) return 0;
     affine(mode, x, dy, p, q, r, y, n, lanes);
     return 1;
 }

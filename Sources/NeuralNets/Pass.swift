@@ -56,6 +56,9 @@ struct Pass<T: Scalar> {
             } else if i + 1 < end, fusesDenseRelu(nodes, i) {
                 cur = forwardDenseRelu(nodes[i], nodes[i + 1], cur)
                 i += 2
+            } else if i + 1 < end, fusesBatchNormRelu(nodes, i) {
+                cur = forwardBatchNormRelu(nodes[i], nodes[i + 1], cur)
+                i += 2
             } else {
                 cur = forward(nodes[i], cur)
                 i += 1
@@ -83,6 +86,25 @@ struct Pass<T: Scalar> {
     func fusesDenseRelu(_ nodes: [Node], _ i: Int) -> Bool {
         guard i + 1 < nodes.count, case .dense = nodes[i].layer else { return false }
         return fusesReluWithDense(nodes, i + 1)
+    }
+
+    /// A batch norm followed by a ReLU (one not fused with a pool) normalizes straight into the
+    /// ReLU's output: the batch norm's own output is never written, and no backward pass reads
+    /// it (the ReLU's reads the ReLU's output; the batch norm's, its input and statistics).
+    func fusesBatchNormRelu(_ nodes: [Node], _ i: Int) -> Bool {
+        guard ws.fusesReLU, i + 1 < nodes.count, case .batchNorm = nodes[i].layer, case .activation(.relu) = nodes[i + 1].layer else { return false }
+        return !fusesReluPool(nodes, i + 1)
+    }
+
+    /// The pair's output is the ReLU's output buffer; time is recorded under the batch norm.
+    mutating func forwardBatchNormRelu(_ norm: Node, _ relu: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
+        guard case let .batchNorm(f) = norm.layer else { preconditionFailure("not a batch norm") }
+        let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let y = ws.buffer(relu.id, .output, batch * relu.outSize), p = params + norm.paramOffset
+        batchNormForward(x, p, p + f, y, ws.buffer(norm.id, .a, 2 * f), running: runningStats(norm, features: f),
+                         rows: batch * norm.inSize / f, features: f, training: batchStatistics, path: ws.kernels, relu: true)
+        if ws.profile != nil { ws.record(norm.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        return UnsafePointer(y)
     }
 
     /// Whether the ReLU (if it is one) at `j` takes part in a fusion with a dense layer: forward

@@ -26,8 +26,8 @@ public final class Workspace<T: Scalar> {
     public var kernels: KernelPath = .best
 
     /// Whether a dense layer and the ReLU after it run as one product with the ReLU in its
-    /// epilogue, forward and backward (`gemm(then: .relu, …)`; same bits either way). Off for tests and
-    /// `overparam bench --ab-fusion`.
+    /// epilogue, forward and backward (`gemm(then: .relu, …)`), and a batch norm's forward pass
+    /// writes the ReLU after it (same bits either way). Off for tests and `overparam bench --ab-fusion`.
     public var fusesReLU = true
 
     /// Whether a residual connection's sum is made by its branch's last layer (a dense or

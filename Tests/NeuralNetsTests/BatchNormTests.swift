@@ -134,6 +134,38 @@ import Testing
         }
     }
 
+    /// A batch norm and the ReLU after it run fused (the batch norm writes the ReLU's output)
+    /// with the same bits as apart: loss, gradients and running estimates, on the C passes and the
+    /// Swift loops, in training and in evaluation (`predict`); inputs spread so that many
+    /// normalized values are negative or exactly at the clamp. A conv net whose ReLUs feed 2×2
+    /// pools keeps the ReLU + pool fusion instead.
+    @Test(arguments: ["mlp", "resnet:8x8x3-w4-b1-s2-3", "cnn:8x8x1-c4-m2-f6-3:relu:bn"])
+    func fusedBatchNormReluIsBitIdentical(model: String) throws {
+        var base = model == "mlp"
+            ? try Network<Float>(layers: [.dense(inputs: 6, outputs: 20, bias: true), .batchNorm(features: 20), .activation(.relu),
+                                          .dense(inputs: 20, outputs: 3, bias: true)], inputShape: [6])
+            : try Network<Float>(spec: model)
+        base.initialize(.torch, rng: RNG(seed: 3))
+        var r = RNG(seed: 4)
+        let batch = 24
+        let x = Tensor<Float>(shape: [batch] + base.inputShape, scalars: r.normals(batch * base.inputSize).map { 2 * $0 - 0.5 })
+        let y = Supervision<Float>.classes((0..<batch).map { Int32($0 % base.outputSize) })
+        for path in [KernelPath.best, .reference] {
+            var results: [(Float, [Float], [Float], [Float])] = []
+            for fused in [true, false] {
+                var net = base
+                let ws = Workspace<Float>()
+                ws.kernels = path
+                ws.fusesReLU = fused
+                let (loss, g) = try net.lossAndGradient(x, y, loss: .crossEntropy, ws: ws)
+                let out = try net.predict(x, ws: ws).scalars
+                results.append((Float(loss), g, net.state, out))
+            }
+            #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1, "\(model) \(path): loss or gradients")
+            #expect(results[0].2 == results[1].2 && results[0].3 == results[1].3, "\(model) \(path): running estimates or evaluation")
+        }
+    }
+
     /// One feature, rows 1, 2, 3, 6 (mean 3, biased variance 3.5, unbiased 14/3), scale 2, shift 1.
     @Test func normalizesWithBatchStatisticsAndKeepsRunningOnes() throws {
         var net = try Network<Double>(layers: [.batchNorm(features: 1)], inputShape: [1])

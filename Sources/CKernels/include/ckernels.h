@@ -105,7 +105,8 @@ int ck_conv_direct_dgrad(const float *dy, const float *w, float *dx, int batch, 
 /// Σ b·((a − shift)·scale) into out2 — shift and scale tiled to `lanes`.
 int ck_batchnorm_sums(int term, const float *a, const float *b, const float *shift, const float *scale, size_t n,
                       int features, int lanes, double *out, double *out2, int portable);
-/// Per-lane affine maps: mode 0, y = x·p + q; 1, y = (p·dy + q·x) + r; 2, y += (p·dy + q·x) + r.
+/// Per-lane affine maps: mode 0, y = x·p + q; 3, y = max(x·p + q, 0) (a ReLU after it, NaN and
+/// −0 giving +0); 1, y = (p·dy + q·x) + r; 2, y += (p·dy + q·x) + r.
 int ck_batchnorm_affine(int mode, const float *x, const float *dy, const float *p, const float *q, const float *r,
                         float *y, size_t n, int lanes, int portable);
 

@@ -60,13 +60,15 @@ private func columnSums<T: Scalar>(count n: Int, features f: Int, lanes l: Int, 
     }
 }
 
-// y[R,F] = (x − μ_f) · rstd_f · γ_f + β_f;  stats[2F] keeps (μ_f, rstd_f) for the backward pass.
+// y[R,F] = (x − μ_f) · rstd_f · γ_f + β_f (then max(·, 0) with `relu`: a ReLU layer fused after
+// it);  stats[2F] keeps (μ_f, rstd_f) for the backward pass.
 // Training: the batch's mean and biased variance (two passes), and the running estimates moved
 // toward them by `momentum` (the variance unbiased, R/(R−1), as PyTorch does). Evaluation: the
 // running estimates.
 func batchNormForward<T: Scalar>(
     _ x: UnsafePointer<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
-    _ stats: UnsafeMutablePointer<T>, running: RunningStats<T>, rows r: Int, features f: Int, training: Bool, path: KernelPath = .reference
+    _ stats: UnsafeMutablePointer<T>, running: RunningStats<T>, rows r: Int, features f: Int, training: Bool, path: KernelPath = .reference,
+    relu: Bool = false
 ) {
     let mean = stats, rstd = stats + f, n = r * f, l = laneWidth(f)
     if training {
@@ -103,10 +105,14 @@ func batchNormForward<T: Scalar>(
         let a = ab.baseAddress!, b = a + l
         tile({ rstd[$0] * gamma[$0] }, features: f, lanes: l, into: a)
         tile({ beta[$0] - mean[$0] * rstd[$0] * gamma[$0] }, features: f, lanes: l, into: b)
-        if nativeAffine(0, x, nil, a, b, nil, y, count: n, lanes: l, path: path) { return }
+        if nativeAffine(relu ? 3 : 0, x, nil, a, b, nil, y, count: n, lanes: l, path: path) { return }
         forEachLaneRow(count: n, lanes: l) { e, c in
             let xr = x + e, yr = y + e
-            for t in 0..<c { yr[t] = xr[t] * a[t] + b[t] }
+            if relu {
+                for t in 0..<c { let v = xr[t] * a[t] + b[t]; yr[t] = v > 0 ? v : 0 }  // the ReLU layer's own test
+            } else {
+                for t in 0..<c { yr[t] = xr[t] * a[t] + b[t] }
+            }
         }
     }
 }
