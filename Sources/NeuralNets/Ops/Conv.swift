@@ -151,9 +151,9 @@ func conv2dForward<T: Scalar>(
 
 // dW += dyᵀ·col; db += Σ dy; dx += col2im(dy · W) — or each by the direct kernels where they
 // take it (ConvDirect.swift); with `overwrite` (only where `directConvWritesInputGradient`) dx
-// is written, not added to. The patch matrix is rebuilt chunk
-// by chunk (cheap, in cache) unless one chunk is the whole batch: then it is still there from the
-// forward pass, if that pass made one.
+// is written, not added to. The patch matrix is rebuilt chunk by chunk (cheap, in cache) unless
+// one chunk is the whole batch: then it is still there from the forward pass, if that pass made
+// one.
 func conv2dBackward<T: Scalar>(
     _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
     _ dw: UnsafeMutablePointer<T>, _ db: UnsafeMutablePointer<T>?,
@@ -172,33 +172,30 @@ func conv2dBackward<T: Scalar>(
     }
     let directW = directConvFlag(g, outChannels: outChannels, which: 0, path: path, T.self)
     if directW != nil { forwardWasDirect = true }
-    // The input gradient by the direct kernel, after the loop (which then makes no dcol); the
-    // weight gradient too, unless the loop runs anyway for dx.
+    // The input gradient by the direct kernel, after the weight gradient — direct too, unless the
+    // im2col loop runs anyway for dx (which then makes no dcol where dx is direct).
     let directDx = dx == nil ? nil : directConvFlag(g, outChannels: outChannels, which: 2, path: path, T.self)
+    let refused = "conv2dBackward: the direct kernel refused a shape it was chosen for"
     if let flag = directW, dx == nil || directDx != nil {
         guard directConvWeightGradient(x, dy, dw, db, batch: batch, g, outChannels: outChannels, scratch: scratch, flag: flag) else {
-            preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
+            preconditionFailure(refused)
         }
-        if let dx, let flag = directDx,
-           !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, overwrite: overwrite, scratch: scratch, flag: flag) {
-            preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
-        }
-        return
-    }
-    let chunk = convChunk(g, batch: batch)
-    let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
-    var b0 = 0
-    while b0 < batch {
-        let nb = min(chunk, batch - b0)
-        if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g, path: path) }
+    } else {
+        let chunk = convChunk(g, batch: batch)
+        let inSize = g.h * g.w * g.c, pixels = g.ho * g.wo
         let loopDx = directDx == nil ? dx : nil
-        denseBackward(col, w, dy + b0 * pixels * outChannels, loopDx == nil ? nil : dcol, dw, db,
-                      rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true, path: path)
-        if let loopDx { col2imAdd(dcol, loopDx + b0 * inSize, batch: nb, g, path: path) }
-        b0 += nb
+        var b0 = 0
+        while b0 < batch {
+            let nb = min(chunk, batch - b0)
+            if chunk < batch || forwardWasDirect { im2col(x + b0 * inSize, col, batch: nb, g, path: path) }
+            denseBackward(col, w, dy + b0 * pixels * outChannels, loopDx == nil ? nil : dcol, dw, db,
+                          rows: nb * pixels, inputs: g.patch, outputs: outChannels, overwriteDx: true, path: path)
+            if let loopDx { col2imAdd(dcol, loopDx + b0 * inSize, batch: nb, g, path: path) }
+            b0 += nb
+        }
     }
     if let dx, let flag = directDx,
        !directConvInputGradient(dy, w, dx, batch: batch, g, outChannels: outChannels, overwrite: overwrite, scratch: scratch, flag: flag) {
-        preconditionFailure("conv2dBackward: the direct kernel refused a shape it was chosen for")
+        preconditionFailure(refused)
     }
 }
