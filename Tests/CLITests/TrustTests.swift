@@ -162,4 +162,21 @@ import Testing
         #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("Error Domain"), "\(r.stderr)")
         #expect(!r.stdout.contains("Recovery"), "nothing ran: \(r.stdout)")
     }
+
+    /// The new recovery and rank options: a bad value is a one-line error; the study's table and
+    /// a gd-adaptive run's stop reasons are printed.
+    @Test func recoveryAndRankStudyOptions() throws {
+        let badMethod = try overparam(["recover", "--method", "gd-fast", "--no-store"])
+        #expect(badMethod.status == 1 && badMethod.stderr.contains("use gd, adam or gd-adaptive"), "\(badMethod.stderr)")
+        let dropout = try overparam(["recover", "--method", "gd-adaptive", "--dropout", "0.1", "--sizes", "2", "--seeds", "1", "--no-store"])
+        #expect(dropout.status == 1 && dropout.stderr.contains("gd-adaptive needs a deterministic loss"), "\(dropout.stderr)")
+        let run = try overparam(["recover", "--method", "gd-adaptive", "--steps", "50", "--sizes", "2,4", "--seeds", "1", "--no-store"])
+        #expect(run.status == 0 && run.stdout.contains("runs: 2 at the step cap"), "\(run.stdout)")
+        let badStudy = try overparam(["rank", "--study", "wide"])
+        #expect(badStudy.status == 1 && badStudy.stderr.contains("the study is 'deep'"), "\(badStudy.stderr)")
+        let seeds = try overparam(["rank", "--seeds", "2"])
+        #expect(seeds.status == 1 && seeds.stderr.contains("--seeds goes with --study"), "\(seeds.stderr)")
+        let study = try overparam(["rank", "--study", "deep", "--seeds", "1"])
+        #expect(study.status == 0 && study.stdout.contains("tanh, no biases: of 10 teachers 10 at the bound"), "\(study.stdout)")
+    }
 }
