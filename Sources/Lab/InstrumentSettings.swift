@@ -57,7 +57,13 @@ public struct RecoverySettings: Sendable {
         if let sizes = try s.list("sizes", "sizes ≥ 1", { Int($0).flatMap { $0 >= 1 ? $0 : nil } }) { p.sizes = sizes }
         if let students = try s.list("students", "student specs", { $0.isEmpty ? nil : $0 }) {
             let base = p.rows[0].procedure
-            p.rows = students.map { RecoveryRow(label: $0, student: $0, procedure: base) }
+            // A student keeps the target written in its family (its O) from a preset row of the
+            // same family, named by the spec's kind (conv1d, local1d, mlp, …).
+            func kind(_ spec: String) -> Substring { spec.prefix { $0 != ":" } }
+            p.rows = students.map { spec in
+                RecoveryRow(label: spec, student: spec, procedure: base,
+                            familyTarget: p.rows.first { kind($0.student) == kind(spec) }?.familyTarget)
+            }
         }
         let method = try s["method"].map { m in
             guard let v = RecoveryProcedure.Method(rawValue: m) else { throw ExperimentError("method = '\(m)': use gd, adam or gd-adaptive") }
