@@ -100,11 +100,17 @@ struct Pass<T: Scalar> {
     mutating func forwardBatchNormRelu(_ norm: Node, _ relu: Node, _ x: UnsafePointer<T>) -> UnsafePointer<T> {
         guard case let .batchNorm(f) = norm.layer else { preconditionFailure("not a batch norm") }
         let t0 = ws.profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-        let y = ws.buffer(relu.id, .output, batch * relu.outSize), p = params + norm.paramOffset
-        batchNormForward(x, p, p + f, y, ws.buffer(norm.id, .a, 2 * f), running: runningStats(norm, features: f),
-                         rows: batch * norm.inSize / f, features: f, training: batchStatistics, path: ws.kernels, relu: true)
+        let y = ws.buffer(relu.id, .output, batch * relu.outSize)
+        batchNorm(norm, features: f, x, into: y, relu: true)
         if ws.profile != nil { ws.record(norm.id, forward: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
         return UnsafePointer(y)
+    }
+
+    /// A batch norm's forward pass into `y` (its own output, or a ReLU's fused after it).
+    func batchNorm(_ n: Node, features f: Int, _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, relu: Bool) {
+        let p = params + n.paramOffset
+        batchNormForward(x, p, p + f, y, ws.buffer(n.id, .a, 2 * f), running: runningStats(n, features: f),
+                         rows: batch * n.inSize / f, features: f, training: batchStatistics, path: ws.kernels, relu: relu)
     }
 
     /// Whether the ReLU (if it is one) at `j` takes part in a fusion with a dense layer: forward
@@ -248,8 +254,7 @@ struct Pass<T: Scalar> {
             let f = forward(n.branch, x), g = forward(n.shortcut, x)
             for i in 0..<B * n.outSize { out[i] = f[i] + g[i] }
         case let .batchNorm(f):
-            batchNormForward(x, p, p + f, out, ws.buffer(n.id, .a, 2 * f), running: runningStats(n, features: f),
-                             rows: B * n.inSize / f, features: f, training: batchStatistics, path: ws.kernels)
+            batchNorm(n, features: f, x, into: out, relu: false)
         case .globalAvgPool:
             meanTokensForward(x, out, batch: B, tokens: n.inShape[0] * n.inShape[1], dim: n.inShape[2])
         case .flatten:

@@ -31,9 +31,7 @@ extension RecoveryProcedure {
         if run.steps >= steps { return .cap }
         return method == .gdAdaptive ? .plateau : .converged
     }
-}
 
-extension RecoveryProcedure {
     /// The method in words, as the command prints it.
     public var methodDescription: String {
         switch method {
@@ -56,8 +54,8 @@ extension RecoveryResult {
     }
 }
 
-/// The adaptive-step state machine, apart from the network so that it can be tested on any
-/// objective: `advance` takes the loss at the proposed point and says whether to keep it.
+/// The adaptive-step state machine, apart from the network and its buffers: `accept` takes the
+/// loss at the proposed point and says whether to keep it.
 struct BoldDriver {
     var rate: Double
     let grow: Double, shrink: Double, maxRate: Double
