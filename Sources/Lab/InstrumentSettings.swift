@@ -43,7 +43,8 @@ struct NamedSettings {
 /// A recovery grid as named settings: a preset with the students, sizes, seeds and training
 /// overridden. Settings left out keep the preset's.
 public struct RecoverySettings: Sendable {
-    public static let names = ["preset", "students", "sizes", "seeds", "method", "lr", "steps", "init-std", "dropout", "target-mse"]
+    public static let names = ["preset", "students", "sizes", "seeds", "method", "lr", "steps", "init-std", "dropout", "target-mse",
+                               "training-inputs"]
     public let values: [String: String]
 
     public init(_ settings: [String: String]) throws {
@@ -53,6 +54,15 @@ public struct RecoverySettings: Sendable {
     public func preset() throws -> RecoveryPreset {
         let s = try NamedSettings(values, known: Self.names, command: "recover")
         var p = try RecoveryPreset.named(s["preset"] ?? "quick")
+        switch s["training-inputs"] {
+        case nil, "random": break
+        case "grid":
+            guard p.target.inputRange != nil, p.target.inputWidth == 1 else {
+                throw ExperimentError("training-inputs = 'grid' needs a target of one input on an interval (the dropout preset's)")
+            }
+            p.target.gridTraining = true
+        case let other?: throw ExperimentError("training-inputs = '\(other)': use random or grid")
+        }
         if let seeds = try s.integer("seeds", min: 1) { p.seeds = seeds }
         if let sizes = try s.list("sizes", "sizes ≥ 1", { Int($0).flatMap { $0 >= 1 ? $0 : nil } }) { p.sizes = sizes }
         if let students = try s.list("students", "student specs", { $0.isEmpty ? nil : $0 }) {
@@ -66,7 +76,7 @@ public struct RecoverySettings: Sendable {
             }
         }
         let method = try s["method"].map { m in
-            guard let v = RecoveryProcedure.Method(rawValue: m) else { throw ExperimentError("method = '\(m)': use gd, adam or gd-adaptive") }
+            guard let v = RecoveryProcedure.Method(rawValue: m) else { throw ExperimentError("method = '\(m)': use gd, sgd, adam or gd-adaptive") }
             return v
         }
         let lr = try s.number("lr", { $0 > 0 && $0.isFinite }, "a positive learning rate")

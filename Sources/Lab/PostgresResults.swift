@@ -10,12 +10,12 @@ import Recovery
 extension PostgresAttempts {
     func cachedRun(n: Int, seed: UInt64) throws -> RecoveryRun? {
         try store.query("""
-            SELECT n, seed, train_mse, test_mse, diverged, steps, seconds FROM \(unescaped: store.t("recovery_runs"))
+            SELECT n, seed, train_mse, test_mse, diverged, steps, seconds, measures FROM \(unescaped: store.t("recovery_runs"))
             WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed)) AND n = \(n)
             """).rows.first.map { row in
-            let (n, seed, train, test, diverged, steps, seconds) = try row.decode((Int, Int64, Double?, Double?, Int, Int, Double).self)
+            let (n, seed, train, test, diverged, steps, seconds, measures) = try row.decode((Int, Int64, Double?, Double?, Int, Int, Double, String?).self)
             return RecoveryRun(n: n, seed: UInt64(bitPattern: seed), trainMSE: train ?? .infinity, testMSE: test ?? .infinity,
-                               steps: steps, seconds: seconds, diverged: diverged != 0)
+                               steps: steps, seconds: seconds, diverged: diverged != 0, measures: decodeMeasures(measures))
         }
     }
 
@@ -23,9 +23,9 @@ extension PostgresAttempts {
         // Non-finite errors (a diverged run) are stored as NULL, as in SQLite.
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
         try store.query("""
-            INSERT INTO \(unescaped: store.t("recovery_runs")) (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished)
+            INSERT INTO \(unescaped: store.t("recovery_runs")) (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished, measures)
             VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(finite(r.trainMSE)), \(finite(r.testMSE)), \(r.diverged ? 1 : 0),
-                    \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())))
+                    \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(try encodeMeasures(r.measures)))
             ON CONFLICT DO NOTHING
             """)
     }

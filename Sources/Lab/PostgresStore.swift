@@ -11,9 +11,10 @@ import PostgresNIO
 /// Calls block: the instruments run on plain threads, and each call waits for its reply on
 /// the connection's event loop. One connection per store, one statement at a time on it.
 public final class PostgresStore: @unchecked Sendable {
+    /// 3: recovery runs keep their measures (a version-2 schema gains the column on first use).
     /// 2: data sets keyed by their contents, attempts by their step budget, and every
     /// instrument's results (1: EMC attempts alone, keyed by the data's path).
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     public let location: String
     let schema: String
     let connection: PostgresConnection
@@ -97,6 +98,11 @@ public final class PostgresStore: @unchecked Sendable {
             if meta != nil {
                 let found = try query("SELECT value FROM \(unescaped: t("meta")) WHERE key = 'schema_version'")
                     .rows.first?.decode(String.self)
+                if found == "2" {   // → 3, as ResultStore.migrateFrom2; under the lock, once
+                    try execute("ALTER TABLE \(schema).recovery_runs ADD COLUMN IF NOT EXISTS measures TEXT")
+                    try execute("UPDATE \(schema).meta SET value = '\(Self.schemaVersion)' WHERE key = 'schema_version'")
+                    return
+                }
                 guard let found, Int(found) == Self.schemaVersion else {
                     throw StoreError.incompatible(path: location, found: found.flatMap { Int($0) } ?? 0, expected: Self.schemaVersion)
                 }
@@ -134,7 +140,7 @@ public final class PostgresStore: @unchecked Sendable {
                 CREATE TABLE \(s).recovery_runs (
                     experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, n BIGINT NOT NULL,
                     train_mse DOUBLE PRECISION, test_mse DOUBLE PRECISION, diverged BIGINT NOT NULL, steps BIGINT NOT NULL,
-                    seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL,
+                    seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL, measures TEXT,
                     PRIMARY KEY (experiment, seed, n))
                 """,
                 """
@@ -192,8 +198,8 @@ public final class PostgresStore: @unchecked Sendable {
             return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12] as [(any DatabaseValueConvertible)?]
         }
         let runs = try rows("recovery_runs").map {
-            let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String, String?).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9] as [(any DatabaseValueConvertible)?]
         }
         let units = try rows("rate_units").map {
             let r = try $0.decode((String, Int, Int, Data, Double, String).self)

@@ -9,7 +9,7 @@ public func recoveryStoreKey(target: TargetFunction, row: RecoveryRow) -> [Strin
     k["target"] = target.spec
     k["target-theta"] = target.theta.map { "\($0)" }.joined(separator: ",")
     k["student"] = row.student
-    if let r = target.inputRange { k["target-inputs"] = "uniform \(r.lowerBound) \(r.upperBound)" }
+    if let r = target.inputRange { k["target-inputs"] = "\(target.gridTraining ? "grid" : "uniform") \(r.lowerBound) \(r.upperBound)" }
     return k
 }
 
@@ -46,11 +46,17 @@ public func writeRecoveryOutputs(_ r: RecoveryResult, to dir: String) throws -> 
     try prepareOutputFolder(dir)
     func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
     func num(_ v: Double) -> String { v.isFinite ? "\(v)" : "" }
-    var csv = "row,student,parameters,n,seed,train_mse,test_mse,diverged,steps,seconds,stop\n"
+    var csv = "row,student,parameters,n,seed,train_mse,test_mse,diverged,steps,seconds,stop,"
+        + "spectrum_inputs,rank_1e-3,rank_1e-6,largest_drop_rank,largest_drop,clusters,major_clusters,mean_abs_cos\n"
     for (i, row) in r.rows.enumerated() {
         for cell in r.cells[i] {
             for run in cell.runs {
-                csv += "\"\(row.label)\",\(row.student),\(r.parameters[i]),\(run.n),\(run.seed),\(num(run.trainMSE)),\(num(run.testMSE)),\(run.diverged),\(run.steps),\(run.seconds),\(row.procedure.stop(of: run).rawValue)\n"
+                let s = run.measures?.spectrum, c = run.measures?.condensation, drop = s?.largestDrop
+                let measured = [s.map { "\($0.inputs)" }, s.map { "\($0.rank(relative: 1e-3))" }, s.map { "\($0.rank(relative: 1e-6))" },
+                                drop.map { "\($0.rank)" }, drop.map { num($0.ratio) }, c.map { "\($0.clusters)" }, c.map { "\($0.majorClusters)" },
+                                c.map { "\($0.meanAbsCosine)" }]
+                csv += "\"\(row.label)\",\(row.student),\(r.parameters[i]),\(run.n),\(run.seed),\(num(run.trainMSE)),\(num(run.testMSE)),\(run.diverged),\(run.steps),\(run.seconds),\(row.procedure.stop(of: run).rawValue),"
+                    + measured.map { $0 ?? "" }.joined(separator: ",") + "\n"
             }
         }
     }
@@ -64,17 +70,59 @@ public func writeRecoveryOutputs(_ r: RecoveryResult, to dir: String) throws -> 
                 "cells": r.cells[i].map { c in
                     [
                         "n": c.n, "median_test_mse": json(c.medianTestMSE), "median_train_mse": json(c.medianTrainMSE),
+                        "median_rank_1e-6": c.medianRank(relative: 1e-6) as Any? ?? NSNull(),
                         "runs": c.runs.map { ["seed": $0.seed, "train_mse": json($0.trainMSE), "test_mse": json($0.testMSE),
                                               "diverged": $0.diverged, "steps": $0.steps, "seconds": $0.seconds,
-                                              "stop": row.procedure.stop(of: $0).rawValue] as [String: Any] },
+                                              "stop": row.procedure.stop(of: $0).rawValue,
+                                              "measures": measuresObject($0.measures)] as [String: Any] },
                     ] as [String: Any]
                 },
             ] as [String: Any]
         },
     ]
-    let paths = [path("recovery.csv"), path("recovery.json"), path("recovery-heatmap.svg")]
+    var paths = [path("recovery.csv"), path("recovery.json"), path("recovery-heatmap.svg")]
     try csv.write(toFile: paths[0], atomically: true, encoding: .utf8)
     try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: paths[1]))
     try recoveryHeatmap(r).svg().write(toFile: paths[2], atomically: true, encoding: .utf8)
+    if let plot = endRankPlot(r) {
+        paths.append(path("recovery-rank.svg"))
+        try plot.svg().write(toFile: paths[3], atomically: true, encoding: .utf8)
+    }
     return paths
+}
+
+/// A run's measures for recovery.json: the spectrum with its ranks, the condensation; null when
+/// not measured.
+func measuresObject(_ m: RunMeasures?) -> Any {
+    guard let m else { return NSNull() }
+    var o = [String: Any]()
+    if let s = m.spectrum {
+        o["spectrum"] = ["inputs": s.inputs, "parameters": s.parameters, "singular_values": s.singularValues,
+                         "rank_1e-3": s.rank(relative: 1e-3), "rank_1e-6": s.rank(relative: 1e-6),
+                         "largest_drop_rank": s.largestDrop?.rank as Any? ?? NSNull(),
+                         "largest_drop": s.largestDrop.map { $0.ratio.isFinite ? $0.ratio : Double.greatestFiniteMagnitude } as Any? ?? NSNull()] as [String: Any]
+    }
+    if let c = m.condensation {
+        o["condensation"] = ["neurons": c.neurons, "silent": c.silent, "clusters": c.clusters, "major_clusters": c.majorClusters, "threshold": c.threshold,
+                             "histogram": c.histogram, "mean_abs_cosine": c.meanAbsCosine] as [String: Any]
+    }
+    return o
+}
+
+/// The rank of the minimum reached: per row, the median rank (σ > 1e-6·σ₁) of the trained
+/// students' tangent matrices against n, with each row's O dashed and the line rank = n in
+/// grey. nil when no run carries a spectrum.
+public func endRankPlot(_ r: RecoveryResult) -> Plot? {
+    var p = Plot(title: "Rank of the trained student (σ > 1e-6·σ₁ of its tangent matrix), median over seeds",
+                 xLabel: "training samples n", yLabel: "rank at the end of training")
+    for (i, row) in r.rows.enumerated() {
+        let points = r.cells[i].compactMap { c in c.medianRank(relative: 1e-6).map { (x: Double(c.n), y: $0) } }
+        if !points.isEmpty { p.series.append(.init(row.label, points, style: .line, color: Plot.palette[i % Plot.palette.count])) }
+    }
+    guard !p.series.isEmpty, let lo = r.sizes.min(), let hi = r.sizes.max() else { return nil }
+    for O in Set(r.optimisticSizes).sorted() {
+        p.series.append(.init("O = \(O)", [(Double(lo), Double(O)), (Double(hi), Double(O))], style: .dashed, color: "#555555"))
+    }
+    p.series.append(.init("rank = n", [(Double(lo), Double(lo)), (Double(hi), Double(hi))], style: .dashed, color: "#bbbbbb"))
+    return p
 }

@@ -15,7 +15,7 @@ public enum StoreError: Error, CustomStringConvertible {
         switch self {
         case let .cannotOpen(p, r): return "cannot open the result store \(p): \(r)"
         case let .failed(p, r): return "the result store \(p) failed: \(r)"
-        case let .incompatible(p, 1, expected) where expected == 2:
+        case let .incompatible(p, 1, expected) where expected >= 2:
             return "the result store \(p) was written by an older overparam that named data sets by their path, not their contents, "
                 + "so its results cannot be matched safely to data: use another --store file (nothing was changed in this one; "
                 + "`overparam export --store \(p)` still reads it)"
@@ -34,9 +34,11 @@ public enum StoreError: Error, CustomStringConvertible {
 /// wait for the writer) and a process waits up to `busyTimeout` seconds for another's write
 /// to finish instead of failing with "database is locked".
 public final class ResultStore: @unchecked Sendable {
+    /// 3: a recovery run keeps what was measured on the trained student (`measures`, JSON).
     /// 2: data sets keyed by their contents' fingerprint, and each attempt by its step budget
-    /// (1 keyed data by path, and attempts by the experiment's one budget).
-    public static let schemaVersion = 2
+    /// (1 keyed data by path, and attempts by the experiment's one budget). A version-2 file is
+    /// brought to 3 when opened for writing (one added column, empty for its runs).
+    public static let schemaVersion = 3
     public static let busyTimeout: TimeInterval = 120
     public let path: String
     /// Opened for reading only: nothing is ever written, not even an experiment's registration.
@@ -79,6 +81,7 @@ public final class ResultStore: @unchecked Sendable {
         }
         let version = hasTables ? found : schemaVersion
         if readOnly { return (db, version) }
+        if hasTables && found == 2 { return (db, try migrateFrom2(db)) }
         if hasTables && found != schemaVersion {
             throw StoreError.incompatible(path: path, found: found, expected: schemaVersion)
         }
@@ -99,7 +102,7 @@ public final class ResultStore: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS recovery_runs (
                     experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
                     train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
-                    seconds REAL NOT NULL, finished TEXT NOT NULL,
+                    seconds REAL NOT NULL, finished TEXT NOT NULL, measures TEXT,
                     PRIMARY KEY (experiment, seed, n));
                 CREATE TABLE IF NOT EXISTS rate_units (
                     experiment TEXT NOT NULL REFERENCES experiments(key), n INTEGER NOT NULL, repetition INTEGER NOT NULL,
@@ -113,6 +116,21 @@ public final class ResultStore: @unchecked Sendable {
                 """)
         }
         return (db, version)
+    }
+
+    /// Version 2 → 3: the recovery runs' measures column, added at the end (where a new file
+    /// has it, so the tables' column orders agree for merges). In one immediate transaction that
+    /// reads the version again: processes opening the file together migrate it once.
+    static func migrateFrom2(_ db: DatabaseQueue) throws -> Int {
+        try db.writeWithoutTransaction { d in
+            try d.inTransaction(.immediate) {
+                if try Int.fetchOne(d, sql: "PRAGMA user_version") == 2 {
+                    try d.execute(sql: "ALTER TABLE recovery_runs ADD COLUMN measures TEXT; PRAGMA user_version = \(schemaVersion)")
+                }
+                return .commit
+            }
+        }
+        return schemaVersion
     }
 
     /// Runs `body` again while SQLite reports the database busy, for up to `busyTimeout`.
@@ -157,7 +175,7 @@ public final class ResultStore: @unchecked Sendable {
         "experiments": ["key", "instrument", "config", "created"],
         "attempts": ["experiment", "seed", "n", "budget", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished",
                      "hessian_min", "hessian_max"],
-        "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished"],
+        "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished", "measures"],
         "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished"],
         "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished"],
     ]
@@ -213,10 +231,10 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
         try store.db.write { d in
             try d.execute(sql: """
-                INSERT OR REPLACE INTO recovery_runs (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO recovery_runs (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished, measures)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key, Int64(bitPattern: r.seed), r.n, finite(r.trainMSE), finite(r.testMSE), r.diverged ? 1 : 0,
-                                 r.steps, r.seconds, ISO8601DateFormatter().string(from: Date())])
+                                 r.steps, r.seconds, ISO8601DateFormatter().string(from: Date()), try encodeMeasures(r.measures)])
         }
     }
 
@@ -228,11 +246,26 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
     }
 }
 
+/// A run's measures as stored: JSON with sorted keys (Doubles written to round-trip), or NULL.
+func encodeMeasures(_ m: RunMeasures?) throws -> String? {
+    guard let m else { return nil }
+    let e = JSONEncoder()
+    e.outputFormatting = .sortedKeys
+    return String(decoding: try e.encode(m), as: UTF8.self)
+}
+
+/// Measures read back; nil for none, and for text this version cannot read (a run is then
+/// reported without them rather than failing).
+func decodeMeasures(_ text: String?) -> RunMeasures? {
+    text.flatMap { try? JSONDecoder().decode(RunMeasures.self, from: Data($0.utf8)) }
+}
+
 extension ResultStore {
     static func run(_ row: Row) -> RecoveryRun {
         let train: Double? = row["train_mse"], test: Double? = row["test_mse"]
         return RecoveryRun(n: row["n"], seed: UInt64(bitPattern: row["seed"]), trainMSE: train ?? .infinity, testMSE: test ?? .infinity,
-                           steps: row["steps"], seconds: row["seconds"], diverged: (row["diverged"] as Int) != 0)
+                           steps: row["steps"], seconds: row["seconds"], diverged: (row["diverged"] as Int) != 0,
+                           measures: decodeMeasures(row.hasColumn("measures") ? row["measures"] : nil))
     }
 }
 
@@ -327,10 +360,12 @@ extension ResultStore {
     ]
 
     /// Copies every experiment and result of the store at `path` (a shard's file) into this one,
-    /// each row at most once, in one transaction. A file of another schema version is an error
+    /// each row at most once, in one transaction. A version-2 shard is brought to version 3
+    /// first (as opening it for writing would); a file of another schema version is an error
     /// and nothing is copied.
     public func merge(from path: String) throws -> MergeSummary {
-        let shard = try ResultStore(path: path, readOnly: true)
+        var shard = try ResultStore(path: path, readOnly: true)
+        if shard.version == 2 { shard = try ResultStore(path: path) }
         guard shard.version == Self.schemaVersion else {
             throw StoreError.incompatible(path: path, found: shard.version, expected: Self.schemaVersion)
         }

@@ -15,10 +15,10 @@ public enum ResultTable: String, CaseIterable, Sendable {
         }
     }
 
-    /// The result's own columns (after the experiment's settings); a rate unit's curves come
-    /// in JSON, and as their count in CSV.
+    /// The result's own columns (after the experiment's settings); a rate unit's curves and a
+    /// recovery run's measures come in JSON only (the curves as their count in CSV).
     var columns: [String] {
-        ResultStore.columns[table]!.filter { $0 != "experiment" && $0 != "finished" && $0 != "curves" }
+        ResultStore.columns[table]!.filter { $0 != "experiment" && $0 != "finished" && $0 != "curves" && $0 != "measures" }
     }
 
     var what: String {
@@ -70,6 +70,9 @@ extension ResultStore {
             var o: [String: Any] = ["config": config]
             for c in t.columns { o[c] = Self.json(Self.value(row, c)) }
             if t == .adapt { o["curves"] = (row["curves"] as Data?).flatMap(decodeCurves) ?? [] }
+            if t == .recovery, let text = String.fromDatabaseValue(Self.value(row, "measures")) {
+                o["measures"] = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? NSNull()
+            }
             return o
         }
         return String(decoding: try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)

@@ -18,13 +18,27 @@ public struct TrainConfig: Sendable {
     public var targetLoss: Double? = nil
     /// Evaluate the whole training set every this many steps (default: once per epoch).
     public var evaluateEvery: Int? = nil
+    /// Stop when the best evaluated train loss fell by less than this fraction over the last
+    /// window of steps (read at evaluations, so a window spans whole `evaluateEvery` periods).
+    public var plateau: Plateau? = nil
 
     public init() {}
+}
+
+/// A plateau rule: the best train loss seen must fall by at least `decrease` (a fraction) every
+/// `window` steps. The best, not the last: with dropout the evaluated loss wanders, and a
+/// wandering loss that no longer improves has converged as far as this training goes.
+public struct Plateau: Sendable, Equatable {
+    public var window: Int
+    public var decrease: Double
+    public init(window: Int, decrease: Double) { self.window = window; self.decrease = decrease }
 }
 
 public enum StopReason: String, Sendable, Codable {
     case targetAccuracy = "target-accuracy"
     case targetLoss = "target-loss"
+    /// The loss stopped falling (`TrainConfig.plateau`).
+    case plateau
     case budget
 }
 
@@ -59,6 +73,9 @@ public func train<T: Scalar>(
     guard n > 0 else { throw NetworkError.invalidArgument("cannot train on an empty dataset") }
     guard c.maxSteps >= 0 else { throw NetworkError.invalidArgument("the step budget must be ≥ 0") }
     guard c.learningRate.isFinite, c.learningRate > 0 else { throw NetworkError.invalidArgument("the learning rate must be positive, got \(c.learningRate)") }
+    if let p = c.plateau, !(p.window >= 1 && p.decrease >= 0 && p.decrease < 1) {
+        throw NetworkError.invalidArgument("a plateau rule needs a window ≥ 1 step and a decrease in [0, 1), got \(p.window) and \(p.decrease)")
+    }
     let batch = min(c.batchSize ?? n, n)
     guard batch > 0 else { throw NetworkError.invalidArgument("the batch size must be positive") }
     let stepsPerEpoch = (n + batch - 1) / batch
@@ -89,11 +106,23 @@ public func train<T: Scalar>(
         progress?(r)
         return r
     }
-    func done(_ r: TrainRecord) -> StopReason? {
+    func reached(_ r: TrainRecord) -> StopReason? {
         if let t = c.targetAccuracy, let a = r.accuracy, a >= t { return .targetAccuracy }
         if let t = c.targetLoss, r.loss <= t { return .targetLoss }
         return nil
     }
+    // The plateau rule's state: the best loss so far, and the best when the window began.
+    var best = Double.infinity, windowBest = Double.infinity, windowStart = 0
+    func plateaued(_ r: TrainRecord) -> Bool {
+        guard let p = c.plateau else { return false }
+        best = min(best, r.loss)
+        if windowBest == .infinity { windowBest = best; windowStart = r.step; return false }
+        guard r.step - windowStart >= p.window else { return false }
+        if best > windowBest * (1 - p.decrease) { return true }
+        windowBest = best; windowStart = r.step
+        return false
+    }
+    func done(_ r: TrainRecord) -> StopReason? { reached(r) ?? (plateaued(r) ? .plateau : nil) }
 
     // Full-batch gradient descent without dropout or batch norm: the forward pass of each step
     // is the evaluation of the parameters it starts from, so one pass per step serves both (the
@@ -115,7 +144,8 @@ public func train<T: Scalar>(
                                                training: false, correct: &correct)
                 guard loss.isFinite else { throw NetworkError.diverged(step: step, loss: Double(loss)) }
                 let r = TrainRecord(step: step, loss: Double(loss), accuracy: Double(correct) / Double(n))
-                let why = done(r) ?? (step == c.maxSteps ? .budget : nil)
+                // The plateau rule reads the loss at evaluations only, as the general path does.
+                let why = (step % evalEvery == 0 ? done(r) : reached(r)) ?? (step == c.maxSteps ? .budget : nil)
                 if step % evalEvery == 0 || why != nil { history.append(r); progress?(r) }
                 if let why { return TrainResult(steps: step, stopReason: why, finalLoss: r.loss, finalAccuracy: r.accuracy, history: history) }
                 update()

@@ -14,7 +14,7 @@ import NeuralNets
 public enum RecoveryStop: String, Sendable, CaseIterable {
     /// Train MSE at or below the procedure's target.
     case converged
-    /// The loss stopped falling (adaptive GD only): less than `plateauDecrease` relative over
+    /// The loss stopped falling (gd-adaptive, or a method with `stopOnPlateau`): less than `plateauDecrease` relative over
     /// `plateauWindow` gradient evaluations.
     case plateau
     /// The step budget ran out first.
@@ -29,14 +29,17 @@ extension RecoveryProcedure {
         if run.diverged { return .diverged }
         if run.trainMSE <= targetTrainMSE { return .converged }
         if run.steps >= steps { return .cap }
-        return method == .gdAdaptive ? .plateau : .converged
+        return method == .gdAdaptive || stopOnPlateau ? .plateau : .converged
     }
+
+    var plateauText: String { stopOnPlateau ? ", to train MSE ≤ \(targetTrainMSE) or a plateau (< \(plateauDecrease) over \(plateauWindow) steps)" : "" }
 
     /// The method in words, as the command prints it.
     public var methodDescription: String {
         switch method {
-        case .gd: return "full-batch GD lr \(learningRate)"
-        case .adam: return "full-batch Adam lr \(learningRate)"
+        case .gd: return "full-batch GD lr \(learningRate)" + plateauText
+        case .sgd: return "SGD lr \(learningRate), batches of \(batchSize)" + plateauText
+        case .adam: return "full-batch Adam lr \(learningRate)" + plateauText
         case .gdAdaptive:
             return "full-batch GD, adaptive step from \(learningRate), to train MSE ≤ \(targetTrainMSE) or a plateau (< \(plateauDecrease) over \(plateauWindow) steps)"
         }

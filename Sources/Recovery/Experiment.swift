@@ -9,6 +9,10 @@ public struct TargetFunction: Sendable {
     public var theta: [Double]
     /// Where inputs are drawn: nil for standard Gaussian entries, else uniform on this interval.
     public var inputRange: ClosedRange<Double>? = nil
+    /// Training inputs evenly spaced over `inputRange` instead of drawn (one input only; the
+    /// ends included, so n inputs are lo + (hi − lo)·i/(n − 1)); the test inputs stay uniform.
+    /// The same for every seed, which then varies the initialization (and dropout) alone.
+    public var gridTraining = false
 
     public init(name: String, spec: String, theta: [Double], inputRange: ClosedRange<Double>? = nil) throws {
         self.inputRange = inputRange
@@ -48,9 +52,9 @@ public struct TargetFunction: Sendable {
 
 /// How a student is trained on n samples of the target.
 public struct RecoveryProcedure: Sendable, Equatable {
-    /// gd: full-batch GD at a fixed step; adam; gd-adaptive: full-batch GD that sets its own
-    /// step and stops on a plateau (Convergence.swift).
-    public enum Method: String, Sendable, CaseIterable { case gd, adam, gdAdaptive = "gd-adaptive" }
+    /// gd: full-batch GD at a fixed step; sgd: mini-batches of `batchSize`; adam (full batch);
+    /// gd-adaptive: full-batch GD that sets its own step and stops on a plateau (Convergence.swift).
+    public enum Method: String, Sendable, CaseIterable { case gd, sgd, adam, gdAdaptive = "gd-adaptive" }
     public var method: Method = .gd
     public var learningRate = 0.3
     public var steps = 30_000
@@ -65,6 +69,11 @@ public struct RecoveryProcedure: Sendable, Equatable {
     /// evaluations.
     public var plateauWindow = 20_000
     public var plateauDecrease = 1e-3
+    /// gd, sgd and adam stop on the same plateau rule too (read on the train MSE without
+    /// dropout, every 1% of the budget) when this is on; gd-adaptive always does.
+    public var stopOnPlateau = false
+    /// Samples per step of sgd (the others use all n).
+    public var batchSize = 4
 
     public init() {}
 
@@ -73,7 +82,8 @@ public struct RecoveryProcedure: Sendable, Equatable {
     public var key: [String: String] {
         var k = ["method": method.rawValue, "lr": "\(learningRate)", "steps": "\(steps)", "init-std": "\(initStd)",
                  "dropout": "\(dropout)", "target-mse": "\(targetTrainMSE)", "test-size": "\(testSize)"]
-        if method == .gdAdaptive { k["plateau"] = "\(plateauDecrease)/\(plateauWindow)" }
+        if method == .gdAdaptive || stopOnPlateau { k["plateau"] = "\(plateauDecrease)/\(plateauWindow)" }
+        if method == .sgd { k["batch"] = "\(batchSize)" }
         return k
     }
 }
@@ -88,10 +98,14 @@ public struct RecoveryRun: Sendable, Codable, Equatable {
     public var steps: Int
     public var seconds: Double
     public var diverged: Bool
+    /// The student as trained: tangent spectrum and condensation (nil for a diverged run, and
+    /// for runs stored before these were measured).
+    public var measures: RunMeasures?
 
-    public init(n: Int, seed: UInt64, trainMSE: Double, testMSE: Double, steps: Int, seconds: Double, diverged: Bool) {
+    public init(n: Int, seed: UInt64, trainMSE: Double, testMSE: Double, steps: Int, seconds: Double, diverged: Bool,
+                measures: RunMeasures? = nil) {
         self.n = n; self.seed = seed; self.trainMSE = trainMSE; self.testMSE = testMSE; self.steps = steps
-        self.seconds = seconds; self.diverged = diverged
+        self.seconds = seconds; self.diverged = diverged; self.measures = measures
     }
 }
 
@@ -111,6 +125,16 @@ func recoveryInputs(_ count: Int, width: Int, shape: [Int], seed: UInt64?, range
     return Tensor(shape: [count] + shape, scalars: values)
 }
 
+/// The n training inputs of a seed for `target`, shaped [n] + `shape` (the student's input
+/// shape): drawn as `recoveryInputs` does, or on the target's grid.
+public func trainingInputs(_ target: TargetFunction, n: Int, seed: UInt64, shape: [Int]) throws -> Tensor<Double> {
+    let width = shape.reduce(1, *)
+    guard target.gridTraining else { return recoveryInputs(n, width: width, shape: shape, seed: seed, range: target.inputRange) }
+    guard let r = target.inputRange, width == 1 else { throw RecoveryError("grid training inputs need a target of one input on an interval") }
+    let step = n > 1 ? (r.upperBound - r.lowerBound) / Double(n - 1) : 0
+    return Tensor(shape: [n] + shape, scalars: (0..<n).map { n > 1 ? r.lowerBound + step * Double($0) : (r.lowerBound + r.upperBound) / 2 })
+}
+
 /// Trains a fresh student (`spec`, initialized from `seed`) on n samples of the target, in Double.
 public func recoveryRun(student spec: String, target: TargetFunction, n: Int, seed: UInt64,
                         procedure p: RecoveryProcedure) throws -> RecoveryRun {
@@ -123,19 +147,20 @@ public func recoveryRun(student spec: String, target: TargetFunction, n: Int, se
     }
     net.initialize(.gaussian(std: p.initStd), rng: RNG(seed: seed))
     let shape = Array(net.inputShape)
-    let x = recoveryInputs(n, width: net.inputSize, shape: shape, seed: seed, range: target.inputRange)
+    let x = try trainingInputs(target, n: n, seed: seed, shape: shape)
     let y = Tensor(shape: [n, 1], scalars: try target.evaluate(x))
     let xt = recoveryInputs(p.testSize, width: net.inputSize, shape: shape, seed: nil, range: target.inputRange)
     let yt = try target.evaluate(xt)
     var config = TrainConfig()
     config.loss = .meanSquaredError
-    config.optimizer = p.method == .gd ? .sgd() : .adam()
+    config.optimizer = p.method == .adam ? .adam() : .sgd()
     config.learningRate = p.learningRate
-    config.batchSize = nil
+    config.batchSize = p.method == .sgd ? p.batchSize : nil
     config.maxSteps = p.steps
     config.targetLoss = p.targetTrainMSE
     config.seed = seed
     config.evaluateEvery = max(1, p.steps / 100)
+    if p.stopOnPlateau { config.plateau = Plateau(window: p.plateauWindow, decrease: p.plateauDecrease) }
     let seconds = { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
     do {
         var steps = 0
@@ -152,7 +177,10 @@ public func recoveryRun(student spec: String, target: TargetFunction, n: Int, se
         let pred = try net.predict(xt).scalars
         let test = zip(pred, yt).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(max(yt.count, 1))
         guard train.isFinite, test.isFinite else { throw NetworkError.diverged(step: steps, loss: train) }
-        return RecoveryRun(n: n, seed: seed, trainMSE: train, testMSE: test, steps: steps, seconds: seconds(), diverged: false)
+        // On the test inputs: one fixed draw for every seed and n, so spectra compare across runs.
+        let measures = try endOfTraining(net, inputs: xt)
+        return RecoveryRun(n: n, seed: seed, trainMSE: train, testMSE: test, steps: steps, seconds: seconds(), diverged: false,
+                           measures: measures)
     } catch NetworkError.diverged(let step, _) {
         return RecoveryRun(n: n, seed: seed, trainMSE: .infinity, testMSE: .infinity, steps: step, seconds: seconds(), diverged: true)
     }

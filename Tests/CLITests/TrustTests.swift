@@ -167,11 +167,21 @@ import Testing
     /// a gd-adaptive run's stop reasons are printed.
     @Test func recoveryAndRankStudyOptions() throws {
         let badMethod = try overparam(["recover", "--method", "gd-fast", "--no-store"])
-        #expect(badMethod.status == 1 && badMethod.stderr.contains("use gd, adam or gd-adaptive"), "\(badMethod.stderr)")
+        #expect(badMethod.status == 1 && badMethod.stderr.contains("use gd, sgd, adam or gd-adaptive"), "\(badMethod.stderr)")
         let dropout = try overparam(["recover", "--method", "gd-adaptive", "--dropout", "0.1", "--sizes", "2", "--seeds", "1", "--no-store"])
         #expect(dropout.status == 1 && dropout.stderr.contains("gd-adaptive needs a deterministic loss"), "\(dropout.stderr)")
         let run = try overparam(["recover", "--method", "gd-adaptive", "--steps", "50", "--sizes", "2,4", "--seeds", "1", "--no-store"])
         #expect(run.status == 0 && run.stdout.contains("runs: 2 at the step cap"), "\(run.stdout)")
+        // Each trained student's tangent rank and condensation: printed, in the CSV and the figure.
+        let dir = try scratchFolder("end-rank")
+        let sgd = try overparam(["recover", "--method", "sgd", "--steps", "200", "--sizes", "2,8", "--seeds", "1", "--no-store", "--output", dir])
+        #expect(sgd.status == 0 && sgd.stdout.contains("rank of the trained student's tangent matrix (σ > 1e-6·σ₁")
+                && sgd.stdout.contains("holding 90% of its norm"), "\(sgd.stdout)")
+        let csv = try String(contentsOfFile: dir + "/recovery.csv", encoding: .utf8).split(separator: "\n")
+        let header = csv[0].split(separator: ",").map(String.init), row = csv[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let rank = try #require(header.firstIndex(of: "rank_1e-6")), inputs = try #require(header.firstIndex(of: "spectrum_inputs"))
+        #expect(row[inputs] == "70" && (Int(row[rank]) ?? 0) >= 1 && (Int(row[rank]) ?? 99) <= 60, "\(csv[1])")
+        #expect(FileManager.default.fileExists(atPath: dir + "/recovery-rank.svg"))
         let badStudy = try overparam(["rank", "--study", "wide"])
         #expect(badStudy.status == 1 && badStudy.stderr.contains("the study is 'deep'"), "\(badStudy.stderr)")
         let seeds = try overparam(["rank", "--seeds", "2"])

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Lab
 import PostgresNIO
+import Recovery
 import Testing
 
 /// The server `dev.sh test` starts (Tests/Distributed/postgres.sh); without it the tests that
@@ -166,9 +167,31 @@ func freshSchema(_ name: String) -> String {
         #expect {
             _ = try PostgresStore(url: url)
         } throws: { error in
-            "\(error)".contains("schema version 99, this overparam uses 2") && "\(error)".contains("nothing was changed")
+            "\(error)".contains("schema version 99, this overparam uses 3") && "\(error)".contains("nothing was changed")
         }
         #expect(try pg.queueStatus().queued == 4, "the queue is as it was")
+    }
+
+    /// A version-2 schema (no measures column) gains it on first use, keeps its runs, and then
+    /// stores a run's measures and reads them back bit for bit.
+    @Test(.enabled(if: testPostgres != nil)) func aVersionTwoSchemaGainsTheMeasuresColumn() async throws {
+        let url = freshSchema("v2")
+        let pg = try PostgresStore(url: url)
+        let cache = try pg.cache(instrument: "recovery", config: ["b": "2"], description: [:])
+        let old = RecoveryRun(n: 5, seed: 1, trainMSE: 1e-9, testMSE: 2e-3, steps: 100, seconds: 0.5, diverged: false)
+        try cache.saveRun(old)
+        let schema = String(url.split(separator: "schema=").last!)
+        try await rawSQL("ALTER TABLE \(schema).recovery_runs DROP COLUMN measures")
+        try await rawSQL("UPDATE \(schema).meta SET value = '2' WHERE key = 'schema_version'")
+        let again = try PostgresStore(url: url)
+        let runs = try again.cache(instrument: "recovery", config: ["b": "2"], description: [:])
+        #expect(try runs.cachedRun(n: 5, seed: 1) == old)
+        let measures = RunMeasures(spectrum: TangentSpectrum(inputs: 3, parameters: 4, singularValues: [2, 0.1 + 0.2, 1e-300]),
+                                   condensation: condensation(vectors: [[1, 0], [2, 0], [0, 1]]))
+        let fresh = RecoveryRun(n: 6, seed: 1, trainMSE: 1e-10, testMSE: 1e-4, steps: 50, seconds: 0.25, diverged: false, measures: measures)
+        try runs.saveRun(fresh)
+        #expect(try runs.cachedRun(n: 6, seed: 1) == fresh)
+        #expect(try PostgresStore(url: url).cache(instrument: "recovery", config: ["b": "2"], description: [:]).cachedRun(n: 6, seed: 1) == fresh)
     }
 
     @Test func anUnreachableServerIsAClearErrorNotAHang() {

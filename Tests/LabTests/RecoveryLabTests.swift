@@ -47,6 +47,10 @@ final class InterruptingRuns: RecoveryCache, @unchecked Sendable {
         // The same outcome (wall times aside) as an uninterrupted run.
         func outcome(_ r: RecoveryResult) -> [String] { r.cells[0].flatMap(\.runs).map { "\($0.n) \($0.seed) \($0.trainMSE) \($0.testMSE) \($0.steps)" } }
         #expect(outcome(resumed) == outcome(reference))
+        // The measures come back from the store as they were measured, bit for bit.
+        let measures = resumed.cells[0].flatMap(\.runs).map(\.measures)
+        #expect(measures.allSatisfy { $0?.spectrum != nil && $0?.condensation != nil })
+        #expect(measures == reference.cells[0].flatMap(\.runs).map(\.measures))
         // Another procedure is another experiment: nothing is shared.
         var other = rows[0]
         other.procedure.initStd = 0.1

@@ -14,4 +14,22 @@ import Testing
         let quick = try RecoverySettings(["students": "mlp:2-8-1:tanh:nobias"]).preset()
         #expect(quick.rows.count == 1 && quick.rows[0].familyTarget == nil)
     }
+
+    /// Grid training inputs: n evenly spaced points, ends included (30 on [−15, 14] are the
+    /// integers), the same for every seed, keyed apart from random draws; refused for a target
+    /// without an interval, and an unknown value is a clear error.
+    @Test func gridTrainingInputs() throws {
+        let p = try RecoverySettings(["preset": "dropout", "training-inputs": "grid"]).preset()
+        #expect(p.target.gridTraining)
+        let a = try trainingInputs(p.target, n: 30, seed: 0, shape: [1]), b = try trainingInputs(p.target, n: 30, seed: 1, shape: [1])
+        #expect(a.scalars == (-15...14).map(Double.init) && b.scalars == a.scalars && a.shape == [30, 1])
+        #expect(try trainingInputs(p.target, n: 1, seed: 0, shape: [1]).scalars == [-0.5])
+        let random = try RecoveryPreset.named("dropout")
+        let r0 = try trainingInputs(random.target, n: 30, seed: 0, shape: [1]), r1 = try trainingInputs(random.target, n: 30, seed: 1, shape: [1])
+        #expect(r0.scalars != r1.scalars && r0.scalars.allSatisfy { (-15...14).contains($0) })
+        #expect(recoveryStoreKey(target: p.target, row: p.rows[0])["target-inputs"] == "grid -15.0 14.0")
+        #expect(recoveryStoreKey(target: random.target, row: random.rows[0])["target-inputs"] == "uniform -15.0 14.0")
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["training-inputs": "grid"]).preset() }
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "dropout", "training-inputs": "lattice"]).preset() }
+    }
 }

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Lab
 import Linalg
+import Recovery
 import Testing
 
 func temporaryStore(_ name: String) -> String {
@@ -102,6 +103,58 @@ final class Interrupting: AttemptCache {
             }
         }
         #expect(errors.messages.isEmpty, "\(errors.messages.prefix(3))")
+    }
+
+    /// A version-2 file (as every store before the measures column): opened for writing, it
+    /// gains the column, keeps its runs (without measures) and stores new runs with theirs; a
+    /// version-2 shard merges, measures and all, after the same step.
+    @Test func aVersionTwoStoreGainsTheMeasuresColumn() throws {
+        func versionTwo(_ name: String) throws -> String {
+            let path = temporaryStore(name)
+            try DatabaseQueue(path: path).write { d in
+                try d.execute(sql: """
+                    CREATE TABLE experiments (key TEXT PRIMARY KEY, instrument TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL);
+                    CREATE TABLE attempts (experiment TEXT NOT NULL, seed INTEGER NOT NULL, n INTEGER NOT NULL, budget INTEGER NOT NULL,
+                        verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL, gradient_norm REAL NOT NULL,
+                        steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL, hessian_min REAL, hessian_max REAL,
+                        PRIMARY KEY (experiment, seed, n, budget));
+                    CREATE TABLE recovery_runs (experiment TEXT NOT NULL, seed INTEGER NOT NULL, n INTEGER NOT NULL,
+                        train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL,
+                        finished TEXT NOT NULL, PRIMARY KEY (experiment, seed, n));
+                    CREATE TABLE rate_units (experiment TEXT NOT NULL, n INTEGER NOT NULL, repetition INTEGER NOT NULL, curves BLOB NOT NULL,
+                        seconds REAL NOT NULL, finished TEXT NOT NULL, PRIMARY KEY (experiment, n, repetition));
+                    CREATE TABLE generalization_runs (experiment TEXT NOT NULL, seed INTEGER NOT NULL, train_size INTEGER NOT NULL,
+                        test_size INTEGER NOT NULL, train_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, finished TEXT NOT NULL,
+                        PRIMARY KEY (experiment, seed, train_size));
+                    INSERT INTO experiments VALUES ('{"b":"2"}', 'recovery', '{"b":"2"}', 'then');
+                    INSERT INTO recovery_runs VALUES ('{"b":"2"}', 1, 5, 1e-9, 2e-3, 0, 100, 0.5, 'then');
+                    PRAGMA user_version = 2;
+                    """)
+            }
+            return path
+        }
+        let old = try versionTwo("v2.sqlite")
+        #expect(try ResultStore(path: old, readOnly: true).version == 2, "reading changes nothing")
+        let store = try ResultStore(path: old)
+        #expect(store.version == 3)
+        let runs = try store.experiment(instrument: "recovery", config: ["b": "2"])
+        let kept = try #require(try runs.cachedRun(n: 5, seed: 1))
+        #expect(kept.testMSE == 2e-3 && kept.steps == 100 && kept.measures == nil)
+        let measures = RunMeasures(spectrum: TangentSpectrum(inputs: 3, parameters: 4, singularValues: [2, 0.1 + 0.2, 1e-300]),
+                                   condensation: condensation(vectors: [[1, 0], [2, 0], [0, 1]]))
+        let fresh = RecoveryRun(n: 6, seed: 1, trainMSE: 1e-10, testMSE: 1e-4, steps: 50, seconds: 0.25, diverged: false, measures: measures)
+        try runs.saveRun(fresh)
+        #expect(try runs.cachedRun(n: 6, seed: 1) == fresh)
+        #expect(try ResultStore(path: old).version == 3, "a second open finds it current")
+        let exported = try JSONSerialization.jsonObject(with: Data(try store.exportJSON(.recovery).utf8)) as? [[String: Any]]
+        #expect((exported?.last?["measures"] as? [String: Any])?["condensation"] != nil)
+        #expect(!(try store.exportCSV(.recovery)).contains("measures"))
+
+        let shard = try versionTwo("v2-shard.sqlite")
+        let main = try ResultStore(path: temporaryStore("v3-main.sqlite"))
+        #expect(try main.merge(from: shard) == MergeSummary(added: 1, duplicates: 0, conflicts: 0))
+        #expect(try main.merge(from: old) == MergeSummary(added: 1, duplicates: 1, conflicts: 0))
+        #expect(try main.experiment(instrument: "recovery", config: ["b": "2"]).cachedRun(n: 6, seed: 1) == fresh)
     }
 
     @Test func incompatibleOrBrokenStoresAreClearErrors() throws {

@@ -124,7 +124,7 @@ import Testing
         ("instrument: emc\noutput: o\naxes: {lr: [0.1]}\nzip: {lr: [0.2], arch: [mlp:2-2]}\n", "s.yaml", "axis 'lr' given twice"),
         ("instrument: emc\noutput: o\nzip: []\n", "s.yaml:3", "'zip' must be a mapping"),
         ("instrument: recovery\noutput: o\nfixed: {arch: mlp:2-2}\n", "s.yaml:3", "unknown setting 'arch' in fixed; known for recovery"),
-        ("instrument: recovery\noutput: o\naxes:\n  method: [gd, sgd]\n", "s.yaml:4", "method = 'sgd'"),
+        ("instrument: recovery\noutput: o\naxes:\n  method: [gd, rmsprop]\n", "s.yaml:4", "method = 'rmsprop'"),
         ("output: o\naxes:\n  gamma: [1.5, 0.5]\ninstrument: adapt\n", "s.yaml:3", "gamma must exceed 1"),
         ("instrument: adapt\noutput: o\nseeds: 3\n", "s.yaml:3", "takes 'reps' and 'seed' settings"),
         ("instrument: adapt\noutput: o\ngeneralization: 10\n", "s.yaml:3", "'generalization' is for emc sweeps"),

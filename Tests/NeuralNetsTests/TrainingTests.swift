@@ -16,6 +16,44 @@ import Testing
         #expect(r.finalLoss <= 0.01 && r.stopReason == .targetLoss)
     }
 
+    /// Two copies of each input with conflicting targets: no function does better than their
+    /// mean, so the loss floor is known exactly — MSE 1/4 for targets 0 and 1, cross-entropy
+    /// ln 2 for labels 0 and 1. Training reaches the floor and the plateau rule stops it there,
+    /// long before the budget, on the general path (values) and the full-batch one (classes).
+    @Test func plateauStopsAtAKnownLossFloor() throws {
+        let x = Tensor<Double>(rows: [[1], [1], [-1], [-1]])
+        var c = TrainConfig()
+        c.loss = .meanSquaredError; c.optimizer = .sgd(); c.learningRate = 0.2; c.batchSize = nil
+        c.maxSteps = 200_000; c.evaluateEvery = 50
+        c.plateau = Plateau(window: 500, decrease: 1e-6)
+        var net = try Network<Double>(spec: "mlp:1-8-1:tanh")
+        net.initialize(.xavier, rng: RNG(seed: 2))
+        let mse = try train(&net, x: x, y: .values(Tensor(shape: [4, 1], scalars: [0, 1, 0, 1])), config: c)
+        #expect(mse.stopReason == .plateau && mse.steps < 50_000, "\(mse.stopReason) after \(mse.steps) steps")
+        #expect(abs(mse.finalLoss - 0.25) < 1e-6, "MSE \(mse.finalLoss)")
+        #expect(mse.steps % 50 == 0, "the rule reads evaluations only")
+
+        c.loss = .crossEntropy; c.learningRate = 0.5
+        var clf = try Network<Double>(spec: "mlp:1-8-2:tanh")
+        clf.initialize(.xavier, rng: RNG(seed: 2))
+        let ce = try train(&clf, x: x, y: .classes([0, 1, 0, 1]), config: c)
+        #expect(ce.stopReason == .plateau && ce.steps < 50_000, "\(ce.stopReason) after \(ce.steps) steps")
+        #expect(abs(ce.finalLoss - 0.693_147_180_559_945_3) < 1e-6, "cross-entropy \(ce.finalLoss)")
+        #expect(ce.steps % 50 == 0)
+
+        // A loss that keeps falling is not a plateau: the same rule on XOR ends at its target.
+        var xor = try Network<Double>(spec: "mlp:2-8-2:tanh")
+        xor.initialize(.xavier, rng: RNG(seed: 1))
+        var d = TrainConfig()
+        d.optimizer = .adam(); d.learningRate = 0.05; d.batchSize = nil; d.maxSteps = 2000; d.targetLoss = 0.01
+        d.evaluateEvery = 10; d.plateau = Plateau(window: 100, decrease: 1e-3)
+        let r = try train(&xor, x: Tensor<Double>(rows: [[0, 0], [0, 1], [1, 0], [1, 1]]), y: .classes([0, 1, 1, 0]), config: d)
+        #expect(r.stopReason == .targetLoss)
+
+        d.plateau = Plateau(window: 0, decrease: 1e-3)
+        #expect(throws: NetworkError.self) { try train(&xor, x: Tensor<Double>(rows: [[0, 0]]), y: .classes([0]), config: d) }
+    }
+
     @Test func fashionMNISTSubsetFitsAbove97Percent() throws {
         let data = try FashionMNIST.load(train: true, as: Float.self).prefix(1000)
         var net = try Network<Float>(spec: "mlp:784-256-10:relu", inputShape: [28, 28, 1])

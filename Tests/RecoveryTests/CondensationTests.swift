@@ -18,10 +18,22 @@ import Testing
         #expect(c.histogram == [3, 0, 0, 0, 0, 0, 0, 4, 0, 3], "\(c.histogram)")
         let mean = (3 * 1 + 4 * 0.5.squareRoot()) / 10
         #expect(abs(c.meanAbsCosine - mean) < 1e-12)
-        // Single linkage: a chain of small steps joins into one cluster at a loose threshold.
+        // Norms 3√5 + √5 + √5/2 (the u group), √2, 1: the u group holds 80.6% of 12.48, with
+        // the √2 neuron 92% — two groups hold 90%.
+        #expect(c.majorClusters == 2)
+        // Groups by leader, not by chain: unit vectors 0.1 rad apart (neighbours at |cos| 0.995)
+        // form {0, 1}, {2, 3}, {4} at 0.99 — single linkage would join all five — and five at 0.999.
         let chain = (0..<5).map { k -> [Double] in let a = 0.1 * Double(k); return [Foundation.cos(a), Foundation.sin(a)] }
-        #expect(condensation(vectors: chain, threshold: 0.99).clusters == 1)   // neighbours 0.995 apart
+        #expect(condensation(vectors: chain, threshold: 0.99).clusters == 3)
         #expect(condensation(vectors: chain, threshold: 0.999).clusters == 5)
+        // The largest neuron leads: put a long vector at 0.2 rad and {1, 2, 3} join it, 0 and 4 stay apart.
+        var led = chain
+        led[2] = led[2].map { 10 * $0 }
+        let l = condensation(vectors: led, threshold: 0.99)
+        // Its group holds 12 of the norm 14 (86%): with one more, 13/14, two groups hold 90%.
+        #expect(l.clusters == 3 && l.majorClusters == 2, "\(l)")
+        led[2] = led[2].map { 3 * $0 }   // now 32 of 34 (94%)
+        #expect(condensation(vectors: led, threshold: 0.99).majorClusters == 1)
     }
 
     /// Read from a network: the first dense layer's (w_i, b_i), biases included when present.

@@ -72,6 +72,30 @@ import Testing
         #expect(throws: RecoveryError.self) { try recoveryRun(student: "mlp:2-10-1:tanh:nobias", target: t, n: 5, seed: 0, procedure: p) }
         #expect(procedure().key["plateau"] == "0.001/20000")
         #expect(RecoveryProcedure().key.keys.sorted() == ["dropout", "init-std", "lr", "method", "steps", "target-mse", "test-size"])
+        // Settings a method reads join its key, and only then.
+        var sgd = RecoveryProcedure()
+        sgd.method = .sgd; sgd.batchSize = 8
+        #expect(sgd.key["batch"] == "8" && sgd.key["plateau"] == nil)
+        var adam = RecoveryProcedure()
+        adam.method = .adam; adam.stopOnPlateau = true
+        #expect(adam.key["plateau"] == "0.001/20000" && adam.key["batch"] == nil)
+    }
+
+    /// Adam (and gd, sgd) stop on the plateau rule when asked: a run that stops before its cap
+    /// above the target MSE is a plateau, at an evaluation (every 1% of the budget).
+    @Test func fixedStepMethodsStopOnAPlateauWhenAsked() throws {
+        // One neuron cannot fit two on 12 points: the loss must level off above zero.
+        let t = try TargetFunction.tanhTeacher(inputs: 2, width: 2)
+        var p = RecoveryProcedure()
+        p.method = .adam; p.learningRate = 0.01; p.steps = 200_000; p.initStd = 0.1
+        p.stopOnPlateau = true; p.plateauWindow = 2000; p.plateauDecrease = 0.01
+        let run = try recoveryRun(student: "mlp:2-1-1:tanh:nobias", target: t, n: 12, seed: 0, procedure: p)
+        #expect(p.stop(of: run) == .plateau && run.steps < p.steps && run.steps % 2000 == 0 && run.trainMSE > p.targetTrainMSE,
+                "\(run.steps) steps, train MSE \(run.trainMSE)")
+        p.stopOnPlateau = false
+        p.steps = run.steps + 4000
+        let capped = try recoveryRun(student: "mlp:2-1-1:tanh:nobias", target: t, n: 12, seed: 0, procedure: p)
+        #expect(p.stop(of: capped) == .cap && capped.steps == p.steps)
     }
 
     /// The full Fig. 3 grid: three families at the paper's five widths, each row's O from its
