@@ -218,16 +218,20 @@ extension Network {
         return (Double(l), gradients)
     }
 
-    /// Per-sample Jacobian of a one-output network: J[i, j] = ∂f(x_i)/∂θ_j, an n × P matrix.
-    public func jacobian(_ x: Tensor<T>, ws: Workspace<T> = Workspace()) throws -> Tensor<T> {
+    /// Per-sample Jacobian of one output: J[i, j] = ∂f_k(x_i)/∂θ_j, an n × P matrix, for output
+    /// k = `output` (nil: the network must have one output, and it is that one).
+    public func jacobian(_ x: Tensor<T>, output: Int? = nil, ws: Workspace<T> = Workspace()) throws -> Tensor<T> {
         let n = try checkInput(x)
-        guard outputSize == 1 else {
-            throw NetworkError.invalidArgument("the per-sample Jacobian needs a network with one output; this one has \(outputSize)")
+        guard output != nil || outputSize == 1 else {
+            throw NetworkError.invalidArgument("the per-sample Jacobian needs a network with one output, or the output named; this one has \(outputSize)")
         }
+        let k = output ?? 0
+        guard k >= 0 && k < outputSize else { throw NetworkError.invalidArgument("output \(k) of a network with \(outputSize)") }
         let P = parameterCount, inSize = inputSize
         var J = [T](repeating: 0, count: n * P)
-        let one = ws.scratch(1, 1)
-        one[0] = 1
+        // The backward pass's seed, the unit vector of output k (set for every sample: a pass
+        // may use its incoming gradient as scratch).
+        let one = ws.scratch(1, outputSize)
         parameters.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeBufferPointer { xs in
                 J.withUnsafeMutableBufferPointer { j in
@@ -237,6 +241,7 @@ extension Network {
                         var pass = Pass(params: p.baseAddress!, grads: j.baseAddress! + i * P, ws: ws, batch: 1, training: false, rng: RNG(seed: 0),
                                         state: st.baseAddress.map(UnsafeMutablePointer.init(mutating:)))
                         _ = pass.forward(nodes, xs.baseAddress! + i * inSize)
+                        for o in 0..<outputSize { one[o] = o == k ? 1 : 0 }
                         pass.backward(nodes, xs.baseAddress! + i * inSize, one, nil)
                     }
                   }

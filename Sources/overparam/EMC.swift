@@ -3,6 +3,7 @@ import Capacity
 import Datasets
 import Foundation
 import Lab
+import Recovery
 
 /// `overparam emc [options]` measures; its help lists the measurement's options (they live on
 /// the command itself, not only under a default subcommand).
@@ -58,6 +59,8 @@ struct MeasureOptions: ParsableArguments {
         @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished attempt is written to it, and a re-run resumes from it.")
         var store: String = "overparam-results.sqlite"
         @Flag(help: "Keep nothing on disk.") var noStore = false
+        @Flag(help: "After the search, train each seed's largest fitted attempt again and report the rank of its tangent matrix on the samples it fit (one logit's, and all classes' stacked), in Double.")
+        var endRank = false
 
         func run() {
             do { try execute() } catch { fail(error) }
@@ -85,8 +88,9 @@ struct MeasureOptions: ParsableArguments {
                 let line = attemptLine(seed, r, lo, hi, since: started, tracker: tracker, replayed: replayed)
                 if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line); fflush(stdout) }
             }
+            let ranks = endRank ? try endRanks(of: report, data: d, procedure: try settings.procedure()) : []
             if json {
-                let out: [String: Any] = [
+                var out: [String: Any] = [
                     "arch": arch, "data": data, "condition": condition, "parameters": report.parameters,
                     "emc_mean": report.mean, "emc_std": report.std, "emc_per_seed": report.perSeed,
                     "emc_per_parameter": report.emcPerParameter, "undecided": report.undecided, "escalated": report.escalated,
@@ -100,6 +104,7 @@ struct MeasureOptions: ParsableArguments {
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
                     "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]
+                if endRank { out["end_rank"] = ranks.map(endRankObject) }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             } else {
                 let interval = report.interval.map { String(format: ", 95%% interval %@[%.1f, %.1f]", report.isMeasured ? "" : "of lower bounds ", $0.lowerBound, $0.upperBound) } ?? ""
@@ -113,8 +118,27 @@ struct MeasureOptions: ParsableArguments {
                 if report.budgetBounded > 0 {
                     print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit was still improving at \(cap) steps (undecided), so the EMC is that of the procedure capped at \(cap) steps, and only a lower bound on what more steps would fit. Raise --max-steps to decide it.")
                 }
+                if endRank { printEndRanks(ranks, seeds: seeds) }
             }
         }
+}
+
+/// `--end-rank`: per seed, the tangent ranks of its largest fit at σ > 1e-3·σ₁ and 1e-6·σ₁.
+func printEndRanks(_ ranks: [ClassifierEndRank], seeds: Int) {
+    print("tangent rank of each seed's largest fit, trained again (σ > 1e-3·σ₁ / 1e-6·σ₁, in Double):")
+    for r in ranks {
+        let l = r.logit, s = r.stacked
+        print("  seed \(r.seed)  n \(r.n) (budget \(r.budget)): logit 0 on \(l.inputs) samples \(l.rank(relative: 1e-3)) / \(l.rank(relative: 1e-6)) of ≤ \(min(l.inputs, r.parameters)); "
+              + "\(r.classes) classes stacked (\(s.inputs) rows) \(s.rank(relative: 1e-3)) / \(s.rank(relative: 1e-6)) of ≤ \(min(s.inputs, r.parameters)); M = \(r.parameters)")
+    }
+    if ranks.count < seeds { print("  (\(seeds - ranks.count) seed(s) fitted no size: nothing to measure)") }
+}
+
+func endRankObject(_ r: ClassifierEndRank) -> [String: Any] {
+    ["seed": r.seed, "n": r.n, "budget": r.budget, "parameters": r.parameters, "classes": r.classes, "inputs": r.logit.inputs,
+     "logit_rank_1e-3": r.logit.rank(relative: 1e-3), "logit_rank_1e-6": r.logit.rank(relative: 1e-6),
+     "stacked_rank_1e-3": r.stacked.rank(relative: 1e-3), "stacked_rank_1e-6": r.stacked.rank(relative: 1e-6),
+     "logit_singular_values": r.logit.singularValues, "stacked_singular_values": r.stacked.singularValues]
 }
 
 /// One attempt's progress line: size, verdict, accuracy, loss, gradient norm, steps, bracket;

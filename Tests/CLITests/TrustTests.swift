@@ -182,6 +182,15 @@ import Testing
         let rank = try #require(header.firstIndex(of: "rank_1e-6")), inputs = try #require(header.firstIndex(of: "spectrum_inputs"))
         #expect(row[inputs] == "70" && (Int(row[rank]) ?? 0) >= 1 && (Int(row[rank]) ?? 99) <= 60, "\(csv[1])")
         #expect(FileManager.default.fileExists(atPath: dir + "/recovery-rank.svg"))
+        // An EMC search's largest fit, measured: printed per seed and in the JSON.
+        let emc = try overparam(["emc", "--data", "gaussian:80,4,2", "--arch", "mlp:4-6-2:tanh", "--optimizer", "adam", "--lr", "0.05",
+                                 "--batch-size", "0", "--steps", "300", "--start", "16", "--no-store", "--end-rank"])
+        #expect(emc.status == 0 && emc.stdout.contains("tangent rank of each seed's largest fit") && emc.stdout.contains("2 classes stacked"), "\(emc.stdout)")
+        let emcJSON = try overparam(["emc", "--data", "gaussian:80,4,2", "--arch", "mlp:4-6-2:tanh", "--optimizer", "adam", "--lr", "0.05",
+                                     "--batch-size", "0", "--steps", "300", "--start", "16", "--no-store", "--end-rank", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(emcJSON.stdout.utf8)) as? [String: Any]
+        let first = (object?["end_rank"] as? [[String: Any]])?.first
+        #expect(first?["parameters"] as? Int == 44 && (first?["stacked_rank_1e-6"] as? Int ?? 0) >= 1, "\(emcJSON.stdout)")
         let badStudy = try overparam(["rank", "--study", "wide"])
         #expect(badStudy.status == 1 && badStudy.stderr.contains("the study is 'deep'"), "\(badStudy.stderr)")
         let seeds = try overparam(["rank", "--seeds", "2"])
