@@ -8,7 +8,64 @@ import Linalg
 struct Adapt: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Over-parameterized gradient descent vs fixed-kernel gradient flow in the Gaussian sequence model.",
-        subcommands: [Rates.self, Trajectory.self], defaultSubcommand: Rates.self)
+        subcommands: [Rates.self, Trajectory.self, Kernel.self], defaultSubcommand: Rates.self)
+
+    struct Kernel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The diagonal adaptive kernel on samples (the paper's Fig. 5): sin(ωπx₁) on the torus [−1, 1)^d, fixed against adaptive kernels (D = 0, 1, 2), error at the oracle stopping time against n.",
+            discussion: "The model f(x) = Σ_j a_j b_j^D β_j e_j(x) over the Fourier basis with |m_k| ≤ cutoff, λ_m = (1 + ‖m‖²)^(−r), a_j(0) = λ_j^(1/2), b_j(0) = b0, β_j(0) = 0, trained by gradient descent on n noisy samples (the fixed kernel: β alone); errors ‖f − f*‖² are exact (the target's Fourier coefficients in closed form).")
+
+        @Option(parsing: .unconditional, help: "Input dimension d.") var dimension: Int = 2
+        @Option(parsing: .unconditional, help: "Frequency cutoff: |m_k| ≤ this, (2·cutoff + 1)^d basis functions.") var cutoff: Int = 8
+        @Option(parsing: .unconditional, help: "Eigenvalue decay: λ_m = (1 + ‖m‖²)^(−r).") var r: Double = 1
+        @Option(parsing: .unconditional, help: "The target sin(ωπx₁): ω.") var omega: Double = 7.5
+        @Option(parsing: .unconditional, help: "Noise standard deviation on y.") var noise: Double = 0.5
+        @Option(help: "Comma-separated sample sizes n.") var n: String = "160,190,220,250,280,310,340,370,400"
+        @Option(parsing: .unconditional, help: "Repetitions (data sets) per n.") var reps: Int = 8
+        @Option(parsing: .unconditional, help: "b0 = c·(σ/√n)^(1/(D+2)): the constant c.") var b0: Double = 1
+        @Option(parsing: .unconditional, help: "Step size as a fraction of the fixed kernel's stability bound 2/tr(H).") var stepFraction: Double = 0.5
+        @Option(parsing: .unconditional, help: "End of the log-spaced time grid (from 1).") var tMax: Double = 2000
+        @Option(parsing: .unconditional, help: "Points per decade of the time grid.") var perDecade: Int = 8
+        @Option(help: "Seed of the data.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Threads (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Folder for kernel.json, kernel-rates.svg and kernel-time.svg.") var output: String?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            do { try execute() } catch { fail(error) }
+        }
+
+        func execute() throws {
+            var s = KernelSettings()
+            s.dimension = dimension; s.cutoff = cutoff; s.r = r; s.omega = omega; s.noise = noise
+            s.sizes = try commaList(n, option: "n") { Int($0) }
+            s.repetitions = reps; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
+            guard tMax > 1, perDecade >= 1 else { throw OptionError(description: "--t-max must exceed 1 and --per-decade be at least 1") }
+            s.times = TimeGrid(from: 1, to: tMax, perDecade: perDecade)
+            guard workers >= 1 else { throw OptionError(description: "--workers must be at least 1") }
+            try output.map(prepareOutputFolder)   // before any work
+            let started = Date()
+            let rates = try measureKernelRates(s, workers: workers)
+            let seconds = Date().timeIntervalSince(started)
+            let paths = try output.map { try writeKernelOutputs(rates, settings: s, seconds: seconds, to: $0) }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: kernelReportObject(rates, settings: s, seconds: seconds), options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+            let J = Int(Foundation.pow(Double(2 * cutoff + 1), Double(dimension)))
+            print("sin(\(omega)πx₁) on [−1, 1)^\(dimension): \(J) Fourier functions (cutoff \(cutoff)), λ = (1 + ‖m‖²)^(−\(r)), noise \(noise), \(reps) repetitions; \(String(format: "%.1f", seconds)) s")
+            print(String(format: "error ‖f − f*‖² at the oracle time, mean over repetitions; %.4f of it is outside the basis (the truncation), slopes are of the rest:", rates.first?.truncationError ?? 0))
+            print("method".padding(toLength: 14, withPad: " ", startingAt: 0) + s.sizes.map { String(format: "%10d", $0) }.joined() + "     slope [95% CI]")
+            for m in rates {
+                let ci = m.slope.map { String(format: "%6.3f [%6.3f, %6.3f]", $0.slope, $0.slopeInterval.lowerBound, $0.slopeInterval.upperBound) } ?? "–"
+                print("\(m.method)".padding(toLength: 14, withPad: " ", startingAt: 0) + m.meanErrors.map { String(format: "%10.2e", $0) }.joined() + "     " + ci)
+                print("  oracle time".padding(toLength: 14, withPad: " ", startingAt: 0) + m.oracleTimes.map { String(format: "%10.3g", $0) }.joined())
+                if m.oracleAtGridEdge.contains(true) { print("  warning: the oracle time sits at an end of the time grid for some n (widen it: --t-max)") }
+                if m.halvings > 0 { print("  note: the step was halved on \(m.halvings) data set(s) to keep it stable") }
+            }
+            if let paths { print("wrote " + paths.joined(separator: ", ")) }
+        }
+    }
 
     struct Rates: ParsableCommand {
         static let configuration = CommandConfiguration(

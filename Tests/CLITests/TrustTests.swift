@@ -191,6 +191,13 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(emcJSON.stdout.utf8)) as? [String: Any]
         let first = (object?["end_rank"] as? [[String: Any]])?.first
         #expect(first?["parameters"] as? Int == 44 && (first?["stacked_rank_1e-6"] as? Int ?? 0) >= 1, "\(emcJSON.stdout)")
+        // The adaptive kernel on samples: a table with a slope per method, and its files.
+        let kdir = try scratchFolder("kernel")
+        let kernel = try overparam(["adapt", "kernel", "--cutoff", "3", "--n", "40,80", "--reps", "2", "--t-max", "100", "--output", kdir])
+        #expect(kernel.status == 0 && kernel.stdout.contains("adaptive D=2") && kernel.stdout.contains("outside the basis"), "\(kernel.stdout)")
+        #expect(["kernel.json", "kernel-rates.svg", "kernel-time.svg"].allSatisfy { FileManager.default.fileExists(atPath: kdir + "/" + $0) })
+        let badKernel = try overparam(["adapt", "kernel", "--step-fraction", "1.5"])
+        #expect(badKernel.status == 1 && badKernel.stderr.contains("step fraction"), "\(badKernel.stderr)")
         let badStudy = try overparam(["rank", "--study", "wide"])
         #expect(badStudy.status == 1 && badStudy.stderr.contains("the study is 'deep'"), "\(badStudy.stderr)")
         let seeds = try overparam(["rank", "--seeds", "2"])
