@@ -21,7 +21,8 @@ public struct KernelSettings: Sendable {
     public var methods: [KernelMethod] = [.fixed, .adaptive(depth: 0), .adaptive(depth: 1), .adaptive(depth: 2)]
     /// b0 = c·(σ/√n)^(1/(D+2)) (the sequence model's ε^(1/(D+2)) with ε = σ/√n).
     public var b0Constant = 1.0
-    /// The step: this fraction of the fixed kernel's stability bound 2/tr(H) on each data set.
+    /// The step: this fraction of the fixed kernel's stability limit 2/λ_max(H) on each data set
+    /// (halved for a method whose loss rises at it).
     public var stepFraction = 0.5
     public var times = TimeGrid(from: 1, to: 2000, perDecade: 8)
     public var seed: UInt64 = 0
@@ -86,16 +87,9 @@ public func measureKernelRates(_ s: KernelSettings, workers: Int = ProcessInfo.p
             let bound = fixedKernelStepBound(features: e, count: n, eigenvalues: lambda)
             do {
                 let curves = try s.methods.map { m -> ([Double], Int) in
-                    var step = s.stepFraction * bound
-                    for halving in 0..<6 {
-                        do {
-                            return (try kernelErrorCurve(method: m, features: e, targets: y, eigenvalues: lambda, target: target,
-                                                         b0: s.b0(m, n: n), step: step, times: s.times.times), halving)
-                        } catch let error as AdaptivityError where error.description.contains("diverged") && halving < 5 {
-                            step /= 2
-                        }
-                    }
-                    throw AdaptivityError("\(m) diverged at every step size down to \(step)")
+                    let r = try stableKernelErrorCurve(method: m, features: e, targets: y, eigenvalues: lambda, target: target,
+                                                       b0: s.b0(m, n: n), step: s.stepFraction * bound, times: s.times.times)
+                    return (r.curve, r.halvings)
                 }
                 lock.withLock { results[u] = curves }
             } catch {

@@ -23,7 +23,7 @@ struct Adapt: ParsableCommand {
         @Option(help: "Comma-separated sample sizes n.") var n: String = "160,190,220,250,280,310,340,370,400"
         @Option(parsing: .unconditional, help: "Repetitions (data sets) per n.") var reps: Int = 8
         @Option(parsing: .unconditional, help: "b0 = c·(σ/√n)^(1/(D+2)): the constant c.") var b0: Double = 1
-        @Option(parsing: .unconditional, help: "Step size as a fraction of the fixed kernel's stability bound 2/tr(H).") var stepFraction: Double = 0.5
+        @Option(parsing: .unconditional, help: "Step size as a fraction of the fixed kernel's stability limit 2/λ_max(H) (halved for a method whose loss rises).") var stepFraction: Double = 0.5
         @Option(parsing: .unconditional, help: "End of the log-spaced time grid (from 1).") var tMax: Double = 2000
         @Option(parsing: .unconditional, help: "Points per decade of the time grid.") var perDecade: Int = 8
         @Option(help: "Seed of the data.") var seed: UInt64 = 0

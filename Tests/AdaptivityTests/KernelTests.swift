@@ -103,9 +103,9 @@ import Testing
         let e = basis.features(x, count: n), lambda = basis.eigenvalues(r: 1)
         let step = 0.5 * fixedKernelStepBound(features: e, count: n, eigenvalues: lambda)
         for m in [KernelMethod.fixed, .adaptive(depth: 0), .adaptive(depth: 1), .adaptive(depth: 2)] {
-            let curve = try kernelErrorCurve(method: m, features: e, targets: y, eigenvalues: lambda, target: target, b0: 0.5,
-                                             step: step, times: [0, 20_000 * step])
-            #expect(abs(curve[0] - target.normSquared) < 1e-15 && curve[1] < 1e-12, "\(m): \(curve)")
+            let (curve, halvings) = try stableKernelErrorCurve(method: m, features: e, targets: y, eigenvalues: lambda, target: target,
+                                                               b0: 0.5, step: step, times: [0, 40_000 * step])
+            #expect(abs(curve[0] - target.normSquared) < 1e-15 && curve[1] < 1e-12, "\(m): \(curve) after \(halvings) halvings")
         }
         let one = try kernelErrorCurve(method: .fixed, features: e, targets: y, eigenvalues: lambda, target: target, b0: 1,
                                        step: step, times: [step])[0]
@@ -114,6 +114,32 @@ import Testing
         #expect(abs(one - target.error(of: w)) < 1e-14)
         #expect(throws: AdaptivityError.self) {
             try kernelErrorCurve(method: .fixed, features: e, targets: y, eigenvalues: lambda, target: target, b0: 1, step: 50, times: [5000])
+        }
+    }
+
+    /// The step bound is 2/(1.05·λ_max(H)) with λ_max = σ_max(E·A)²/n, here from a singular
+    /// value decomposition; the fixed kernel is stable just below 2/λ_max and diverges above.
+    @Test func theStepBoundIsTheLargestEigenvalues() throws {
+        let basis = try TorusBasis(dimension: 2, cutoff: 4)
+        let target = TorusTarget.sine(omega: 7.5, basis: basis)
+        var g = RNG(seed: 8)
+        let n = 90, J = basis.count
+        let x = (0..<(2 * n)).map { _ in 2 * g.uniform() - 1 }
+        let y = (0..<n).map { target.evaluate(Array(x[(2 * $0)..<(2 * $0 + 2)])) + 0.3 * g.normal() }
+        let e = basis.features(x, count: n), lambda = basis.eigenvalues(r: 1)
+        var ea = e
+        for i in 0..<n { for j in 0..<J { ea[i * J + j] *= lambda[j].squareRoot() } }
+        let top = try singularValues(Tensor(shape: [n, J], scalars: ea))[0]
+        let exact = 2 / (top * top / Double(n))
+        let bound = fixedKernelStepBound(features: e, count: n, eigenvalues: lambda)
+        #expect(abs(bound * 1.05 - exact) < 1e-6 * exact, "\(bound * 1.05) vs \(exact)")
+        // Just below the limit every step lowers the loss (a rise would throw); just above, it rises.
+        let below = try kernelErrorCurve(method: .fixed, features: e, targets: y, eigenvalues: lambda, target: target, b0: 1,
+                                         step: 0.98 * exact, times: [5000 * exact])
+        #expect(below[0].isFinite)
+        #expect(throws: AdaptivityError.self) {
+            try kernelErrorCurve(method: .fixed, features: e, targets: y, eigenvalues: lambda, target: target, b0: 1,
+                                 step: 1.1 * exact, times: [20_000 * exact])
         }
     }
 
