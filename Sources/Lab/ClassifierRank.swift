@@ -33,10 +33,6 @@ public func classifierSpectra(_ net: Network<Float>, inputs x: Tensor<Float>) th
     d.state = net.state.map(Double.init)
     let xd = Tensor(shape: x.shape, scalars: x.scalars.map(Double.init))
     let k = x.shape[0], M = d.parameterCount, C = d.outputSize
-    func spectrum(_ rows: inout [Double], _ count: Int) throws -> TangentSpectrum {
-        let s = rows.allSatisfy { $0 == 0 } ? [Double](repeating: 0, count: min(count, M)) : try singularValues(try rowQR(&rows, rows: count, cols: M))
-        return TangentSpectrum(inputs: count, parameters: M, singularValues: s)
-    }
     var stacked = [Double]()
     stacked.reserveCapacity(k * C * M)
     var first = [Double]()
@@ -45,7 +41,7 @@ public func classifierSpectra(_ net: Network<Float>, inputs x: Tensor<Float>) th
         if c == 0 { first = J }
         stacked += J
     }
-    return (try spectrum(&first, k), try spectrum(&stacked, k * C))
+    return (try TangentSpectrum(tangent: &first, rows: k, cols: M), try TangentSpectrum(tangent: &stacked, rows: k * C, cols: M))
 }
 
 /// For each seed's search in `report`, its largest fitted attempt trained again and its tangent

@@ -100,7 +100,7 @@ func measuresObject(_ m: RunMeasures?) -> Any {
         o["spectrum"] = ["inputs": s.inputs, "parameters": s.parameters, "singular_values": s.singularValues,
                          "rank_1e-3": s.rank(relative: 1e-3), "rank_1e-6": s.rank(relative: 1e-6),
                          "largest_drop_rank": s.largestDrop?.rank as Any? ?? NSNull(),
-                         "largest_drop": s.largestDrop.map { $0.ratio.isFinite ? $0.ratio : Double.greatestFiniteMagnitude } as Any? ?? NSNull()] as [String: Any]
+                         "largest_drop": s.largestDrop.flatMap { $0.ratio.isFinite ? $0.ratio : nil } as Any? ?? NSNull()] as [String: Any]
     }
     if let c = m.condensation {
         o["condensation"] = ["neurons": c.neurons, "silent": c.silent, "clusters": c.clusters, "major_clusters": c.majorClusters, "threshold": c.threshold,

@@ -40,11 +40,12 @@ public struct TangentSpectrum: Sendable, Codable, Equatable {
         return best
     }
 
-    /// True when every row counts at this threshold: the rank may be the inputs', not the net's.
-    public func inputLimited(relative: Double) -> Bool { rank(relative: relative) == min(inputs, parameters) }
-
-    /// The thresholds the reports use.
-    public static let thresholds = [1e-3, 1e-6]
+    /// The spectrum of the `rows` × `cols` row-major matrix in `J` (overwritten): Householder
+    /// QR of Jᵀ, then the SVD of its small R (`rowQR`); an all-zero J has a zero spectrum.
+    public init(tangent J: inout [Double], rows: Int, cols: Int) throws {
+        let s = J.allSatisfy({ $0 == 0 }) ? [Double](repeating: 0, count: min(rows, cols)) : try Linalg.singularValues(try rowQR(&J, rows: rows, cols: cols))
+        self.init(inputs: rows, parameters: cols, singularValues: s)
+    }
 }
 
 /// What is measured on a student at the end of its training.
@@ -67,14 +68,7 @@ public func endOfTraining(_ net: Network<Double>, inputs x: Tensor<Double>) thro
     let M = net.parameterCount, k = min(x.shape[0], spectrumInputs(parameters: M))
     let rows = Tensor(shape: [k] + Array(x.shape.dropFirst()), scalars: Array(x.scalars[0..<(k * net.inputSize)]))
     var J = try net.jacobian(rows).scalars
-    let s: [Double]
-    if J.allSatisfy({ $0 == 0 }) {
-        s = [Double](repeating: 0, count: min(k, M))
-    } else {
-        s = try singularValues(try rowQR(&J, rows: k, cols: M))
-    }
-    let spectrum = TangentSpectrum(inputs: k, parameters: M, singularValues: s)
-    return RunMeasures(spectrum: spectrum, condensation: try? condensation(of: net))
+    return RunMeasures(spectrum: try TangentSpectrum(tangent: &J, rows: k, cols: M), condensation: try? condensation(of: net))
 }
 
 extension RecoveryCell {

@@ -14,9 +14,10 @@ import Testing
         #expect(s.rank(relative: 1e-3) == 2 && s.rank(relative: 1e-6) == 2 && s.rank(relative: 1e-9) == 3 && s.rank(relative: 1e-14) == 4)
         let drop = try #require(s.largestDrop)
         #expect(drop.rank == 2 && abs(drop.ratio - 2e7) < 1e-3)
-        #expect(!s.inputLimited(relative: 1e-3) && s.inputLimited(relative: 1e-14))
         #expect(TangentSpectrum(inputs: 3, parameters: 5, singularValues: [0, 0, 0]).largestDrop == nil)
         #expect(TangentSpectrum(inputs: 3, parameters: 5, singularValues: [0, 0, 0]).rank(relative: 1e-6) == 0)
+        var zero = [Double](repeating: 0, count: 15)
+        #expect(try TangentSpectrum(tangent: &zero, rows: 3, cols: 5).singularValues == [0, 0, 0])
     }
 
     /// A student of width 20 holding the quick teacher (two tanh neurons, no biases, d = 2) in
