@@ -68,11 +68,11 @@ public struct KernelModel: Sendable, Equatable {
     }
 }
 
-/// Gradient descent from the initialization with step `step`, recording the exact error
-/// ‖f − f*‖² at each of the sorted times t (t = step · steps taken; the nearest step at or
-/// before). The fixed kernel trains β alone from a_j = λ_j^(1/2), D = 0. Throws on divergence.
-public func kernelErrorCurve(method: KernelMethod, features e: [Double], targets y: [Double], eigenvalues: [Double],
-                             target: TorusTarget, b0: Double, step: Double, times: [Double]) throws -> [Double] {
+/// Gradient descent from the initialization with step `step`, handing the model to `observe` at
+/// each of the sorted times t (t = step · steps taken; the nearest step at or before). The fixed
+/// kernel trains β alone from a_j = λ_j^(1/2), D = 0. Throws on divergence.
+public func trainKernel(method: KernelMethod, features e: [Double], targets y: [Double], eigenvalues: [Double], b0: Double,
+                        step: Double, times: [Double], observe: (KernelModel) throws -> Void) throws {
     let depth: Int
     switch method {
     case .fixed: depth = 0
@@ -80,11 +80,11 @@ public func kernelErrorCurve(method: KernelMethod, features e: [Double], targets
     }
     guard step > 0, step.isFinite else { throw AdaptivityError("the step size must be positive, got \(step)") }
     let J = eigenvalues.count, n = y.count
-    guard e.count == n * J, target.coefficients.count == J else { throw AdaptivityError("features, targets and basis disagree in size") }
+    guard e.count == n * J else { throw AdaptivityError("features, targets and basis disagree in size") }
     var model = KernelModel(eigenvalues: eigenvalues, b0: b0, depth: depth)
     var scratch = [Double](repeating: 0, count: n + 2 * J)
-    var da = [Double](repeating: 0, count: J), db = da, dbeta = da, w = da
-    var curve = [Double](), steps = 0, previous = Double.infinity, first = Double.nan
+    var da = [Double](repeating: 0, count: J), db = da, dbeta = da
+    var steps = 0, previous = Double.infinity, first = Double.nan
     for t in times {
         let until = Int((t / step).rounded(.down))
         while steps < until {
@@ -105,28 +105,45 @@ public func kernelErrorCurve(method: KernelMethod, features e: [Double], targets
             }
             steps += 1
         }
+        try observe(model)
+    }
+}
+
+/// The exact error ‖f − f*‖² along `trainKernel` at each of the sorted times.
+public func kernelErrorCurve(method: KernelMethod, features e: [Double], targets y: [Double], eigenvalues: [Double],
+                             target: TorusTarget, b0: Double, step: Double, times: [Double]) throws -> [Double] {
+    guard target.coefficients.count == eigenvalues.count else { throw AdaptivityError("features, targets and basis disagree in size") }
+    var curve = [Double](), w = [Double](repeating: 0, count: eigenvalues.count)
+    try trainKernel(method: method, features: e, targets: y, eigenvalues: eigenvalues, b0: b0, step: step, times: times) { model in
         model.weights(into: &w)
         curve.append(target.error(of: w))
     }
     return curve
 }
 
-/// `kernelErrorCurve` at `step`, else at half of it, and so on (at most `halvings` times) while
-/// it diverges: the curve and how many halvings it took. The adaptive features grow, and with
-/// them the curvature, so a step stable for the fixed kernel need not be for them.
-public func stableKernelErrorCurve(method: KernelMethod, features e: [Double], targets y: [Double], eigenvalues: [Double],
-                                   target: TorusTarget, b0: Double, step: Double, times: [Double],
-                                   halvings: Int = 8) throws -> (curve: [Double], halvings: Int) {
+/// `body(step)`, else `body(step / 2)`, and so on (at most `halvings` times) while training
+/// diverges: its result and how many halvings it took. The adaptive features grow, and with them
+/// the curvature, so a step stable for the fixed kernel need not be for them.
+public func withStableStep<R>(_ step: Double, halvings: Int = 8, _ body: (Double) throws -> R) throws -> (result: R, halvings: Int) {
     var h = step
     for k in 0...halvings {
         do {
-            return (try kernelErrorCurve(method: method, features: e, targets: y, eigenvalues: eigenvalues, target: target, b0: b0,
-                                         step: h, times: times), k)
+            return (try body(h), k)
         } catch let error as AdaptivityError where error.description.contains("diverged") && k < halvings {
             h /= 2
         }
     }
-    throw AdaptivityError("\(method) diverged at every step size down to \(h)")
+    throw AdaptivityError("training diverged at every step size down to \(h)")
+}
+
+/// `kernelErrorCurve` at the largest stable step of `step`, `step`/2, … (see `withStableStep`).
+public func stableKernelErrorCurve(method: KernelMethod, features e: [Double], targets y: [Double], eigenvalues: [Double],
+                                   target: TorusTarget, b0: Double, step: Double, times: [Double],
+                                   halvings: Int = 8) throws -> (curve: [Double], halvings: Int) {
+    let r = try withStableStep(step, halvings: halvings) { h in
+        try kernelErrorCurve(method: method, features: e, targets: y, eigenvalues: eigenvalues, target: target, b0: b0, step: h, times: times)
+    }
+    return (r.result, r.halvings)
 }
 
 /// x^d for a small whole d, by multiplication (libm's pow was 7% of a step).

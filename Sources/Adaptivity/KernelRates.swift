@@ -29,6 +29,15 @@ public struct KernelSettings: Sendable {
 
     public init() {}
 
+    /// Throws, before any work, on settings that cannot run.
+    public func validate() throws {
+        guard noise >= 0, r > 0, repetitions >= 1, !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 }), !methods.isEmpty,
+              stepFraction > 0, stepFraction < 1 else {
+            throw AdaptivityError("kernel rates need noise ≥ 0, r > 0, a repetition, sizes ≥ 1, a method and a step fraction in (0, 1)")
+        }
+        _ = try TorusBasis(dimension: dimension, cutoff: cutoff)
+    }
+
     public func b0(_ m: KernelMethod, n: Int) -> Double {
         guard case let .adaptive(d) = m else { return 1 }
         return b0Constant * Double.pow(noise / Double(n).squareRoot(), 1 / Double(d + 2))
@@ -63,24 +72,32 @@ public func kernelData(_ s: KernelSettings, target: TorusTarget, n: Int, repetit
 }
 
 /// Every method on every (n, repetition), side by side on `workers` threads; deterministic.
-public func measureKernelRates(_ s: KernelSettings, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [KernelMethodRates] {
-    guard s.noise >= 0, s.r > 0, s.repetitions >= 1, !s.sizes.isEmpty, s.sizes.allSatisfy({ $0 >= 1 }), !s.methods.isEmpty,
-          s.stepFraction > 0, s.stepFraction < 1 else {
-        throw AdaptivityError("kernel rates need noise ≥ 0, r > 0, a repetition, sizes ≥ 1, a method and a step fraction in (0, 1)")
-    }
+/// With a cache, finished (n, repetition) units are read back and each new one is saved as soon
+/// as it is done (per method: its curve, then [halvings]).
+public func measureKernelRates(_ s: KernelSettings, workers: Int = ProcessInfo.processInfo.activeProcessorCount, cache: RateCache? = nil,
+                               progress: ((Int, Int) -> Void)? = nil) throws -> [KernelMethodRates] {
+    try s.validate()
     let basis = try TorusBasis(dimension: s.dimension, cutoff: s.cutoff)
     let target = TorusTarget.sine(omega: s.omega, basis: basis)
     let lambda = basis.eigenvalues(r: s.r)
     let units = s.sizes.indices.flatMap { i in (0..<s.repetitions).map { (i, $0) } }
     // Per unit, per method: the error curve and the halvings it needed.
     var results = [[([Double], Int)]?](repeating: nil, count: units.count)
+    for (u, (i, rep)) in units.enumerated() {
+        guard let c = try cache?.cachedCurves(n: s.sizes[i], repetition: rep), c.count == 2 * s.methods.count,
+              c.indices.allSatisfy({ $0 % 2 == 1 ? c[$0].count == 1 : c[$0].count == s.times.times.count }) else { continue }
+        results[u] = s.methods.indices.map { (c[2 * $0], Int(c[2 * $0 + 1][0])) }
+    }
+    let todo = units.indices.filter { results[$0] == nil }
     var failure: Error? = nil
     let lock = NSLock()
-    var next = 0
+    var next = 0, done = units.count - todo.count
+    progress?(done, units.count)
     func work() {
         while true {
-            let u: Int? = lock.withLock { guard failure == nil, next < units.count else { return nil }; defer { next += 1 }; return next }
+            let u: Int? = lock.withLock { guard failure == nil, next < todo.count else { return nil }; defer { next += 1 }; return todo[next] }
             guard let u else { return }
+            let t0 = Date()
             let (i, rep) = units[u], n = s.sizes[i]
             let (x, y) = kernelData(s, target: target, n: n, repetition: rep)
             let e = basis.features(x, count: n)
@@ -91,13 +108,14 @@ public func measureKernelRates(_ s: KernelSettings, workers: Int = ProcessInfo.p
                                                        b0: s.b0(m, n: n), step: s.stepFraction * bound, times: s.times.times)
                     return (r.curve, r.halvings)
                 }
-                lock.withLock { results[u] = curves }
+                try cache?.saveCurves(curves.flatMap { [$0.0, [Double($0.1)]] }, n: n, repetition: rep, seconds: Date().timeIntervalSince(t0))
+                lock.withLock { results[u] = curves; done += 1; progress?(done, units.count) }
             } catch {
                 lock.withLock { if failure == nil { failure = error } }
             }
         }
     }
-    let threads = max(1, min(workers, units.count))
+    let threads = max(1, min(workers, todo.count))
     if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
     if let failure { throw failure }
     let times = s.times.times

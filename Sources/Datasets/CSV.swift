@@ -1,20 +1,16 @@
 import Foundation
 import Linalg
 
-/// Reads a numeric CSV file: one sample per line, features and an integer class label.
-/// `labelColumn` counts from 0; negative counts from the end (default −1, the last column). A
-/// first line with any non-numeric field is taken as a header. Blank lines are skipped; fields
-/// may be quoted. Every problem is reported with the file, line and column.
-public func readCSV<T: Scalar>(_ path: String, labelColumn: Int = -1, as: T.Type = T.self) throws -> LabeledData<T> {
+/// The data rows of a numeric CSV file, each passed with its line number and fields (trimmed,
+/// quotes removed) to `row`, every row as wide as the first; returns how many there were. A first
+/// line with any non-numeric field is taken as a header. Blank lines are skipped.
+func readCSVRows(_ path: String, minimumWidth: Int, needs: String,
+                 _ row: (_ line: Int, _ fields: [Substring]) throws -> Void) throws -> Int {
     let bytes = try readMaybeGzip(path)
     guard let text = String(bytes: bytes, encoding: .utf8) else {
         throw DataError.malformed(path: path, reason: "not UTF-8 text")
     }
-    var features = [T]()
-    var labels = [Int]()
-    var width = -1
-    var labelIndex = 0
-    var lineNumber = 0
+    var width = -1, lineNumber = 0, rows = 0
     // \r\n is one Character in Swift, so split on any newline rather than on "\n".
     for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
         lineNumber += 1
@@ -27,17 +23,36 @@ public func readCSV<T: Scalar>(_ path: String, labelColumn: Int = -1, as: T.Type
         }
         if width < 0 {
             width = fields.count
-            guard width >= 2 else {
-                throw DataError.malformed(path: path, reason: "line \(lineNumber): need at least one feature and a label, found \(width) column")
-            }
-            labelIndex = labelColumn < 0 ? width + labelColumn : labelColumn
-            guard labelIndex >= 0, labelIndex < width else {
-                throw DataError.malformed(path: path, reason: "label column \(labelColumn) does not exist: lines have \(width) columns")
+            guard width >= minimumWidth else {
+                throw DataError.malformed(path: path, reason: "line \(lineNumber): need \(needs), found \(width) column")
             }
             if fields.contains(where: { Double($0) == nil }) { continue }  // a header
         }
         guard fields.count == width else {
             throw DataError.malformed(path: path, reason: "line \(lineNumber) has \(fields.count) columns, earlier lines have \(width)")
+        }
+        try row(lineNumber, fields)
+        rows += 1
+    }
+    guard rows > 0 else { throw DataError.malformed(path: path, reason: "no data rows") }
+    return rows
+}
+
+/// Reads a numeric CSV file: one sample per line, features and an integer class label.
+/// `labelColumn` counts from 0; negative counts from the end (default −1, the last column). A
+/// first line with any non-numeric field is taken as a header. Blank lines are skipped; fields
+/// may be quoted. Every problem is reported with the file, line and column.
+public func readCSV<T: Scalar>(_ path: String, labelColumn: Int = -1, as: T.Type = T.self) throws -> LabeledData<T> {
+    var features = [T]()
+    var labels = [Int]()
+    var width = 0, labelIndex = 0
+    _ = try readCSVRows(path, minimumWidth: 2, needs: "at least one feature and a label") { lineNumber, fields in
+        if width == 0 {
+            width = fields.count
+            labelIndex = labelColumn < 0 ? width + labelColumn : labelColumn
+            guard labelIndex >= 0, labelIndex < width else {
+                throw DataError.malformed(path: path, reason: "label column \(labelColumn) does not exist: lines have \(width) columns")
+            }
         }
         for (c, f) in fields.enumerated() {
             if c == labelIndex {
@@ -53,7 +68,6 @@ public func readCSV<T: Scalar>(_ path: String, labelColumn: Int = -1, as: T.Type
             }
         }
     }
-    guard !labels.isEmpty else { throw DataError.malformed(path: path, reason: "no data rows") }
     return LabeledData(x: Tensor(shape: [labels.count, width - 1], scalars: features), labels: labels,
                        classes: (labels.max() ?? 0) + 1)
 }

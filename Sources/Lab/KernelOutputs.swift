@@ -6,6 +6,23 @@ import Linalg
 // oracle time against n per method (log–log, fitted slopes in the legend), the mean error
 // against training time at the largest n, and the numbers as JSON.
 
+/// Everything that changes an (n, repetition) unit of Fig. 5, for keying the store: not the sizes
+/// or the number of repetitions, which only say which units there are.
+public func kernelRatesCacheKey(_ s: KernelSettings) -> [String: String] {
+    let t = s.times.times
+    return ["instrument": "adaptive-kernel-torus/1", "dimension": "\(s.dimension)", "cutoff": "\(s.cutoff)", "r": "\(s.r)",
+            "omega": "\(s.omega)", "noise": "\(s.noise)", "methods": s.methods.map(\.description).joined(separator: ","),
+            "b0": "\(s.b0Constant)", "step-fraction": "\(s.stepFraction)", "grid": "\(t.first!)…\(t.last!) (\(t.count))", "seed": "\(s.seed)"]
+}
+
+/// Runs (or resumes, with a store) Fig. 5: each finished (n, repetition) unit is committed as it
+/// completes.
+public func runKernelRates(_ s: KernelSettings, store: (any Store)?, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> [KernelMethodRates] {
+    let cache = try store.map { try $0.cache(instrument: "adaptive-kernel", config: kernelRatesCacheKey(s), description: [:]) }
+    return try measureKernelRates(s, workers: workers, cache: cache, progress: progress)
+}
+
 /// Error at the oracle stopping time against n, one line per method.
 public func kernelRatesPlot(_ r: [KernelMethodRates], settings s: KernelSettings) -> Plot {
     var p = Plot(title: "sin(\(s.omega)πx₁) on the torus: error above the truncation at the oracle time, mean of \(s.repetitions)",

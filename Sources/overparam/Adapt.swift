@@ -12,23 +12,34 @@ struct Adapt: ParsableCommand {
 
     struct Kernel: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The diagonal adaptive kernel on samples (the paper's Fig. 5): sin(ωπx₁) on the torus [−1, 1)^d, fixed against adaptive kernels (D = 0, 1, 2), error at the oracle stopping time against n.",
-            discussion: "The model f(x) = Σ_j a_j b_j^D β_j e_j(x) over the Fourier basis with |m_k| ≤ cutoff, λ_m = (1 + ‖m‖²)^(−r), a_j(0) = λ_j^(1/2), b_j(0) = b0, β_j(0) = 0, trained by gradient descent on n noisy samples (the fixed kernel: β alone); errors ‖f − f*‖² are exact (the target's Fourier coefficients in closed form).")
+            abstract: "The diagonal adaptive kernel: the paper's Fig. 5 (sin(ωπx₁) on the torus [−1, 1)^d, error at the oracle stopping time against n), or, with --data, your regression data (held-out error against training time, stopped on a validation split, and the learned kernel weights against frequency).",
+            discussion: """
+                The model f(x) = Σ_j a_j b_j^D β_j e_j(x) over the Fourier basis with |m_k| ≤ cutoff, λ_m = (1 + ‖m‖²)^(−r), a_j(0) = λ_j^(1/2), b_j(0) = b0, β_j(0) = 0, trained by gradient descent on n samples, against the fixed kernel (β alone). On the sine target the errors ‖f − f*‖² are exact (its Fourier coefficients in closed form).
+                With --data csv:FILE (inputs, then the target in the last column; a header line is skipped) or npy:X.npy,Y.npy, each input coordinate's training range is mapped onto [−0.9, 0.9] (unless --no-scaling), targets are standardized on the training split, and each of --splits random train/validation/test splits is trained from scratch; the stopping time is the first minimum of the validation error, and the test error there is reported with its 95% interval over splits.
+                """)
 
-        @Option(parsing: .unconditional, help: "Input dimension d.") var dimension: Int = 2
+        @Option(help: "Your regression data: csv:FILE (inputs, then the target in the last column) or npy:X.npy,Y.npy. Without it: the paper's sine target.") var data: String?
+        @Option(parsing: .unconditional, help: "Input dimension d of the sine target (with --data: the file's).") var dimension: Int?
         @Option(parsing: .unconditional, help: "Frequency cutoff: |m_k| ≤ this, (2·cutoff + 1)^d basis functions.") var cutoff: Int = 8
         @Option(parsing: .unconditional, help: "Eigenvalue decay: λ_m = (1 + ‖m‖²)^(−r).") var r: Double = 1
-        @Option(parsing: .unconditional, help: "The target sin(ωπx₁): ω.") var omega: Double = 7.5
-        @Option(parsing: .unconditional, help: "Noise standard deviation on y.") var noise: Double = 0.5
-        @Option(help: "Comma-separated sample sizes n.") var n: String = "160,190,220,250,280,310,340,370,400"
-        @Option(parsing: .unconditional, help: "Repetitions (data sets) per n.") var reps: Int = 8
-        @Option(parsing: .unconditional, help: "b0 = c·(σ/√n)^(1/(D+2)): the constant c.") var b0: Double = 1
+        @Option(parsing: .unconditional, help: "The sine target sin(ωπx₁): ω (default 7.5).") var omega: Double?
+        @Option(parsing: .unconditional, help: "Noise standard deviation on the sine target's y (default 0.5).") var noise: Double?
+        @Option(help: "Comma-separated sample sizes n of the sine target (default 160,190,…,400).") var n: String?
+        @Option(parsing: .unconditional, help: "Repetitions (data sets) per n of the sine target (default 8).") var reps: Int?
+        @Option(parsing: .unconditional, help: "With --data: random train/validation/test splits, each trained from scratch.") var splits: Int = 5
+        @Option(parsing: .unconditional, help: "With --data: the share of the data that chooses the stopping time.") var validation: Double = 0.2
+        @Option(parsing: .unconditional, help: "With --data: the share held out for the reported error.") var test: Double = 0.2
+        @Flag(help: "With --data: use the inputs as given (the basis has period 2 in each coordinate) instead of mapping each coordinate's training range onto [−0.9, 0.9].") var noScaling = false
+        @Option(parsing: .unconditional, help: "b0 = c·ε^(1/(D+2)) (ε = σ/√n on the sine target, 1/√n_train on standardized data): the constant c.") var b0: Double = 1
         @Option(parsing: .unconditional, help: "Step size as a fraction of the fixed kernel's stability limit 2/λ_max(H) (halved for a method whose loss rises).") var stepFraction: Double = 0.5
         @Option(parsing: .unconditional, help: "End of the log-spaced time grid (from 1).") var tMax: Double = 2000
         @Option(parsing: .unconditional, help: "Points per decade of the time grid.") var perDecade: Int = 8
-        @Option(help: "Seed of the data.") var seed: UInt64 = 0
+        @Option(help: "Seed of the data (sine target) or of the splits (--data).") var seed: UInt64 = 0
         @Option(parsing: .unconditional, help: "Threads (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
-        @Option(help: "Folder for kernel.json, kernel-rates.svg and kernel-time.svg.") var output: String?
+        @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished unit (an (n, repetition), or a split) is written to it, and a re-run resumes from it.")
+        var store: String = "overparam-results.sqlite"
+        @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
+        @Option(help: "Folder for the figures and tables (kernel*.json, .csv, .svg).") var output: String?
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
@@ -36,24 +47,30 @@ struct Adapt: ParsableCommand {
         }
 
         func execute() throws {
-            var s = KernelSettings()
-            s.dimension = dimension; s.cutoff = cutoff; s.r = r; s.omega = omega; s.noise = noise
-            s.sizes = try commaList(n, option: "n") { Int($0) }
-            s.repetitions = reps; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
             guard tMax > 1, perDecade >= 1 else { throw OptionError(description: "--t-max must exceed 1 and --per-decade be at least 1") }
-            s.times = TimeGrid(from: 1, to: tMax, perDecade: perDecade)
             guard workers >= 1 else { throw OptionError(description: "--workers must be at least 1") }
+            if let data { return try onData(data) }
+            var s = KernelSettings()
+            s.dimension = dimension ?? 2; s.cutoff = cutoff; s.r = r; s.omega = omega ?? 7.5; s.noise = noise ?? 0.5
+            s.sizes = try commaList(n ?? "160,190,220,250,280,310,340,370,400", option: "n") { Int($0) }
+            s.repetitions = reps ?? 8; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
+            s.times = TimeGrid(from: 1, to: tMax, perDecade: perDecade)
+            try s.validate()
             try output.map(prepareOutputFolder)   // before any work
             let started = Date()
-            let rates = try measureKernelRates(s, workers: workers)
+            let progress = ProgressLine()
+            let rates = try runKernelRates(s, store: try openStore(store, unless: noStore), workers: workers) { done, total in
+                progress.update(String(format: "[%d/%d] (n, repetition) units  %.1f s", done, total, Date().timeIntervalSince(started)), final: done == total)
+            }
+            progress.finish()
             let seconds = Date().timeIntervalSince(started)
             let paths = try output.map { try writeKernelOutputs(rates, settings: s, seconds: seconds, to: $0) }
             if json {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: kernelReportObject(rates, settings: s, seconds: seconds), options: [.sortedKeys]), as: UTF8.self))
                 return
             }
-            let J = Int(Foundation.pow(Double(2 * cutoff + 1), Double(dimension)))
-            print("sin(\(omega)πx₁) on [−1, 1)^\(dimension): \(J) Fourier functions (cutoff \(cutoff)), λ = (1 + ‖m‖²)^(−\(r)), noise \(noise), \(reps) repetitions; \(String(format: "%.1f", seconds)) s")
+            let J = Int(Foundation.pow(Double(2 * cutoff + 1), Double(s.dimension)))
+            print("sin(\(s.omega)πx₁) on [−1, 1)^\(s.dimension): \(J) Fourier functions (cutoff \(cutoff)), λ = (1 + ‖m‖²)^(−\(r)), noise \(s.noise), \(s.repetitions) repetitions; \(String(format: "%.1f", seconds)) s")
             print(String(format: "error ‖f − f*‖² at the oracle time, mean over repetitions; %.4f of it is outside the basis (the truncation), slopes are of the rest:", rates.first?.truncationError ?? 0))
             print("method".padding(toLength: 14, withPad: " ", startingAt: 0) + s.sizes.map { String(format: "%10d", $0) }.joined() + "     slope [95% CI]")
             for m in rates {
@@ -63,6 +80,34 @@ struct Adapt: ParsableCommand {
                 if m.oracleAtGridEdge.contains(true) { print("  warning: the oracle time sits at an end of the time grid for some n (widen it: --t-max)") }
                 if m.halvings > 0 { print("  note: the step was halved on \(m.halvings) data set(s) to keep it stable") }
             }
+            if let paths { print("wrote " + paths.joined(separator: ", ")) }
+        }
+
+        /// `--data`: the user's regression data, stopped on validation.
+        func onData(_ spec: String) throws {
+            let sineOnly = [("--omega", omega != nil), ("--noise", noise != nil), ("--n", n != nil), ("--reps", reps != nil), ("--dimension", dimension != nil)]
+            if let (name, _) = sineOnly.first(where: { $0.1 }) {
+                throw OptionError(description: "\(name) sets the sine target; with --data the samples, their dimension and their targets are the file's (use --splits for repetitions)")
+            }
+            var s = KernelDataSettings()
+            s.cutoff = cutoff; s.r = r; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
+            s.times = TimeGrid(from: 1, to: tMax, perDecade: perDecade)
+            s.splits = splits; s.validationFraction = validation; s.testFraction = test; s.scaleInputs = !noScaling
+            let data = try RegressionData.load(spec)
+            try s.validate(count: data.count, dimension: data.dimension)
+            try output.map(prepareOutputFolder)   // before any work
+            let started = Date()
+            let progress = ProgressLine()
+            let report = try runKernelOnData(data, spec: spec, settings: s, store: try openStore(store, unless: noStore), workers: workers) { done, total in
+                progress.update(String(format: "[%d/%d] splits  %.1f s", done, total, Date().timeIntervalSince(started)), final: done == total)
+            }
+            progress.finish()
+            let paths = try output.map { try writeKernelDataOutputs(report, to: $0) }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: kernelDataReportObject(report), options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+            print(kernelDataSummary(report, spec: spec, store: noStore ? nil : store).joined(separator: "\n"))
             if let paths { print("wrote " + paths.joined(separator: ", ")) }
         }
     }

@@ -193,9 +193,22 @@ import Testing
         #expect(first?["parameters"] as? Int == 44 && (first?["stacked_rank_1e-6"] as? Int ?? 0) >= 1, "\(emcJSON.stdout)")
         // The adaptive kernel on samples: a table with a slope per method, and its files.
         let kdir = try scratchFolder("kernel")
-        let kernel = try overparam(["adapt", "kernel", "--cutoff", "3", "--n", "40,80", "--reps", "2", "--t-max", "100", "--output", kdir])
+        let kernel = try overparam(["adapt", "kernel", "--cutoff", "3", "--n", "40,80", "--reps", "2", "--t-max", "100", "--output", kdir, "--no-store"])
         #expect(kernel.status == 0 && kernel.stdout.contains("adaptive D=2") && kernel.stdout.contains("outside the basis"), "\(kernel.stdout)")
         #expect(["kernel.json", "kernel-rates.svg", "kernel-time.svg"].allSatisfy { FileManager.default.fileExists(atPath: kdir + "/" + $0) })
+        // On a CSV a user writes: the table, what the kernel learned, the files, and a store beside it.
+        var wave = "x1,x2,y\n"
+        for i in 0..<150 { wave += "\(Double(i % 15) * 0.7),\(Double(i / 15) * 1.3),\(sin(0.9 * Double(i % 15)))\n" }
+        try wave.write(toFile: kdir + "/wave.csv", atomically: true, encoding: .utf8)
+        let onData = try overparam(["adapt", "kernel", "--data", "csv:wave.csv", "--cutoff", "3", "--splits", "2", "--t-max", "100", "--output", "d"], in: kdir)
+        #expect(onData.status == 0 && onData.stdout.contains("150 samples in 2 dimension(s)") && onData.stdout.contains("adaptive D=2 grew most"), "\(onData.stdout)\(onData.stderr)")
+        #expect(["kernel-data.json", "kernel-data.csv", "kernel-data-weights.svg", "kernel-data-time.svg"].allSatisfy { FileManager.default.fileExists(atPath: kdir + "/d/" + $0) })
+        let resumed = try overparam(["adapt", "kernel", "--data", "csv:wave.csv", "--cutoff", "3", "--splits", "2", "--t-max", "100"], in: kdir)
+        #expect(resumed.status == 0 && resumed.stdout.contains("2 of 2 splits read from overparam-results.sqlite"), "\(resumed.stdout)")
+        let mixed = try overparam(["adapt", "kernel", "--data", "csv:wave.csv", "--omega", "3"], in: kdir)
+        #expect(mixed.status == 1 && mixed.stderr.contains("--omega sets the sine target"), "\(mixed.stderr)")
+        let missing = try overparam(["adapt", "kernel", "--data", "csv:nothing.csv", "--no-store"], in: kdir)
+        #expect(missing.status == 1 && missing.stderr.contains("nothing.csv") && missing.stderr.contains("no such file"), "\(missing.stderr)")
         let badKernel = try overparam(["adapt", "kernel", "--step-fraction", "1.5"])
         #expect(badKernel.status == 1 && badKernel.stderr.contains("step fraction"), "\(badKernel.stderr)")
         let badStudy = try overparam(["rank", "--study", "wide"])

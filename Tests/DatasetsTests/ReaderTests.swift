@@ -46,6 +46,35 @@ func expectDataError(_ path: String, _ phrase: String, _ body: () throws -> Void
     }
 }
 
+/// Real-valued targets (`adapt kernel --data`): the last CSV column, or a second `.npy`.
+@Suite struct RegressionDataTests {
+    @Test func csvAndNumPyFiles() throws {
+        let csv = try temporaryFile("r.csv", Array("x1,x2,y\n1, 2.5 ,-0.75\n\n-4,\"5e-1\",3e-2\r\n".utf8))
+        let d = try RegressionData.load("csv:" + csv)
+        #expect(d.dimension == 2 && d.x == [1, 2.5, -4, 0.5] && d.y == [-0.75, 0.03])
+        // NumPy's files: inputs [[1.5, −2.25, 3e-300], [π, 0, −1]], targets [0.5, −1.25].
+        let n = try RegressionData.load("npy:\(fixture("f64_2x3.npy")),\(fixture("f64_targets_2.npy"))")
+        #expect(n.dimension == 3 && n.x == [1.5, -2.25, 3e-300, Double.pi, 0, -1] && n.y == [0.5, -1.25])
+        // One coordinate: inputs of shape [n].
+        let one = try RegressionData.load("npy:\(fixture("f64_signal_5.npy")),\(fixture("f64_signal_5.npy"))")
+        #expect(one.dimension == 1 && one.x == one.y && one.count == 5)
+    }
+
+    @Test func errorsNameTheFileAndWhere() throws {
+        let word = try temporaryFile("rword.csv", Array("1,2,0\n3,4,x\n".utf8))
+        expectDataError(word, "line 2, column 3: 'x'") { _ = try RegressionData.load("csv:" + word) }
+        let single = try temporaryFile("rsingle.csv", Array("1\n2\n".utf8))
+        expectDataError(single, "at least one input and a target") { _ = try RegressionData.load("csv:" + single) }
+        let ragged = try temporaryFile("rragged.csv", Array("1,2\n3\n".utf8))
+        expectDataError(ragged, "line 2 has 1 columns") { _ = try RegressionData.load("csv:" + ragged) }
+        let targets = fixture("f64_2x3.npy")
+        expectDataError(targets, "targets need shape [n] or [n, 1]") { _ = try RegressionData.load("npy:\(targets),\(targets)") }
+        let five = fixture("f64_signal_5.npy")
+        expectDataError(five, "5 targets but 2 inputs") { _ = try RegressionData.load("npy:\(targets),\(five)") }
+        #expect(throws: DataError.self) { _ = try RegressionData.load("gaussian:10,2,2") }
+    }
+}
+
 @Suite struct NPYTests {
     @Test func readsFilesWrittenByNumPy() throws {
         let f = try readNPY(fixture("f32_3x2x2.npy"))
