@@ -68,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "Adaptivity",
-            dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fastMath
         ),
         .target(

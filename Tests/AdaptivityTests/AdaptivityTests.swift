@@ -201,3 +201,31 @@ import Testing
         #expect(again.estimators.map(\.meanErrors) == r.estimators.map(\.meanErrors), "deterministic for the seed, any number of workers")
     }
 }
+
+/// CKernels' OpGD solver is the Swift lane solver in C: the same curve to the last bit, on the
+/// paper's problems and on awkward ones (zero and negative observations, a time of 0, a grid
+/// ending early, depths 1–3, loose and tight tolerances).
+@Suite struct NativeOpGDTests {
+    @Test(arguments: [1, 2, 3])
+    func theNativeSolverGivesTheSwiftSolversBits(depth: Int) throws {
+        let N = 3000
+        for (k, (p, q, gamma, tolerance)) in [(1.0, 2.0, 2.0, 1e-8), (3, 1.5, 1.1, 1e-8), (0.6, 1, 3, 1e-5), (1, 2, 1.5, 1e-10)].enumerated() {
+            let problem = try SequenceProblem(truth: SequenceProblem.misaligned(count: N, p: p, q: q),
+                                              eigenvalues: SequenceProblem.powerLawEigenvalues(N, gamma: gamma), name: "case \(k)")
+            var g = RNG(seed: UInt64(k))
+            var z = problem.truth.map { $0 + 0.02 * g.normal() }
+            z[7] = 0; z[11] = -0.3; z[N - 1] = -0
+            for times in [TimeGrid(from: 1e-2, to: 1e10, perDecade: 24).times, [0, 0.5, 3, 40], TimeGrid(from: 1, to: 1e4, perDecade: 5).times] {
+                let b0 = Double.pow(0.02, 1 / Double(depth + 2))
+                let swift = opgdErrorCurve(z: z, truth: problem.truth, eigenvalues: problem.eigenvalues, b0: b0, depth: depth,
+                                           times: times, tolerance: tolerance, native: false)
+                let native = opgdErrorCurve(z: z, truth: problem.truth, eigenvalues: problem.eigenvalues, b0: b0, depth: depth,
+                                            times: times, tolerance: tolerance)
+                let first = native.indices.first { native[$0].bitPattern != swift[$0].bitPattern }
+                #expect(native.count == swift.count && first == nil,
+                        "case \(k), D = \(depth), \(times.count) times: time \(first ?? -1) gives \(first.map { native[$0] } ?? 0) against \(first.map { swift[$0] } ?? 0)")
+                #expect(swift.allSatisfy { $0.isFinite && $0 >= 0 })
+            }
+        }
+    }
+}

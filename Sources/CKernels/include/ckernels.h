@@ -110,6 +110,12 @@ int ck_batchnorm_sums(int term, const float *a, const float *b, const float *shi
 int ck_batchnorm_affine(int mode, const float *x, const float *dy, const float *p, const float *q, const float *r,
                         float *y, size_t n, int lanes, int portable);
 
+/// OpGD's error curve for depth ≥ 1 (Adaptivity's LaneSolver, bit for bit, on AVX2): curve[k] =
+/// Σ_j (θ_j(times[k]) − truth[j])². Returns 1 when done, 0 (doing nothing) without AVX2, −1 when
+/// a coordinate made no progress in 10⁷ steps.
+int ck_opgd_error_curve(const double *z, const double *truth, const double *eigenvalues, long count, double b0, int depth,
+                        const double *times, long T, double tolerance, double *curve);
+
 /// y[i] = tanh(x[i]) in Double on AVX-512, the bits of Linalg's fastTanh (y may be x). Returns 0,
 /// doing nothing, without AVX-512.
 int ck_tanh_f64(const double *x, double *y, size_t n);
