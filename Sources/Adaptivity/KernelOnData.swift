@@ -10,6 +10,9 @@ import RealModule
 public struct KernelDataSettings: Sendable, Equatable {
     /// Frequencies |m_k| ≤ cutoff: (2·cutoff + 1)^d basis functions.
     public var cutoff = 8
+    /// At most this many nonzero coordinates per frequency (nil: all d): 1 fits a sum of functions
+    /// of one input each, 2 adds their pairwise interactions.
+    public var maxOrder: Int? = nil
     /// λ_m = (1 + ‖m‖²)^(−r).
     public var r = 1.0
     public var methods: [KernelMethod] = [.fixed, .adaptive(depth: 0), .adaptive(depth: 1), .adaptive(depth: 2)]
@@ -56,9 +59,12 @@ public struct KernelDataSettings: Sendable, Equatable {
         guard tr >= 2, v >= 1, t >= 1 else {
             throw AdaptivityError("\(n) samples give \(tr) for training, \(v) for validation and \(t) for testing: each needs at least one (training two)")
         }
-        let J = Double.pow(Double(2 * cutoff + 1), Double(d))
+        if let o = maxOrder, o < 1 || o > d {
+            throw AdaptivityError("the order must be from 1 to the data's \(d) input(s), got \(o)")
+        }
+        let J = TorusBasis.count(dimension: d, cutoff: cutoff, maxOrder: maxOrder)
         guard J * Double(n) <= 2.5e7 else {
-            throw AdaptivityError("\(Int(J)) basis functions (cutoff \(cutoff) in \(d) dimensions) on \(n) samples need \(Int(J) * n * 8 / 1_000_000) MB of features: lower --cutoff")
+            throw AdaptivityError("\(Int(J)) basis functions (cutoff \(cutoff) in \(d) dimensions\(maxOrder.map { " up to order \($0)" } ?? "")) on \(n) samples need \(Int(J * Double(n) * 8 / 1e6)) MB of features: lower --cutoff\(d > 1 ? " or --order" : "")")
         }
     }
 }
@@ -240,7 +246,7 @@ public func measureKernelOnData(x: [Double], y: [Double], dimension d: Int, sett
     guard d >= 1, x.count == n * d else { throw AdaptivityError("inputs and targets disagree: \(x.count) input values for \(n) targets in \(d) dimensions") }
     try s.validate(count: n, dimension: d)
     let started = Date()
-    let basis = try TorusBasis(dimension: d, cutoff: s.cutoff)
+    let basis = try TorusBasis(dimension: d, cutoff: s.cutoff, maxOrder: s.maxOrder)
     var results = [[KernelSplitRun]?](repeating: nil, count: s.splits)
     for k in 0..<s.splits {
         if let c = try cache?.cachedCurves(n: n, repetition: k), c.count == 6 * s.methods.count {

@@ -15,28 +15,59 @@ public struct TorusBasis: Sendable {
     public let frequencies: [[Int]]
     public let isSine: [Bool]
 
-    public init(dimension d: Int, cutoff K: Int) throws {
-        guard d >= 1, K >= 0, Double.pow(Double(2 * K + 1), Double(d)) <= 1e6 else {
-            throw AdaptivityError("a torus basis needs d ≥ 1, a cutoff ≥ 0 and at most 10⁶ functions (got d = \(d), cutoff \(K))")
+    /// At most this many nonzero coordinates in a frequency (d: every frequency of the grid).
+    public let maxOrder: Int
+
+    /// The frequencies m with |m_k| ≤ cutoff and at most `maxOrder` nonzero coordinates (all d by
+    /// default), in lexicographic order. Limiting the order is what makes many inputs possible:
+    /// the full grid has (2·cutoff + 1)^d functions, order 2 about 2d²·cutoff² (interactions of
+    /// pairs of inputs, as in an ANOVA decomposition).
+    public init(dimension d: Int, cutoff K: Int, maxOrder: Int? = nil) throws {
+        let order = maxOrder ?? d
+        guard d >= 1, K >= 0, order >= 1, order <= d else {
+            throw AdaptivityError("a torus basis needs d ≥ 1, a cutoff ≥ 0 and an order from 1 to d (got d = \(d), cutoff \(K), order \(order))")
+        }
+        let total = Self.count(dimension: d, cutoff: K, maxOrder: order)
+        guard total <= 1e6 else {
+            throw AdaptivityError("cutoff \(K) in \(d) dimensions\(order < d ? " up to order \(order)" : "") gives \(Int(total)) basis functions, more than 10⁶: lower the cutoff\(order > 1 ? " or the order" : "")")
         }
         var freqs = [[Int]](), sine = [Bool]()
-        var m = [Int](repeating: -K, count: d)
-        while true {
-            // The half-space: the first nonzero coordinate positive; m = 0 once, as the constant.
-            if let first = m.first(where: { $0 != 0 }) {
-                if first > 0 { freqs += [m, m]; sine += [false, true] }
-            } else {
-                freqs.append(m); sine.append(false)
+        var m = [Int](repeating: 0, count: d)
+        // Depth-first over coordinates, values −K…K in order: the grid's lexicographic order with
+        // frequencies of higher order skipped (not enumerated, so large d stays cheap).
+        func visit(_ k: Int, _ nonzero: Int) {
+            if k == d {
+                // The half-space: the first nonzero coordinate positive; m = 0 once, as the constant.
+                if let first = m.first(where: { $0 != 0 }) {
+                    if first > 0 { freqs += [m, m]; sine += [false, true] }
+                } else {
+                    freqs.append(m); sine.append(false)
+                }
+                return
             }
-            var k = d - 1
-            while k >= 0 && m[k] == K { m[k] = -K; k -= 1 }
-            if k < 0 { break }
-            m[k] += 1
+            for v in -K...K {
+                if v != 0 && nonzero == order { continue }
+                m[k] = v
+                visit(k + 1, nonzero + (v != 0 ? 1 : 0))
+            }
+            m[k] = 0
         }
-        dimension = d; cutoff = K; frequencies = freqs; isSine = sine
+        visit(0, 0)
+        dimension = d; cutoff = K; self.maxOrder = order; frequencies = freqs; isSine = sine
     }
 
     public var count: Int { frequencies.count }
+
+    /// How many functions such a basis has, without building it: Σ_{k ≤ order} C(d, k)·(2·cutoff)^k
+    /// ((2·cutoff + 1)^d at full order).
+    public static func count(dimension d: Int, cutoff K: Int, maxOrder: Int? = nil) -> Double {
+        var total = 0.0, binomial = 1.0
+        for k in 0...min(maxOrder ?? d, d) {
+            if k > 0 { binomial = binomial * Double(d - k + 1) / Double(k) }
+            total += binomial * Double.pow(Double(2 * K), Double(k))
+        }
+        return total
+    }
 
     /// The fixed kernel's eigenvalues λ_m = (1 + ‖m‖²)^(−r).
     public func eigenvalues(r: Double) -> [Double] {

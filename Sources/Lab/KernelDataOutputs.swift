@@ -11,7 +11,7 @@ import Linalg
 /// its path) and every setting but the number of splits, which only says how many there are.
 public func kernelDataCacheKey(_ s: KernelDataSettings, data fingerprint: String) -> [String: String] {
     let t = s.times.times
-    return ["instrument": "adaptive-kernel-data/1", "data": fingerprint, "cutoff": "\(s.cutoff)", "r": "\(s.r)",
+    return ["instrument": "adaptive-kernel-data/1", "data": fingerprint, "cutoff": "\(s.cutoff)", "order": s.maxOrder.map(String.init) ?? "all", "r": "\(s.r)",
             "methods": s.methods.map(\.description).joined(separator: ","), "b0": "\(s.b0Constant)", "step-fraction": "\(s.stepFraction)",
             "grid": "\(t.first!)…\(t.last!) (\(t.count))", "validation": "\(s.validationFraction)", "test": "\(s.testFraction)",
             "seed": "\(s.seed)", "scale-inputs": "\(s.scaleInputs)"]
@@ -70,7 +70,7 @@ func positive(_ points: Zip2Sequence<[Double], [Double]>) -> [(x: Double, y: Dou
 
 func kernelDataSettingsObject(_ r: KernelDataReport) -> [String: Any] {
     let s = r.settings, (tr, v, t) = s.splitSizes(r.count)
-    return ["samples": r.count, "dimension": r.dimension, "cutoff": s.cutoff, "basis_functions": r.basis.count, "r": s.r,
+    return ["samples": r.count, "dimension": r.dimension, "cutoff": s.cutoff, "order": r.basis.maxOrder, "basis_functions": r.basis.count, "r": s.r,
             "b0_constant": s.b0Constant, "step_fraction": s.stepFraction, "times": s.times.times, "splits": s.splits, "seed": s.seed,
             "validation_fraction": s.validationFraction, "test_fraction": s.testFraction, "scale_inputs": s.scaleInputs,
             "split_sizes": ["train": tr, "validation": v, "test": t]]
@@ -139,7 +139,7 @@ public func kernelDataSummary(_ r: KernelDataReport, spec: String, store: String
         g(m.mean) + (m.interval.map { " [\(g($0.lowerBound)), \(g($0.upperBound))]" } ?? " (one split: no interval)")
     }
     let reused = s.splits - r.computedSplits
-    var lines = ["\(spec): \(r.count) samples in \(r.dimension) dimension(s); \(r.basis.count) Fourier functions (cutoff \(s.cutoff)), λ = (1 + ‖m‖²)^(−\(s.r)); "
+    var lines = ["\(spec): \(r.count) samples in \(r.dimension) dimension(s); \(r.basis.count) Fourier functions (cutoff \(s.cutoff)\(r.basis.maxOrder < r.dimension ? ", order \(r.basis.maxOrder)" : "")), λ = (1 + ‖m‖²)^(−\(s.r)); "
                  + "\(s.splits) split(s) of \(tr) / \(va) / \(te) (train / validation / test); \(String(format: "%.1f", r.seconds)) s"
                  + (reused > 0 && store != nil ? " (\(reused) of \(s.splits) splits read from \(store!))" : ""),
                  "test MSE at the validation stop, mean [95% interval] over splits; predicting the training mean gives " + ci(meanInterval(r.baselineErrors)) + ":"]

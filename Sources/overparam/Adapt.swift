@@ -26,6 +26,7 @@ struct Adapt: ParsableCommand {
         @Option(parsing: .unconditional, help: "Noise standard deviation on the sine target's y (default 0.5).") var noise: Double?
         @Option(help: "Comma-separated sample sizes n of the sine target (default 160,190,…,400).") var n: String?
         @Option(parsing: .unconditional, help: "Repetitions (data sets) per n of the sine target (default 8).") var reps: Int?
+        @Option(parsing: .unconditional, help: "With --data: at most this many inputs per frequency (1: a sum of functions of one input; 2: with pairwise interactions; default all), for data with many inputs.") var order: Int?
         @Option(parsing: .unconditional, help: "With --data: random train/validation/test splits, each trained from scratch.") var splits: Int = 5
         @Option(parsing: .unconditional, help: "With --data: the share of the data that chooses the stopping time.") var validation: Double = 0.2
         @Option(parsing: .unconditional, help: "With --data: the share held out for the reported error.") var test: Double = 0.2
@@ -50,6 +51,7 @@ struct Adapt: ParsableCommand {
             guard tMax > 1, perDecade >= 1 else { throw OptionError(description: "--t-max must exceed 1 and --per-decade be at least 1") }
             guard workers >= 1 else { throw OptionError(description: "--workers must be at least 1") }
             if let data { return try onData(data) }
+            if order != nil { throw OptionError(description: "--order goes with --data (the sine target uses the full grid of frequencies)") }
             var s = KernelSettings()
             s.dimension = dimension ?? 2; s.cutoff = cutoff; s.r = r; s.omega = omega ?? 7.5; s.noise = noise ?? 0.5
             s.sizes = try commaList(n ?? "160,190,220,250,280,310,340,370,400", option: "n") { Int($0) }
@@ -90,7 +92,7 @@ struct Adapt: ParsableCommand {
                 throw OptionError(description: "\(name) sets the sine target; with --data the samples, their dimension and their targets are the file's (use --splits for repetitions)")
             }
             var s = KernelDataSettings()
-            s.cutoff = cutoff; s.r = r; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
+            s.cutoff = cutoff; s.maxOrder = order; s.r = r; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
             s.times = TimeGrid(from: 1, to: tMax, perDecade: perDecade)
             s.splits = splits; s.validationFraction = validation; s.testFraction = test; s.scaleInputs = !noScaling
             let data = try RegressionData.load(spec)

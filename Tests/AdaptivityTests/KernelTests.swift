@@ -34,6 +34,44 @@ import Testing
         #expect(throws: AdaptivityError.self) { try TorusBasis(dimension: 0, cutoff: 1) }
     }
 
+    /// The basis is the half-space of the grid in lexicographic order (here enumerated by brute
+    /// force); a limited order keeps exactly the frequencies with that few nonzero coordinates,
+    /// as many as the count formula says, and stays orthonormal.
+    @Test func aLimitedOrderIsTheGridsLowOrderPart() throws {
+        let d = 4, K = 2
+        var grid = [[Int]](), m = [Int](repeating: -K, count: d)
+        repeat {
+            if let first = m.first(where: { $0 != 0 }) { if first > 0 { grid += [m, m] } } else { grid.append(m) }
+            var k = d - 1
+            while k >= 0 && m[k] == K { m[k] = -K; k -= 1 }
+            if k < 0 { break }
+            m[k] += 1
+        } while true
+        let full = try TorusBasis(dimension: d, cutoff: K)
+        #expect(full.frequencies == grid && full.count == 625 && TorusBasis.count(dimension: d, cutoff: K) == 625)
+        for order in 1...3 {
+            let b = try TorusBasis(dimension: d, cutoff: K, maxOrder: order)
+            #expect(b.frequencies == grid.filter { $0.filter { $0 != 0 }.count <= order })
+            #expect(Double(b.count) == TorusBasis.count(dimension: d, cutoff: K, maxOrder: order))
+        }
+        // Order 2 in 10 dimensions: 1 + 10·4 + 45·16 = 761 functions (the grid would have 5¹⁰).
+        let wide = try TorusBasis(dimension: 10, cutoff: 2, maxOrder: 2)
+        #expect(wide.count == 761)
+        var g = RNG(seed: 4)
+        let n = 20_000, x = (0..<(10 * n)).map { _ in 2 * g.uniform() - 1 }
+        let e = wide.features(x, count: n), J = wide.count
+        var worst = 0.0
+        for a in stride(from: 0, to: J, by: 37) {
+            for b in stride(from: a, to: J, by: 53) {
+                let dot = (0..<n).reduce(0.0) { $0 + e[$1 * J + a] * e[$1 * J + b] } / Double(n)
+                worst = max(worst, abs(dot - (a == b ? 1 : 0)))
+            }
+        }
+        #expect(worst < 0.06, "Monte Carlo inner products, largest departure \(worst)")
+        #expect(throws: AdaptivityError.self) { try TorusBasis(dimension: 3, cutoff: 2, maxOrder: 4) }
+        #expect(throws: AdaptivityError.self) { try TorusBasis(dimension: 12, cutoff: 8) }
+    }
+
     /// sin(7.5πx₁)'s inner products with the basis, closed form against the midpoint rule on
     /// 200,000 points (error ~1e-9), and its norm ½.
     @Test func theSineTargetsCoefficients() throws {
