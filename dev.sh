@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist)
-# The tests also need a real PostgreSQL server (the work queue's tests start a private one).
-[ "${1:-run}" = test ] && packages+=(postgresql)
+# The tests also need a real PostgreSQL server (the work queue's tests start a private one), and
+# Python with venv for the Python entry point's tests.
+[ "${1:-run}" = test ] && packages+=(postgresql python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,6 +33,7 @@ test)
     start_test_postgres
     swift test -c release --skip-build
     Tests/Distributed/run.sh .build/release/overparam "$OVERPARAM_TEST_POSTGRES"
+    python/test.sh
     ;;
 *)
     echo "usage: ./dev.sh [run|test]" >&2
