@@ -102,7 +102,12 @@ let package = Package(
 )
 
 // Generic kernels are specialized across module boundaries only when their bodies are visible;
-// cross-module optimization lets the CLI and the instruments get Float/Double-specialized code.
+// full cross-module optimization lets the CLI and the instruments get Float/Double-specialized
+// code. It is an unsafe flag, which SwiftPM refuses in a package another package depends on by
+// version, so it applies only where Overparam is the package being built: not when it is checked
+// out under another package's .build folder. OVERPARAM_CMO=1 or 0 decides instead.
+let isDependency = Context.packageDirectory.contains("/.build/")
+let crossModuleOptimization = Context.environment["OVERPARAM_CMO"].map { $0 == "1" } ?? !isDependency
 var fastMath: [SwiftSetting] {
-    [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+    crossModuleOptimization ? [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))] : []
 }

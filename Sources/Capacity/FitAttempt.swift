@@ -34,10 +34,26 @@ public struct FitProcedure: Sendable {
     /// Train only d coordinates of a random subspace through the initialization (`Subspace`):
     /// θ = θ₀ + P z, P drawn from the attempt's seed. EMC per parameter is then per trained one.
     public var subspace: Int? = nil
+    /// A model written in Swift (`ModelBuilder`), used in place of the spec; `arch` is then its
+    /// name in reports.
+    public var model: [any ModelPart]? = nil
 
     public init(arch: String) {
         self.arch = arch
         train.targetAccuracy = 1
+    }
+
+    /// A procedure for a model written in Swift, named `name` in reports:
+    /// `FitProcedure(name: "res-mlp") { Dense(32); ReLU(); Residual { Dense(32); Tanh() }; Dense(10) }`.
+    public init(name: String, @ModelBuilder model: () -> [any ModelPart]) {
+        self.init(arch: name)
+        self.model = model()
+    }
+
+    /// The untrained network for samples of `shape`: from the model where there is one, else the spec.
+    public func network(for shape: [Int]) throws -> Network<Float> {
+        guard let model else { return try Network<Float>(spec: arch, inputShape: shape) }
+        return try Network<Float>(layers: try buildLayers(input: shape, model), inputShape: shape, name: arch)
     }
 }
 
@@ -48,7 +64,7 @@ extension FitProcedure {
     /// or the subspace's dimension where there is one.
     @discardableResult
     public func check(_ data: LabeledData<Float>) throws -> Int {
-        let net = try Network<Float>(spec: arch, inputShape: data.sampleShape)
+        let net = try network(for: data.sampleShape)
         let top = data.labels.max() ?? 0
         guard top < net.outputSize else {
             throw NetworkError.shapeMismatch("the data has labels up to \(top) but \(arch) has \(net.outputSize) output(s): give the model at least \(top + 1) outputs, or merge classes")
@@ -94,7 +110,7 @@ public struct FitResult: Sendable, Codable, Equatable {
 /// threshold or the budget; in the procedure's subspace (returned) where it has one.
 func trainFresh(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64,
                 ws: Workspace<Float>) throws -> (Network<Float>, TrainResult, Subspace<Float>?) {
-    var net = try Network<Float>(spec: p.arch, inputShape: data.sampleShape)
+    var net = try p.network(for: data.sampleShape)
     net.initialize(p.initialization, rng: RNG(seed: seed))
     var config = p.train
     config.targetAccuracy = p.threshold

@@ -91,3 +91,14 @@ public func modelRank(spec: String, target: String, inputs: Int? = nil, seed: UI
     return try modelRank(model, spec: spec, target: kind, targetName: target, theta: theta, inputs: inputs, seed: seed,
                          tolerance: tolerance, largeProblemThreads: largeProblemThreads)
 }
+
+/// The model rank of a network built in code (`Network(input:) { … }`) at `target` (as
+/// `overparam rank --target` takes it): the same computation as for a spec, named by the
+/// network's name.
+public func modelRank(network: Network<Double>, target: String, inputs: Int? = nil, seed: UInt64 = 0, tolerance: Double? = nil) throws -> RankReport {
+    let model = RecoveryModel.network(network)
+    let kind = try TargetKind(target)
+    let theta = try targetPoint(model, kind, seed: seed)
+    return try modelRank(model, spec: network.name, target: kind, targetName: target, theta: theta, inputs: inputs, seed: seed,
+                         tolerance: tolerance)
+}

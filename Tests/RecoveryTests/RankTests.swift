@@ -244,3 +244,17 @@ import Testing
         }
     }
 }
+
+/// A network written in Swift has the rank of the spec naming the same layers (18 for
+/// mlp:5-20-1:tanh:nobias at a 3-neuron teacher), and a rank for one no spec names.
+@Suite struct ModelInCodeRankTests {
+    @Test func aNetworkInCodeHasItsSpecsRank() throws {
+        let net = try Network<Double>(input: [5], name: "tanh mlp in code") { Dense(20, bias: false); Tanh(); Dense(1, bias: false) }
+        let code = try modelRank(network: net, target: "teacher:3")
+        let spec = try modelRank(spec: "mlp:5-20-1:tanh:nobias", target: "teacher:3")
+        #expect(code.modelRank == 18 && spec.modelRank == 18 && code.singularValues == spec.singularValues && code.model == "tanh mlp in code")
+        let residual = try Network<Double>(input: [3], name: "residual") { Dense(6); Tanh(); Residual { Dense(6); Tanh() }; Dense(1) }
+        let r = try modelRank(network: residual, target: "random")
+        #expect(r.parameters == residual.parameterCount && r.modelRank >= 1 && r.modelRank <= r.parameters)
+    }
+}

@@ -1,0 +1,33 @@
+// A residual MLP with a layer norm inside its block — an architecture no spec string names —
+// measured by two of Overparam's instruments: its effective model complexity on a Gaussian
+// mixture, and its model rank at a random point.
+import Capacity
+import Datasets
+import NeuralNets
+import Recovery
+
+let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 400, dim: 8, classes: 4, separation: 2, seed: 0)
+
+var procedure = FitProcedure(name: "res-mlp 8-16-4") {
+    Dense(16); ReLU()
+    Residual { LayerNorm(); Dense(16); Tanh() }
+    Dense(4)
+}
+procedure.train.optimizer = .adam()
+procedure.train.learningRate = 0.02
+procedure.train.batchSize = nil
+procedure.train.maxSteps = 500
+procedure.train.schedule = .cosine(steps: 500)
+var plan = SearchPlan(maximum: data.count)
+plan.start = 32
+
+let report = try measureEMC(data, procedure: procedure, seeds: [0, 1, 2], plan: plan)
+print("EMC of \(report.arch) (\(report.parameters) parameters): \(report.searches.map(\.emc)) over seeds 0, 1, 2")
+
+let network = try Network<Double>(input: [8], name: "res-mlp 8-16-1") {
+    Dense(16); ReLU()
+    Residual { LayerNorm(); Dense(16); Tanh() }
+    Dense(1)
+}
+let rank = try modelRank(network: network, target: "random")
+print("model rank of \(rank.model) at a random point: \(rank.modelRank) of \(rank.parameters) parameters, from \(rank.inputs) inputs")
