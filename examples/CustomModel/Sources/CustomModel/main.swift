@@ -6,7 +6,8 @@ import Datasets
 import NeuralNets
 import Recovery
 
-let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 400, dim: 8, classes: 4, separation: 2, seed: 0)
+// Enough samples that the search can fail to fit (an EMC equal to all of them would be censored).
+let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 4000, dim: 8, classes: 4, separation: 1, seed: 0)
 
 var procedure = FitProcedure(name: "res-mlp 8-16-4") {
     Dense(16); ReLU()
@@ -22,7 +23,7 @@ var plan = SearchPlan(maximum: data.count)
 plan.start = 32
 
 let report = try measureEMC(data, procedure: procedure, seeds: [0, 1, 2], plan: plan)
-print("EMC of \(report.arch) (\(report.parameters) parameters): \(report.searches.map(\.emc)) over seeds 0, 1, 2")
+print("EMC of \(report.arch) (\(report.parameters) parameters): \(report.searches.map(\.emc)) over seeds 0, 1, 2 (\(report.status))")
 
 let network = try Network<Double>(input: [8], name: "res-mlp 8-16-1") {
     Dense(16); ReLU()
