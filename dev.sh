@@ -34,6 +34,7 @@ test)
     swift test -c release --skip-build
     Tests/Distributed/run.sh .build/release/overparam "$OVERPARAM_TEST_POSTGRES"
     python/test.sh
+    examples/run-custom-model.sh
     ;;
 *)
     echo "usage: ./dev.sh [run|test]" >&2

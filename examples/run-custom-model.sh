@@ -14,5 +14,5 @@ cd "$work/CustomModel"
 OVERPARAM_URL="file://$work/overparam" swift build -q
 out=$(.build/debug/CustomModel)
 echo "$out"
-grep -q "^EMC of res-mlp 8-16-4 (516 parameters): \[.*\] over seeds 0, 1, 2 (measured)" <<<"$out"
+grep -Eq "^EMC of res-mlp 8-16-4 \(516 parameters\): \[.*\] over seeds 0, 1, 2 \((measured|budget-bounded|censored|mixed)\)" <<<"$out"
 grep -q "^model rank of res-mlp 8-16-1 at a random point: " <<<"$out"

@@ -12,7 +12,7 @@ typealias Lanes = SIMD4<Double>
 /// Σ_j (θ_j(t_k) − θ*_j)² at every sorted time t_k, for OpGD of depth D ≥ 1 with initial b0 on
 /// the observations z: the same integration as `OpGDCoordinate.integrate`, four coordinates at
 /// a time. `native` runs CKernels' copy of the solver where the CPU has AVX2 (the same bits,
-/// 2–3× faster); false, this one.
+/// 2.3× faster); false, this one.
 public func opgdErrorCurve(z: [Double], truth: [Double], eigenvalues: [Double], b0: Double, depth: Int,
                            times: [Double], tolerance: Double, native: Bool = true) -> [Double] {
     precondition(depth >= 1 && z.count == truth.count && z.count == eigenvalues.count && !times.isEmpty)

@@ -19,6 +19,7 @@ procedure.train.learningRate = 0.02
 procedure.train.batchSize = nil
 procedure.train.maxSteps = 500
 procedure.train.schedule = .cosine(steps: 500)
+procedure.stepCap = 8000   // an attempt still learning at 500 steps is run again with 2×, 4×, … the budget
 var plan = SearchPlan(maximum: data.count)
 plan.start = 32
 
