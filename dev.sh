@@ -35,6 +35,7 @@ test)
     Tests/Distributed/run.sh .build/release/overparam "$OVERPARAM_TEST_POSTGRES"
     python/test.sh
     examples/run-custom-model.sh
+    docs/api-docs.sh
     ;;
 *)
     echo "usage: ./dev.sh [run|test]" >&2
