@@ -49,4 +49,25 @@ import Testing
         #expect(try XMLDocument(xmlString: tsvg).rootElement()?.name == "svg")
         #expect(tsvg.contains("initial λ_j^(1/2) b0^D"))
     }
+
+    /// The other problems `adapt rates` takes: a sparse signal, and signal and eigenvalues from
+    /// files (N from the file) — parsed to exactly what they say, and measured.
+    @Test func sparseAndFileProblemsRun() throws {
+        let sparse = try AdaptSettings(["signal": "sparse:4", "N": "40", "gamma": "2"]).problem()
+        #expect(sparse.truth.count == 40 && sparse.truth.filter { $0 != 0 } == [1, 1, 1, 1] && sparse.eigenvalues[1] == 0.25)
+        #expect(sparse.name == "sparse s = 4, γ = 2.0, N = 40")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-problem-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "0.5\n0\n-1\n0.25\n".write(toFile: dir + "/theta.txt", atomically: true, encoding: .utf8)
+        try "1\n0.5\n0.25\n0.125\n".write(toFile: dir + "/lambda.txt", atomically: true, encoding: .utf8)
+        let files = try AdaptSettings(["signal": dir + "/theta.txt", "eigenvalues": dir + "/lambda.txt", "depths": "0,1", "n": "100,400", "reps": "2"])
+        let problem = try files.problem()
+        #expect(problem.truth == [0.5, 0, -1, 0.25] && problem.eigenvalues == [1, 0.5, 0.25, 0.125])
+        let report = try runRates(files.rateSettings(), store: nil)
+        // At the oracle time every method is below the error of stopping at once, Σθ*² = 1.3125.
+        #expect(report.estimators.count == 3 && report.estimators.allSatisfy { $0.meanErrors.allSatisfy { $0 > 0 && $0 < 1.3125 } })
+        #expect(throws: (any Error).self) { _ = try AdaptSettings(["signal": "sparse:x"]).problem() }
+        #expect(throws: (any Error).self) { _ = try AdaptSettings(["signal": "sparse:50", "N": "40"]).problem() }
+    }
 }
