@@ -12,7 +12,7 @@ cp -R "$root/examples/CustomModel" "$work/CustomModel"
 cd "$work/CustomModel"
 # A debug build: this checks that the package builds and runs as a dependency, not its speed.
 OVERPARAM_URL="file://$work/overparam" swift build -q
-out=$(.build/debug/CustomModel)
+out=$(.build/debug/CustomModel quick)
 echo "$out"
-grep -Eq "^EMC of res-mlp 8-16-4 \(516 parameters\): \[.*\] over seeds 0, 1, 2 \((measured|budget-bounded|censored|mixed)\)" <<<"$out"
+grep -Eq "^EMC of res-mlp 8-16-4 \(516 parameters\): \[.*\] over seeds 0 \((measured|budget-bounded|censored|mixed)\)" <<<"$out"
 grep -q "^model rank of res-mlp 8-16-1 at a random point: " <<<"$out"
