@@ -255,26 +255,14 @@ public func measureKernelOnData(x: [Double], y: [Double], dimension d: Int, sett
         }
     }
     let todo = results.indices.filter { results[$0] == nil }
-    var failure: Error? = nil, next = 0, done = s.splits - todo.count
-    let lock = NSLock()
+    var done = s.splits - todo.count
     progress?(done, s.splits)
-    func work() {
-        while true {
-            let u: Int? = lock.withLock { guard failure == nil, next < todo.count else { return nil }; defer { next += 1 }; return todo[next] }
-            guard let u else { return }
-            let t0 = Date()
-            do {
-                let runs = try runKernelSplit(x: x, y: y, dimension: d, settings: s, basis: basis, index: u)
-                try cache?.saveCurves(runs.flatMap(\.encoded), n: n, repetition: u, seconds: Date().timeIntervalSince(t0))
-                lock.withLock { results[u] = runs; done += 1; progress?(done, s.splits) }
-            } catch {
-                lock.withLock { if failure == nil { failure = error } }
-            }
-        }
+    try forEachUnit(todo, workers: workers) { u, lock in
+        let t0 = Date()
+        let runs = try runKernelSplit(x: x, y: y, dimension: d, settings: s, basis: basis, index: u)
+        try cache?.saveCurves(runs.flatMap(\.encoded), n: n, repetition: u, seconds: Date().timeIntervalSince(t0))
+        lock.withLock { results[u] = runs; done += 1; progress?(done, s.splits) }
     }
-    let threads = max(1, min(workers, todo.count))
-    if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
-    if let failure { throw failure }
     let baseline = (0..<s.splits).map { k -> Double in
         let (tr, _, te) = kernelDataSplit(count: n, settings: s, index: k)
         let mean = tr.reduce(0) { $0 + y[$1] } / Double(tr.count)

@@ -89,35 +89,22 @@ public func measureKernelRates(_ s: KernelSettings, workers: Int = ProcessInfo.p
         results[u] = s.methods.indices.map { (c[2 * $0], Int(c[2 * $0 + 1][0])) }
     }
     let todo = units.indices.filter { results[$0] == nil }
-    var failure: Error? = nil
-    let lock = NSLock()
-    var next = 0, done = units.count - todo.count
+    var done = units.count - todo.count
     progress?(done, units.count)
-    func work() {
-        while true {
-            let u: Int? = lock.withLock { guard failure == nil, next < todo.count else { return nil }; defer { next += 1 }; return todo[next] }
-            guard let u else { return }
-            let t0 = Date()
-            let (i, rep) = units[u], n = s.sizes[i]
-            let (x, y) = kernelData(s, target: target, n: n, repetition: rep)
-            let e = basis.features(x, count: n)
-            let bound = fixedKernelStepBound(features: e, count: n, eigenvalues: lambda)
-            do {
-                let curves = try s.methods.map { m -> ([Double], Int) in
-                    let r = try stableKernelErrorCurve(method: m, features: e, targets: y, eigenvalues: lambda, target: target,
-                                                       b0: s.b0(m, n: n), step: s.stepFraction * bound, times: s.times.times)
-                    return (r.curve, r.halvings)
-                }
-                try cache?.saveCurves(curves.flatMap { [$0.0, [Double($0.1)]] }, n: n, repetition: rep, seconds: Date().timeIntervalSince(t0))
-                lock.withLock { results[u] = curves; done += 1; progress?(done, units.count) }
-            } catch {
-                lock.withLock { if failure == nil { failure = error } }
-            }
+    try forEachUnit(todo, workers: workers) { u, lock in
+        let t0 = Date()
+        let (i, rep) = units[u], n = s.sizes[i]
+        let (x, y) = kernelData(s, target: target, n: n, repetition: rep)
+        let e = basis.features(x, count: n)
+        let bound = fixedKernelStepBound(features: e, count: n, eigenvalues: lambda)
+        let curves = try s.methods.map { m -> ([Double], Int) in
+            let r = try stableKernelErrorCurve(method: m, features: e, targets: y, eigenvalues: lambda, target: target,
+                                               b0: s.b0(m, n: n), step: s.stepFraction * bound, times: s.times.times)
+            return (r.curve, r.halvings)
         }
+        try cache?.saveCurves(curves.flatMap { [$0.0, [Double($0.1)]] }, n: n, repetition: rep, seconds: Date().timeIntervalSince(t0))
+        lock.withLock { results[u] = curves; done += 1; progress?(done, units.count) }
     }
-    let threads = max(1, min(workers, todo.count))
-    if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
-    if let failure { throw failure }
     let times = s.times.times
     return s.methods.indices.map { k in
         var oracle = [Double](), means = [Double](), stds = [Double](), edge = [Bool](), curves = [[Double]]()

@@ -233,43 +233,25 @@ public func measureRates(_ s: RateSettings, workers: Int = ProcessInfo.processIn
         let shapes = s.estimators.map { times($0, s.sizes[i]).times.count }
         if let c = try cache?.cachedCurves(n: s.sizes[i], repetition: rep), c.map(\.count) == shapes { curves[u] = c } else { pending.append(u) }
     }
-    let lock = NSLock()
-    var next = 0, done = units.count - pending.count
-    var failure: Error?
+    var done = units.count - pending.count
     if done > 0 { progress?(done, units.count) }
-    func work() {
-        while true {
-            let u: Int? = lock.withLock {
-                guard next < pending.count, failure == nil else { return nil }
-                defer { next += 1 }
-                return pending[next]
-            }
-            guard let u else { return }
-            let (i, rep) = units[u]
-            let n = s.sizes[i]
-            let started = DispatchTime.now().uptimeNanoseconds
-            let eps = 1 / Double(n).squareRoot()
-            let xi = noise(seed: s.seed, repetition: rep, count: N)
-            let z = (0..<N).map { s.problem.truth[$0] + eps * xi[$0] }
-            let result = s.estimators.map { e in
-                errorCurve(e, z: z, problem: s.problem, times: times(e, n).times, b0: s.b0(e, n: n), tolerance: s.tolerance)
-            }
-            do {
-                try cache?.saveCurves(result, n: n, repetition: rep, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-            } catch {
-                lock.withLock { failure = failure ?? error }
-                return
-            }
-            lock.withLock {
-                curves[u] = result
-                done += 1
-                progress?(done, units.count)
-            }
+    try forEachUnit(pending, workers: workers) { u, lock in
+        let (i, rep) = units[u]
+        let n = s.sizes[i]
+        let started = DispatchTime.now().uptimeNanoseconds
+        let eps = 1 / Double(n).squareRoot()
+        let xi = noise(seed: s.seed, repetition: rep, count: N)
+        let z = (0..<N).map { s.problem.truth[$0] + eps * xi[$0] }
+        let result = s.estimators.map { e in
+            errorCurve(e, z: z, problem: s.problem, times: times(e, n).times, b0: s.b0(e, n: n), tolerance: s.tolerance)
+        }
+        try cache?.saveCurves(result, n: n, repetition: rep, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        lock.withLock {
+            curves[u] = result
+            done += 1
+            progress?(done, units.count)
         }
     }
-    let threads = max(1, min(workers, pending.count))
-    if threads == 1 { work() } else { DispatchQueue.concurrentPerform(iterations: threads) { _ in work() } }
-    if let failure { throw failure }
 
     var rates = [EstimatorRates]()
     for (ei, e) in s.estimators.enumerated() {
