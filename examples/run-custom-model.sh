@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs examples/CustomModel against Overparam as an outside package would: by version,
 # from a git repository (a clone of this checkout's HEAD, tagged 0.1.0), so SwiftPM applies its
-# rules for dependencies — among them, no unsafe build flags. ./dev.sh test runs it.
+# rules for dependencies — among them, no unsafe build flags. ./dev.sh test runs it. What it builds
+# is the last commit: uncommitted changes are not in the clone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)

@@ -150,7 +150,9 @@ public func runKernelSplit(x: [Double], y: [Double], dimension d: Int, settings 
     let bound = fixedKernelStepBound(features: et, count: tr.count, eigenvalues: lambda)
     return try s.methods.map { m in
         let (run, halvings) = try withStableStep(s.stepFraction * bound) { h -> KernelSplitRun in
-            var train = [Double](), validation = [Double](), test = [Double](), weights = [[Double]](), coefficients = [[Double]]()
+            var train = [Double](), validation = [Double](), test = [Double]()
+            // The model at the first minimum of the validation error, kept as it is reached.
+            var stop = 0, weights = [Double](), coefficients = [Double]()
             var w = [Double](repeating: 0, count: J)
             try trainKernel(method: m, features: et, targets: yt, eigenvalues: lambda, b0: s.b0(m, trainCount: tr.count), step: h,
                             times: s.times.times) { model in
@@ -158,14 +160,16 @@ public func runKernelSplit(x: [Double], y: [Double], dimension d: Int, settings 
                 train.append(scale * scale * meanSquaredError(features: et, weights: w, targets: yt))
                 validation.append(scale * scale * meanSquaredError(features: ev, weights: w, targets: yv))
                 test.append(scale * scale * meanSquaredError(features: ee, weights: w, targets: ye))
-                weights.append(model.a.indices.map { model.a[$0] * power(model.b[$0], model.depth) })
-                coefficients.append(w)
+                if validation.count == 1 || validation[validation.count - 1] < validation[stop] {
+                    stop = validation.count - 1
+                    weights = model.a.indices.map { model.a[$0] * power(model.b[$0], model.depth) }
+                    coefficients = w
+                }
             }
-            let stop = validation.indices.min { validation[$0] < validation[$1] }!
             // f in the data's units: mean + scale·Σ w_j e_j, the mean on the constant function.
-            var c = coefficients[stop].map { scale * $0 }
+            var c = coefficients.map { scale * $0 }
             if let constant = basis.frequencies.firstIndex(where: { $0.allSatisfy { $0 == 0 } }) { c[constant] += mean }
-            return KernelSplitRun(train: train, validation: validation, test: test, stop: stop, featureWeights: weights[stop],
+            return KernelSplitRun(train: train, validation: validation, test: test, stop: stop, featureWeights: weights,
                                   coefficients: c, halvings: 0, step: h)
         }
         var r = run

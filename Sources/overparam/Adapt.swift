@@ -27,9 +27,9 @@ struct Adapt: ParsableCommand {
         @Option(help: "Comma-separated sample sizes n of the sine target (default 160,190,…,400).") var n: String?
         @Option(parsing: .unconditional, help: "Repetitions (data sets) per n of the sine target (default 8).") var reps: Int?
         @Option(parsing: .unconditional, help: "With --data: at most this many inputs per frequency (1: a sum of functions of one input; 2: with pairwise interactions; default all), for data with many inputs.") var order: Int?
-        @Option(parsing: .unconditional, help: "With --data: random train/validation/test splits, each trained from scratch.") var splits: Int = 5
-        @Option(parsing: .unconditional, help: "With --data: the share of the data that chooses the stopping time.") var validation: Double = 0.2
-        @Option(parsing: .unconditional, help: "With --data: the share held out for the reported error.") var test: Double = 0.2
+        @Option(parsing: .unconditional, help: "With --data: random train/validation/test splits, each trained from scratch (default 5).") var splits: Int?
+        @Option(parsing: .unconditional, help: "With --data: the share of the data that chooses the stopping time (default 0.2).") var validation: Double?
+        @Option(parsing: .unconditional, help: "With --data: the share held out for the reported error (default 0.2).") var test: Double?
         @Flag(help: "With --data: use the inputs as given (the basis has period 2 in each coordinate) instead of mapping each coordinate's training range onto [−0.9, 0.9].") var noScaling = false
         @Option(parsing: .unconditional, help: "b0 = c·ε^(1/(D+2)) (ε = σ/√n on the sine target, 1/√n_train on standardized data): the constant c.") var b0: Double = 1
         @Option(parsing: .unconditional, help: "Step size as a fraction of the fixed kernel's stability limit 2/λ_max(H) (halved for a method whose loss rises).") var stepFraction: Double = 0.5
@@ -51,7 +51,11 @@ struct Adapt: ParsableCommand {
             guard tMax > 1, perDecade >= 1 else { throw OptionError(description: "--t-max must exceed 1 and --per-decade be at least 1") }
             guard workers >= 1 else { throw OptionError(description: "--workers must be at least 1") }
             if let data { return try onData(data) }
-            if order != nil { throw OptionError(description: "--order goes with --data (the sine target uses the full grid of frequencies)") }
+            let dataOnly = [("--order", order != nil), ("--splits", splits != nil), ("--validation", validation != nil), ("--test", test != nil),
+                            ("--no-scaling", noScaling)]
+            if let (name, _) = dataOnly.first(where: { $0.1 }) {
+                throw OptionError(description: "\(name) goes with --data (the sine target has its own samples, repetitions and the full grid of frequencies)")
+            }
             var s = KernelSettings()
             s.dimension = dimension ?? 2; s.cutoff = cutoff; s.r = r; s.omega = omega ?? 7.5; s.noise = noise ?? 0.5
             s.sizes = try commaList(n ?? "160,190,220,250,280,310,340,370,400", option: "n") { Int($0) }
@@ -94,7 +98,7 @@ struct Adapt: ParsableCommand {
             var s = KernelDataSettings()
             s.cutoff = cutoff; s.maxOrder = order; s.r = r; s.b0Constant = b0; s.stepFraction = stepFraction; s.seed = seed
             s.times = TimeGrid(from: 1, to: tMax, perDecade: perDecade)
-            s.splits = splits; s.validationFraction = validation; s.testFraction = test; s.scaleInputs = !noScaling
+            s.splits = splits ?? 5; s.validationFraction = validation ?? 0.2; s.testFraction = test ?? 0.2; s.scaleInputs = !noScaling
             let data = try RegressionData.load(spec)
             try s.validate(count: data.count, dimension: data.dimension)
             try output.map(prepareOutputFolder)   // before any work

@@ -211,6 +211,8 @@ import Testing
         #expect(tooHigh.status == 1 && tooHigh.stderr.contains("the order must be from 1 to the data's 2 input(s)"), "\(tooHigh.stderr)")
         let orderAlone = try overparam(["adapt", "kernel", "--order", "1", "--no-store"], in: kdir)
         #expect(orderAlone.status == 1 && orderAlone.stderr.contains("--order goes with --data"), "\(orderAlone.stderr)")
+        let splitsAlone = try overparam(["adapt", "kernel", "--splits", "3", "--no-store"], in: kdir)
+        #expect(splitsAlone.status == 1 && splitsAlone.stderr.contains("--splits goes with --data"), "\(splitsAlone.stderr)")
         let mixed = try overparam(["adapt", "kernel", "--data", "csv:wave.csv", "--omega", "3"], in: kdir)
         #expect(mixed.status == 1 && mixed.stderr.contains("--omega sets the sine target"), "\(mixed.stderr)")
         let missing = try overparam(["adapt", "kernel", "--data", "csv:nothing.csv", "--no-store"], in: kdir)
