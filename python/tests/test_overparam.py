@@ -83,6 +83,16 @@ def test_a_store_reads_back_as_tables(tmp_path):
     assert plain["emc"][0]["setting:optimizer"] == "adam"
 
 
+@pytest.mark.skipif(not os.environ.get("OVERPARAM_TEST_POSTGRES"), reason="no PostgreSQL server (./dev.sh test starts one)")
+def test_a_postgres_store_reads_back_without_a_python_driver():
+    url = os.environ["OVERPARAM_TEST_POSTGRES"]
+    arch = "mlp:4-7-2:tanh"   # an experiment of its own in the shared test database
+    r = op.emc(arch, data="gaussian:80,4,2", store=url, **EMC)
+    emc = op.read_store(url, kinds=["emc"])["emc"]
+    mine = emc[emc["setting:arch"] == arch]
+    assert len(mine) == r["runs"] and set(mine["seed"]) == {0, 1}
+
+
 def test_errors_are_the_clis_message():
     with pytest.raises(op.OverparamError, match="bogus"):
         op.emc("mlp:4-6-2:bogus", data="gaussian:80,4,2")
