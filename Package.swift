@@ -41,35 +41,29 @@ let package = Package(
         .target(name: "CKernels"),
         .target(
             name: "Linalg",
-            dependencies: ["CBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
-            swiftSettings: fastMath
+            dependencies: ["CBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "NeuralNets",
-            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
-            swiftSettings: fastMath
+            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "Datasets",
             dependencies: ["Linalg", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Resources/README.md"],
-            resources: [.copy("Resources/digits.csv.gz")],
-            swiftSettings: fastMath
+            resources: [.copy("Resources/digits.csv.gz")]
         ),
         .target(
             name: "Capacity",
-            dependencies: ["Linalg", "NeuralNets", "Datasets"],
-            swiftSettings: fastMath
+            dependencies: ["Linalg", "NeuralNets", "Datasets"]
         ),
         .target(
             name: "Recovery",
-            dependencies: ["Linalg", "NeuralNets", .product(name: "RealModule", package: "swift-numerics")],
-            swiftSettings: fastMath
+            dependencies: ["Linalg", "NeuralNets", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "Adaptivity",
-            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
-            swiftSettings: fastMath
+            dependencies: ["Linalg", "CKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "Lab",
@@ -100,14 +94,3 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
-
-// Generic kernels are specialized across module boundaries only when their bodies are visible;
-// full cross-module optimization lets the CLI and the instruments get Float/Double-specialized
-// code. It is an unsafe flag, which SwiftPM refuses in a package another package depends on by
-// version, so it applies only where Overparam is the package being built: not when it is checked
-// out under another package's .build folder. OVERPARAM_CMO=1 or 0 decides instead.
-let isDependency = Context.packageDirectory.contains("/.build/")
-let crossModuleOptimization = Context.environment["OVERPARAM_CMO"].map { $0 == "1" } ?? !isDependency
-var fastMath: [SwiftSetting] {
-    crossModuleOptimization ? [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))] : []
-}
