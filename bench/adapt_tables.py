@@ -6,7 +6,7 @@ one per finished (p, q, γ)) and prints a Markdown table. Rates are −slope of 
 The paper's values: Li & Lin, "Improving Adaptivity via Over-Parameterization in Sequence
 Models", NeurIPS 2024, Appendix C, Table 1 (D = 0, method (8)) and Table 2 (D = 1, 2, method
 (14)); n = 2,000, 2,200, …, 4,000, 256 repetitions, oracle stopping time.
-Usage: bench/adapt_tables.py [out/adapt-tables]"""
+Usage: bench/adapt_tables.py [out/adapt-tables ...]   (several folders: a grid run in parts)"""
 import glob, json, os, re, sys
 
 # PAPER[D][(p, q, γ)]: the published fitted rate.
@@ -29,9 +29,9 @@ def key(problem):
     m = re.match(r"p = ([\d.]+), q = ([\d.]+), γ = ([\d.]+)", problem)
     return tuple(float(x) for x in m.groups())
 
-d = sys.argv[1] if len(sys.argv) > 1 else "out/adapt-tables"
+folders = sys.argv[1:] or ["out/adapt-tables"]
 results = {}
-for f in glob.glob(os.path.join(d, "config-*", "rates.json")):
+for f in [f for d in folders for f in glob.glob(os.path.join(d, "config-*", "rates.json"))]:
     r = json.load(open(f))
     results[key(r["problem"])] = r
 
