@@ -69,6 +69,9 @@ public struct TorusBasis: Sendable {
         return total
     }
 
+    /// ‖m‖ of each basis function's frequency.
+    public var frequencyNorms: [Double] { frequencies.map { m in Double(m.reduce(0) { $0 + $1 * $1 }).squareRoot() } }
+
     /// The fixed kernel's eigenvalues λ_m = (1 + ‖m‖²)^(−r).
     public func eigenvalues(r: Double) -> [Double] {
         frequencies.map { m in Double.pow(1 + Double(m.reduce(0) { $0 + $1 * $1 }), -r) }

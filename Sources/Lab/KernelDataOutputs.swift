@@ -52,7 +52,7 @@ public func kernelDataTimePlot(_ r: KernelDataReport) -> Plot {
 public func kernelDataWeightsPlot(_ r: KernelDataReport) -> Plot {
     var p = Plot(title: "Learned kernel weights at the stopping time, relative to their start", xLabel: "frequency ‖m‖",
                  yLabel: "a_j b_j^D / (λ_j^(1/2) b0^D)", logY: true)
-    let norms = r.basis.frequencies.map { m in Double(m.reduce(0) { $0 + $1 * $1 }).squareRoot() }
+    let norms = r.basis.frequencyNorms
     for (k, m) in r.methods.enumerated() {
         let color = Plot.palette[k % Plot.palette.count]
         if m.method == .fixed, let hi = norms.max() {
@@ -110,17 +110,17 @@ public func writeKernelDataOutputs(_ r: KernelDataReport, to dir: String) throws
     var runs = "method,split,stop_time,train_mse,validation_mse,test_mse,baseline_test_mse,step,step_halvings\n"
     var curves = "method,time,train_mse,validation_mse,test_mse\n"
     var weights = "method,j,frequency,frequency_norm,function,eigenvalue,initial_feature_weight,feature_weight,growth,coefficient\n"
+    let norms = r.basis.frequencyNorms
     for (k, m) in r.methods.enumerated() {
-        for (k, run) in m.runs.enumerated() {
-            runs += "\(m.method),\(k),\(times[run.stop]),\(run.train[run.stop]),\(run.validation[run.stop]),\(run.test[run.stop]),\(r.baselineErrors[k]),\(run.step),\(run.halvings)\n"
+        for (split, run) in m.runs.enumerated() {
+            runs += "\(m.method),\(split),\(times[run.stop]),\(run.train[run.stop]),\(run.validation[run.stop]),\(run.test[run.stop]),\(r.baselineErrors[split]),\(run.step),\(run.halvings)\n"
         }
         let (tr, va, te) = (m.meanTrain, m.meanValidation, m.meanTest)
         for i in times.indices { curves += "\(m.method),\(times[i]),\(tr[i]),\(va[i]),\(te[i])\n" }
         let (fw, co, w0, gr) = (m.meanFeatureWeights, m.meanCoefficients, r.initialFeatureWeights(k), r.growth(k))
         for j in r.basis.frequencies.indices {
             let f = r.basis.frequencies[j], zero = f.allSatisfy { $0 == 0 }
-            let norm = Double(f.reduce(0) { $0 + $1 * $1 }).squareRoot()
-            weights += "\(m.method),\(j),\(f.map(String.init).joined(separator: " ")),\(norm),\(zero ? "constant" : r.basis.isSine[j] ? "sin" : "cos"),\(r.eigenvalues[j]),\(w0[j]),\(fw[j]),\(gr[j]),\(co[j])\n"
+            weights += "\(m.method),\(j),\(f.map(String.init).joined(separator: " ")),\(norms[j]),\(zero ? "constant" : r.basis.isSine[j] ? "sin" : "cos"),\(r.eigenvalues[j]),\(w0[j]),\(fw[j]),\(gr[j]),\(co[j])\n"
         }
     }
     for (text, path) in zip([runs, curves, weights], paths[1...3]) { try text.write(toFile: path, atomically: true, encoding: .utf8) }
