@@ -3,7 +3,7 @@
 # build's modules (build first: swift build -c release), each target's catalogue
 # (Sources/<Target>/<Target>.docc) converted into out/api-docs/<Target>.doccarchive, ready for
 # static hosting (serve out/api-docs and open /<target>/documentation/<target>).
-# Usage: docs/api-docs.sh [Target ...]    (default: NeuralNets Datasets Capacity Recovery Adaptivity)
+# Usage: docs/api-docs.sh [Target ...]    (default: Linalg NeuralNets Datasets Capacity Recovery Adaptivity)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 modules=.build/release/Modules
@@ -13,7 +13,7 @@ args=()
 while IFS= read -r m; do args+=(-Xcc "-fmodule-map-file=$m"); done < <(
     find .build/release/ -maxdepth 2 -name module.modulemap; find Sources .build/checkouts -name module.modulemap -not -path "*/Tests/*")
 mkdir -p out/api-docs
-for target in "${@:-NeuralNets Datasets Capacity Recovery Adaptivity}"; do
+for target in "${@:-Linalg NeuralNets Datasets Capacity Recovery Adaptivity}"; do
     for t in $target; do
         graphs=$(mktemp -d)
         swift-symbolgraph-extract -module-name "$t" -I "$modules" -target "$(uname -m)-unknown-linux-gnu" -output-dir "$graphs" \

@@ -151,7 +151,7 @@ public protocol AttemptCache {
 /// How many more attempts a search with bracket [lo, hi] needs, for progress estimates: the
 /// bisection steps left, or while still growing (no failure yet) the growth steps up to the
 /// maximum — a lower bound, since the first failure then starts a bisection.
-public func remainingAttempts(plan: SearchPlan, lo: Int, hi: Int?) -> Int {
+package func remainingAttempts(plan: SearchPlan, lo: Int, hi: Int?) -> Int {
     var count = 0
     guard var h = hi else {
         var n = max(lo, 1)

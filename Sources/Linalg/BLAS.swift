@@ -12,7 +12,7 @@ public enum BLAS {
         if let p = getenv("OVERPARAM_SGEMM"), String(cString: p).lowercased() == "openblas" { ck_sgemm_enable(0) }
     }()
 
-    @inline(__always) public static func ensureConfigured() { _ = configured }
+    @inline(__always) package static func ensureConfigured() { _ = configured }
 
     public static var threads: Int {
         get { ensureConfigured(); return Int(openblas_get_num_threads()) }
@@ -39,7 +39,7 @@ public enum BLAS {
     public static var ownSgemmAvailable: Bool { ck_sgemm_available() != 0 }
 
     /// "avx512" or "openblas": which kernel `ownSgemm` selects, for benchmark records.
-    public static var sgemmName: String { ownSgemm ? "avx512" : "openblas" }
+    package static var sgemmName: String { ownSgemm ? "avx512" : "openblas" }
 
     private static func getenvInt(_ name: String) -> Int? {
         guard let p = getenv(name) else { return nil }
@@ -48,7 +48,7 @@ public enum BLAS {
 }
 
 /// OpenBLAS's sgemm, whatever `BLAS.ownSgemm` says: the reference rate of benchmarks.
-public func openblasSgemm(
+package func openblasSgemm(
     m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>
 ) {
     BLAS.ensureConfigured()
@@ -60,7 +60,7 @@ public func openblasSgemm(
 /// row-major buffers; op(A) is m × k, op(B) k × n. Float products run Overparam's own kernel where
 /// it is faster (`BLAS.ownSgemm`), OpenBLAS otherwise.
 @inline(__always)
-public func gemm<T: Scalar>(
+package func gemm<T: Scalar>(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
     _ b: UnsafePointer<T>, ldb: Int? = nil,
@@ -96,7 +96,7 @@ public func gemm<T: Scalar>(
 
 /// What a product does to each entry v of C once it is computed, before it is stored (see
 /// `gemm(then:…)`); operands have C's shape, at C's stride, and are not C itself.
-public enum GemmEpilogue<T: Scalar> {
+package enum GemmEpilogue<T: Scalar> {
     /// v > 0 ? v : 0 (NaN and −0 give +0): a ReLU after the product.
     case relu
     /// mask > 0 ? v : 0: a ReLU's backward pass through its output, made by the product that
@@ -114,7 +114,7 @@ public enum GemmEpilogue<T: Scalar> {
 /// Returns false, having done nothing, where that kernel does not run the product (Double, a CPU
 /// without AVX-512, a shape OpenBLAS runs faster: see `BLAS.ownSgemm`): the caller then runs the
 /// product and the pass apart.
-public func gemm<T: Scalar>(
+package func gemm<T: Scalar>(
     then epilogue: GemmEpilogue<T>, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: T = 1, _ a: UnsafePointer<T>, lda: Int? = nil,
     _ b: UnsafePointer<T>, ldb: Int? = nil,

@@ -5,13 +5,13 @@ import RealModule
 // accumulate through `Relaxed` so the compiler may reorder the additions into SIMD lanes.
 
 @inlinable
-public func fill<T: Scalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, _ value: T) {
+package func fill<T: Scalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, _ value: T) {
     x.update(repeating: value, count: n)
 }
 
 /// x ← a·x. With a = 0 the buffer is zeroed, so NaNs already in it do not survive (BLAS semantics).
 @inlinable
-public func scale<T: Scalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, by a: T) {
+package func scale<T: Scalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, by a: T) {
     if a == 0 { x.update(repeating: 0, count: n); return }
     if a == 1 { return }
     let e = vectorEnd(n)
@@ -22,7 +22,7 @@ public func scale<T: Scalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, by a: T) {
 
 /// y ← y + a·x
 @inlinable
-public func axpy<T: Scalar>(_ a: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+package func axpy<T: Scalar>(_ a: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
     let e = vectorEnd(n)
     var i = 0
     while i < e { vstore(vload(y + i) + a * vload(x + i), y + i); i += 8 }
@@ -31,7 +31,7 @@ public func axpy<T: Scalar>(_ a: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePoi
 
 /// y ← y + x
 @inlinable
-public func addInPlace<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+package func addInPlace<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
     let e = vectorEnd(n)
     var i = 0
     while i < e { vstore(vload(y + i) + vload(x + i), y + i); i += 8 }
@@ -40,7 +40,7 @@ public func addInPlace<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePoint
 
 /// Σ x
 @inlinable
-public func sum<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+package func sum<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     var v = SIMD8<T>()
     let e = vectorEnd(n)
     var i = 0
@@ -52,7 +52,7 @@ public func sum<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
 
 /// Σ x·y
 @inlinable
-public func dot<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> T {
+package func dot<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> T {
     var v = SIMD8<T>()
     let e = vectorEnd(n)
     var i = 0
@@ -64,13 +64,13 @@ public func dot<T: Scalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: In
 
 /// Σ x²
 @inlinable
-public func sumOfSquares<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+package func sumOfSquares<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     dot(x, x, n)
 }
 
 /// max |x|, NaN-propagating: a NaN anywhere gives NaN, so divergence is never hidden.
 @inlinable
-public func maxAbs<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+package func maxAbs<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     var m: T = 0
     var bad = false
     for i in 0..<n {
@@ -83,7 +83,7 @@ public func maxAbs<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
 
 /// True when every entry is finite; a vectorizable test (x − x is 0 for finite x, NaN otherwise).
 @inlinable
-public func allFinite<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> Bool {
+package func allFinite<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> Bool {
     var acc: T = 0
     for i in 0..<n { acc = Relaxed.sum(acc, x[i] - x[i]) }
     return acc == 0
@@ -91,7 +91,7 @@ public func allFinite<T: Scalar>(_ x: UnsafePointer<T>, _ n: Int) -> Bool {
 
 /// Row-wise argmax of a rows × cols matrix.
 @inlinable
-public func argmaxRows<T: Scalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int) -> [Int] {
+package func argmaxRows<T: Scalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int) -> [Int] {
     var out = [Int](repeating: 0, count: rows)
     for r in 0..<rows {
         let row = x + r * cols

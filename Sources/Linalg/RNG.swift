@@ -104,7 +104,7 @@ public struct RNG: RandomNumberGenerator, Sendable {
 /// Natural logarithm from IEEE-exact operations only, for draws that must match everywhere.
 /// ln x = e·ln2 + 2·atanh((m−1)/(m+1)) with m ∈ [√½, √2); the series is truncated where its
 /// terms fall below 1e-19 relative.
-public func portableLog(_ x: Double) -> Double {
+package func portableLog(_ x: Double) -> Double {
     precondition(x > 0 && x.isFinite, "portableLog: needs a positive finite number, got \(x)")
     var e = Int(x.exponent)
     var m = x.significand  // [1, 2)

@@ -9,7 +9,7 @@ import RealModule
 extension Scalar {
     /// y[i] = exp(x[i]); y may be x.
     @inlinable
-    public static func expBuffer(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
+    package static func expBuffer(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
         if Self.self == Float.self {
             expFloats(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
                       UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), n)
@@ -20,7 +20,7 @@ extension Scalar {
 
     /// y[i] = erf(x[i]); y may be x.
     @inlinable
-    public static func erfBuffer(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
+    package static func erfBuffer(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
         if Self.self == Float.self {
             erfFloats(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
                       UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), n)
@@ -33,7 +33,7 @@ extension Scalar {
 // Plain non-generic loops: the form in which LLVM vectorizes the polynomial bodies. In place
 // gets its own one-pointer loop: with two pointers LLVM guards the vector loop by a runtime
 // overlap test, which x == y fails, and the scalar fallback runs instead.
-public func expFloats(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+@usableFromInline package func expFloats(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     if UnsafePointer(y) == x {
         for i in 0..<n { y[i] = fastExp(y[i]) }
     } else {
@@ -41,7 +41,7 @@ public func expFloats(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     }
 }
 
-public func erfFloats(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+@usableFromInline package func erfFloats(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     if UnsafePointer(y) == x {
         for i in 0..<n { y[i] = fastErf(y[i]) }
     } else {
@@ -54,7 +54,7 @@ public func erfFloats(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
 /// is assembled in the exponent bits (the rounding constant 1.5·2²³ leaves n in the low bits),
 /// so nothing traps or branches.
 @inlinable @inline(__always)
-public func fastExp(_ x: Float) -> Float {
+package func fastExp(_ x: Float) -> Float {
     let lo: Float = -87.33654, hi: Float = 88
     let under = x < lo
     let c = under ? lo : (x > hi ? hi : x)
@@ -76,7 +76,7 @@ public func fastExp(_ x: Float) -> Float {
 /// erf(x) in Float with absolute error below 5e-7 (Abramowitz & Stegun 7.1.26 is good to 1.5e-7;
 /// Float rounding adds the rest, measured 4.7e-7): enough for GELU, where it enters as 1 + erf.
 @inlinable @inline(__always)
-public func fastErf(_ x: Float) -> Float {
+package func fastErf(_ x: Float) -> Float {
     let a = abs(x)
     let t = 1 / (1 + 0.3275911 * a)
     let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
@@ -91,7 +91,7 @@ public func fastErf(_ x: Float) -> Float {
 extension Scalar {
     /// y[i] = tanh(x[i]); y may be x.
     @inlinable
-    public static func tanhBuffer(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
+    package static func tanhBuffer(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
         if Self.self == Double.self {
             tanhDoubles(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self),
                         UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), n)
@@ -102,7 +102,7 @@ extension Scalar {
 }
 
 /// fastTanh over a buffer: eight at a time in C where the CPU has AVX-512 (the same bits).
-public func tanhDoubles(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, native: Bool = true) {
+@usableFromInline package func tanhDoubles(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, native: Bool = true) {
     if native, ck_tanh_f64(x, y, n) != 0 { return }
     if UnsafePointer(y) == x {
         for i in 0..<n { y[i] = fastTanh(y[i]) }
@@ -117,7 +117,7 @@ public func tanhDoubles(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Do
 /// e^y − 1 = (2^k − 1) + 2^k·(e^r − 1), 2^k − 1 exact. k is rounded by the 1.5·2⁵² constant and
 /// read from the low bits, so nothing traps (a NaN gives NaN).
 @inlinable @inline(__always)
-public func expm1Small(_ y: Double) -> Double {
+package func expm1Small(_ y: Double) -> Double {
     let t = y * 1.4426950408889634 + 6755399441055744.0
     let k = t - 6755399441055744.0
     let r = (y - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
@@ -143,7 +143,7 @@ public func expm1Small(_ y: Double) -> Double {
 /// t = e^{2|x|} − 1 (accurate near 0, so tanh(1e-10) keeps its digits), |x| clamped at 20 (tanh
 /// is 1 in Double from 19.06), the sign put back (−0 stays −0); ±∞ give ±1, NaN gives NaN.
 @inlinable @inline(__always)
-public func fastTanh(_ x: Double) -> Double {
+package func fastTanh(_ x: Double) -> Double {
     let a = x.magnitude
     let c = a > 20 ? 20 : a
     let t = expm1Small(2 * c)

@@ -3,13 +3,13 @@ import Linalg
 
 /// The engine's reference training shapes (issue #2), each measured as SGD-momentum steps on a
 /// fixed batch of 128, single-threaded, exactly as the peers in bench/peers/ do.
-public struct BenchmarkShape: Sendable {
-    public var key: String
-    public var name: String
-    public var spec: String
-    public var batch: Int
+package struct BenchmarkShape: Sendable {
+    package var key: String
+    package var name: String
+    package var spec: String
+    package var batch: Int
 
-    public static let all: [BenchmarkShape] = [
+    package static let all: [BenchmarkShape] = [
         .init(key: "a", name: "mlp64", spec: "mlp:64-32-10:relu", batch: 128),
         .init(key: "b", name: "mlp784s", spec: "mlp:784-64-10:relu", batch: 128),
         .init(key: "c", name: "mlp784l", spec: "mlp:784-512-512-10:relu", batch: 128),
@@ -20,22 +20,22 @@ public struct BenchmarkShape: Sendable {
         .init(key: "f", name: "resnet8", spec: "resnet:32x32x3-w16-b1-s3-10", batch: 128),
     ]
 
-    public static func named(_ s: String) -> BenchmarkShape? {
+    package static func named(_ s: String) -> BenchmarkShape? {
         all.first { $0.key == s || $0.name == s }
     }
 }
 
-public struct BenchmarkResult: Sendable, Codable {
-    public var name: String
-    public var framework: String
-    public var spec: String
-    public var steps_per_second: Double
-    public var gflops: Double
-    public var parameters: Int
-    public var flops_per_step: Int
-    public var seconds_per_step: Double
+package struct BenchmarkResult: Sendable, Codable {
+    package var name: String
+    package var framework: String
+    package var spec: String
+    package var steps_per_second: Double
+    package var gflops: Double
+    package var parameters: Int
+    package var flops_per_step: Int
+    package var seconds_per_step: Double
     /// Samples per forward/backward chunk of the batch (`Network.chunkSamples`; the batch when whole).
-    public var chunk_samples: Int
+    package var chunk_samples: Int
 }
 
 /// One shape's network, fixed batch and SGD-momentum optimizer, as the peers set them up.
@@ -76,11 +76,11 @@ final class BenchmarkStepper {
 /// One shape set up and warmed, timed in windows on demand: `benchmark` takes the best of a few;
 /// `overparam bench --serve` times one per request, so that a driver (bench/paired.py) can
 /// alternate its windows with the peers' and read each ratio within the same few seconds.
-public final class BenchmarkSession {
+package final class BenchmarkSession {
     let shape: BenchmarkShape
     let run: BenchmarkStepper
 
-    public init(_ shape: BenchmarkShape) throws {
+    package init(_ shape: BenchmarkShape) throws {
         self.shape = shape
         run = try BenchmarkStepper(shape)
         // Warm-up: page in buffers and let the caches settle.
@@ -90,10 +90,10 @@ public final class BenchmarkSession {
     }
 
     /// Seconds per step over a window of about `seconds` (at least 5 steps).
-    public func secondsPerStep(window seconds: Double) -> Double { 1 / rate(seconds: seconds, minimum: 5, run.step) }
+    package func secondsPerStep(window seconds: Double) -> Double { 1 / rate(seconds: seconds, minimum: 5, run.step) }
 
     /// The shape's figures at `secondsPerStep`.
-    public func result(secondsPerStep t: Double) -> BenchmarkResult {
+    package func result(secondsPerStep t: Double) -> BenchmarkResult {
         let flops = run.net.flopsPerStep(batch: shape.batch)
         return BenchmarkResult(name: shape.name, framework: "overparam", spec: shape.spec, steps_per_second: 1 / t,
                                gflops: Double(flops) / t / 1e9, parameters: run.net.parameterCount,
@@ -104,7 +104,7 @@ public final class BenchmarkSession {
 
 /// Times training steps of one shape: warm-up, then `repetitions` windows of about `seconds`
 /// each; the best window counts (the least disturbed by the rest of the machine).
-public func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3,
+package func benchmark(_ shape: BenchmarkShape, seconds: Double = 2, repetitions: Int = 3,
                       profile: ((Network<Float>, [Int: Workspace<Float>.LayerTime], Int) -> Void)? = nil) throws -> BenchmarkResult {
     let session = try BenchmarkSession(shape)
     let best = (0..<max(1, repetitions)).map { _ in session.secondsPerStep(window: seconds) }.min()!
@@ -146,7 +146,7 @@ func alternate(rounds: Int, _ a: () -> Double, _ b: () -> Double) -> (a: [Double
 /// off, or the workspace's kernel path), in alternating windows of about `seconds` within one
 /// process: the same network, data and warm caches for both. Returns each side's rate per
 /// window, A's first.
-public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
+package func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
                         setA: (Workspace<Float>) -> Void, setB: (Workspace<Float>) -> Void) throws -> (a: [Double], b: [Double]) {
     let run = try BenchmarkStepper(shape)
     let ws = run.ws
@@ -161,7 +161,7 @@ public func benchmarkAB(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: 
 /// a step reaches, read against the sgemm of the same minute (the machine's speed swings by
 /// ±30% within minutes, so a ceiling measured once before the shape misreads it). Returns the
 /// shape's and the sgemm's GFLOP/s per window.
-public func benchmarkAgainstSgemm(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
+package func benchmarkAgainstSgemm(_ shape: BenchmarkShape, seconds: Double = 0.5, rounds: Int = 10,
                                   n: Int = 1024) throws -> (shape: [Double], sgemm: [Double]) {
     let run = try BenchmarkStepper(shape)
     let flops = Double(run.net.flopsPerStep(batch: shape.batch))
@@ -186,7 +186,7 @@ func withSgemmOperands<R>(_ n: Int, _ body: (() -> Void) -> R) -> R {
 
 /// The single-threaded OpenBLAS sgemm rate on a square product of size n (GFLOP/s, best of
 /// three windows): the ceiling against which the training shapes' GFLOP/s are read.
-public func sgemmRate(n: Int = 1024, seconds: Double = 1) -> Double {
+package func sgemmRate(n: Int = 1024, seconds: Double = 1) -> Double {
     withSgemmOperands(n) { product in
         product()
         let best = (0..<3).map { _ in rate(seconds: seconds / 3, minimum: 1, product) }.max()!

@@ -53,3 +53,18 @@ import Testing
         #expect(throws: LinalgError.self) { try singularValues(a) }
     }
 }
+
+/// The Linalg catalogue's example (Linalg.docc), as written there: a 200 × 50 Gaussian matrix
+/// times its transpose has rank 50, and the four points' line has slope 1.94.
+@Test func catalogueExample() throws {
+    var rng = RNG(seed: 0)
+    let a = Tensor<Double>(shape: [200, 50], scalars: rng.normals(200 * 50))
+    let product = matmul(a, a, transB: true)
+    #expect(product.shape == [200, 200])
+    #expect(try numericalRank(product) == 50)
+    let fit = try #require(fitLine([1, 2, 3, 4], [2.1, 3.9, 6.2, 7.8]))
+    // Least squares by hand: x̄ = 2.5, ȳ = 5, Σ(x−x̄)(y−ȳ) = 9.7, Σ(x−x̄)² = 5.
+    #expect(abs(fit.slope - 1.94) < 1e-12)
+    #expect(abs(fit.intercept - 0.15) < 1e-12)
+    #expect(fit.slopeInterval.contains(1.94))
+}
