@@ -1,14 +1,18 @@
-// OpGD's error curve for depth D ≥ 1 (Adaptivity/BatchFlow.swift's LaneSolver), operation for
-// operation: four coordinates in the lanes of one AVX2 vector, each integrated by Dormand–Prince
-// 5(4) with its own step, and Σ_j (θ_j(t_k) − θ*_j)² accumulated in the same order, so the
-// curve has the Swift solver's bits. Why C: Swift's baseline build runs SIMD4<Double> as pairs
-// of SSE2 halves and spills the state between them; this was 80% of a Tables 1–2 unit.
+// OpGD's error curve for depth D ≥ 1 (Adaptivity/BatchFlow.swift's opgdErrorCurve), operation
+// for operation: the even coordinates in four lanes and the odd ones in four more, each
+// integrated by Dormand–Prince 5(4) with its own step, each group's Σ_j (θ_j(t_k) − θ*_j)²
+// accumulated in the order a four-lane solver alone on it would, and the two sums added, so the
+// curve has the Swift solvers' bits. Why C: Swift's baseline build runs SIMD4<Double> as pairs of
+// SSE2 halves and spills the state between them; this was 80% of a Tables 1–2 unit. Why two
+// groups: a step is a chain of seven dependent evaluations, each waiting on square roots, so one
+// vector runs at the chain's latency; a second, independent vector fills the gaps.
 // No fused multiply-adds (intrinsics only, and no "fma" target), so every rounding is Swift's.
 #include "ckernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define T256 __attribute__((target("avx2")))
@@ -20,7 +24,7 @@ typedef struct {
     double b0, b0sq, dd, tolerance, end;
     int depth;
     long firstPositive;
-    double *curve;
+    double *curve[2];   // one sum per group (see run)
 } Problem;
 
 // DP constants (Flows.swift's DP), each written as the same quotient of literals.
@@ -51,24 +55,29 @@ static double firstStep(double lambda, double b0, int depth, double z, double en
     return smax(1e-12, smin(end, 1e-3 / smax(smax(f0 * z / smax(z, 1e-300), f0 * f0), 1e-300)));
 }
 
-AI void add(Problem *p, long j, double theta, long k0, long k1) {
+AI void add(Problem *p, int g, long j, double theta, long k0, long k1) {
     double d = theta - p->truth[j];
-    for (long k = k0; k < k1; k++) p->curve[k] += d * d;
+    double *curve = p->curve[g];
+    for (long k = k0; k < k1; k++) curve[k] += d * d;
 }
 
+// Eight lanes: 0–3 integrate the even coordinates, 4–7 the odd ones (group g = l / 4).
 typedef struct {
-    long coordinate[4], next[4], steps[4];
-    double sign[4], lambda[4], zz[4], t[4], y[4], h[4], k1[4];
-    long nextCoordinate;
+    long coordinate[8], next[8], steps[8];
+    double sign[8], lambda[8], zz[8], t[8], y[8], h[8], k1[8];
+    long nextCoordinate[2];
 } Lanes;
 
-// LaneSolver.load: the next coordinate that needs integrating into lane l; 0 when none is left.
+// LaneSolver.load: the next coordinate of lane l's group that needs integrating into the lane;
+// 0 when none is left.
 static int load(Problem *p, Lanes *s, int l) {
-    while (s->nextCoordinate < p->count) {
-        long j = s->nextCoordinate++;
-        add(p, j, 0, 0, p->firstPositive);
+    int g = l / 4;
+    while (s->nextCoordinate[g] < p->count) {
+        long j = s->nextCoordinate[g];
+        s->nextCoordinate[g] += 2;
+        add(p, g, j, 0, 0, p->firstPositive);
         if (p->z[j] == 0 || p->firstPositive == p->T) {
-            add(p, j, 0, p->firstPositive, p->T);
+            add(p, g, j, 0, p->firstPositive, p->T);
             continue;
         }
         double az = p->z[j] < 0 ? -p->z[j] : p->z[j];   // Swift's abs: the magnitude
@@ -83,18 +92,28 @@ static int load(Problem *p, Lanes *s, int l) {
     return 0;
 }
 
-#define V __m256d
-#define SET(x) _mm256_set1_pd(x)
-#define ADD _mm256_add_pd
-#define SUB _mm256_sub_pd
-#define MUL _mm256_mul_pd
-#define DIV _mm256_div_pd
+// A value of eight lanes as two AVX2 vectors. Every operation is done on both halves, one after
+// the other, so that the two groups' chains of dependent evaluations overlap in the pipeline.
+typedef struct { __m256d a, b; } V;
+#define PAIR(op) (V){op(x.a, y.a), op(x.b, y.b)}
+AI T256 V ADD(V x, V y) { return PAIR(_mm256_add_pd); }
+AI T256 V SUB(V x, V y) { return PAIR(_mm256_sub_pd); }
+AI T256 V MUL(V x, V y) { return PAIR(_mm256_mul_pd); }
+AI T256 V DIV(V x, V y) { return PAIR(_mm256_div_pd); }
+AI T256 V AND(V x, V y) { return PAIR(_mm256_and_pd); }
+AI T256 V OR(V x, V y) { return PAIR(_mm256_or_pd); }
+AI T256 V XOR(V x, V y) { return PAIR(_mm256_xor_pd); }
+AI T256 V MIN(V x, V y) { return PAIR(_mm256_min_pd); }
+AI T256 V MAX(V x, V y) { return PAIR(_mm256_max_pd); }
+AI T256 V SQRT(V x) { return (V){_mm256_sqrt_pd(x.a), _mm256_sqrt_pd(x.b)}; }
+AI T256 V SET(double v) { __m256d s = _mm256_set1_pd(v); return (V){s, s}; }
+AI T256 V LOAD(const double *p) { return (V){_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)}; }
+AI T256 void STORE(double *p, V x) { _mm256_storeu_pd(p, x.a); _mm256_storeu_pd(p + 4, x.b); }
+AI T256 int MASK(V x) { return _mm256_movemask_pd(x.a) | _mm256_movemask_pd(x.b) << 4; }
 // Swift's SIMD comparisons are ordered (false on NaN); `.replacing(with: b, where: m)` is a blend.
-#define LT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
-#define LE(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
-#define GT(a, b) _mm256_cmp_pd(a, b, _CMP_GT_OQ)
-#define GE(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
-#define BLEND(a, b, m) _mm256_blendv_pd(a, b, m)
+#define CMP(name, pred) AI T256 V name(V x, V y) { return (V){_mm256_cmp_pd(x.a, y.a, pred), _mm256_cmp_pd(x.b, y.b, pred)}; }
+CMP(LT, _CMP_LT_OQ) CMP(LE, _CMP_LE_OQ) CMP(GT, _CMP_GT_OQ) CMP(GE, _CMP_GE_OQ)
+AI T256 V BLEND(V x, V y, V m) { return (V){_mm256_blendv_pd(x.a, y.a, m.a), _mm256_blendv_pd(x.b, y.b, m.b)}; }
 
 // x.replacing(with: −x, where: x .< 0)
 AI T256 V magnitude(V x) { return BLEND(x, SUB(SET(0), x), LT(x, SET(0))); }
@@ -102,8 +121,8 @@ AI T256 V magnitude(V x) { return BLEND(x, SUB(SET(0), x), LT(x, SET(0))); }
 AI T256 V pmax(V a, V b) { return BLEND(a, b, LT(a, b)); }
 
 AI T256 V phi(V beta, V lambda, V b0sq, V dd, int depth) {
-    V a = _mm256_sqrt_pd(ADD(lambda, MUL(beta, beta)));
-    V b = _mm256_sqrt_pd(ADD(b0sq, MUL(MUL(dd, beta), beta)));
+    V a = SQRT(ADD(lambda, MUL(beta, beta)));
+    V b = SQRT(ADD(b0sq, MUL(MUL(dd, beta), beta)));
     V bd = b;
     for (int i = 1; i < depth; i++) bd = MUL(bd, b);
     return MUL(a, bd);
@@ -116,18 +135,18 @@ AI T256 V rate(V beta, V zz, V lambda, V b0sq, V dd, int depth) {
 
 // SIMD4.factor: 0.9·ratio^(−1/5) by a bit-pattern guess and two Newton steps, within 0.2…5.
 AI T256 V factor(V ratio) {
-    V clamped = _mm256_min_pd(_mm256_max_pd(ratio, SET(1.6e-4)), SET(5.9e3));
+    V clamped = MIN(MAX(ratio, SET(1.6e-4)), SET(5.9e3));
     // clamped(lowerBound:upperBound:) on a non-NaN ratio (a NaN lane is replaced by 0.2 after).
-    double c[4], g[4];
-    _mm256_storeu_pd(c, clamped);
+    double c[8], g[8];
+    STORE(c, clamped);
     const int64_t one = 0x3FF0000000000000LL;
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < 8; l++) {
         int64_t bits;
         memcpy(&bits, &c[l], 8);
         int64_t guess = one - (bits - one) / 5;
         memcpy(&g[l], &guess, 8);
     }
-    V y = _mm256_loadu_pd(g);
+    V y = LOAD(g);
     for (int i = 0; i < 2; i++) {
         V y2 = MUL(y, y);
         y = DIV(MUL(y, SUB(SET(6), MUL(MUL(MUL(clamped, y2), y2), y))), SET(5));
@@ -137,17 +156,47 @@ AI T256 V factor(V ratio) {
     return BLEND(out, SET(0.2), GE(ratio, SET(5.9e3)));
 }
 
+// The dense output of one accepted step at the times k0 ..< k1 it passed, four times at a time:
+// the scalar loop's arithmetic per time (the interpolant, then phiScalar), and one addition to
+// each time's sum as there, so the bits are the same.
+AI T256 void outputs(Problem *p, int g, long j, double sl, double lam, double tl, double hl, double yl,
+                     double r2, double r3, double r4, double r5l, long k0, long k1) {
+    const __m256d TL = _mm256_set1_pd(tl), HL = _mm256_set1_pd(hl), YL = _mm256_set1_pd(yl), one = _mm256_set1_pd(1);
+    const __m256d R2 = _mm256_set1_pd(r2), R3 = _mm256_set1_pd(r3), R4 = _mm256_set1_pd(r4), R5 = _mm256_set1_pd(r5l);
+    const __m256d LAM = _mm256_set1_pd(lam), B0SQ = _mm256_set1_pd(p->b0 * p->b0), DD = _mm256_set1_pd((double)p->depth);
+    const __m256d SL = _mm256_set1_pd(sl), TR = _mm256_set1_pd(p->truth[j]);
+    double *curve = p->curve[g];
+    for (long k = k0; k < k1; k += 4) {
+        // The last block's lanes past k1 are masked out of every load and store (they compute on
+        // zeros and are dropped).
+        long left = k1 - k;
+        __m256i m = _mm256_cmpgt_epi64(_mm256_set1_epi64x(left < 4 ? left : 4), _mm256_setr_epi64x(0, 1, 2, 3));
+        __m256d sv = _mm256_div_pd(_mm256_sub_pd(_mm256_maskload_pd(p->times + k, m), TL), HL), u = _mm256_sub_pd(one, sv);
+        __m256d beta = _mm256_add_pd(YL, _mm256_mul_pd(sv, _mm256_add_pd(R2, _mm256_mul_pd(u, _mm256_add_pd(R3,
+                           _mm256_mul_pd(sv, _mm256_add_pd(R4, _mm256_mul_pd(u, R5))))))));
+        __m256d a = _mm256_sqrt_pd(_mm256_add_pd(LAM, _mm256_mul_pd(beta, beta)));
+        __m256d b = _mm256_sqrt_pd(_mm256_add_pd(B0SQ, _mm256_mul_pd(_mm256_mul_pd(DD, beta), beta)));
+        __m256d bd = b;
+        for (int i = 1; i < p->depth; i++) bd = _mm256_mul_pd(bd, b);
+        __m256d d = _mm256_sub_pd(_mm256_mul_pd(SL, _mm256_mul_pd(_mm256_mul_pd(a, bd), beta)), TR);
+        _mm256_maskstore_pd(curve + k, m, _mm256_add_pd(_mm256_maskload_pd(curve + k, m), _mm256_mul_pd(d, d)));
+    }
+}
+
+// Each group of four lanes takes exactly the steps a four-lane solver alone on its coordinates
+// would (an idle lane computes on dummy values and is never read), and adds to its own sum.
 static T256 int run(Problem *p) {
     Lanes s;
     memset(&s, 0, sizeof s);
-    for (int l = 0; l < 4; l++) { s.h[l] = 1; s.sign[l] = 1; s.lambda[l] = 1; s.zz[l] = 1; s.coordinate[l] = -1; }
+    s.nextCoordinate[0] = 0; s.nextCoordinate[1] = 1;
+    for (int l = 0; l < 8; l++) { s.h[l] = 1; s.sign[l] = 1; s.lambda[l] = 1; s.zz[l] = 1; s.coordinate[l] = -1; }
     int active = 0;
-    for (int l = 0; l < 4; l++) active += load(p, &s, l);
+    for (int l = 0; l < 8; l++) active += load(p, &s, l);
     const V endV = SET(p->end), tiny = SET(1e-300), oneV = SET(1), inf = SET(__builtin_inf());
-    const V b0sq = SET(p->b0sq), dd = SET(p->dd);
+    const V b0sq = SET(p->b0sq), dd = SET(p->dd), allBits = LT(SET(0), SET(1));
     const int D = p->depth;
-    V t = _mm256_loadu_pd(s.t), y = _mm256_loadu_pd(s.y), h = _mm256_loadu_pd(s.h), k1 = _mm256_loadu_pd(s.k1);
-    V lambda = _mm256_loadu_pd(s.lambda), zz = _mm256_loadu_pd(s.zz);
+    V t = LOAD(s.t), y = LOAD(s.y), h = LOAD(s.h), k1 = LOAD(s.k1);
+    V lambda = LOAD(s.lambda), zz = LOAD(s.zz);
     while (active > 0) {
         h = BLEND(h, SUB(endV, t), GT(ADD(t, h), endV));
         V k2 = rate(ADD(y, MUL(MUL(h, SET(a21)), k1)), zz, lambda, b0sq, dd, D);
@@ -163,9 +212,9 @@ static T256 int run(Problem *p) {
                            MUL(SET(e7), k7)));
         V scale = ADD(MUL(SET(p->tolerance), pmax(pmax(magnitude(y), magnitude(y1)), tiny)), tiny);
         V ratio = DIV(magnitude(err), scale);
-        V finite = _mm256_and_pd(LT(ratio, inf), LT(magnitude(y1), inf));
+        V finite = AND(LT(ratio, inf), LT(magnitude(y1), inf));
         V small = LE(h, MUL(SET(1e-14), pmax(t, oneV)));
-        V accept = _mm256_and_pd(finite, _mm256_or_pd(LE(ratio, oneV), small));
+        V accept = AND(finite, OR(LE(ratio, oneV), small));
         V t1 = ADD(t, h);
         V theta1 = MUL(phi(y1, lambda, b0sq, dd, D), y1);
         V converged = LE(magnitude(SUB(zz, theta1)), MUL(SET(10 * p->tolerance), zz));
@@ -174,45 +223,43 @@ static T256 int run(Problem *p) {
         V r5 = MUL(h, ADD(ADD(ADD(ADD(ADD(MUL(SET(d1), k1), MUL(SET(d3), k3)), MUL(SET(d4), k4)), MUL(SET(d5), k5)), MUL(SET(d6), k6)),
                           MUL(SET(d7), k7)));
         V t0 = t, y0 = y, h0 = h, k10 = k1;
-        h = MUL(h, BLEND(factor(ratio), SET(0.2), _mm256_xor_pd(finite, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)))));
+        h = MUL(h, BLEND(factor(ratio), SET(0.2), XOR(finite, allBits)));
         t = BLEND(t, t1, accept);
         y = BLEND(y, y1, accept);
         k1 = BLEND(k1, k7, accept);
-        int acc = _mm256_movemask_pd(accept), conv = _mm256_movemask_pd(converged), idl = _mm256_movemask_pd(idle);
-        double T1[4], Y1[4], K7[4], H0[4], Tl[4], Y0[4], K10[4], R5[4], TH1[4];
-        _mm256_storeu_pd(T1, t1); _mm256_storeu_pd(Y1, y1); _mm256_storeu_pd(K7, k7); _mm256_storeu_pd(H0, h0);
-        _mm256_storeu_pd(Tl, t0); _mm256_storeu_pd(Y0, y0); _mm256_storeu_pd(K10, k10); _mm256_storeu_pd(R5, r5);
-        _mm256_storeu_pd(TH1, theta1);
+        int acc = MASK(accept), conv = MASK(converged), idl = MASK(idle);
+        double T1[8], Y1[8], K7[8], H0[8], Tl[8], Y0[8], K10[8], R5[8], TH1[8];
+        STORE(T1, t1); STORE(Y1, y1); STORE(K7, k7); STORE(H0, h0);
+        STORE(Tl, t0); STORE(Y0, y0); STORE(K10, k10); STORE(R5, r5);
+        STORE(TH1, theta1);
         int reloaded = 0;
-        for (int l = 0; l < 4; l++) {
+        for (int l = 0; l < 8; l++) {
             s.steps[l] += 1;
             if (s.coordinate[l] < 0) continue;
             if (s.steps[l] >= 10000000) return -1;
             if (!((acc >> l) & 1)) continue;
+            int g = l / 4;
             long j = s.coordinate[l], k = s.next[l];
             double sl = s.sign[l];
             if (k < p->T && p->times[k] <= T1[l]) {
                 double hl = H0[l], tl = Tl[l], yl = Y0[l], r5l = R5[l];
                 double r2 = Y1[l] - yl, r3 = hl * K10[l] - r2, r4 = r2 - hl * K7[l] - r3;
-                while (k < p->T && p->times[k] <= T1[l]) {
-                    double sv = (p->times[k] - tl) / hl, u = 1 - sv;
-                    double beta = yl + sv * (r2 + u * (r3 + sv * (r4 + u * r5l)));
-                    add(p, j, sl * (phiScalar(s.lambda[l], p->b0, D, beta) * beta), k, k + 1);
-                    k += 1;
-                }
-                s.next[l] = k;
+                long kEnd = k;
+                while (kEnd < p->T && p->times[kEnd] <= T1[l]) kEnd += 1;
+                outputs(p, g, j, sl, s.lambda[l], tl, hl, yl, r2, r3, r4, r5l, k, kEnd);
+                s.next[l] = k = kEnd;
             }
             int cv = (conv >> l) & 1;
             if (k == p->T || cv || ((idl >> l) & 1)) {
-                add(p, j, sl * (cv ? s.zz[l] : TH1[l]), k, p->T);
+                add(p, g, j, sl * (cv ? s.zz[l] : TH1[l]), k, p->T);
                 // The lane takes the accepted state before `load` overwrites it.
-                _mm256_storeu_pd(s.t, t); _mm256_storeu_pd(s.y, y); _mm256_storeu_pd(s.h, h); _mm256_storeu_pd(s.k1, k1);
+                STORE(s.t, t); STORE(s.y, y); STORE(s.h, h); STORE(s.k1, k1);
                 if (!load(p, &s, l)) active -= 1;
-                t = _mm256_loadu_pd(s.t); y = _mm256_loadu_pd(s.y); h = _mm256_loadu_pd(s.h); k1 = _mm256_loadu_pd(s.k1);
+                t = LOAD(s.t); y = LOAD(s.y); h = LOAD(s.h); k1 = LOAD(s.k1);
                 reloaded = 1;
             }
         }
-        if (reloaded) { lambda = _mm256_loadu_pd(s.lambda); zz = _mm256_loadu_pd(s.zz); }
+        if (reloaded) { lambda = LOAD(s.lambda); zz = LOAD(s.zz); }
     }
     return 0;
 }
@@ -223,11 +270,16 @@ int ck_opgd_error_curve(const double *z, const double *truth, const double *eige
                         const double *times, long T, double tolerance, double *curve) {
     if (avx2 < 0) { __builtin_cpu_init(); avx2 = __builtin_cpu_supports("avx2") ? 1 : 0; }
     if (!avx2 || depth < 1 || T < 1) return 0;
-    Problem p = {z, truth, eigenvalues, times, count, T, b0, b0 * b0, (double)depth, tolerance, times[T - 1], depth, T, curve};
+    double *odd = malloc((size_t)T * sizeof(double));
+    if (!odd) return 0;
+    Problem p = {z, truth, eigenvalues, times, count, T, b0, b0 * b0, (double)depth, tolerance, times[T - 1], depth, T, {curve, odd}};
     p.firstPositive = T;
     for (long k = 0; k < T; k++) if (times[k] > 0) { p.firstPositive = k; break; }
-    for (long k = 0; k < T; k++) curve[k] = 0;
-    return run(&p) < 0 ? -1 : 1;
+    for (long k = 0; k < T; k++) { curve[k] = 0; odd[k] = 0; }
+    int status = run(&p);
+    for (long k = 0; k < T; k++) curve[k] += odd[k];   // even coordinates' sum + odd coordinates'
+    free(odd);
+    return status < 0 ? -1 : 1;
 }
 
 #else
