@@ -1,6 +1,7 @@
 import Adaptivity
 import Datasets
 import Foundation
+import NeuralNets
 import Recovery
 
 /// Settings by name — the option names of `overparam recover` and `overparam adapt rates`, also
@@ -73,6 +74,14 @@ public struct RecoverySettings: Sendable {
             p.rows = students.map { spec in
                 RecoveryRow(label: spec, student: spec, procedure: base,
                             familyTarget: p.rows.first { kind($0.student) == kind(spec) }?.familyTarget)
+            }
+            // Each student is built here, so that a bad one is refused before anything is announced.
+            for spec in students {
+                let net: Network<Double>
+                do { net = try Network<Double>(spec: spec) } catch { throw ExperimentError("students = '\(spec)': \(error)") }
+                guard net.outputSize == 1, net.inputSize == p.target.inputWidth else {
+                    throw ExperimentError("students = '\(spec)': a student maps the target's \(p.target.inputWidth) input(s) to one output; this one maps \(net.inputSize) to \(net.outputSize)")
+                }
             }
         }
         let method = try s["method"].map { m in

@@ -79,7 +79,9 @@ struct MeasureOptions: ParsableArguments {
             let started = DispatchTime.now().uptimeNanoseconds
             let d = try settings.data()
             let tracker = ProgressTracker(seeds: seeds, plan: try settings.plan(maximum: d.count))
-            let cap = try settings.procedure().budgets.cap
+            let procedure = try settings.procedure()
+            try procedure.check(d)  // a model that cannot be built or cannot take the data fails before the header
+            let cap = procedure.budgets.cap
             if !json {
                 print("EMC of \(arch)\(subspace.map { " in a random \($0)-dimensional subspace" } ?? "") on \(data) [\(condition)]; \(optimizer), lr \(lr), batch \(batchSize == 0 ? "full" : String(batchSize)), budget \(steps) steps (doubled up to \(cap) while undecided), \(seeds) seed(s)")
             }

@@ -16,6 +16,24 @@ import Testing
         #expect(momentum.status == 1 && momentum.stderr.contains("momentum = '-0.5'"), "\(momentum.stderr)")
     }
 
+    /// A model that cannot be built, or cannot take the data, is refused before anything is
+    /// announced: no "EMC of …" header above the error.
+    @Test func aBadModelFailsBeforeTheHeader() throws {
+        let spec = try overparam(["emc", "--arch", "mlp:64-x-10", "--no-store"])
+        #expect(spec.status == 1 && spec.stderr.contains("'x' is not a positive layer width"), "\(spec.stderr)")
+        #expect(spec.stdout.isEmpty, "\(spec.stdout)")
+        let shape = try overparam(["emc", "--data", "gaussian:40,4,3", "--arch", "mlp:4-3-2:relu", "--no-store"])
+        #expect(shape.status == 1 && shape.stderr.contains("labels up to 2"), "\(shape.stderr)")
+        #expect(shape.stdout.isEmpty, "\(shape.stdout)")
+        let student = try overparam(["recover", "--students", "mlp:2-x-1", "--no-store"])
+        #expect(student.status == 1 && student.stderr.contains("students = 'mlp:2-x-1'") && student.stderr.contains("'x' is not a positive layer width"),
+                "\(student.stderr)")
+        #expect(student.stdout.isEmpty, "\(student.stdout)")
+        let outputs = try overparam(["recover", "--students", "mlp:2-8-3:tanh", "--no-store"])
+        #expect(outputs.status == 1 && outputs.stderr.contains("this one maps 2 to 3"), "\(outputs.stderr)")
+        #expect(outputs.stdout.isEmpty, "\(outputs.stdout)")
+    }
+
     @Test func theSmokePresetSaysItChecksTheInstallationOnly() throws {
         let dir = try scratchFolder("smoke")
         let r = try overparam(["reproduce", "--smoke", "--no-store", "--output", dir + "/out"])
