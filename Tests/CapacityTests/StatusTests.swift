@@ -98,6 +98,12 @@ import Testing
         #expect(report([300, 310, 290], undecidedAbove: true).comparison(with: big).larger == false)
         #expect(report([300, 600, 450], undecidedAbove: true).comparison(with: other).larger == nil)
         #expect(big.interval.map { $0.contains(620) } == true && report([5]).interval == nil)
+        // An EMC is a count: the README's three rings seeds (224, 108, 94) have the t-interval
+        // 142 ± 4.303·71.4/√3 = [−35.3, 319.3], whose part below 0 cannot hold the mean; the
+        // interval says [0, 319.3] (its coverage unchanged: the mean is never below 0).
+        let spread = try #require(report([224, 108, 94]).interval)
+        #expect(spread.lowerBound == 0 && abs(spread.upperBound - 319.3) < 0.05, "\(spread)")
+        #expect(try #require(small.interval).lowerBound > 250, "a tight interval is left as it is")
     }
 
     @Test func labelsBeyondTheModelsOutputsAreRefusedBeforeTraining() throws {
