@@ -163,7 +163,7 @@ AI T256 void outputs(Problem *p, int g, long j, double sl, double lam, double tl
                      double r2, double r3, double r4, double r5l, long k0, long k1) {
     const __m256d TL = _mm256_set1_pd(tl), HL = _mm256_set1_pd(hl), YL = _mm256_set1_pd(yl), one = _mm256_set1_pd(1);
     const __m256d R2 = _mm256_set1_pd(r2), R3 = _mm256_set1_pd(r3), R4 = _mm256_set1_pd(r4), R5 = _mm256_set1_pd(r5l);
-    const __m256d LAM = _mm256_set1_pd(lam), B0SQ = _mm256_set1_pd(p->b0 * p->b0), DD = _mm256_set1_pd((double)p->depth);
+    const __m256d LAM = _mm256_set1_pd(lam), B0SQ = _mm256_set1_pd(p->b0sq), DD = _mm256_set1_pd(p->dd);
     const __m256d SL = _mm256_set1_pd(sl), TR = _mm256_set1_pd(p->truth[j]);
     double *curve = p->curve[g];
     for (long k = k0; k < k1; k += 4) {
