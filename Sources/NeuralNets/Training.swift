@@ -41,6 +41,8 @@ extension Network {
     }
 
     /// Outputs for every input, in evaluation mode (no dropout), computed in chunks.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func predict(_ x: Tensor<T>, ws: Workspace<T> = Workspace(), chunk: Int = 1024) throws -> Tensor<T> {
         let n = try checkInput(x)
         var out = [T](repeating: 0, count: n * outputSize)
@@ -65,6 +67,8 @@ extension Network {
     }
 
     /// Mean loss and, for class labels, accuracy (fraction correct) over a whole dataset.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func evaluate(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace()) throws -> (loss: Double, accuracy: Double?) {
         let n = try checkInput(x)
         try checkTargets(y, n: n, loss: loss)
@@ -195,6 +199,8 @@ extension Network {
     /// of `normalizationGroup` samples (all of `x` by default) — the objective training with
     /// batches of that size descends — and the running estimates are left as they were;
     /// otherwise by the running estimates (the evaluation's loss).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public mutating func lossAndGradient(_ x: Tensor<T>, _ y: Supervision<T>, loss: Loss, ws: Workspace<T> = Workspace(),
                                          batchStatistics: Bool = false, normalizationGroup: Int? = nil) throws -> (loss: Double, gradient: [T]) {
         let n = try checkInput(x)
@@ -220,6 +226,8 @@ extension Network {
 
     /// Per-sample Jacobian of one output: J[i, j] = ∂f_k(x_i)/∂θ_j, an n × P matrix, for output
     /// k = `output` (nil: the network must have one output, and it is that one).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func jacobian(_ x: Tensor<T>, output: Int? = nil, ws: Workspace<T> = Workspace()) throws -> Tensor<T> {
         let n = try checkInput(x)
         guard output != nil || outputSize == 1 else {
