@@ -57,6 +57,10 @@ public struct TrainResult: Sendable {
     public var history: [TrainRecord]
 }
 
+// `train` and Network's predict, evaluate, lossAndGradient (tensors) and jacobian are exported
+// specialized for Float and Double: without cross-module optimization a caller in another module
+// (Capacity, Recovery, an outside package) would run the generic loop unspecialized, 5–7× slower.
+
 /// Mini-batch training from a given initialization. Deterministic for a seed: the batch order
 /// comes from `config.seed`, BLAS runs single-threaded and every kernel is sequential.
 ///
@@ -64,8 +68,6 @@ public struct TrainResult: Sendable {
 ///
 /// With `subspace`, only its coordinates z are trained (from 0): the parameters are set to
 /// θ₀ + P z before the first step and after every update, and the optimizer sees Pᵀ ∇θ.
-// Specialized here for Float and Double: without cross-module optimization a caller in another
-// module (Capacity, Recovery) would otherwise run the generic, unspecialized loop (7× slower).
 @_specialize(exported: true, where T == Float)
 @_specialize(exported: true, where T == Double)
 public func train<T: Scalar>(
