@@ -1,7 +1,6 @@
 import Adaptivity
 import Datasets
 import Foundation
-import NeuralNets
 import Recovery
 
 /// Settings by name — the option names of `overparam recover` and `overparam adapt rates`, also
@@ -77,11 +76,7 @@ public struct RecoverySettings: Sendable {
             }
             // Each student is built here, so that a bad one is refused before anything is announced.
             for spec in students {
-                let net: Network<Double>
-                do { net = try Network<Double>(spec: spec) } catch { throw ExperimentError("students = '\(spec)': \(error)") }
-                guard net.outputSize == 1, net.inputSize == p.target.inputWidth else {
-                    throw ExperimentError("students = '\(spec)': a student maps the target's \(p.target.inputWidth) input(s) to one output; this one maps \(net.inputSize) to \(net.outputSize)")
-                }
+                do { _ = try studentNetwork(spec, for: p.target) } catch { throw ExperimentError("students = '\(spec)': \(error)") }
             }
         }
         let method = try s["method"].map { m in

@@ -135,16 +135,23 @@ public func trainingInputs(_ target: TargetFunction, n: Int, seed: UInt64, shape
     return Tensor(shape: [n] + shape, scalars: (0..<n).map { n > 1 ? r.lowerBound + step * Double($0) : (r.lowerBound + r.upperBound) / 2 })
 }
 
+/// The untrained student of `spec` for `target`: one that maps the target's inputs to one output,
+/// or an error that says what it maps instead.
+public func studentNetwork(_ spec: String, for target: TargetFunction) throws -> Network<Double> {
+    let net = try Network<Double>(spec: spec)
+    guard net.outputSize == 1, net.inputSize == target.inputWidth else {
+        throw RecoveryError("student \(spec) must map the target's \(target.inputWidth) input(s) to one output; this one maps \(net.inputSize) to \(net.outputSize)")
+    }
+    return net
+}
+
 /// Trains a fresh student (`spec`, initialized from `seed`) on n samples of the target, in Double.
 public func recoveryRun(student spec: String, target: TargetFunction, n: Int, seed: UInt64,
                         procedure p: RecoveryProcedure) throws -> RecoveryRun {
     let started = DispatchTime.now().uptimeNanoseconds
     var studentSpec = spec
     if p.dropout > 0 { studentSpec += ":dropout\(p.dropout)" }
-    var net = try Network<Double>(spec: studentSpec)
-    guard net.outputSize == 1, net.inputSize == target.inputWidth else {
-        throw RecoveryError("student \(spec) must map the target's \(target.inputWidth) inputs to one output")
-    }
+    var net = try studentNetwork(studentSpec, for: target)
     net.initialize(.gaussian(std: p.initStd), rng: RNG(seed: seed))
     let shape = Array(net.inputShape)
     let x = try trainingInputs(target, n: n, seed: seed, shape: shape)
