@@ -84,7 +84,7 @@ package func fastErf(_ x: Float) -> Float {
     return x < 0 ? -y : y
 }
 
-// tanh over buffers. Double gets a branch-free polynomial version (in C on AVX-512): libm's
+// tanh over buffers. Double gets a branch-free polynomial version (in C on AVX-512 or AVX2): libm's
 // scalar tanh (tanh + expm1) was three quarters of a wide tanh student's full-batch GD step in
 // the recovery experiments. Float keeps libm's tanhf (its results, and every stored EMC of a tanh
 // network, stay as they were).
@@ -101,7 +101,8 @@ extension Scalar {
     }
 }
 
-/// fastTanh over a buffer: eight at a time in C where the CPU has AVX-512 (the same bits).
+/// fastTanh over a buffer: eight at a time in C where the CPU has AVX-512, four with AVX2 (the
+/// same bits).
 @usableFromInline package func tanhDoubles(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, native: Bool = true) {
     if native, ck_tanh_f64(x, y, n) != 0 { return }
     if UnsafePointer(y) == x {

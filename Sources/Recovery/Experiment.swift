@@ -173,7 +173,7 @@ public func recoveryRun(student spec: String, target: TargetFunction, n: Int, se
         var steps = 0
         if p.method == .gdAdaptive {
             guard p.dropout == 0 else { throw RecoveryError("gd-adaptive needs a deterministic loss: train with dropout by gd or adam") }
-            let (s, diverged) = trainAdaptiveGD(&net, x: x, y: y, procedure: p)
+            let (s, diverged) = try trainAdaptiveGD(&net, x: x, y: y, procedure: p)
             if diverged { throw NetworkError.diverged(step: s, loss: .infinity) }
             steps = s
         } else {

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Linalg
 import Testing
@@ -115,8 +116,8 @@ import Testing
         for (a, b) in zip(buf, ref) { #expect(abs(a - b) <= 3 * b.ulp, "\(a) vs \(b)") }
     }
 
-    /// The C kernel (AVX-512, eight at a time, a partial last vector) gives the Swift
-    /// function's bits, special values included.
+    /// The C kernels (AVX-512 eight at a time, AVX2 four at a time, each with a partial last
+    /// vector) give the Swift function's bits, special values included, and in place.
     @Test func tanhBufferInCMatchesTheSwiftFunctionBitForBit() {
         var r = RNG(seed: 9)
         var xs: [Double] = (0..<1001).map { _ in 12 * r.normal() }
@@ -124,9 +125,15 @@ import Testing
         var viaC = [Double](repeating: 0, count: xs.count), viaSwift = viaC
         tanhDoubles(xs, &viaC, xs.count)
         tanhDoubles(xs, &viaSwift, xs.count, native: false)
+        var viaAVX2 = xs
+        let ran = viaAVX2.withUnsafeMutableBufferPointer { ck_tanh_f64_avx2($0.baseAddress!, $0.baseAddress!, $0.count) }
         for i in xs.indices {
             #expect(viaC[i].bitPattern == viaSwift[i].bitPattern || (viaC[i].isNaN && viaSwift[i].isNaN),
                     "x = \(xs[i]): \(viaC[i]) vs \(viaSwift[i])")
+            if ran != 0 {
+                #expect(viaAVX2[i].bitPattern == viaSwift[i].bitPattern || (viaAVX2[i].isNaN && viaSwift[i].isNaN),
+                        "AVX2, x = \(xs[i]): \(viaAVX2[i]) vs \(viaSwift[i])")
+            }
         }
     }
 }

@@ -116,9 +116,11 @@ int ck_batchnorm_affine(int mode, const float *x, const float *dy, const float *
 int ck_opgd_error_curve(const double *z, const double *truth, const double *eigenvalues, long count, double b0, int depth,
                         const double *times, long T, double tolerance, double *curve);
 
-/// y[i] = tanh(x[i]) in Double on AVX-512, the bits of Linalg's fastTanh (y may be x). Returns 0,
-/// doing nothing, without AVX-512.
+/// y[i] = tanh(x[i]) in Double on AVX-512, else AVX2, the bits of Linalg's fastTanh (y may be x).
+/// Returns 0, doing nothing, without either.
 int ck_tanh_f64(const double *x, double *y, size_t n);
+/// The AVX2 path alone (the tests check it on AVX-512 machines too); 0 without AVX2.
+int ck_tanh_f64_avx2(const double *x, double *y, size_t n);
 
 /// Layer norm over rows[rows, features]: y = (x − μ)·rstd·γ + β, stats[2·rows] = (μ, rstd) per
 /// row. Returns 0 (doing nothing) unless features is a multiple of 8.
