@@ -1,6 +1,7 @@
-// tanh over Double buffers on AVX-512 (and AVX2, below), operation for operation Linalg's fastTanh (no fused
-// multiply-adds), so both give the same bits: eight lanes where Swift's baseline build runs the
-// polynomial two at a time, and tanh was three quarters of a wide tanh student's step.
+// tanh over Double buffers on AVX-512 (and AVX2, below), operation for operation Linalg's
+// fastTanh (no fused multiply-adds), so both give the same bits: eight lanes where Swift's
+// baseline build runs the polynomial two at a time, and tanh was three quarters of a wide tanh
+// student's step.
 #include "ckernels.h"
 
 #if defined(__x86_64__)

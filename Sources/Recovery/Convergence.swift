@@ -90,7 +90,9 @@ func trainAdaptiveGD(_ net: inout Network<Double>, x: Tensor<Double>, y: Tensor<
     var previous = [Double](repeating: 0, count: count), gradient = [Double](repeating: 0, count: count)
     // The tensor form, not the pointer one: it is exported specialized for Double, so this loop
     // runs NeuralNets' Double code; through the pointer form, from this module, the pass ran
-    // generic (through witness tables), 4.6× slower on a dense ×100 student.
+    // generic (through witness tables), 5× slower on a dense ×100 student. It evaluates without
+    // dropout (which recoveryRun refuses for this method); no student has batch norm (those
+    // specs take images, a recovery target vectors).
     let values = Supervision.values(y)
     func evaluate(_ net: inout Network<Double>) throws -> Double {
         try net.lossAndGradient(x, values, loss: .meanSquaredError, ws: ws).loss

@@ -142,6 +142,11 @@ public func studentNetwork(_ spec: String, for target: TargetFunction) throws ->
     guard net.outputSize == 1, net.inputSize == target.inputWidth else {
         throw RecoveryError("student \(spec) must map the target's \(target.inputWidth) input(s) to one output; this one maps \(net.inputSize) to \(net.outputSize)")
     }
+    // Targets take vectors; an image-shaped student of the same size would fail later, in the
+    // target's evaluation, with a message about the target.
+    guard net.inputShape.count == 1 else {
+        throw RecoveryError("student \(spec) takes inputs of shape \(Array(net.inputShape)); a target takes vectors of \(target.inputWidth) (use mlp, conv1d or local1d)")
+    }
     return net
 }
 

@@ -32,6 +32,9 @@ import Testing
         let outputs = try overparam(["recover", "--students", "mlp:2-8-3:tanh", "--no-store"])
         #expect(outputs.status == 1 && outputs.stderr.contains("this one maps 2 to 3"), "\(outputs.stderr)")
         #expect(outputs.stdout.isEmpty, "\(outputs.stdout)")
+        let image = try overparam(["recover", "--preset", "fig3", "--students", "cnn:5x1x1-c2-1:tanh", "--no-store"])
+        #expect(image.status == 1 && image.stderr.contains("takes inputs of shape [5, 1, 1]"), "\(image.stderr)")
+        #expect(image.stdout.isEmpty, "\(image.stdout)")
     }
 
     @Test func theSmokePresetSaysItChecksTheInstallationOnly() throws {
