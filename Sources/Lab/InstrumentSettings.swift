@@ -44,7 +44,7 @@ struct NamedSettings {
 /// overridden. Settings left out keep the preset's.
 public struct RecoverySettings: Sendable {
     public static let names = ["preset", "students", "sizes", "seeds", "method", "lr", "steps", "init-std", "dropout", "target-mse",
-                               "training-inputs"]
+                               "training-inputs", "finish-below"]
     public let values: [String: String]
 
     public init(_ settings: [String: String]) throws {
@@ -88,6 +88,9 @@ public struct RecoverySettings: Sendable {
         let initStd = try s.number("init-std", { $0 > 0 && $0.isFinite }, "a positive standard deviation")
         let dropout = try s.number("dropout", { $0 >= 0 && $0 < 1 }, "a rate in [0, 1)")
         let target = try s.number("target-mse", { $0 >= 0 && $0.isFinite }, "a train MSE ≥ 0")
+        // "none": GD to the end, where the preset hands over to Gauss–Newton.
+        let finish: Double?? = s["finish-below"] == "none" ? .some(nil)
+            : try s.number("finish-below", { $0 > 0 && $0.isFinite }, "a positive train MSE, or none").map { .some($0) }
         for i in p.rows.indices {
             if let target { p.rows[i].procedure.targetTrainMSE = target }
             if let method { p.rows[i].procedure.method = method }
@@ -95,6 +98,12 @@ public struct RecoverySettings: Sendable {
             if let steps { p.rows[i].procedure.steps = steps }
             if let initStd { p.rows[i].procedure.initStd = initStd }
             if let dropout { p.rows[i].procedure.dropout = dropout }
+            if let finish {
+                guard finish == nil || p.rows[i].procedure.method == .gdAdaptive else {
+                    throw ExperimentError("finish-below hands gd-adaptive over to Gauss–Newton; row '\(p.rows[i].label)' trains by \(p.rows[i].procedure.method.rawValue)")
+                }
+                p.rows[i].procedure.finishBelow = finish
+            }
         }
         return p
     }

@@ -41,7 +41,8 @@ extension RecoveryProcedure {
         case .sgd: return "SGD lr \(learningRate), batches of \(batchSize)" + plateauText
         case .adam: return "full-batch Adam lr \(learningRate)" + plateauText
         case .gdAdaptive:
-            return "full-batch GD, adaptive step from \(learningRate), to train MSE ≤ \(targetTrainMSE) or a plateau (< \(plateauDecrease) over \(plateauWindow) steps)"
+            return "full-batch GD, adaptive step from \(learningRate)" + (finishBelow.map { ", Gauss–Newton from train MSE \($0)" } ?? "")
+                + ", to train MSE ≤ \(targetTrainMSE) or a plateau (< \(plateauDecrease) over \(plateauWindow) steps)"
         }
     }
 }
@@ -104,7 +105,8 @@ func trainAdaptiveGD(_ net: inout Network<Double>, x: Tensor<Double>, y: Tensor<
     var windowStart = loss, windowSteps = 0
     // Element-wise copies between the buffers (an array assignment would share storage and
     // copy it again, allocating, at the next write).
-    while steps < p.steps && loss > p.targetTrainMSE {
+    let handOver = p.finishBelow ?? 0
+    while steps < p.steps && loss > p.targetTrainMSE && loss > handOver {
         let r = driver.rate
         for i in 0..<count { previous[i] = net.parameters[i]; net.parameters[i] -= r * gradient[i] }
         let proposed = try evaluate(&net)
@@ -122,6 +124,9 @@ func trainAdaptiveGD(_ net: inout Network<Double>, x: Tensor<Double>, y: Tensor<
             windowStart = loss
             windowSteps = 0
         }
+    }
+    if loss <= handOver && loss > p.targetTrainMSE && steps < p.steps {
+        steps += try gaussNewtonFinish(&net, x: x, y: y, loss: loss, targetLoss: p.targetTrainMSE, budget: p.steps - steps).steps
     }
     return (steps, false)
 }

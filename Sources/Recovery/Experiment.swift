@@ -74,6 +74,9 @@ public struct RecoveryProcedure: Sendable, Equatable {
     public var stopOnPlateau = false
     /// Samples per step of sgd (the others use all n).
     public var batchSize = 4
+    /// gd-adaptive only: once the train MSE is at or below this, GD hands over to Gauss–Newton
+    /// steps toward the point GD converges to (GaussNewtonFinish.swift); nil: GD to the end.
+    public var finishBelow: Double? = nil
 
     public init() {}
 
@@ -84,6 +87,7 @@ public struct RecoveryProcedure: Sendable, Equatable {
                  "dropout": "\(dropout)", "target-mse": "\(targetTrainMSE)", "test-size": "\(testSize)"]
         if method == .gdAdaptive || stopOnPlateau { k["plateau"] = "\(plateauDecrease)/\(plateauWindow)" }
         if method == .sgd { k["batch"] = "\(batchSize)" }
+        if method == .gdAdaptive, let f = finishBelow { k["finish"] = "gauss-newton below \(f)" }
         return k
     }
 }

@@ -25,6 +25,7 @@ struct Recover: ParsableCommand {
     @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian initialization.") var initStd: Double?
     @Option(parsing: .unconditional, help: "Dropout rate after each hidden activation.") var dropout: Double?
     @Option(parsing: .unconditional, help: "Train MSE at which a run stops, converged (default 1e-20).") var targetMse: Double?
+    @Option(help: "gd-adaptive: the train MSE at which GD hands over to Gauss–Newton steps toward the point GD converges to, or none.") var finishBelow: String?
     @Option(help: "Training inputs: random (default) or grid (n evenly spaced points on the target's interval; one-input targets).") var trainingInputs: String?
     @Option(parsing: .unconditional, help: "Threads running cells side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Folder for recovery.csv, recovery.json and recovery-heatmap.svg.") var output: String?
@@ -43,6 +44,7 @@ struct Recover: ParsableCommand {
         settings["method"] = method; settings["lr"] = lr.map { "\($0)" }; settings["steps"] = steps.map(String.init)
         settings["init-std"] = initStd.map { "\($0)" }; settings["dropout"] = dropout.map { "\($0)" }
         settings["target-mse"] = targetMse.map { "\($0)" }; settings["training-inputs"] = trainingInputs
+        settings["finish-below"] = finishBelow
         let p = try RecoverySettings(settings).preset()
         guard workers >= 1 else { throw RecoveryError("--workers must be at least 1") }
         try output.map(prepareOutputFolder)   // before any work

@@ -32,4 +32,19 @@ import Testing
         #expect(throws: ExperimentError.self) { try RecoverySettings(["training-inputs": "grid"]).preset() }
         #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "dropout", "training-inputs": "lattice"]).preset() }
     }
+
+    /// finish-below sets or clears (none) the Gauss–Newton hand-over of gd-adaptive rows, and is
+    /// refused for a row trained by another method, or as a value that is not a positive MSE.
+    @Test func finishBelow() throws {
+        let full = try RecoverySettings(["preset": "fig3-full"]).preset()
+        #expect(full.rows.allSatisfy { $0.procedure.finishBelow == 1e-5 })
+        let none = try RecoverySettings(["preset": "fig3-full", "finish-below": "none"]).preset()
+        #expect(none.rows.allSatisfy { $0.procedure.finishBelow == nil && $0.procedure.key["finish"] == nil })
+        let set = try RecoverySettings(["preset": "quick", "method": "gd-adaptive", "finish-below": "1e-6"]).preset()
+        #expect(set.rows[0].procedure.finishBelow == 1e-6)
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "quick", "finish-below": "1e-6"]).preset() }
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "fig3-full", "finish-below": "0"]).preset() }
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "fig3-full", "finish-below": "soon"]).preset() }
+        #expect(try RecoverySettings(["preset": "quick", "finish-below": "none"]).preset().rows[0].procedure.finishBelow == nil)
+    }
 }

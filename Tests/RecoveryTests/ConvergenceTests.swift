@@ -103,7 +103,7 @@ import Testing
     @Test func theFullFigureThreeGrid() throws {
         let p = try RecoveryPreset.named("fig3-full")
         #expect(p.rows.count == 15 && p.sizes == Array(1...63) && p.seeds == 3)
-        #expect(p.rows.allSatisfy { $0.procedure.method == .gdAdaptive && $0.procedure.initStd == 1e-10 })
+        #expect(p.rows.allSatisfy { $0.procedure.method == .gdAdaptive && $0.procedure.initStd == 1e-10 && $0.procedure.finishBelow == 1e-5 })
         let perFamily = ["CNN": 7, "local": 15, "dense": 21]
         for row in p.rows {
             let family = String(row.label.split(separator: " ")[0]), m = Int(row.label.split(separator: "×")[1])!
