@@ -201,11 +201,8 @@ public struct EMCReport: Sendable, Codable {
     }
 
     /// The mean's 95% Student-t interval over the seeds (nil for one seed); of lower bounds
-    /// where the EMC is not measured. An EMC is a count, so the part below 0 is cut off: it could
-    /// never hold the mean, and the interval covers it as often as before.
-    public var interval: ClosedRange<Double>? {
-        meanInterval(perSeed.map(Double.init)).interval.map { max(0, $0.lowerBound)...max(0, $0.upperBound) }
-    }
+    /// where the EMC is not measured. An EMC is a count: the interval stops at 0.
+    public var interval: ClosedRange<Double>? { meanInterval(perSeed.map(Double.init), atLeast: 0).interval }
 
     /// The largest step budget an attempt ran under (the procedure's cap).
     public var cap: Int { searches.map(\.budgets.cap).max() ?? 0 }

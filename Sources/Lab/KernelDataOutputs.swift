@@ -84,7 +84,7 @@ public func kernelDataReportObject(_ r: KernelDataReport) -> [String: Any] {
         "baseline_test_errors": r.baselineErrors,
         "frequencies": r.basis.frequencies, "is_sine": r.basis.isSine, "eigenvalues": r.eigenvalues,
         "methods": r.methods.enumerated().map { k, m -> [String: Any] in
-            let test = meanInterval(m.testErrors), diff = r.differenceFromFirst(k)
+            let test = meanInterval(m.testErrors, atLeast: 0), diff = r.differenceFromFirst(k)
             return ["method": "\(m.method)", "test_error": ["mean": test.mean, "interval": interval(test.interval), "per_split": m.testErrors],
                     "difference_from_\(r.methods[0].method)": ["mean": diff.mean, "interval": interval(diff.interval)],
                     "stop_times": m.runs.map { times[$0.stop] }, "stop_at_grid_end": m.runs.map { $0.stop == times.count - 1 },
@@ -142,7 +142,7 @@ public func kernelDataSummary(_ r: KernelDataReport, spec: String, store: String
     var lines = ["\(spec): \(r.count) samples in \(r.dimension) dimension(s); \(r.basis.count) Fourier functions (cutoff \(s.cutoff)\(r.basis.maxOrder < r.dimension ? ", order \(r.basis.maxOrder)" : "")), λ = (1 + ‖m‖²)^(−\(s.r)); "
                  + "\(s.splits) split(s) of \(tr) / \(va) / \(te) (train / validation / test); \(String(format: "%.1f", r.seconds)) s"
                  + (reused > 0 && store != nil ? " (\(reused) of \(s.splits) splits read from \(store!))" : ""),
-                 "test MSE at the validation stop, mean [95% interval] over splits; predicting the training mean gives " + ci(meanInterval(r.baselineErrors)) + ":"]
+                 "test MSE at the validation stop, mean [95% interval] over splits; predicting the training mean gives " + ci(meanInterval(r.baselineErrors, atLeast: 0)) + ":"]
     let first = r.methods[0].method
     lines.append("method".padding(toLength: 14, withPad: " ", startingAt: 0) + "test MSE".padding(toLength: 30, withPad: " ", startingAt: 0)
                  + "− \(first)".padding(toLength: 44, withPad: " ", startingAt: 0) + "stop time (median)   train MSE there")
@@ -155,7 +155,7 @@ public func kernelDataSummary(_ r: KernelDataReport, spec: String, store: String
         }
         let stops = m.runs.map { times[$0.stop] }.sorted()
         let train = m.runs.map { $0.train[$0.stop] }.reduce(0, +) / Double(m.runs.count)
-        lines.append("\(m.method)".padding(toLength: 14, withPad: " ", startingAt: 0) + ci(meanInterval(m.testErrors)).padding(toLength: 30, withPad: " ", startingAt: 0)
+        lines.append("\(m.method)".padding(toLength: 14, withPad: " ", startingAt: 0) + ci(meanInterval(m.testErrors, atLeast: 0)).padding(toLength: 30, withPad: " ", startingAt: 0)
                      + diff.padding(toLength: 44, withPad: " ", startingAt: 0) + g(stops[stops.count / 2]).padding(toLength: 21, withPad: " ", startingAt: 0) + g(train))
         let atEnd = m.runs.filter { $0.stop == times.count - 1 }.count
         if atEnd > 0 { lines.append("  note: the validation error was still falling at the end of the time grid on \(atEnd) split(s) (widen it: --t-max)") }

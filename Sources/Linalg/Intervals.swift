@@ -13,6 +13,14 @@ public func meanInterval(_ v: [Double]) -> (mean: Double, interval: ClosedRange<
     return (mean, (mean - half)...(mean + half))
 }
 
+/// The same for a quantity that cannot go below `floor` (a count, an MSE): the part of the
+/// interval below it is cut off. It could never hold the mean, so coverage is unchanged, and an
+/// interval read as "the EMC is between −35 and 319" says something no EMC can be.
+public func meanInterval(_ v: [Double], atLeast floor: Double) -> (mean: Double, interval: ClosedRange<Double>?) {
+    let m = meanInterval(v)
+    return (m.mean, m.interval.map { max(floor, $0.lowerBound)...max(floor, $0.upperBound) })
+}
+
 /// Welch's 95% interval for mean(a) − mean(b): unequal variances, Welch–Satterthwaite degrees
 /// of freedom rounded down (the wider, conservative side); nil where a side has fewer than two
 /// values. Two constant sides give the point difference.

@@ -12,6 +12,10 @@ public enum LinalgError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Singular values of a matrix, largest first (LAPACK `gesdd`, values only).
+// Specialized for callers in other modules (Recovery's Gauss–Newton finish takes an SVD per
+// iteration): generic, the finite-entries check alone cost more than the factorization.
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
 public func singularValues<T: Scalar>(_ a: Tensor<T>) throws -> [T] {
     guard a.rank == 2 else { throw LinalgError.invalidInput("singularValues: needs a matrix, got shape \(a.shape)") }
     let (m, n) = (a.shape[0], a.shape[1])
@@ -31,6 +35,10 @@ public func singularValues<T: Scalar>(_ a: Tensor<T>) throws -> [T] {
 }
 
 /// Thin SVD a = U · diag(S) · Vᵀ: U is m × k, Vᵀ is k × n, k = min(m, n).
+// Specialized for callers in other modules (Recovery's Gauss–Newton finish takes an SVD per
+// iteration): generic, the finite-entries check alone cost more than the factorization.
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
 public func svd<T: Scalar>(_ a: Tensor<T>) throws -> (u: Tensor<T>, s: [T], vt: Tensor<T>) {
     guard a.rank == 2 else { throw LinalgError.invalidInput("svd: needs a matrix, got shape \(a.shape)") }
     let (m, n) = (a.shape[0], a.shape[1])

@@ -23,6 +23,12 @@ import Testing
         // The t table has three decimals (4.303 for SciPy's 4.30265): agreement to 1e-4 of the half-width.
         #expect(m.mean == 142 && abs(i.lowerBound - -35.2637) < 0.02 && abs(i.upperBound - 319.2637) < 0.02, "\(i)")
         #expect(meanInterval([7]).interval == nil)
+        // A count or an MSE: the same interval from 0 (the mean unchanged); an interval above
+        // the floor is untouched.
+        let counts = meanInterval([224, 108, 94], atLeast: 0)
+        #expect(counts.mean == 142 && counts.interval?.lowerBound == 0 && counts.interval?.upperBound == i.upperBound)
+        #expect(meanInterval([10, 12, 14], atLeast: 0).interval == meanInterval([10, 12, 14]).interval)
+        #expect(meanInterval([1e-3, 5e-2], atLeast: 0).interval?.lowerBound == 0)
         let f = try #require(pearsonInterval(r: 0.6, n: 10))
         #expect(abs(f.lowerBound - -0.047614) < 1e-5 && abs(f.upperBound - 0.892472) < 1e-5, "\(f)")
         #expect(pearsonInterval(r: 0.6, n: 3) == nil)
