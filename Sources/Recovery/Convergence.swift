@@ -15,7 +15,7 @@ public enum RecoveryStop: String, Sendable, CaseIterable {
     /// Train MSE at or below the procedure's target.
     case converged
     /// The loss stopped falling (gd-adaptive, or a method with `stopOnPlateau`): less than `plateauDecrease` relative over
-    /// `plateauWindow` gradient evaluations.
+    /// `plateauWindow` gradient evaluations; or the Gauss–Newton finish could lower it no further.
     case plateau
     /// The step budget ran out first.
     case cap
@@ -82,7 +82,8 @@ struct BoldDriver {
 
 /// Trains `net` on (x, y) by full-batch GD with the bold driver until the train MSE reaches
 /// p.targetTrainMSE, the loss plateaus, the step size collapses or p.steps gradient evaluations
-/// are spent. Returns the evaluations made (rejected steps included) and whether it diverged.
+/// are spent; with p.finishBelow, GD stops at that train MSE and `gaussNewtonFinish` goes on in
+/// the budget left. Returns the evaluations made (rejected steps included) and whether it diverged.
 func trainAdaptiveGD(_ net: inout Network<Double>, x: Tensor<Double>, y: Tensor<Double>,
                      procedure p: RecoveryProcedure) throws -> (steps: Int, diverged: Bool) {
     let count = net.parameterCount
