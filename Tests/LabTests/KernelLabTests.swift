@@ -50,6 +50,15 @@ import Testing
         #expect(weights.count == 1 + 4 * 49)   // 7² functions per method
         let lines = kernelDataSummary(more, spec: "csv:wave.csv", store: nil)
         #expect(lines.contains { $0.hasPrefix("adaptive D=1") } && lines.contains { $0.contains("grew most") })
+        // Test MSEs of 1e-4, 1e-4 and 0.5 over three splits: the t-interval of their mean reaches
+        // −0.55, which no MSE can; printed and written, it stops at 0.
+        var spread = more
+        for (k, v) in [1e-4, 1e-4, 0.5].enumerated() { spread.methods[0].runs[k].test[spread.methods[0].runs[k].stop] = v }
+        let written = kernelDataReportObject(spread)["methods"] as! [[String: Any]]
+        let interval = (written[0]["test_error"] as! [String: Any])["interval"] as! [Double]
+        #expect(interval[0] == 0 && interval[1] > 0.5, "\(interval)")
+        let printed = kernelDataSummary(spread, spec: "csv:wave.csv", store: nil).first { $0.hasPrefix("\(spread.methods[0].method)") }
+        #expect(printed?.contains("[0, ") == true, "\(printed ?? "no line")")
     }
 
     @Test func figureFiveResumesFromTheStore() throws {
