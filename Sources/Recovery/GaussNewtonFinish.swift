@@ -28,22 +28,16 @@ public func gaussNewtonFinish(_ net: inout Network<Double>, x: Tensor<Double>, y
     let ys = y.scalars
     var loss = start, steps = 0, carried = 0.0
     var theta = net.parameters
-    var gram = [Double](repeating: 0, count: n * n), delta = [Double](repeating: 0, count: P)
+    var delta = [Double](repeating: 0, count: P)
     // Loss: the engine's mean squared error, as the GD phase reads it.
     func lossAt(_ net: inout Network<Double>) throws -> Double { try net.evaluate(x, .values(y), loss: .meanSquaredError).loss }
     while loss > targetLoss && steps + 2 <= budget {
         let f = try net.predict(x).scalars
         let r = (0..<n).map { ys[$0] - f[$0] }
-        let J = try net.jacobian(x).scalars
+        let tangent = try net.jacobian(x), J = tangent.scalars
         steps += 1
         // JJᵀ, then its eigenvectors Q and eigenvalues λ (an SVD of a symmetric PSD matrix).
-        J.withUnsafeBufferPointer { j in
-            gram.withUnsafeMutableBufferPointer { g in
-                Double.blasGemm(transA: false, transB: true, m: n, n: n, k: P, alpha: 1, a: j.baseAddress!, lda: P,
-                                b: j.baseAddress!, ldb: P, beta: 0, c: g.baseAddress!, ldc: n)
-            }
-        }
-        let (q, lambda, _) = try svd(Tensor(shape: [n, n], scalars: gram))
+        let (q, lambda, _) = try svd(matmul(tangent, tangent, transB: true))
         guard let l0 = lambda.first, l0 > 0 else { break }
         let kept = lambda.prefix { $0 > l0 * Double(n) * Double.ulpOfOne }.count
         // Qᵀ r, the residual in the kernel's eigenbasis.
