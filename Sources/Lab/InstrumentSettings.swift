@@ -44,7 +44,7 @@ struct NamedSettings {
 /// overridden. Settings left out keep the preset's.
 public struct RecoverySettings: Sendable {
     public static let names = ["preset", "students", "sizes", "seeds", "method", "lr", "steps", "init-std", "dropout", "target-mse",
-                               "training-inputs", "finish-below"]
+                               "training-inputs", "finish-below", "data-seed"]
     public let values: [String: String]
 
     public init(_ settings: [String: String]) throws {
@@ -91,7 +91,12 @@ public struct RecoverySettings: Sendable {
         // "none": GD to the end, where the preset hands over to Gauss–Newton.
         let finish: Double?? = s["finish-below"] == "none" ? .some(nil)
             : try s.number("finish-below", { $0 > 0 && $0.isFinite }, "a positive train MSE, or none").map { .some($0) }
+        let dataSeed = try s.integer("data-seed", min: 0)
+        if dataSeed != nil, p.target.gridTraining {
+            throw ExperimentError("data-seed picks a draw of random training inputs; with training-inputs = 'grid' there is none")
+        }
         for i in p.rows.indices {
+            if let dataSeed { p.rows[i].procedure.dataSeed = UInt64(dataSeed) }
             if let target { p.rows[i].procedure.targetTrainMSE = target }
             if let method { p.rows[i].procedure.method = method }
             if let lr { p.rows[i].procedure.learningRate = lr }

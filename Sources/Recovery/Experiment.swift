@@ -77,6 +77,10 @@ public struct RecoveryProcedure: Sendable, Equatable {
     /// gd-adaptive only: once the train MSE is at or below this, GD hands over to Gauss–Newton
     /// steps toward the point GD converges to (GaussNewtonFinish.swift); nil: GD to the end.
     public var finishBelow: Double? = nil
+    /// Draw every seed's training inputs from this seed instead of the run's own, so that the
+    /// seed varies the initialization (and dropout or batches) alone: separates a failure that
+    /// follows the data from one that follows the initialization. nil: each seed its own draw.
+    public var dataSeed: UInt64? = nil
 
     public init() {}
 
@@ -88,6 +92,7 @@ public struct RecoveryProcedure: Sendable, Equatable {
         if method == .gdAdaptive || stopOnPlateau { k["plateau"] = "\(plateauDecrease)/\(plateauWindow)" }
         if method == .sgd { k["batch"] = "\(batchSize)" }
         if method == .gdAdaptive, let f = finishBelow { k["finish"] = "gauss-newton below \(f)" }
+        if let d = dataSeed { k["data-seed"] = "\(d)" }
         return k
     }
 }
@@ -163,7 +168,7 @@ public func recoveryRun(student spec: String, target: TargetFunction, n: Int, se
     var net = try studentNetwork(studentSpec, for: target)
     net.initialize(.gaussian(std: p.initStd), rng: RNG(seed: seed))
     let shape = Array(net.inputShape)
-    let x = try trainingInputs(target, n: n, seed: seed, shape: shape)
+    let x = try trainingInputs(target, n: n, seed: p.dataSeed ?? seed, shape: shape)
     let y = Tensor(shape: [n, 1], scalars: try target.evaluate(x))
     let xt = recoveryInputs(p.testSize, width: net.inputSize, shape: shape, seed: nil, range: target.inputRange)
     let yt = try target.evaluate(xt)

@@ -26,6 +26,7 @@ struct Recover: ParsableCommand {
     @Option(parsing: .unconditional, help: "Dropout rate after each hidden activation.") var dropout: Double?
     @Option(parsing: .unconditional, help: "Train MSE at which a run stops, converged (default 1e-20).") var targetMse: Double?
     @Option(help: "gd-adaptive: the train MSE at which GD hands over to Gauss–Newton steps toward the point GD converges to, or none.") var finishBelow: String?
+    @Option(parsing: .unconditional, help: "Train every seed on this seed's draw of inputs, so the seeds vary the initialization alone (default: each seed its own draw).") var dataSeed: Int?
     @Option(help: "Training inputs: random (default) or grid (n evenly spaced points on the target's interval; one-input targets).") var trainingInputs: String?
     @Option(parsing: .unconditional, help: "Threads running cells side by side (default: one per core).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Folder for recovery.csv, recovery.json and recovery-heatmap.svg.") var output: String?
@@ -44,14 +45,16 @@ struct Recover: ParsableCommand {
         settings["method"] = method; settings["lr"] = lr.map { "\($0)" }; settings["steps"] = steps.map(String.init)
         settings["init-std"] = initStd.map { "\($0)" }; settings["dropout"] = dropout.map { "\($0)" }
         settings["target-mse"] = targetMse.map { "\($0)" }; settings["training-inputs"] = trainingInputs
-        settings["finish-below"] = finishBelow
+        settings["finish-below"] = finishBelow; settings["data-seed"] = dataSeed.map(String.init)
         let p = try RecoverySettings(settings).preset()
         guard workers >= 1 else { throw RecoveryError("--workers must be at least 1") }
         try output.map(prepareOutputFolder)   // before any work
         let started = Date()
         if !json {
             print("Recovery, preset \(p.name): \(p.summary)")
-            print("target \(p.target.name) (\(p.target.spec))\(p.target.gridTraining ? ", training inputs on an even grid" : ""); sizes \(p.sizes.map(String.init).joined(separator: ", ")); \(p.seeds) seed(s)")
+            let inputs = p.target.gridTraining ? ", training inputs on an even grid"
+                : p.rows[0].procedure.dataSeed.map { ", every seed trained on seed \($0)'s draw of inputs" } ?? ""
+            print("target \(p.target.name) (\(p.target.spec))\(inputs); sizes \(p.sizes.map(String.init).joined(separator: ", ")); \(p.seeds) seed(s)")
             for row in p.rows {
                 let q = row.procedure
                 print("  \(row.label): \(row.student), \(q.methodDescription), \(q.steps) steps at most, init std \(q.initStd)\(q.dropout > 0 ? ", dropout \(q.dropout)" : "")")

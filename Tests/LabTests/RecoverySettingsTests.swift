@@ -47,4 +47,15 @@ import Testing
         #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "fig3-full", "finish-below": "soon"]).preset() }
         #expect(try RecoverySettings(["preset": "quick", "finish-below": "none"]).preset().rows[0].procedure.finishBelow == nil)
     }
+
+    /// data-seed fixes every row's draw of training inputs; refused below 0, as a non-integer, and
+    /// with grid training inputs (which have no draw).
+    @Test func dataSeed() throws {
+        let p = try RecoverySettings(["preset": "fig3-full", "data-seed": "4"]).preset()
+        #expect(p.rows.allSatisfy { $0.procedure.dataSeed == 4 && $0.procedure.key["data-seed"] == "4" })
+        #expect(try RecoverySettings(["preset": "fig3-full"]).preset().rows.allSatisfy { $0.procedure.dataSeed == nil })
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "quick", "data-seed": "-1"]).preset() }
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "quick", "data-seed": "x"]).preset() }
+        #expect(throws: ExperimentError.self) { try RecoverySettings(["preset": "dropout", "training-inputs": "grid", "data-seed": "1"]).preset() }
+    }
 }

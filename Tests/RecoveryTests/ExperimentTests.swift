@@ -47,6 +47,27 @@ import Testing
         #expect(throws: RecoveryError.self) { try RecoveryPreset.named("fig9") }
     }
 
+    /// A linear student trained by GD from init std 1e-8 ends at the minimum-norm interpolant of
+    /// its data, whatever the initialization: so with the data seed fixed at 4, seeds 0 and 1
+    /// end where seed 4 ends on its own draw, and apart from seed 0 on its own draw. A run that
+    /// ignored the data seed would match seed 0's own run instead.
+    @Test func aFixedDataSeedLeavesTheSeedTheInitializationAlone() throws {
+        let t = try TargetFunction.tanhTeacher(inputs: 2, width: 2)
+        var own = RecoveryProcedure()
+        own.method = .gdAdaptive; own.learningRate = 0.05; own.steps = 20_000
+        var fixed = own
+        fixed.dataSeed = 4
+        let run = { (seed: UInt64, p: RecoveryProcedure) in try recoveryRun(student: "mlp:2-1:linear", target: t, n: 2, seed: seed, procedure: p) }
+        let reference = try run(4, own), zero = try run(0, own)
+        for seed: UInt64 in [0, 1] {
+            let r = try run(seed, fixed)
+            #expect(r.trainMSE < 1e-16 && abs(r.testMSE - reference.testMSE) < 1e-6 * reference.testMSE, "seed \(seed): \(r) vs \(reference)")
+        }
+        #expect(abs(zero.testMSE - reference.testMSE) > 0.01 * reference.testMSE, "seeds 0 and 4 draw different data: \(zero) vs \(reference)")
+        // The data seed joins the store key, and only when set.
+        #expect(fixed.key["data-seed"] == "4" && own.key["data-seed"] == nil)
+    }
+
     @Test func medians() {
         #expect(median([3, 1, 2]) == 2 && median([4, 1, 3, 2]) == 2.5)
     }
