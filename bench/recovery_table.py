@@ -6,6 +6,12 @@ MSE is at or below 1e-4 (recovery is possible there), the median test MSE at cho
 runs stopped, and the summed run time.
 
     python3 bench/recovery_table.py out/recovery-fig3/recovery.csv [--at 7,12,15,21,30]
+
+With --shares 20-29,30-39,…, instead: per row and range of n, the share of runs with test MSE at
+or below --recovered (1e-4), with a 95% interval. Runs of one seed are not independent (a seed
+that fails at one n tends to fail at the next), so the share is the mean over seeds of each
+seed's share in the range and the interval is Student-t over those per-seed shares, clipped to
+[0, 1]; a binomial interval over runs would claim far more precision than the seeds hold.
 """
 import argparse
 import csv
@@ -24,12 +30,58 @@ def recovered_from(medians, threshold):
     return start
 
 
+# Two-sided 95% Student-t quantiles by degrees of freedom (1–30); beyond, the normal's 1.96.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def seed_share(per_seed):
+    """Mean of the seeds' shares and its 95% Student-t interval clipped to [0, 1] (None with one seed)."""
+    k = len(per_seed)
+    mean = sum(per_seed) / k
+    if k < 2:
+        return mean, None
+    half = (T975[k - 2] if k - 1 <= len(T975) else 1.96) * statistics.stdev(per_seed) / k ** 0.5
+    return mean, (max(0.0, mean - half), min(1.0, mean + half))
+
+
+def shares(path, ranges, recovered):
+    runs = defaultdict(lambda: defaultdict(dict))  # row -> seed -> n -> test MSE
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            runs[r["row"]][int(r["seed"])][int(r["n"])] = float(r["test_mse"]) if r["test_mse"] else float("inf")
+    head = ["student"] + [f"n = {lo}–{hi}" for lo, hi in ranges] + [f"first n ≤ {recovered:g}, per seed"]
+    print("| " + " | ".join(head) + " |")
+    print("| " + " | ".join(["---"] + ["---:"] * len(ranges) + ["---"]) + " |")
+    for row, seeds in runs.items():
+        cols = [row]
+        for lo, hi in ranges:
+            per_seed = []
+            for cells in seeds.values():
+                inside = [v for n, v in cells.items() if lo <= n <= hi]
+                if inside:
+                    per_seed.append(sum(v <= recovered for v in inside) / len(inside))
+            if not per_seed:
+                cols.append("–")
+                continue
+            mean, ci = seed_share(per_seed)
+            cols.append(f"{mean:.0%}" + (f" [{ci[0]:.0%}, {ci[1]:.0%}]" if ci else ""))
+        firsts = [next((n for n in sorted(c) if c[n] <= recovered), None) for _, c in sorted(seeds.items())]
+        cols.append(", ".join("–" if x is None else str(x) for x in firsts))
+        print("| " + " | ".join(cols) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("csv")
     ap.add_argument("--at", default="7,12,15,21,30")
     ap.add_argument("--thresholds", default="1e-3,1e-4,1e-6")
+    ap.add_argument("--shares", help="ranges of n, e.g. 20-29,30-39: the share of runs recovered in each, with intervals over seeds")
+    ap.add_argument("--recovered", type=float, default=1e-4, help="test MSE at or below which a run counts as recovered")
     a = ap.parse_args()
+    if a.shares:
+        ranges = [tuple(int(x) for x in r.split("-")) for r in a.shares.split(",")]
+        return shares(a.csv, ranges, a.recovered)
     at = [int(x) for x in a.at.split(",")]
     thresholds = [float(x) for x in a.thresholds.split(",")]
     runs = defaultdict(lambda: defaultdict(list))
