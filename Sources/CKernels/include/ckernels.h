@@ -141,11 +141,20 @@ int ck_relu_maxpool2_backward(const float *x, const float *y, const float *dy, f
 
 /// im2col over x[B, H, W, C] (NHWC) for a k×k window, stride and zero padding, into
 /// col[B·Ho·Wo, k·k·C]; ck_col2im_add adds its adjoint's result into dx. Pure data movement:
-/// the same values as the Swift loops, in portable C.
+/// the same values as the Swift loops.
 void ck_im2col(const float *x, float *col, int batch, int height, int width, int channels, int k, int stride, int pad,
                int out_height, int out_width);
 void ck_col2im_add(const float *dcol, float *dx, int batch, int height, int width, int channels, int k, int stride,
                    int pad, int out_height, int out_width);
+/// The same with the copy chosen: `allow` 0 the border-testing loops, 1 also a zero-padded copy of
+/// each small sample (padded image ≤ 8,192 floats), 2 also its AVX-512 form for im2col (what the
+/// two above run). Every variant gives the same bits; tests compare them.
+void ck_im2col_variant(const float *x, float *col, int batch, int height, int width, int channels, int k, int stride,
+                       int pad, int out_height, int out_width, int allow);
+void ck_col2im_add_variant(const float *dcol, float *dx, int batch, int height, int width, int channels, int k,
+                           int stride, int pad, int out_height, int out_width, int allow);
+/// 1 when an image of this size takes the padded copy (allow ≥ 1).
+int ck_im2col_padded(int height, int width, int channels, int pad);
 
 /// 1 when the CPU has AVX-512 (F) and FMA, so that ck_sgemm can run.
 int ck_sgemm_available(void);

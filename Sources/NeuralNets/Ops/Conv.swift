@@ -15,10 +15,13 @@ struct Window {
 // col[B·Ho·Wo, k·k·C] ← x[B,H,W,C]: one row per output pixel, zeros where the window hangs
 // over the padding. Channels last makes each (row of the window) a contiguous k·C run.
 // Float passes other than the reference one copy in C (`ck_im2col`), with the same values; one
-// channel keeps the tap-wise Swift loop below.
+// channel keeps the tap-wise Swift loop below unless the image is small enough for C's padded copy.
 func im2col<T: Scalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, batch: Int, _ g: Window, path: KernelPath = .reference) {
-    if g.c == 1 { return im2colNarrow(x, col, batch: batch, g) }
-    if path.flag(T.self) != nil {
+    let native = path.flag(T.self) != nil
+    if g.c == 1 && !(native && ck_im2col_padded(Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.pad)) != 0) {
+        return im2colNarrow(x, col, batch: batch, g)
+    }
+    if native {
         return ck_im2col(floats(x)!, floats(col)!, Int32(batch), Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.k),
                          Int32(g.stride), Int32(g.pad), Int32(g.ho), Int32(g.wo))
     }
