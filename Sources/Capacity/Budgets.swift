@@ -1,10 +1,12 @@
 import NeuralNets
 
 /// The step budgets one attempt may run under: `first`, doubled each time the attempt ends
-/// `undecided` (still improving when the budget ran out), up to `cap`. Each budget is a fresh
-/// run from the same initialization — a schedule that depends on the budget (cosine to 0) is
-/// stretched over it, so a larger budget is never a continuation — and each is stored, so a
-/// resumed search repeats none of them. An attempt is decided by the first budget that fits or
+/// `undecided` (still improving when the budget ran out), up to `cap`. A schedule that depends on
+/// the budget (cosine to 0) is stretched over it, so each budget is a fresh run from the same
+/// initialization; under any other schedule the attempt goes on from where the last budget
+/// stopped (`FitProcedure.continuesExactly`: the same bits, the new steps only). Each budget's
+/// result is stored, so a resumed search repeats none of them (one resumed mid-way runs the
+/// next budget from the start: the same result). An attempt is decided by the first budget that fits or
 /// converges without fitting; one still undecided at the cap stays undecided.
 public struct BudgetSchedule: Sendable, Equatable, Codable {
     public var first: Int
@@ -43,6 +45,13 @@ public struct BudgetSchedule: Sendable, Equatable, Codable {
 extension FitProcedure {
     /// The procedure's budgets: its step budget, escalated up to `stepCap`.
     public var budgets: BudgetSchedule { BudgetSchedule(first: train.maxSteps, cap: stepCap) }
+
+    /// Whether an undecided attempt goes on under the next budget rather than starting again:
+    /// only where nothing but the budget changes — a constant schedule (or one fixed in steps),
+    /// not cosine to 0 over the budget — so that going on is the longer run, bit for bit.
+    public var continuesExactly: Bool {
+        withBudget(2 * max(1, train.maxSteps)).train.schedule == train.schedule && train.plateau == nil
+    }
 
     /// The same procedure under another step budget; a cosine schedule over the old budget is
     /// stretched over the new one.

@@ -129,6 +129,12 @@ public func searchAttempt(_ data: LabeledData<Float>, order: [Int], n: Int, proc
     try attemptFit(data.subset(Array(order.prefix(n))), procedure: procedure, seed: seed)
 }
 
+/// The same, going on from `state` where the procedure allows (`attemptFit(…, continuing:)`).
+public func searchAttempt(_ data: LabeledData<Float>, order: [Int], n: Int, procedure: FitProcedure, seed: UInt64,
+                          continuing state: inout AttemptState?) throws -> FitResult {
+    try attemptFit(data.subset(Array(order.prefix(n))), procedure: procedure, seed: seed, continuing: &state)
+}
+
 /// Runs one search to the end, sequentially. `attempt(n)` runs (or looks up) one fit attempt on
 /// the first n samples of this seed's permutation.
 public func searchEMC(plan: SearchPlan, seed: UInt64, attempt: (Int) throws -> FitResult,
@@ -286,12 +292,14 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
             condition.unlock()
             let outcome = Result<(FitResult, Bool), Error>(catching: {
                 var ran = [Int: FitResult]()   // this attempt's runs by budget, for runs without a cache
+                var stopped: AttemptState? = nil   // where the last budget's run stopped, to go on
                 while true {
                     let known = try budgets.resolve { b in try ran[b] ?? condition.withLock { try cache?.cached(n: n, seed: seed, budget: b) } }
                     switch known {
                     case let .decided(r): return (r, ran.isEmpty)
                     case let .run(b):
-                        let r = try searchAttempt(data, order: orders[i], n: n, procedure: procedure.withBudget(b), seed: seed)
+                        let r = try searchAttempt(data, order: orders[i], n: n, procedure: procedure.withBudget(b), seed: seed,
+                                                  continuing: &stopped)
                         try condition.withLock { try cache?.save(r) }
                         ran[b] = r
                     }

@@ -110,21 +110,66 @@ public struct FitResult: Sendable, Codable, Equatable {
 /// threshold or the budget; in the procedure's subspace (returned) where it has one.
 func trainFresh(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64,
                 ws: Workspace<Float>) throws -> (Network<Float>, TrainResult, Subspace<Float>?) {
-    var net = try p.network(for: data.sampleShape)
-    net.initialize(p.initialization, rng: RNG(seed: seed))
+    let (net, r, subspace, _) = try trainAttempt(data, procedure: p, seed: seed, ws: ws, from: nil)
+    return (net, r, subspace)
+}
+
+/// An attempt's network where one budget stopped, to go on under the next: see
+/// `attemptFit(_:procedure:seed:continuing:)`.
+public struct AttemptState {
+    var net: Network<Float>
+    var progress: TrainProgress<Float>
+    var subspace: Subspace<Float>?
+    var n: Int, seed: UInt64
+    /// The step the last budget stopped at.
+    public var step: Int { progress.step }
+    /// Steps trained for this attempt in this process, over all its budgets: the last budget's
+    /// where every budget went on from the one before, more where one started again.
+    public internal(set) var stepsTrained: Int
+}
+
+/// The procedure trained on `data` from `seed`'s initialization, or on from `state` where given.
+func trainAttempt(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64, ws: Workspace<Float>,
+                  from state: AttemptState?) throws -> (Network<Float>, TrainResult, Subspace<Float>?, TrainProgress<Float>) {
     var config = p.train
     config.targetAccuracy = p.threshold
     config.seed = seed
+    if let state {
+        var net = state.net
+        let (r, stopped) = try train(&net, x: data.x, y: .classes(data.labels32), config: config, ws: ws,
+                                     subspace: state.subspace, from: state.progress)
+        return (net, r, state.subspace, stopped)
+    }
+    var net = try p.network(for: data.sampleShape)
+    net.initialize(p.initialization, rng: RNG(seed: seed))
     let subspace = p.subspace.map { Subspace(origin: net.parameters, dimension: $0, rng: RNG(seed: seed).split(0x5B5_ACE)) }
-    let r = try train(&net, x: data.x, y: .classes(data.labels32), config: config, ws: ws, subspace: subspace)
-    return (net, r, subspace)
+    let (r, stopped) = try train(&net, x: data.x, y: .classes(data.labels32), config: config, ws: ws, subspace: subspace, from: nil)
+    return (net, r, subspace, stopped)
 }
 
 /// One fit attempt on `data`, with its verdict.
 public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64) throws -> FitResult {
+    var state: AttemptState? = nil
+    return try attemptFit(data, procedure: p, seed: seed, continuing: &state)
+}
+
+/// One fit attempt on `data`, going on from `state` — the same attempt under a smaller budget —
+/// where the procedure continues exactly (`FitProcedure.continuesExactly`), else from the start.
+/// On return `state` is where this budget stopped if it stopped undecided and can go on, else nil.
+/// The result is the one a run from the start gives, bit for bit; `seconds` counts this run only.
+public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, seed: UInt64,
+                       continuing state: inout AttemptState?) throws -> FitResult {
     let start = DispatchTime.now().uptimeNanoseconds
     let ws = Workspace<Float>()
-    var (net, r, subspace) = try trainFresh(data, procedure: p, seed: seed, ws: ws)
+    let from = state.flatMap { s in
+        p.continuesExactly && s.n == data.count && s.seed == seed && s.progress.step < p.train.maxSteps ? s : nil
+    }
+    var (net, r, subspace, stopped) = try trainAttempt(data, procedure: p, seed: seed, ws: ws, from: from)
+    // Kept before the verdict's passes touch the network (they restore it, but the next budget
+    // must start from exactly where training stopped).
+    let trained = (from?.stepsTrained ?? 0) + stopped.stepsRun
+    state = p.continuesExactly && r.stopReason == .budget
+        ? AttemptState(net: net, progress: stopped, subspace: subspace, n: data.count, seed: seed, stepsTrained: trained) : nil
     // The gradient of the objective training descends: with batch norm, each group of the
     // procedure's batch size normalized by its own statistics (all n samples for full batch),
     // not by the running estimates — which also bounds the pass's memory by the training's;
@@ -157,6 +202,7 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
                            gradientNorm: gradientNorm, steps: r.steps,
                            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, budget: p.train.maxSteps)
     (result.hessianMin, result.hessianMax) = (curvature?.smallest, curvature?.largest)
+    if verdict != .undecided { state = nil }
     return result
 }
 

@@ -74,6 +74,20 @@ public func train<T: Scalar>(
     _ net: inout Network<T>, x: Tensor<T>, y: Supervision<T>, config c: TrainConfig,
     ws: Workspace<T> = Workspace(), subspace: Subspace<T>? = nil, progress: ((TrainRecord) -> Void)? = nil
 ) throws -> TrainResult {
+    try train(&net, x: x, y: y, config: c, ws: ws, subspace: subspace, from: nil, progress: progress).result
+}
+
+/// `train`, going on from where an earlier run on the same network and data stopped (`from`, as
+/// it returned it; nil: from the start), and returning where this one stopped. Going on to a
+/// larger budget gives the bits of one run under that budget from the start, where no step
+/// depends on the budget; it throws where the training differs in anything but its budget.
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
+public func train<T: Scalar>(
+    _ net: inout Network<T>, x: Tensor<T>, y: Supervision<T>, config c: TrainConfig,
+    ws: Workspace<T> = Workspace(), subspace: Subspace<T>? = nil, from start: TrainProgress<T>?,
+    progress: ((TrainRecord) -> Void)? = nil
+) throws -> (result: TrainResult, stopped: TrainProgress<T>) {
     let n = try net.checkInput(x)
     try net.checkTargets(y, n: n, loss: c.loss)
     guard n > 0 else { throw NetworkError.invalidArgument("cannot train on an empty dataset") }
@@ -86,16 +100,26 @@ public func train<T: Scalar>(
     guard batch > 0 else { throw NetworkError.invalidArgument("the batch size must be positive") }
     let stepsPerEpoch = (n + batch - 1) / batch
     let evalEvery = c.evaluateEvery ?? stepsPerEpoch
-    var opt = Optimizer<T>(c.optimizer, learningRate: c.learningRate, schedule: c.schedule)
+    if let start {
+        guard start.continues(under: c), start.z.count == (subspace?.dimension ?? 0) else {
+            throw NetworkError.invalidArgument("cannot go on from step \(start.step) of that run: only a run its budget stopped goes on, under a larger budget of the same training without a plateau rule")
+        }
+        guard start.history.last.map({ $0.step == start.step }) == true else {
+            throw NetworkError.invalidArgument("cannot go on from a run without a record of the step it stopped at")
+        }
+    }
+    var opt = start?.optimizer ?? Optimizer<T>(c.optimizer, learningRate: c.learningRate, schedule: c.schedule)
     let rng = RNG(seed: c.seed)
     let inSize = net.inputSize, outSize = net.outputSize
     let xb = ws.scratch(2, batch < n ? batch * inSize : 1)
     let tb = ws.scratch(3, batch < n ? batch * outSize : 1)
     var lb = [Int32](repeating: 0, count: batch)
     var order = Array(0..<n)
-    var history = [TrainRecord]()
+    // A resumed run drops the record of the step it stopped at: the run from the start has it
+    // only at an evaluation step, and the loop below makes it again if so (the same bits).
+    var history = start.map { Array($0.history.dropLast()) } ?? []
     if let subspace { precondition(subspace.origin.count == net.parameterCount, "train: the subspace is another network's") }
-    var z = [T](repeating: 0, count: subspace?.dimension ?? 0), gz = z
+    var z = start?.z ?? [T](repeating: 0, count: subspace?.dimension ?? 0), gz = z
     subspace?.parameters(z, into: &net.parameters)
     func update() {
         guard let subspace else { return opt.update(&net.parameters, net.gradients) }
@@ -138,7 +162,7 @@ public func train<T: Scalar>(
     net.forEachNode { if case .dropout = $0.layer { hasDropout = true } }
     if batch == n && !hasDropout && !net.hasBatchNorm, case let .classes(labels) = y {
         var correct = 0
-        var step = 0
+        var step = start?.step ?? 0
         // The data copied once onto cache lines, as a gathered mini-batch is: the AVX-512
         // products read the input's rows with vector loads, which a Swift array's 16-byte
         // alignment splits across two lines ((a) and (b): 1–4% per step).
@@ -153,16 +177,32 @@ public func train<T: Scalar>(
                 // The plateau rule reads the loss at evaluations only, as the general path does.
                 let why = (step % evalEvery == 0 ? done(r) : reached(r)) ?? (step == c.maxSteps ? .budget : nil)
                 if step % evalEvery == 0 || why != nil { history.append(r); progress?(r) }
-                if let why { return TrainResult(steps: step, stopReason: why, finalLoss: r.loss, finalAccuracy: r.accuracy, history: history) }
+                if let why {
+                    return (TrainResult(steps: step, stopReason: why, finalLoss: r.loss, finalAccuracy: r.accuracy, history: history),
+                            TrainProgress(step: step, optimizer: opt, history: history, z: z, config: c, stoppedBy: why,
+                                          stepsRun: step - (start?.step ?? 0)))
+                }
                 update()
                 step += 1
             }
         }
     }
 
-    var last = try evaluate(0)
-    if let why = done(last) { return TrainResult(steps: 0, stopReason: why, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history) }
-    var step = 0
+    var step = start?.step ?? 0
+    func stopped(_ why: StopReason, _ r: TrainRecord) -> (TrainResult, TrainProgress<T>) {
+        (TrainResult(steps: step, stopReason: why, finalLoss: r.loss, finalAccuracy: r.accuracy, history: history),
+         TrainProgress(step: step, optimizer: opt, history: history, z: z, config: c, stoppedBy: why, stepsRun: step - (start?.step ?? 0)))
+    }
+    var last: TrainRecord
+    if let start, let r = start.history.last {
+        // Mid-run: the record at this step stays only where the run from the start evaluates.
+        last = r
+        if step % evalEvery == 0 { history.append(r) }
+        if batch < n { var epoch = rng.split(UInt64(step / stepsPerEpoch)); order = epoch.permutation(n) }
+    } else {
+        last = try evaluate(0)
+        if let why = done(last) { return stopped(why, last) }
+    }
     while step < c.maxSteps {
         let pos = step % stepsPerEpoch
         if pos == 0 && batch < n {
@@ -210,8 +250,8 @@ public func train<T: Scalar>(
         step += 1
         if step % evalEvery == 0 || step == c.maxSteps {
             last = try evaluate(step)
-            if let why = done(last) { return TrainResult(steps: step, stopReason: why, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history) }
+            if let why = done(last) { return stopped(why, last) }
         }
     }
-    return TrainResult(steps: step, stopReason: .budget, finalLoss: last.loss, finalAccuracy: last.accuracy, history: history)
+    return stopped(.budget, last)
 }

@@ -62,5 +62,44 @@ import Testing
             }
         }
         #expect(escalating.withBudget(800).train.schedule == .cosine(steps: 800))
+        #expect(!escalating.continuesExactly)
+    }
+
+    /// Under a constant schedule an undecided attempt goes on from where its budget stopped: the
+    /// search's results are those of fresh runs under each budget, bit for bit, and the steps
+    /// trained are the last budget's, not the sum of all.
+    @Test func underAConstantScheduleUndecidedAttemptsGoOn() throws {
+        var (data, p, plan) = problem(cap: 1600)
+        p.train.schedule = .constant
+        p.train.optimizer = .sgd(momentum: 0.9); p.train.learningRate = 0.05
+        p.train.maxSteps = 100
+        #expect(p.continuesExactly)
+        let report = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan)
+        #expect(report.escalated > 0, "some attempts need more than 100 steps")
+        var checked = 0
+        for s in report.searches {
+            let order = data.sampleOrder(seed: s.seed)
+            for r in s.attempts where r.budget > 100 {
+                let fresh = try searchAttempt(data, order: order, n: r.n, procedure: p.withBudget(r.budget), seed: s.seed)
+                #expect(fresh.verdict == r.verdict && fresh.trainLoss == r.trainLoss && fresh.trainAccuracy == r.trainAccuracy
+                        && fresh.gradientNorm == r.gradientNorm && fresh.steps == r.steps, "seed \(s.seed) n \(r.n) budget \(r.budget)")
+                checked += 1
+            }
+        }
+        #expect(checked > 0)
+
+        // One attempt by hand: undecided at 100 and 200 steps, going on each time.
+        let search = try #require(report.searches.first { $0.attempts.contains { $0.budget >= 400 } })
+        let order = data.sampleOrder(seed: search.seed)
+        let big = try #require(search.attempts.first { $0.budget >= 400 })   // undecided at 100 and 200
+        var state: AttemptState? = nil
+        for (k, b) in [100, 200, 400].enumerated() {
+            let r = try searchAttempt(data, order: order, n: big.n, procedure: p.withBudget(b), seed: search.seed, continuing: &state)
+            let fresh = try searchAttempt(data, order: order, n: big.n, procedure: p.withBudget(b), seed: search.seed)
+            #expect(r.trainLoss == fresh.trainLoss && r.gradientNorm == fresh.gradientNorm && r.verdict == fresh.verdict)
+            if k < 2 { #expect(r.verdict == .undecided && state?.step == b) }
+            // Two budgets cost 200 steps, not 100 + 200.
+            if k == 1 { #expect(state?.stepsTrained == 200, "steps trained over two budgets: \(state?.stepsTrained ?? -1)") }
+        }
     }
 }
