@@ -195,9 +195,10 @@ public func train<T: Scalar>(
     }
     var last: TrainRecord
     if let start, let r = start.history.last {
-        // Mid-run: the record at this step stays only where the run from the start evaluates.
+        // Mid-run: the record at this step stays only where the run from the start evaluates
+        // (at an evaluation step, or at the end of an unchanged budget).
         last = r
-        if step % evalEvery == 0 { history.append(r) }
+        if step % evalEvery == 0 || step == c.maxSteps { history.append(r) }
         if batch < n { var epoch = rng.split(UInt64(step / stepsPerEpoch)); order = epoch.permutation(n) }
     } else {
         last = try evaluate(0)

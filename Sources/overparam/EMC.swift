@@ -44,7 +44,7 @@ struct MeasureOptions: ParsableArguments {
         @Option(parsing: .unconditional, help: "Step budget per attempt.") var steps: Int = 5000
         @Flag(help: "Check each no-fit for curvature: the training loss's extreme Hessian eigenvalues (Lanczos); a clearly negative one marks a saddle, and the attempt is run again under a larger budget.")
         var curvature = false
-        @Option(parsing: .unconditional, help: "Largest budget an undecided attempt is run again under, doubling from --steps (0: \(EMCSettings.defaultCapFactor) × --steps).")
+        @Option(parsing: .unconditional, help: "Largest budget an undecided attempt is trained to, doubling from --steps (0: \(EMCSettings.defaultCapFactor) × --steps); under a constant schedule it goes on from where it stopped, under cosine it starts again.")
         var maxSteps: Int = 0
         @Option(parsing: .unconditional, help: "Train only d coordinates of a random subspace through the initialization, θ = θ₀ + P z (P: d random unit columns); EMC per parameter is then per trained parameter.")
         var subspace: Int?

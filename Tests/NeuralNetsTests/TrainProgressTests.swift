@@ -55,6 +55,10 @@ import Testing
         #expect(two.history == one.history, "\(c): records")
         #expect(two.finalLoss == one.finalLoss && two.finalAccuracy == one.finalAccuracy)
         #expect(one.history.count > 3)
+        // Going on under the same budget changes nothing.
+        var again = parts
+        let (same, _) = try train(&again, x: x, y: .classes(y), config: config17, subspace: sub, from: at17)
+        #expect(same.history == one.history && again.parameters == parts.parameters, "\(c): the same budget again")
     }
 
     @Test func onlyALargerBudgetOfTheSameTrainingGoesOn() throws {
