@@ -12,7 +12,8 @@
 enum { PADDED_MAX = 8192 };   // floats of the padded image, on the stack
 
 int ck_im2col_padded(int height, int width, int channels, int pad) {
-    return (height + 2 * pad) * (width + 2 * pad) * channels <= PADDED_MAX;
+    // In 64 bits: a large image's product overflows an int, and a wrapped one would pass.
+    return (long long)(height + 2 * pad) * (width + 2 * pad) * channels <= PADDED_MAX;
 }
 
 // p[(H+2·pad)·(W+2·pad)·C] ← sample x, rows placed inside the border (left untouched). Rows are

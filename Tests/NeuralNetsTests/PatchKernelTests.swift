@@ -47,4 +47,12 @@ import Testing
         }
         #expect(dxs[0] != dx0, "\(g): the adjoint added nothing")
     }
+
+    /// Only images whose padded copy fits the 8,192-float stack buffer take it; the size is
+    /// computed without overflow (65,536² × 1,024 wraps to 0 in 32 bits).
+    @Test func onlySmallImagesTakeThePaddedCopy() {
+        #expect(ck_im2col_padded(7, 7, 4, 1) == 1 && ck_im2col_padded(62, 62, 2, 1) == 1)
+        #expect(ck_im2col_padded(63, 63, 2, 1) == 0 && ck_im2col_padded(40, 40, 8, 1) == 0)
+        #expect(ck_im2col_padded(65_534, 65_534, 1_024, 1) == 0)
+    }
 }
