@@ -78,7 +78,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "CKernels"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "NeuralNets", "Datasets", "Linalg"]),
         .testTarget(name: "AdaptivityTests", dependencies: ["Adaptivity", "Linalg"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "NeuralNets", "Linalg"]),

@@ -11,7 +11,8 @@ public enum LinalgError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Singular values of a matrix, largest first (LAPACK `gesdd`, values only).
+/// Singular values of a matrix, largest first (LAPACK `gesdd`, values only; `gesvd` where gesdd
+/// does not converge).
 // Specialized for callers in other modules (Recovery's Gauss–Newton finish takes an SVD per
 // iteration): generic, the finite-entries check alone cost more than the factorization.
 @_specialize(exported: true, where T == Float)
@@ -23,18 +24,35 @@ public func singularValues<T: Scalar>(_ a: Tensor<T>) throws -> [T] {
     guard a.scalars.allSatisfy({ $0.isFinite }) else {
         throw LinalgError.invalidInput("singularValues: the matrix has NaN or infinite entries")
     }
-    var work = a.scalars
     var s = [T](repeating: 0, count: min(m, n))
-    let info = work.withUnsafeMutableBufferPointer { pa in
-        s.withUnsafeMutableBufferPointer { ps in
-            T.lapackGesdd(m: m, n: n, a: pa.baseAddress!, s: ps.baseAddress!, u: nil, vt: nil)
-        }
+    try s.withUnsafeMutableBufferPointer { ps in
+        try factorize(a, s: ps.baseAddress!, u: nil, vt: nil)
     }
-    if info != 0 { throw LinalgError.notConverged(routine: "\(T.typeName == "Float" ? "s" : "d")gesdd", info: info) }
     return s
 }
 
-/// Thin SVD a = U · diag(S) · Vᵀ: U is m × k, Vᵀ is k × n, k = min(m, n).
+/// The SVD of `a` into s (and u, vt where given) by LAPACK's gesdd, on a copy of its entries; where
+/// gesdd's divide and conquer does not converge (info > 0: it happens, deterministically, on some
+/// matrices of widely spread singular values, such as a Gauss–Newton finish's kernel JJᵀ with
+/// eigenvalues from 1e-10 to 200), by gesvd's QR iteration on a fresh copy. Throws when both fail.
+private func factorize<T: Scalar>(_ a: Tensor<T>, s: UnsafeMutablePointer<T>, u: UnsafeMutablePointer<T>?,
+                                  vt: UnsafeMutablePointer<T>?) throws {
+    let (m, n) = (a.shape[0], a.shape[1])
+    for qrIteration in [false, true] {
+        var work = a.scalars
+        let info = work.withUnsafeMutableBufferPointer { pa in
+            qrIteration ? T.lapackGesvd(m: m, n: n, a: pa.baseAddress!, s: s, u: u, vt: vt)
+                        : T.lapackGesdd(m: m, n: n, a: pa.baseAddress!, s: s, u: u, vt: vt)
+        }
+        if info == 0 { return }
+        if info < 0 || qrIteration {
+            throw LinalgError.notConverged(routine: (T.typeName == "Float" ? "s" : "d") + (qrIteration ? "gesvd" : "gesdd"), info: info)
+        }
+    }
+}
+
+/// Thin SVD a = U · diag(S) · Vᵀ: U is m × k, Vᵀ is k × n, k = min(m, n) (gesdd, or gesvd where
+/// gesdd does not converge).
 // Specialized for callers in other modules (Recovery's Gauss–Newton finish takes an SVD per
 // iteration): generic, the finite-entries check alone cost more than the factorization.
 @_specialize(exported: true, where T == Float)
@@ -47,21 +65,16 @@ public func svd<T: Scalar>(_ a: Tensor<T>) throws -> (u: Tensor<T>, s: [T], vt: 
     guard a.scalars.allSatisfy({ $0.isFinite }) else {
         throw LinalgError.invalidInput("svd: the matrix has NaN or infinite entries")
     }
-    var work = a.scalars
     var s = [T](repeating: 0, count: k)
     var u = [T](repeating: 0, count: m * k)
     var vt = [T](repeating: 0, count: k * n)
-    let info = work.withUnsafeMutableBufferPointer { pa in
-        s.withUnsafeMutableBufferPointer { ps in
-            u.withUnsafeMutableBufferPointer { pu in
-                vt.withUnsafeMutableBufferPointer { pv in
-                    T.lapackGesdd(m: m, n: n, a: pa.baseAddress!, s: ps.baseAddress!,
-                                  u: pu.baseAddress!, vt: pv.baseAddress!)
-                }
+    try s.withUnsafeMutableBufferPointer { ps in
+        try u.withUnsafeMutableBufferPointer { pu in
+            try vt.withUnsafeMutableBufferPointer { pv in
+                try factorize(a, s: ps.baseAddress!, u: pu.baseAddress!, vt: pv.baseAddress!)
             }
         }
     }
-    if info != 0 { throw LinalgError.notConverged(routine: "gesdd", info: info) }
     return (Tensor(shape: [m, k], scalars: u), s, Tensor(shape: [k, n], scalars: vt))
 }
 

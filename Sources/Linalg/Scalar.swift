@@ -31,6 +31,12 @@ where Self.RawSignificand: FixedWidthInteger {
         m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
         u: UnsafeMutablePointer<Self>?, vt: UnsafeMutablePointer<Self>?) -> Int32
 
+    /// The same SVD by QR iteration (`gesvd`): slower, and it converges on matrices where
+    /// gesdd's divide and conquer does not (`svd` falls back to it).
+    static func lapackGesvd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
+        u: UnsafeMutablePointer<Self>?, vt: UnsafeMutablePointer<Self>?) -> Int32
+
     static var typeName: String { get }
 }
 
@@ -71,6 +77,18 @@ extension Float: Scalar {
                               u, Int32(max(k, 1)), vt, Int32(max(n, 1)))
     }
 
+    public static func lapackGesvd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
+        u: UnsafeMutablePointer<Float>?, vt: UnsafeMutablePointer<Float>?
+    ) -> Int32 {
+        BLAS.ensureConfigured()
+        let k = min(m, n)
+        let job: CChar = u == nil ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "S"))
+        var superb = [Float](repeating: 0, count: max(k - 1, 1))
+        return LAPACKE_sgesvd(LAPACK_ROW_MAJOR, job, job, Int32(m), Int32(n), a, Int32(n), s,
+                              u, Int32(max(k, 1)), vt, Int32(max(n, 1)), &superb)
+    }
+
     public static var typeName: String { "Float" }
 }
 
@@ -103,6 +121,18 @@ extension Double: Scalar {
         let jobz: CChar = u == nil ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "S"))
         return LAPACKE_dgesdd(LAPACK_ROW_MAJOR, jobz, Int32(m), Int32(n), a, Int32(n), s,
                               u, Int32(max(k, 1)), vt, Int32(max(n, 1)))
+    }
+
+    public static func lapackGesvd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,
+        u: UnsafeMutablePointer<Double>?, vt: UnsafeMutablePointer<Double>?
+    ) -> Int32 {
+        BLAS.ensureConfigured()
+        let k = min(m, n)
+        let job: CChar = u == nil ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "S"))
+        var superb = [Double](repeating: 0, count: max(k - 1, 1))
+        return LAPACKE_dgesvd(LAPACK_ROW_MAJOR, job, job, Int32(m), Int32(n), a, Int32(n), s,
+                              u, Int32(max(k, 1)), vt, Int32(max(n, 1)), &superb)
     }
 
     public static var typeName: String { "Double" }

@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 import Testing
 
@@ -67,4 +68,45 @@ import Testing
     #expect(abs(fit.slope - 1.94) < 1e-12)
     #expect(abs(fit.intercept - 0.15) < 1e-12)
     #expect(fit.slopeInterval.contains(1.94))
+}
+
+/// A matrix on which LAPACK's gesdd does not converge (info 1, with this machine's OpenBLAS and
+/// with SciPy's): the kernel JJᵀ of a Gauss–Newton finish (locally connected ×100 student,
+/// n = 62, seed 0 of `recover --preset fig3-full`), symmetric positive semidefinite with
+/// eigenvalues from 1.3e-10 to 215. Rounding its entries to 1e-14 makes gesdd converge, so it
+/// is stored bit for bit (62 × 62 little-endian Float64). The grid stopped on it with "gesdd did
+/// not converge" before `svd` fell back to gesvd.
+@Suite struct SVDFallbackTests {
+    func fixture() throws -> Tensor<Double> {
+        let url = try #require(Bundle.module.url(forResource: "gesdd-no-convergence-62x62", withExtension: "f64",
+                                                 subdirectory: "Fixtures"))
+        let data = try Data(contentsOf: url)
+        #expect(data.count == 62 * 62 * 8)
+        let values = (0..<(62 * 62)).map { i in
+            Double(bitPattern: UInt64(littleEndian: data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self) }))
+        }
+        return Tensor(shape: [62, 62], scalars: values)
+    }
+
+    @Test func svdOfAMatrixGesddCannotFactor() throws {
+        let a = try fixture()
+        let (u, s, vt) = try svd(a)
+        // A · reconstructed, U orthonormal, values descending.
+        var us = u
+        for i in 0..<62 { for j in 0..<62 { us[i, j] *= s[j] } }
+        let back = matmul(us, vt)
+        for i in 0..<(62 * 62) { #expect(abs(back.scalars[i] - a.scalars[i]) < 1e-12 * s[0]) }
+        let utu = matmul(u, u, transA: true)
+        for i in 0..<62 { for j in 0..<62 { #expect(abs(utu[i, j] - (i == j ? 1 : 0)) < 1e-12) } }
+        #expect(zip(s, s.dropFirst()).allSatisfy { $0 >= $1 })
+        // Symmetric PSD: the singular values are the eigenvalues, so they sum to the trace
+        // (517.0232911111862) and the largest is NumPy's eigvalsh's 215.46486089….
+        let trace = (0..<62).reduce(0.0) { $0 + a[$1, $1] }
+        #expect(abs(s.reduce(0, +) - trace) < 1e-11 * trace)
+        #expect(abs(s[0] - 215.46486089) < 1e-7)
+        #expect(s[61] > 0 && s[61] < 1e-9)
+        // The values-only path falls back too, to the same values.
+        let values = try singularValues(a)
+        for (x, y) in zip(values, s) { #expect(abs(x - y) < 1e-12 * s[0]) }
+    }
 }
