@@ -35,14 +35,14 @@ AI T512 void transpose_scaled(const float *y, long ldy, int n, int np, int dh, f
         }
 }
 
-// c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][0, 16·NV) over t < kdim, for r < m (a_r past m repeat
-// a_{m−1}, computed and not stored). Every product here is one: scores (a_r a key's row, b the
+// c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][0, 16·NV) over t < kdim, for r < m; R rows are computed
+// (R ≤ RB, a constant; a_r past m repeat a_{m−1}, computed and not stored). Every product here is one: scores (a_r a key's row, b the
 // transposed queries) and the products with P and dS (a_r a row or column of them).
-AI T512 void tile(int NV, const float *const ar[RB], long ats, int kdim, const float *b, long ldb, float *c, long ldc,
+AI T512 void tile(int R, int NV, const float *const ar[RB], long ats, int kdim, const float *b, long ldb, float *c, long ldc,
                   int m) {
     __m512 acc[RB][4];
     _Pragma("unroll")
-    for (int r = 0; r < RB; r++)
+    for (int r = 0; r < R; r++)
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (int t = 0; t < kdim; t++) {
@@ -50,14 +50,14 @@ AI T512 void tile(int NV, const float *const ar[RB], long ats, int kdim, const f
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + (long)t * ldb + 16 * v);
         _Pragma("unroll")
-        for (int r = 0; r < RB; r++) {
+        for (int r = 0; r < R; r++) {
             const __m512 x = _mm512_set1_ps(ar[r][t * ats]);
             _Pragma("unroll")
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]);
         }
     }
     _Pragma("unroll")
-    for (int r = 0; r < RB; r++) {
+    for (int r = 0; r < R; r++) {
         if (r >= m) continue;
         _Pragma("unroll")
         for (int v = 0; v < NV; v++) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
@@ -77,11 +77,16 @@ AI T512 void tile(int NV, const float *const ar[RB], long ats, int kdim, const f
 
 // c[r][0, w) = Σ_t A(r, t) · b[t][0, w) for r < m ≤ RB, A(r, t) = a[r·ars + t·ats], w a multiple
 // of 16, in column blocks of up to 64.
-AI T512 void product(const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int w, float *c,
-                     long ldc) {
+AI T512 void product_rows(int R, const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int w,
+                          float *c, long ldc) {
     const float *ar[RB];
     for (int r = 0; r < RB; r++) ar[r] = a + (long)min_int(r, m - 1) * ars;
-    SLABS(w, tile(NV, ar, ats, kdim, b + i0, ldb, c + i0, ldc, m))
+    SLABS(w, tile(R, NV, ar, ats, kdim, b + i0, ldb, c + i0, ldc, m))
+}
+
+AI T512 void product(const float *a, long ars, long ats, int m, int kdim, const float *b, long ldb, int w, float *c,
+                     long ldc) {
+    product_rows(RB, a, ars, ats, m, kdim, b, ldb, w, c, ldc);
 }
 
 // Softmax down the columns [i0, i0 + 16·NV) of p[n][·] (stride ldp) in place: each column is one
@@ -165,7 +170,9 @@ AI T512 void softmax_backward_columns(int NV, const float *p, float *ds, long ld
 
 size_t ck_attention512_scratch(int tokens, int dim, int heads) {
     const size_t np = (size_t)round16(tokens), n = (size_t)tokens, dh = (size_t)(dim / heads);
-    return dh * np + n * np;  // a transposed Q (or dctx) head, and dSᵀ
+    // Whole-vector heads: a transposed Q (or dctx) head, and dSᵀ. Narrow heads add an output
+    // head transposed and one square transpose of P or dSᵀ.
+    return 2 * dh * np + n * np + np * np;
 }
 
 // Q, K, V and ctx (and their gradients) are read and written in place, a head's rows 3·D (D)
@@ -219,6 +226,113 @@ T512 void ck_attention512_backward(const float *qkv, const float *probs, const f
                 product(dst + (long)j0 * np, np, 1, m, N, q, ld, dh, dk + j0 * ld, ld);  // dK = dSᵀ · Q
                 product(dst + j0, 1, np, m, N, k, ld, dh, dq + j0 * ld, ld);             // dQ = dS · K
             }
+        }
+    }
+}
+
+// ---- narrow heads ---------------------------------------------------------------------------
+// Heads 2–15 floats wide over many tokens (a ViT of width 4–24 in two heads over 49 patches):
+// the kernels above would waste most of each vector on the head's columns, and the Swift path
+// runs a BLAS call per image and head on a 49 × 49 × dh product (3–9 GFLOP/s measured). Here
+// every product keeps tokens in the vector lanes: outputs with a head's width are computed
+// transposed ([dh][np], a head column per row, RB of them per tile) and written back column by
+// column, and the two products that sum over queries read P and dS transposed to queries × keys.
+
+// yt[c][j] = s·y[j][c] for c < dh, j < n; zero for n ≤ j < np.
+AI void transpose_narrow(const float *y, long ldy, int n, int np, int dh, float s, float *yt) {
+    for (int c = 0; c < dh; c++) {
+        for (int j = 0; j < n; j++) yt[(long)c * np + j] = y[(long)j * ldy + c] * s;
+        for (int j = n; j < np; j++) yt[(long)c * np + j] = 0;
+    }
+}
+
+// y[j][c] = yt[c][j] for j < n, c < dh.
+AI void untranspose_narrow(const float *yt, int np, int n, int dh, float *y, long ldy) {
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < dh; c++) y[(long)j * ldy + c] = yt[(long)c * np + j];
+}
+
+// at[i][j] = a[j][i] for the n rows of a[n][np] (zero for n ≤ j < np), at[np][np].
+AI T512 void transpose_square(const float *a, int n, int np, float *at) {
+    for (int j0 = 0; j0 < np; j0 += 16)
+        for (int i0 = 0; i0 < np; i0 += 16) {
+            __m512 r[16];
+            _Pragma("unroll")
+            for (int t = 0; t < 16; t++)
+                r[t] = _mm512_maskz_loadu_ps(j0 + t < n ? 0xFFFF : 0, a + (long)min_int(j0 + t, n - 1) * np + i0);
+            transpose16(r);
+            _Pragma("unroll")
+            for (int t = 0; t < 16; t++) _mm512_storeu_ps(at + (long)(i0 + t) * np + j0, r[t]);
+        }
+}
+
+// ot[c][0, np) = Σ_t a[c·1 + t·ats] · b[t][0, np) for c < dh: a head's columns (stride 1, rows
+// ats apart) against b[kdim][np].
+// A last block of m < RB columns computes only those m rows of the tile: a head two columns wide
+// would otherwise pay for seven.
+AI T512 void head_product(const float *a, long ats, int dh, int kdim, const float *b, int np, float *ot) {
+    for (int c0 = 0; c0 < dh; c0 += RB) {
+        const int m = min_int(RB, dh - c0);
+#define AT_ROWS(R) product_rows(R, a + c0, 1, ats, m, kdim, b, np, np, ot + (long)c0 * np, np)
+        switch (m) {
+        case 1: AT_ROWS(1); break;
+        case 2: AT_ROWS(2); break;
+        case 3: AT_ROWS(3); break;
+        case 4: AT_ROWS(4); break;
+        case 5: AT_ROWS(5); break;
+        case 6: AT_ROWS(6); break;
+        default: AT_ROWS(RB); break;
+        }
+#undef AT_ROWS
+    }
+}
+
+T512 void ck_attention512_forward_narrow(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H,
+                                         float *scratch) {
+    const int dh = D / H, np = round16(N);
+    const long ld = 3L * D;
+    float *qt = scratch, *ot = qt + (long)dh * np;  // [dh][np] each
+    for (int b = 0; b < B; b++) {
+        const float *base = qkv + (long)b * N * ld;
+        float *cb = ctx + (long)b * N * D;
+        for (int h = 0; h < H; h++) {
+            const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
+            float *pt = probs + ((long)b * H + h) * N * np;
+            transpose_narrow(q, ld, N, np, dh, 1.0f / sqrtf((float)dh), qt);
+            for (int j0 = 0; j0 < N; j0 += RB)  // Sᵀ = K · (Q/√dh)ᵀ
+                product(k + j0 * ld, ld, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
+            SLABS(np, softmax_columns(NV, pt, np, N, i0))
+            head_product(v, ld, dh, N, pt, np, ot);  // ctxᵀ = Vᵀ · Pᵀ
+            untranspose_narrow(ot, np, N, dh, cb + h * dh, D);
+        }
+    }
+}
+
+T512 void ck_attention512_backward_narrow(const float *qkv, const float *probs, const float *dctx, float *dqkv, int B,
+                                          int N, int D, int H, float *scratch) {
+    const int dh = D / H, np = round16(N);
+    const long ld = 3L * D;
+    const float scale = 1.0f / sqrtf((float)dh);
+    float *dct = scratch, *ot = dct + (long)dh * np, *dst = ot + (long)dh * np, *tr = dst + (long)N * np;
+    for (int b = 0; b < B; b++) {
+        const float *base = qkv + (long)b * N * ld, *dcb = dctx + (long)b * N * D;
+        float *gb = dqkv + (long)b * N * ld;
+        for (int h = 0; h < H; h++) {
+            const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
+            const float *dc = dcb + h * dh, *pt = probs + ((long)b * H + h) * N * np;
+            float *dq = gb + h * dh, *dk = gb + D + h * dh, *dv = gb + 2 * D + h * dh;
+            transpose_narrow(dc, D, N, np, dh, 1.0f, dct);
+            for (int j0 = 0; j0 < N; j0 += RB)  // dPᵀ = V · dctxᵀ
+                product(v + j0 * ld, ld, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
+            SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, scale))
+            head_product(k, ld, dh, N, dst, np, ot);  // dQᵀ = Kᵀ · dSᵀ
+            untranspose_narrow(ot, np, N, dh, dq, ld);
+            transpose_square(dst, N, np, tr);         // dS, queries × keys
+            head_product(q, ld, dh, N, tr, np, ot);   // dKᵀ = Qᵀ · dS
+            untranspose_narrow(ot, np, N, dh, dk, ld);
+            transpose_square(pt, N, np, tr);          // P, queries × keys
+            head_product(dc, D, dh, N, tr, np, ot);   // dVᵀ = dctxᵀ · P
+            untranspose_narrow(ot, np, N, dh, dv, ld);
         }
     }
 }

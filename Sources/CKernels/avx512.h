@@ -69,6 +69,11 @@ void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int bat
                              float *scratch);
 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int batch,
                               int tokens, int dim, int heads, float *scratch);
+/// The same for narrow heads over many tokens (any head width; tokens in the vector lanes).
+void ck_attention512_forward_narrow(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim,
+                                    int heads, float *scratch);
+void ck_attention512_backward_narrow(const float *qkv, const float *probs, const float *dctx, float *dqkv, int batch,
+                                     int tokens, int dim, int heads, float *scratch);
 
 /// GELU on AVX-512 (gelu512.c); the same contract as ck_gelu_forward/backward.
 void ck_gelu512_forward(const float *x, float *y, float *aux, size_t n);

@@ -47,8 +47,13 @@ import Testing
 
     // Tokens 1, 9, 25, 49 and 81 (a partial last vector, a partial last block of 4 or 7 rows; with
     // AVX-512 more than one slab of 64 queries), head widths 8, 16, 24, 32 and 48 (every column
-    // loop of both kernels), and 12 (not a multiple of 8: reference path).
-    @Test(arguments: [(1, 16, 2), (3, 16, 1), (7, 64, 4), (3, 48, 2), (5, 32, 4), (3, 24, 2), (9, 32, 1), (5, 96, 2)])
+    // loop of both kernels), and 12 (not a multiple of 8: reference path). Narrow heads (width not
+    // a multiple of 8) over 16 tokens or more, AVX-512's narrow kernel: widths 2, 3, 5, 6 and 7 (one
+    // partial block of 7 head columns, one whole), 15 (two blocks and one column), at 16 tokens
+    // (no padding), 25, 49 and 81 (two slabs); with 9 tokens a narrow head stays on the reference
+    // path.
+    @Test(arguments: [(1, 16, 2), (3, 16, 1), (7, 64, 4), (3, 48, 2), (5, 32, 4), (3, 24, 2), (9, 32, 1), (5, 96, 2),
+                      (7, 8, 4), (5, 12, 2), (9, 6, 2), (4, 10, 2), (7, 14, 2), (5, 30, 2), (3, 12, 2), (7, 21, 3)])
     func attentionAndGeluMatchReference(side: Int, dim: Int, heads: Int) throws {
         let layers = vit(tokensSide: side, dim: dim, heads: heads)
         let shape = [2 * side, 2 * side, 1]
