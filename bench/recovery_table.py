@@ -5,7 +5,7 @@ at or below each threshold for every larger n of the grid, the first n at which 
 MSE is at or below 1e-4 (recovery is possible there), the median test MSE at chosen n, how the
 runs stopped, and the summed run time.
 
-    python3 bench/recovery_table.py out/recovery-fig3/recovery.csv [--at 7,12,15,21,30]
+    python3 bench/recovery_table.py out/recovery-fig3/recovery.csv [--at 7,12,15,21,30] [--aggregate mean]
 
 With --shares 20-29,30-39,…, instead: per row and range of n, the share of runs with test MSE at
 or below --recovered (1e-4), with a 95% interval. Runs of one seed are not independent (a seed
@@ -15,6 +15,7 @@ seed's share in the range and the interval is Student-t over those per-seed shar
 """
 import argparse
 import csv
+import math
 import statistics
 from collections import defaultdict
 
@@ -71,6 +72,16 @@ def shares(path, ranges, recovered):
         print("| " + " | ".join(cols) + " |")
 
 
+# How the seeds' test MSEs at one n combine: the median (robust to one failing seed), the mean
+# (what a heatmap of mean test error shows: one failing seed dominates it) or the geometric mean
+# (a mean of log10 test error, as a log-scale heatmap of per-run errors averages them).
+AGGREGATES = {
+    "median": statistics.median,
+    "mean": statistics.fmean,
+    "geomean": lambda v: math.exp(statistics.fmean(math.log(max(x, 1e-300)) for x in v)),
+}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("csv")
@@ -78,6 +89,8 @@ def main():
     ap.add_argument("--thresholds", default="1e-3,1e-4,1e-6")
     ap.add_argument("--shares", help="ranges of n, e.g. 20-29,30-39: the share of runs recovered in each, with intervals over seeds")
     ap.add_argument("--recovered", type=float, default=1e-4, help="test MSE at or below which a run counts as recovered")
+    ap.add_argument("--aggregate", choices=sorted(AGGREGATES), default="median",
+                    help="how the seeds' test MSEs at one n combine before the thresholds (the paper's heatmap shows a mean)")
     a = ap.parse_args()
     if a.shares:
         ranges = [tuple(int(x) for x in r.split("-")) for r in a.shares.split(",")]
@@ -94,11 +107,11 @@ def main():
             stops[row][r["stop"]] += 1
             seconds[row] += float(r["seconds"])
     head = ["student", "M", "n"] + [f"from n (≤ {t:g})" for t in thresholds] + ["first seed ≤ 1e-4"] + \
-           ["median test MSE at n = " + " / ".join(map(str, at)), "stops", "run time (s)"]
+           [f"{a.aggregate} test MSE at n = " + " / ".join(map(str, at)), "stops", "run time (s)"]
     print("| " + " | ".join(head) + " |")
     print("| " + " | ".join(["---"] * len(head)) + " |")
     for row, cells in runs.items():
-        medians = sorted((n, statistics.median(v)) for n, v in cells.items())
+        medians = sorted((n, AGGREGATES[a.aggregate](v)) for n, v in cells.items())
         by_n = dict(medians)
         froms = [recovered_from(medians, t) for t in thresholds]
         cols = [row, f"{params[row]:,}", f"{medians[0][0]}–{medians[-1][0]}"]
