@@ -20,7 +20,8 @@ enum { RB = 7 };
 AI int round16(int n) { return (n + 15) & ~15; }
 AI int min_int(int a, int b) { return a < b ? a : b; }
 
-// yt[c][j] = s·y[j][c] for c < dh (a multiple of 16), j < n; zero for n ≤ j < np.
+// yt[c][j] = s·y[j][c] for c < dh (a multiple of 16), j < n; zero for n ≤ j < np. With dh = np
+// and s = 1, the transpose of a whole n × np block (the narrow heads' P and dS).
 AI T512 void transpose_scaled(const float *y, long ldy, int n, int np, int dh, float s, float *yt) {
     const __m512 vs = _mm512_set1_ps(s);
     for (int j0 = 0; j0 < np; j0 += 16)
@@ -168,6 +169,26 @@ AI T512 void softmax_backward_columns(int NV, const float *p, float *ds, long ld
 #undef AT
 }
 
+// One head's Sᵀ = K · (Q/√dh)ᵀ into pt[N][np], then the softmax down its columns (each query's
+// scores over the keys); qt is scratch for the transposed, scaled Q head.
+AI T512 void head_probs(const float *q, const float *k, long ld, int N, int np, int dh, float *qt, float *pt,
+                        void (*transpose)(const float *, long, int, int, int, float, float *)) {
+    transpose(q, ld, N, np, dh, 1.0f / sqrtf((float)dh), qt);
+    for (int j0 = 0; j0 < N; j0 += RB)
+        product(k + j0 * ld, ld, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
+    SLABS(np, softmax_columns(NV, pt, np, N, i0))
+}
+
+// One head's dSᵀ into dst[N][np]: dPᵀ = V · dctxᵀ (dct scratch for dctx transposed), then the
+// softmax's backward down the columns, scaled as S was.
+AI T512 void head_dscores(const float *v, long ld, const float *dc, long ldc, const float *pt, int N, int np, int dh,
+                          float *dct, float *dst, void (*transpose)(const float *, long, int, int, int, float, float *)) {
+    transpose(dc, ldc, N, np, dh, 1.0f, dct);
+    for (int j0 = 0; j0 < N; j0 += RB)
+        product(v + j0 * ld, ld, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
+    SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, 1.0f / sqrtf((float)dh)))
+}
+
 size_t ck_attention512_scratch(int tokens, int dim, int heads) {
     const size_t np = (size_t)round16(tokens), n = (size_t)tokens, dh = (size_t)(dim / heads);
     // Whole-vector heads: a transposed Q (or dctx) head, and dSᵀ. Narrow heads add an output
@@ -179,56 +200,6 @@ size_t ck_attention512_scratch(int tokens, int dim, int heads) {
 // floats apart: with the batch in chunks an image's rows are in L2 by now, and copying each
 // image's heads out contiguous and back, as this core once did for rows coming from L3, made it
 // 1.13× (128 images at once) to 1.2× (chunks of 8) slower, measured call by call in one process.
-
-// probs[B·H] as Pᵀ, [N keys][np queries] (np = N rounded up to 16; the pad columns hold finite
-// values nothing reads); the backward pass reads it in place.
-T512 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H,
-                                  float *scratch) {
-    const int dh = D / H, np = round16(N);
-    const long ld = 3L * D;
-    float *qt = scratch;  // [dh][np]
-    for (int b = 0; b < B; b++) {
-        const float *base = qkv + (long)b * N * ld;
-        float *cb = ctx + (long)b * N * D;
-        for (int h = 0; h < H; h++) {
-            const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
-            float *pt = probs + ((long)b * H + h) * N * np;
-            transpose_scaled(q, ld, N, np, dh, 1.0f / sqrtf((float)dh), qt);
-            for (int j0 = 0; j0 < N; j0 += RB)  // Sᵀ = K · (Q/√dh)ᵀ
-                product(k + j0 * ld, ld, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
-            SLABS(np, softmax_columns(NV, pt, np, N, i0))
-            for (int i0 = 0; i0 < N; i0 += RB)  // ctx = P · V
-                product(pt + i0, 1, np, min_int(RB, N - i0), N, v, ld, dh, cb + (long)i0 * D + h * dh, D);
-        }
-    }
-}
-
-T512 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int B, int N,
-                                   int D, int H, float *scratch) {
-    const int dh = D / H, np = round16(N);
-    const long ld = 3L * D;
-    const float scale = 1.0f / sqrtf((float)dh);
-    float *dct = scratch, *dst = dct + dh * np;
-    for (int b = 0; b < B; b++) {
-        const float *base = qkv + (long)b * N * ld, *dcb = dctx + (long)b * N * D;
-        float *gb = dqkv + (long)b * N * ld;
-        for (int h = 0; h < H; h++) {
-            const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
-            const float *dc = dcb + h * dh, *pt = probs + ((long)b * H + h) * N * np;
-            float *dq = gb + h * dh, *dk = gb + D + h * dh, *dv = gb + 2 * D + h * dh;
-            transpose_scaled(dc, D, N, np, dh, 1.0f, dct);
-            for (int j0 = 0; j0 < N; j0 += RB)  // dPᵀ = V · dctxᵀ
-                product(v + j0 * ld, ld, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
-            SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, scale))
-            for (int j0 = 0; j0 < N; j0 += RB) {
-                const int m = min_int(RB, N - j0);
-                product(pt + (long)j0 * np, np, 1, m, N, dc, D, dh, dv + j0 * ld, ld);   // dV = Pᵀ · dctx
-                product(dst + (long)j0 * np, np, 1, m, N, q, ld, dh, dk + j0 * ld, ld);  // dK = dSᵀ · Q
-                product(dst + j0, 1, np, m, N, k, ld, dh, dq + j0 * ld, ld);             // dQ = dS · K
-            }
-        }
-    }
-}
 
 // ---- narrow heads ---------------------------------------------------------------------------
 // Heads 2–15 floats wide over many tokens (a ViT of width 4–24 in two heads over 49 patches):
@@ -252,20 +223,6 @@ AI void untranspose_narrow(const float *yt, int np, int n, int dh, float *y, lon
         for (int c = 0; c < dh; c++) y[(long)j * ldy + c] = yt[(long)c * np + j];
 }
 
-// at[i][j] = a[j][i] for the n rows of a[n][np] (zero for n ≤ j < np), at[np][np].
-AI T512 void transpose_square(const float *a, int n, int np, float *at) {
-    for (int j0 = 0; j0 < np; j0 += 16)
-        for (int i0 = 0; i0 < np; i0 += 16) {
-            __m512 r[16];
-            _Pragma("unroll")
-            for (int t = 0; t < 16; t++)
-                r[t] = _mm512_maskz_loadu_ps(j0 + t < n ? 0xFFFF : 0, a + (long)min_int(j0 + t, n - 1) * np + i0);
-            transpose16(r);
-            _Pragma("unroll")
-            for (int t = 0; t < 16; t++) _mm512_storeu_ps(at + (long)(i0 + t) * np + j0, r[t]);
-        }
-}
-
 // ot[c][0, np) = Σ_t a[c·1 + t·ats] · b[t][0, np) for c < dh: a head's columns (stride 1, rows
 // ats apart) against b[kdim][np].
 // A last block of m < RB columns computes only those m rows of the tile: a head two columns wide
@@ -287,9 +244,12 @@ AI T512 void head_product(const float *a, long ats, int dh, int kdim, const floa
     }
 }
 
-T512 void ck_attention512_forward_narrow(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H,
-                                         float *scratch) {
-    const int dh = D / H, np = round16(N);
+// probs[B·H] as Pᵀ, [N keys][np queries] (np = N rounded up to 16; the pad columns hold finite
+// values nothing reads); the backward pass reads it in place. Heads of whole vectors take their
+// products with a head's width directly; narrow ones (any other width) transposed.
+T512 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int B, int N, int D, int H,
+                                  float *scratch) {
+    const int dh = D / H, np = round16(N), narrow = dh % 16 != 0;
     const long ld = 3L * D;
     float *qt = scratch, *ot = qt + (long)dh * np;  // [dh][np] each
     for (int b = 0; b < B; b++) {
@@ -298,21 +258,23 @@ T512 void ck_attention512_forward_narrow(const float *qkv, float *probs, float *
         for (int h = 0; h < H; h++) {
             const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
             float *pt = probs + ((long)b * H + h) * N * np;
-            transpose_narrow(q, ld, N, np, dh, 1.0f / sqrtf((float)dh), qt);
-            for (int j0 = 0; j0 < N; j0 += RB)  // Sᵀ = K · (Q/√dh)ᵀ
-                product(k + j0 * ld, ld, 1, min_int(RB, N - j0), dh, qt, np, np, pt + (long)j0 * np, np);
-            SLABS(np, softmax_columns(NV, pt, np, N, i0))
-            head_product(v, ld, dh, N, pt, np, ot);  // ctxᵀ = Vᵀ · Pᵀ
-            untranspose_narrow(ot, np, N, dh, cb + h * dh, D);
+            if (narrow) {
+                head_probs(q, k, ld, N, np, dh, qt, pt, transpose_narrow);
+                head_product(v, ld, dh, N, pt, np, ot);  // ctxᵀ = Vᵀ · Pᵀ
+                untranspose_narrow(ot, np, N, dh, cb + h * dh, D);
+                continue;
+            }
+            head_probs(q, k, ld, N, np, dh, qt, pt, transpose_scaled);
+            for (int i0 = 0; i0 < N; i0 += RB)  // ctx = P · V
+                product(pt + i0, 1, np, min_int(RB, N - i0), N, v, ld, dh, cb + (long)i0 * D + h * dh, D);
         }
     }
 }
 
-T512 void ck_attention512_backward_narrow(const float *qkv, const float *probs, const float *dctx, float *dqkv, int B,
-                                          int N, int D, int H, float *scratch) {
-    const int dh = D / H, np = round16(N);
+T512 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int B, int N,
+                                   int D, int H, float *scratch) {
+    const int dh = D / H, np = round16(N), narrow = dh % 16 != 0;
     const long ld = 3L * D;
-    const float scale = 1.0f / sqrtf((float)dh);
     float *dct = scratch, *ot = dct + (long)dh * np, *dst = ot + (long)dh * np, *tr = dst + (long)N * np;
     for (int b = 0; b < B; b++) {
         const float *base = qkv + (long)b * N * ld, *dcb = dctx + (long)b * N * D;
@@ -321,18 +283,25 @@ T512 void ck_attention512_backward_narrow(const float *qkv, const float *probs, 
             const float *q = base + h * dh, *k = base + D + h * dh, *v = base + 2 * D + h * dh;
             const float *dc = dcb + h * dh, *pt = probs + ((long)b * H + h) * N * np;
             float *dq = gb + h * dh, *dk = gb + D + h * dh, *dv = gb + 2 * D + h * dh;
-            transpose_narrow(dc, D, N, np, dh, 1.0f, dct);
-            for (int j0 = 0; j0 < N; j0 += RB)  // dPᵀ = V · dctxᵀ
-                product(v + j0 * ld, ld, 1, min_int(RB, N - j0), dh, dct, np, np, dst + (long)j0 * np, np);
-            SLABS(np, softmax_backward_columns(NV, pt, dst, np, N, i0, scale))
-            head_product(k, ld, dh, N, dst, np, ot);  // dQᵀ = Kᵀ · dSᵀ
-            untranspose_narrow(ot, np, N, dh, dq, ld);
-            transpose_square(dst, N, np, tr);         // dS, queries × keys
-            head_product(q, ld, dh, N, tr, np, ot);   // dKᵀ = Qᵀ · dS
-            untranspose_narrow(ot, np, N, dh, dk, ld);
-            transpose_square(pt, N, np, tr);          // P, queries × keys
-            head_product(dc, D, dh, N, tr, np, ot);   // dVᵀ = dctxᵀ · P
-            untranspose_narrow(ot, np, N, dh, dv, ld);
+            if (narrow) {
+                head_dscores(v, ld, dc, D, pt, N, np, dh, dct, dst, transpose_narrow);
+                head_product(k, ld, dh, N, dst, np, ot);         // dQᵀ = Kᵀ · dSᵀ
+                untranspose_narrow(ot, np, N, dh, dq, ld);
+                transpose_scaled(dst, np, N, np, np, 1.0f, tr);  // dS, queries × keys
+                head_product(q, ld, dh, N, tr, np, ot);          // dKᵀ = Qᵀ · dS
+                untranspose_narrow(ot, np, N, dh, dk, ld);
+                transpose_scaled(pt, np, N, np, np, 1.0f, tr);   // P, queries × keys
+                head_product(dc, D, dh, N, tr, np, ot);          // dVᵀ = dctxᵀ · P
+                untranspose_narrow(ot, np, N, dh, dv, ld);
+                continue;
+            }
+            head_dscores(v, ld, dc, D, pt, N, np, dh, dct, dst, transpose_scaled);
+            for (int j0 = 0; j0 < N; j0 += RB) {
+                const int m = min_int(RB, N - j0);
+                product(pt + (long)j0 * np, np, 1, m, N, dc, D, dh, dv + j0 * ld, ld);   // dV = Pᵀ · dctx
+                product(dst + (long)j0 * np, np, 1, m, N, q, ld, dh, dk + j0 * ld, ld);  // dK = dSᵀ · Q
+                product(dst + j0, 1, np, m, N, k, ld, dh, dq + j0 * ld, ld);             // dQ = dS · K
+            }
         }
     }
 }

@@ -62,18 +62,14 @@ AI T512 __m512 exp16(__m512 x) {
 /// 1 when the CPU has AVX-512 (F) and FMA (cached cpuid).
 int ck_avx512_available(void);
 
-/// The attention core on AVX-512 (head width a multiple of 16); same contract as
+/// The attention core on AVX-512 (any head width; kernels.c sends it whole-vector heads, and
+/// narrow ones over 16+ tokens); same contract as
 /// ck_attention_forward/backward, with probs rows padded to N rounded up to 16.
 size_t ck_attention512_scratch(int tokens, int dim, int heads);
 void ck_attention512_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim, int heads,
                              float *scratch);
 void ck_attention512_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv, int batch,
                               int tokens, int dim, int heads, float *scratch);
-/// The same for narrow heads over many tokens (any head width; tokens in the vector lanes).
-void ck_attention512_forward_narrow(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim,
-                                    int heads, float *scratch);
-void ck_attention512_backward_narrow(const float *qkv, const float *probs, const float *dctx, float *dqkv, int batch,
-                                     int tokens, int dim, int heads, float *scratch);
 
 /// GELU on AVX-512 (gelu512.c); the same contract as ck_gelu_forward/backward.
 void ck_gelu512_forward(const float *x, float *y, float *aux, size_t n);

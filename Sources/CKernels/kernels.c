@@ -722,14 +722,13 @@ AI int use512(int portable) {
 #endif
 }
 
-// The AVX-512 attention core is for head widths of whole vectors.
-AI int use_attention512(int portable, int dim, int heads) { return (dim / heads) % 16 == 0 && use512(portable); }
-
-// Its narrow variant takes the heads the AVX2 kernels do not (widths not a multiple of 8) over
-// 16 tokens or more: with fewer, most of each vector of tokens would be padding (a four-token
-// ViT stays on the Swift path, and so keeps its results' bits).
-AI int use_attention512_narrow(int portable, int tokens, int dim, int heads) {
-    return heads > 0 && dim % heads == 0 && (dim / heads) % 8 != 0 && tokens >= 16 && use512(portable);
+// The AVX-512 attention core takes heads of whole vectors, and the narrow heads the AVX2 kernels
+// do not (widths not a multiple of 8) over 16 tokens or more: with fewer, most of each vector of
+// tokens would be padding (a four-token ViT stays on the Swift path, and so keeps its results'
+// bits).
+AI int use_attention512(int portable, int tokens, int dim, int heads) {
+    const int dh = dim / heads;
+    return (dh % 16 == 0 || (dh % 8 != 0 && tokens >= 16)) && use512(portable);
 }
 
 // Sized for either variant: the AVX-512 one pads rows to 16, the others to 8.
@@ -747,23 +746,23 @@ size_t ck_attention_probs(int batch, int tokens, int heads) {
     return (size_t)batch * heads * tokens * (((size_t)tokens + 15) & ~(size_t)15);
 }
 
+AI int attention_shape(int tokens, int dim, int heads) { return heads > 0 && tokens > 0 && dim % heads == 0; }
+
+// What the AVX2 and portable kernels take.
 AI int attention_supported(int tokens, int dim, int heads) {
-    return heads > 0 && tokens > 0 && dim % heads == 0 && (dim / heads) % 8 == 0;
+    return attention_shape(tokens, dim, heads) && (dim / heads) % 8 == 0;
 }
 
 int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, int tokens, int dim, int heads,
                          float *scratch, int portable) {
+    if (!attention_shape(tokens, dim, heads)) return 0;
 #if defined(__x86_64__)
-    if (use_attention512_narrow(portable, tokens, dim, heads)) {
-        ck_attention512_forward_narrow(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
+    if (use_attention512(portable, tokens, dim, heads)) {
+        ck_attention512_forward(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
         return 1;
     }
 #endif
     if (!attention_supported(tokens, dim, heads)) return 0;
-#if defined(__x86_64__)
-    if (use_attention512(portable, dim, heads)) ck_attention512_forward(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
-    else
-#endif
     if (use_avx2(portable)) attention_forward_avx2(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
     else attention_forward_portable(qkv, probs, ctx, batch, tokens, dim, heads, scratch);
     return 1;
@@ -771,18 +770,14 @@ int ck_attention_forward(const float *qkv, float *probs, float *ctx, int batch, 
 
 int ck_attention_backward(const float *qkv, const float *probs, const float *dctx, float *dqkv,
                           int batch, int tokens, int dim, int heads, float *scratch, int portable) {
+    if (!attention_shape(tokens, dim, heads)) return 0;
 #if defined(__x86_64__)
-    if (use_attention512_narrow(portable, tokens, dim, heads)) {
-        ck_attention512_backward_narrow(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
+    if (use_attention512(portable, tokens, dim, heads)) {
+        ck_attention512_backward(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
         return 1;
     }
 #endif
     if (!attention_supported(tokens, dim, heads)) return 0;
-#if defined(__x86_64__)
-    if (use_attention512(portable, dim, heads))
-        ck_attention512_backward(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
-    else
-#endif
     if (use_avx2(portable)) attention_backward_avx2(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
     else attention_backward_portable(qkv, probs, dctx, dqkv, batch, tokens, dim, heads, scratch);
     return 1;
