@@ -37,8 +37,9 @@ AI T512 void transpose_scaled(const float *y, long ldy, int n, int np, int dh, f
 }
 
 // c[r][0, 16·NV) = Σ_t a_r[t·ats] · b[t][0, 16·NV) over t < kdim, for r < m; R rows are computed
-// (R ≤ RB, a constant; a_r past m repeat a_{m−1}, computed and not stored). Every product here is one: scores (a_r a key's row, b the
-// transposed queries) and the products with P and dS (a_r a row or column of them).
+// (R ≤ RB, a constant; a_r past m repeat a_{m−1}, computed and not stored). Every product here
+// is one: scores (a_r a key's row, b the transposed queries) and the products with P and dS (a_r
+// a row or column of them).
 AI T512 void tile(int R, int NV, const float *const ar[RB], long ats, int kdim, const float *b, long ldb, float *c, long ldc,
                   int m) {
     __m512 acc[RB][4];
@@ -203,7 +204,7 @@ size_t ck_attention512_scratch(int tokens, int dim, int heads) {
 
 // ---- narrow heads ---------------------------------------------------------------------------
 // Heads 2–15 floats wide over many tokens (a ViT of width 4–24 in two heads over 49 patches):
-// the kernels above would waste most of each vector on the head's columns, and the Swift path
+// products with a head's width in the vector lanes would waste most of each vector, and the Swift path
 // runs a BLAS call per image and head on a 49 × 49 × dh product (3–9 GFLOP/s measured). Here
 // every product keeps tokens in the vector lanes: outputs with a head's width are computed
 // transposed ([dh][np], a head column per row, RB of them per tile) and written back column by
