@@ -32,6 +32,10 @@ public struct EMCSearch: Sendable, Codable {
     /// one than the first were escalated.
     public var budgets = BudgetSchedule(first: 1)
     public var escalated: Int { attempts.filter { $0.budget > budgets.first }.count }
+    /// The smallest size that did not fit failed by collapsing (`failedByCollapse`): the network
+    /// learned nothing beyond the class frequencies there, so the optimizer's failure, not the
+    /// model's capacity, ended this search (set by `measureEMC`, under cross-entropy only).
+    public var collapsed = false
     /// Training runs behind the attempts: each budget up to the deciding one.
     public var runs: Int { attempts.map { r in budgets.budgets.filter { $0 <= r.budget }.count }.reduce(0, +) }
 
@@ -198,6 +202,8 @@ public struct EMCReport: Sendable, Codable {
     /// Seeds whose EMC is censored by the data set's size, and bounded by the step budget.
     public var censored: Int { searches.filter { $0.status == .censored }.count }
     public var budgetBounded: Int { searches.filter { $0.status == .budgetBounded }.count }
+    /// Seeds whose search ended at a collapsed attempt (`EMCSearch.collapsed`).
+    public var collapsed: Int { searches.filter(\.collapsed).count }
     /// Every seed measured: `mean` is a measurement; otherwise it is only a lower bound.
     public var isMeasured: Bool { censored == 0 && budgetBounded == 0 }
     /// One word for the whole report: measured, censored, budget-bounded, or mixed (seeds differ).
@@ -324,9 +330,14 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
         DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
     }
     if let firstError { throw firstError }
-    return EMCReport(arch: procedure.arch, parameters: parameters, searches: states.map {
-        var s = $0.result
+    return EMCReport(arch: procedure.arch, parameters: parameters, searches: zip(states, orders).map { state, order in
+        var s = state.result
         s.budgets = budgets
+        // Judged here, from the labels the failure trained on, so that attempts read back from a
+        // store are judged as fresh ones are.
+        if procedure.train.loss == .crossEntropy, let hi = s.firstFailure, let failure = s.attempts.first(where: { $0.n == hi }) {
+            s.collapsed = failedByCollapse(failure, labelEntropy: labelEntropy(order.prefix(hi).map { data.labels[$0] }))
+        }
         return s
     })
 }

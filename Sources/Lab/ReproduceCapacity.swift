@@ -15,12 +15,14 @@ public struct SweepRows: Sendable {
     }
 }
 
-/// An EMC as a table cell that says what it is: mean ± s.d. [95% interval], ≥ for a lower bound.
+/// An EMC as a table cell that says what it is: mean ± s.d. [95% interval], ≥ for a lower bound,
+/// and how many seeds ended at a collapse (`EMCSearch.collapsed`).
 func emcCell(_ r: EMCReport, available: Int) -> String {
     if r.censored == r.searches.count { return "≥ \(available) (all, censored)" }
     let value = r.perSeed.count == 1 ? fmt(r.mean) : "\(fmt(r.mean)) ± \(fmt(r.std))"
     let interval = r.interval.map { " [\(fmt($0.lowerBound.rounded())), \(fmt($0.upperBound.rounded()))]" } ?? ""
-    return r.isMeasured ? value + interval : "≥ \(fmt(r.mean))\(interval) (\(r.status))"
+    let collapsed = r.collapsed == 0 ? "" : " (\(r.collapsed) collapsed)"
+    return (r.isMeasured ? value + interval : "≥ \(fmt(r.mean))\(interval) (\(r.status))") + collapsed
 }
 
 /// How a comparison's verdict is to be read: at the step cap where an EMC was budget-bounded.
@@ -67,7 +69,7 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
         pairs.append((arch, t.parameters, t, r))
         table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(r.isMeasured ? "" : "≥ ")\(String(format: "%.3f", r.emcPerParameter))</td></tr>"
     }
-    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so.</p>")
+    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so. “k collapsed”: for k seeds the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy), a failure of the learning rate rather than of the model.</p>")
     var tvr = Plot(title: "True vs random labels", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
     let shown = pairs.filter { $0.r.mean > 0 && $0.t.mean > 0 }
     tvr.series.append(.init("both measured", shown.filter { $0.t.isMeasured && $0.r.isMeasured }.map { ($0.r.mean, $0.t.mean) }))

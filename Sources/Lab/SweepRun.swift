@@ -41,7 +41,8 @@ public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil
             log?("    failed, and the sweep goes on without it: \(plainMessage(error))")
             return nil
         }
-        log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it"))
+        log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it")
+             + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): set by the learning rate" : ""))
         return SweepRow(settings: c, report: report)
     }.compactMap { $0 }
     // A shard holds a slice: the tables and figures come from the merged store.
@@ -220,7 +221,7 @@ public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
     let axisNames = spec.varying
     // `status` says what each EMC is; where it is not "measured", emc_mean is a lower bound.
     var csv = (axisNames + ["parameters", "emc_mean", "emc_std", "emc_per_seed", "emc_per_parameter", "undecided",
-                            "status", "censored", "budget_bounded", "escalated", "runs", "emc_ci_low", "emc_ci_high"]).joined(separator: ",") + "\n"
+                            "status", "censored", "budget_bounded", "escalated", "runs", "emc_ci_low", "emc_ci_high", "collapsed"]).joined(separator: ",") + "\n"
     var json = [[String: Any]]()
     for r in rows {
         let perSeed = r.report.searches.map { $0.text.replacingOccurrences(of: " ", with: "") }.joined(separator: " ")
@@ -228,12 +229,13 @@ public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
                 String(r.report.std), perSeed, String(r.report.emcPerParameter), String(r.report.undecided),
                 r.report.status, String(r.report.censored > 0), String(r.report.budgetBounded > 0),
                 String(r.report.escalated), String(r.report.runs),
-                r.report.interval.map { String($0.lowerBound) } ?? "", r.report.interval.map { String($0.upperBound) } ?? ""]).joined(separator: ",") + "\n"
+                r.report.interval.map { String($0.lowerBound) } ?? "", r.report.interval.map { String($0.upperBound) } ?? "",
+                String(r.report.collapsed)]).joined(separator: ",") + "\n"
         json.append(["settings": r.settings, "parameters": r.report.parameters, "emc_mean": r.report.mean, "emc_std": r.report.std,
                      "emc_per_seed": r.report.perSeed, "emc_per_parameter": r.report.emcPerParameter, "undecided": r.report.undecided,
                      "status": r.report.status, "status_per_seed": r.report.searches.map(\.status.rawValue),
                      "censored": r.report.censored > 0, "budget_bounded": r.report.budgetBounded > 0,
-                     "escalated": r.report.escalated, "runs": r.report.runs,
+                     "escalated": r.report.escalated, "runs": r.report.runs, "collapsed": r.report.collapsed,
                      "emc_interval": r.report.interval.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNull()])
     }
     try csv.write(toFile: spec.output + "/results.csv", atomically: true, encoding: .utf8)

@@ -103,6 +103,7 @@ struct MeasureOptions: ParsableArguments {
                     // What the numbers are: where not "measured", emc_mean is only a lower bound.
                     "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
                     "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
+                    "collapsed": report.collapsed,
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
                     "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]
@@ -119,6 +120,9 @@ struct MeasureOptions: ParsableArguments {
                 }
                 if report.budgetBounded > 0 {
                     print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit was still improving at \(cap) steps (undecided), so the EMC is that of the procedure capped at \(cap) steps, and only a lower bound on what more steps would fit. Raise --max-steps to decide it.")
+                }
+                if report.collapsed > 0 {
+                    print("collapsed: for \(report.collapsed) of \(seeds) seed(s) the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy): the optimizer failed there, not the model, so this EMC is set by the learning rate or the initialization. Try a smaller --lr.")
                 }
                 if endRank { printEndRanks(ranks, seeds: seeds) }
             }

@@ -27,6 +27,39 @@ import Testing
         #expect(o["status_per_seed"] as? [String] == ["censored"])
     }
 
+    /// From all-zero weights no ReLU unit ever learns: every failure ends at the labels'
+    /// entropy, and the command, its JSON and a sweep's table all say the EMC is a collapse's.
+    @Test func aCollapsedEMCSaysSo() throws {
+        let dead = ["emc", "--data", "gaussian:64,4,3,3", "--arch", "mlp:4-8-3:relu", "--initialization", "gaussian:0",
+                    "--optimizer", "sgd", "--lr", "0.1", "--batch-size", "0", "--steps", "400", "--schedule", "constant",
+                    "--start", "8", "--seeds", "2", "--no-store"]
+        let text = try overparam(dead)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("collapsed: for 2 of 2 seed(s) the smallest size that did not fit ended having learned nothing"), "\(text.stdout)")
+        let json = try overparam(dead + ["--json"])
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(o["collapsed"] as? Int == 2 && o["status"] as? String == "measured")
+        let live = try overparam(emc("gaussian:40,4,2,6", arch: "mlp:4-32-2:relu", ["--no-store", "--json"]))
+        let l = try #require(try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [String: Any])
+        #expect(l["collapsed"] as? Int == 0)
+
+        let dir = try scratchFolder("collapsed")
+        try """
+            instrument: emc
+            fixed: {data: "gaussian:64,4,3,3", arch: "mlp:4-8-3:relu", optimizer: sgd, lr: 0.1, batch-size: 0, steps: 400, schedule: constant, start: 8}
+            axes:
+              init: ["gaussian:0", torch]
+            seeds: 2
+            output: \(dir)/sweep
+            """.write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+        let run = try overparam(["sweep", "run", dir + "/sweep.yaml", "--store", dir + "/store.sqlite"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2 seed(s) ended at a collapse"), "\(run.stdout)")
+        let csv = try String(contentsOfFile: dir + "/sweep/results.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let column = try #require(csv[0].firstIndex(of: "collapsed"))
+        #expect(csv.count == 3 && csv[1][0] == "gaussian:0" && csv[1][column] == "2" && csv[2][column] == "0", "\(csv)")
+    }
+
     @Test func theSameRelativePathInTwoFoldersIsTwoDataSets() throws {
         let dir = try scratchFolder("relative")
         let store = dir + "/store.sqlite"
