@@ -25,9 +25,13 @@ func emcCell(_ r: EMCReport, available: Int) -> String {
     return (r.isMeasured ? value + interval : "≥ \(fmt(r.mean))\(interval) (\(r.status))") + collapsed
 }
 
-/// How a comparison's verdict is to be read: at the step cap where an EMC was budget-bounded.
+/// How a comparison's verdict is to be read: at the step cap where an EMC was budget-bounded, and
+/// with the seeds that ended at a collapse (`EMCSearch.collapsed`), whose EMCs the learning rate set.
 func capScope(_ c: EMCComparison, _ reports: EMCReport...) -> String {
-    c.atCap ? " (at the \(reports.map(\.cap).max() ?? 0)-step cap: a budget-bounded EMC is the capped procedure's)" : ""
+    let cap = c.atCap ? " (at the \(reports.map(\.cap).max() ?? 0)-step cap: a budget-bounded EMC is the capped procedure's)" : ""
+    let collapsed = reports.filter { $0.collapsed > 0 }.map { "\($0.collapsed) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
+    return cap + (collapsed.isEmpty ? "" : "; ended at a collapse (learned nothing beyond the class frequencies): "
+                  + collapsed.joined(separator: ", ") + ", EMCs set by the learning rate rather than the model")
 }
 
 func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,

@@ -115,6 +115,20 @@ import Testing
         #expect(perParameterFinding([mlp, vit], lead: .resnet, against: [.mlp, .vit], samples: "true-label") == nil)
     }
 
+    /// A comparison keeps its verdict where a side's searches ended at a collapse, and says
+    /// which seeds: their EMCs are the learning rate's.
+    @Test func aComparisonNamesTheSeedsACollapseEnded() throws {
+        let resnet = report("resnet:7x7x1-w1-b1-s3-10", 400, [300, 310, 320])
+        var mlp = report("mlp:49-16-10:relu", 970, [400, 410, 420])
+        let plain = try #require(perParameterFinding([resnet, mlp], lead: .resnet, against: [.mlp], samples: "random-label"))
+        #expect(!plain.evidence.contains("collapse"), "\(plain.evidence)")
+        mlp.searches[0].collapsed = true
+        mlp.searches[2].collapsed = true
+        let flagged = try #require(perParameterFinding([resnet, mlp], lead: .resnet, against: [.mlp], samples: "random-label"))
+        #expect(flagged.verdict == plain.verdict && flagged.verdict == .held)
+        #expect(flagged.evidence.hasSuffix("; ended at a collapse (learned nothing beyond the class frequencies): 2 of 3 seeds of mlp:49-16-10:relu, EMCs set by the learning rate rather than the model"), "\(flagged.evidence)")
+    }
+
     /// EMC up and EMC per parameter down from the narrowest to the widest.
     @Test func emcAgainstWidth() throws {
         let w1 = (width: 1, report: report("resnet:a-w1", 400, [100, 105, 110]))
