@@ -7,7 +7,8 @@ import NeuralNets
 /// stopped (`FitProcedure.continuesExactly`: the same bits, the new steps only). Each budget's
 /// result is stored, so a resumed search repeats none of them (one resumed mid-way runs the
 /// next budget from the start: the same result). An attempt is decided by the first budget that fits or
-/// converges without fitting; one still undecided at the cap stays undecided.
+/// converges without fitting — except a failure that learned nothing, which runs again
+/// (`FitProcedure.retried`) — and one still undecided at the cap stays undecided.
 public struct BudgetSchedule: Sendable, Equatable, Codable {
     public var first: Int
     public var cap: Int
@@ -32,11 +33,13 @@ public struct BudgetSchedule: Sendable, Equatable, Codable {
         case run(budget: Int)
     }
 
-    public func resolve(_ result: (Int) throws -> FitResult?) rethrows -> Resolution {
+    /// `retrying`: the decided results below the cap that are run again under the next budget all
+    /// the same (`FitProcedure.retried`).
+    public func resolve(retrying: (FitResult) -> Bool = { _ in false }, _ result: (Int) throws -> FitResult?) rethrows -> Resolution {
         let all = budgets
         for b in all {
             guard let r = try result(b) else { return .run(budget: b) }
-            if r.verdict != .undecided || b == all.last { return .decided(r) }
+            if (r.verdict != .undecided && !retrying(r)) || b == all.last { return .decided(r) }
         }
         preconditionFailure("a schedule has at least one budget")
     }

@@ -32,9 +32,10 @@ public struct EMCSearch: Sendable, Codable {
     /// one than the first were escalated.
     public var budgets = BudgetSchedule(first: 1)
     public var escalated: Int { attempts.filter { $0.budget > budgets.first }.count }
-    /// The smallest size that did not fit failed by collapsing (`failedByCollapse`): the network
-    /// learned nothing beyond the class frequencies there, so the optimizer's failure, not the
-    /// model's capacity, ended this search (set by `measureEMC`, under cross-entropy only).
+    /// The smallest size that did not fit failed by collapsing (`failedByCollapse`) under every
+    /// budget up to the cap: the network learned nothing beyond the class frequencies there, so
+    /// the optimization's failure, not the model's capacity, ended this search (set by
+    /// `measureEMC`, under cross-entropy only).
     public var collapsed = false
     /// Training runs behind the attempts: each budget up to the deciding one.
     public var runs: Int { attempts.map { r in budgets.budgets.filter { $0 <= r.budget }.count }.reduce(0, +) }
@@ -121,8 +122,11 @@ public struct SearchState: Sendable {
 
     /// Records the attempts a cache already holds, in the order the search asks for them, up to
     /// the first one not yet decided under `budgets`: what is left is the work still to do.
-    public mutating func replay(from cache: AttemptCache, budgets: BudgetSchedule) throws {
-        while let n = next, case let .decided(r) = try budgets.resolve({ try cache.cached(n: n, seed: seed, budget: $0) }) { record(r) }
+    /// `retrying`: the decided results run again all the same (`FitProcedure.retried`).
+    public mutating func replay(from cache: AttemptCache, budgets: BudgetSchedule, retrying: (FitResult) -> Bool) throws {
+        while let n = next, case let .decided(r) = try budgets.resolve(retrying: retrying, { try cache.cached(n: n, seed: seed, budget: $0) }) {
+            record(r)
+        }
     }
 }
 
@@ -264,8 +268,8 @@ public struct EMCComparison: Sendable, Equatable {
 /// nested prefixes of one permutation of `data` (already under its condition).
 /// With a cache, finished attempts are read back instead of run, and each new attempt is saved
 /// as soon as it finishes: an interrupted measurement resumes where it stopped. An attempt that
-/// ends undecided is run again under the procedure's next budget (`FitProcedure.budgets`) until
-/// it is decided or the cap is reached. `progress` hears of every decided attempt (seed, result,
+/// ends undecided, or fails having learned nothing (`FitProcedure.retried`), is run again under
+/// the procedure's next budget (`FitProcedure.budgets`) until it is decided or the cap is reached. `progress` hears of every decided attempt (seed, result,
 /// bracket), and whether it was read back whole (replayed).
 /// Attempts run side by side on `workers` threads (default: one per core). Scheduling is per
 /// attempt, not per seed: a free thread takes the next attempt of whichever idle search is
@@ -277,6 +281,8 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
     let parameters = try procedure.check(data)
     let budgets = procedure.budgets
     let orders = seeds.map { data.sampleOrder(seed: $0) }
+    let labels = orders.map { attemptLabels(data, order: $0) }
+    let retried = labels.map { procedure.retried(labels: $0) }
     var states = seeds.map { SearchState(plan: plan, seed: $0) }
     var busy = [Bool](repeating: false, count: seeds.count)
     var firstError: Error? = nil
@@ -300,7 +306,9 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
                 var ran = [Int: FitResult]()   // this attempt's runs by budget, for runs without a cache
                 var stopped: AttemptState? = nil   // where the last budget's run stopped, to go on
                 while true {
-                    let known = try budgets.resolve { b in try ran[b] ?? condition.withLock { try cache?.cached(n: n, seed: seed, budget: b) } }
+                    let known = try budgets.resolve(retrying: retried[i]) { b in
+                        try ran[b] ?? condition.withLock { try cache?.cached(n: n, seed: seed, budget: b) }
+                    }
                     switch known {
                     case let .decided(r): return (r, ran.isEmpty)
                     case let .run(b):
@@ -330,13 +338,13 @@ public func measureEMC(_ data: LabeledData<Float>, procedure: FitProcedure, seed
         DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
     }
     if let firstError { throw firstError }
-    return EMCReport(arch: procedure.arch, parameters: parameters, searches: zip(states, orders).map { state, order in
+    return EMCReport(arch: procedure.arch, parameters: parameters, searches: zip(states, labels).map { state, labels in
         var s = state.result
         s.budgets = budgets
         // Judged here, from the labels the failure trained on, so that attempts read back from a
         // store are judged as fresh ones are.
-        if procedure.train.loss == .crossEntropy, let hi = s.firstFailure, let failure = s.attempts.first(where: { $0.n == hi }) {
-            s.collapsed = failedByCollapse(failure, labelEntropy: labelEntropy(order.prefix(hi).map { data.labels[$0] }))
+        if let hi = s.firstFailure, let failure = s.attempts.first(where: { $0.n == hi }) {
+            s.collapsed = procedure.collapsed(failure, labels: labels(hi))
         }
         return s
     })

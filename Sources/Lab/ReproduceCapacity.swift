@@ -26,12 +26,12 @@ func emcCell(_ r: EMCReport, available: Int) -> String {
 }
 
 /// How a comparison's verdict is to be read: at the step cap where an EMC was budget-bounded, and
-/// with the seeds that ended at a collapse (`EMCSearch.collapsed`), whose EMCs the learning rate set.
+/// with the seeds that ended at a collapse (`EMCSearch.collapsed`), whose EMCs the optimization set.
 func capScope(_ c: EMCComparison, _ reports: EMCReport...) -> String {
     let cap = c.atCap ? " (at the \(reports.map(\.cap).max() ?? 0)-step cap: a budget-bounded EMC is the capped procedure's)" : ""
     let collapsed = reports.filter { $0.collapsed > 0 }.map { "\($0.collapsed) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
     return cap + (collapsed.isEmpty ? "" : "; ended at a collapse (learned nothing beyond the class frequencies): "
-                  + collapsed.joined(separator: ", ") + ", EMCs set by the learning rate rather than the model")
+                  + collapsed.joined(separator: ", ") + ", EMCs set by the optimization rather than the capacity")
 }
 
 func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,
@@ -73,7 +73,7 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
         pairs.append((arch, t.parameters, t, r))
         table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(r.isMeasured ? "" : "≥ ")\(String(format: "%.3f", r.emcPerParameter))</td></tr>"
     }
-    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so. “k collapsed”: for k seeds the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy), a failure of the learning rate rather than of the model.</p>")
+    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so. “k collapsed”: for k seeds the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy) under every budget up to the cap, a failure of the optimization rather than of the model's capacity.</p>")
     var tvr = Plot(title: "True vs random labels", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
     let shown = pairs.filter { $0.r.mean > 0 && $0.t.mean > 0 }
     tvr.series.append(.init("both measured", shown.filter { $0.t.isMeasured && $0.r.isMeasured }.map { ($0.r.mean, $0.t.mean) }))

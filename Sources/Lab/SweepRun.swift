@@ -42,7 +42,7 @@ public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil
             return nil
         }
         log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it")
-             + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): set by the learning rate" : ""))
+             + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): the optimization's failure, not the capacity's" : ""))
         return SweepRow(settings: c, report: report)
     }.compactMap { $0 }
     // A shard holds a slice: the tables and figures come from the merged store.
@@ -109,17 +109,19 @@ public func sweepStatus(_ spec: SweepSpec, store: any Store) throws -> [Configur
     guard spec.kind == .emc else {
         throw ExperimentError("sweep status replays EMC searches; a \(spec.kind.rawValue) sweep resumes from its store on `sweep run`, which skips finished runs")
     }
-    var sizes = [String: Int]()   // data sets are loaded once per (data, downsample, classes, condition)
+    var datasets = [String: LabeledData<Float>]()   // loaded once per (data, downsample, classes, condition)
     return try spec.configurations.map { c in
         let settings = try EMCSettings(c)
-        if sizes[settings.dataKey] == nil { sizes[settings.dataKey] = try settings.data().count }
-        let plan = try settings.plan(maximum: sizes[settings.dataKey]!)
+        if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
+        let data = datasets[settings.dataKey]!
+        let plan = try settings.plan(maximum: data.count)
         let cache = try store.cache(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
-        let budgets = try settings.procedure().budgets
+        let procedure = try settings.procedure()
         var done = 0, started = 0, attempts = 0
         for seed in 0..<(try settings.seeds) {
             var state = SearchState(plan: plan, seed: UInt64(seed))
-            try state.replay(from: cache, budgets: budgets)
+            let labels = attemptLabels(data, order: data.sampleOrder(seed: UInt64(seed)))
+            try state.replay(from: cache, budgets: procedure.budgets, retrying: procedure.retried(labels: labels))
             attempts += state.attempts.count
             if state.next == nil { done += 1 } else if !state.attempts.isEmpty { started += 1 }
         }

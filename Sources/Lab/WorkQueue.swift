@@ -183,20 +183,24 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
             var state: SearchState
             var known: KnownAttempts
             var procedure: FitProcedure
+            var order: [Int]
+            var retried: (FitResult) -> Bool
             let result: FitResult
             do {
                 let settings = try EMCSettings(c.settings)
                 let d = try data(settings, for: c)
                 procedure = try settings.procedure()
                 state = SearchState(plan: try settings.plan(maximum: d.count), seed: c.seed)
+                order = d.sampleOrder(seed: c.seed)
+                retried = procedure.retried(labels: attemptLabels(d, order: order))
                 known = try cache.attempts(seed: c.seed)
-                try state.replay(from: known, budgets: procedure.budgets)
+                try state.replay(from: known, budgets: procedure.budgets, retrying: retried)
                 guard let n = state.next else {
                     _ = try store.release(c, worker: name, attempts: state.attempts.count, next: nil, state: "done")
                     continue
                 }
                 // The size's next budget: the first, or the next after an undecided run.
-                guard case let .run(budget) = procedure.budgets.resolve({ known.cached(n: n, seed: c.seed, budget: $0) }) else {
+                guard case let .run(budget) = procedure.budgets.resolve(retrying: retried, { known.cached(n: n, seed: c.seed, budget: $0) }) else {
                     preconditionFailure("replay stops only at a size not yet decided")
                 }
                 log("\(name): \(c.label) seed \(c.seed): attempt n = \(n), budget \(budget) steps (bracket [\(state.lo), \(state.hi.map(String.init) ?? "–")])")
@@ -208,7 +212,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                     return lost
                 }
                 defer { beat.stop() }
-                result = try searchAttempt(d, order: d.sampleOrder(seed: c.seed), n: n, procedure: procedure.withBudget(budget), seed: c.seed)
+                result = try searchAttempt(d, order: order, n: n, procedure: procedure.withBudget(budget), seed: c.seed)
             } catch let e as StoreError {
                 throw e
             } catch {
@@ -228,7 +232,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                     stored = kept
                 }
                 known.add(stored)
-                try state.replay(from: known, budgets: procedure.budgets)
+                try state.replay(from: known, budgets: procedure.budgets, retrying: retried)
                 if try !store.release(c, worker: name, attempts: state.attempts.count, next: state.next, state: state.next == nil ? "done" : "queued") {
                     log("\(name): \(c.label) seed \(c.seed): the lease had passed to another worker; it carries on from the stored result")
                 }

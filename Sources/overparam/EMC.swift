@@ -122,7 +122,7 @@ struct MeasureOptions: ParsableArguments {
                     print("budget-bounded: for \(report.budgetBounded) of \(seeds) seed(s) the smallest size that did not fit was still improving at \(cap) steps (undecided), so the EMC is that of the procedure capped at \(cap) steps, and only a lower bound on what more steps would fit. Raise --max-steps to decide it.")
                 }
                 if report.collapsed > 0 {
-                    print("collapsed: for \(report.collapsed) of \(seeds) seed(s) the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy): the optimizer failed there, not the model, so this EMC is set by the learning rate or the initialization. Try a smaller --lr.")
+                    print("collapsed: for \(report.collapsed) of \(seeds) seed(s) the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy) under every budget up to \(cap) steps: the optimization failed there (a learning rate too large, dead or saturated units), not the model's capacity. Another --lr or --initialization may fit more.")
                 }
                 if endRank { printEndRanks(ranks, seeds: seeds) }
             }

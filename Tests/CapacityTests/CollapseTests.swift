@@ -83,6 +83,51 @@ import Testing
     }
 }
 
+extension CollapseTests {
+    /// A sigmoid MLP three layers deep sits at the labels' entropy with a flat gradient for
+    /// hundreds of steps before it learns: under 100 steps that is a collapsed `no-fit`, which the
+    /// search runs again under larger budgets — the plateau at the start, not a verdict.
+    @Test func aFailureThatLearnedNothingRunsAgainUpToTheCap() throws {
+        let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 128, dim: 4, classes: 3, separation: 3, seed: 0)
+        var p = FitProcedure(arch: "mlp:4-8-8-8-3:sigmoid")
+        p.train.optimizer = .sgd(momentum: 0.9); p.train.learningRate = 0.01; p.train.batchSize = nil
+        p.train.maxSteps = 100; p.train.schedule = .constant
+        p.gradientTolerance = 0.02   // the plateau's gradient norm is about 0.011 here
+        p.stepCap = 1600
+        var plan = SearchPlan(maximum: data.count)
+        plan.start = 16
+        let order = data.sampleOrder(seed: 0), labels = attemptLabels(data, order: order)
+        let first = try searchAttempt(data, order: order, n: 16, procedure: p, seed: 0)
+        #expect(first.verdict == .noFit && p.collapsed(first, labels: labels(16)), "\(first)")
+
+        // A store that holds the collapsed 100-step failure (as one filled before this rule does):
+        // the search trains on under the next budgets instead of taking it.
+        let cache = MemoryCache()
+        try cache.save(first)
+        let report = try measureEMC(data, procedure: p, seeds: [0], plan: plan, cache: cache, workers: 1)
+        let search = report.searches[0]
+        let at16 = try #require(search.attempts.first { $0.n == 16 })
+        #expect(at16.verdict == .fit && at16.budget > 100, "\(at16)")
+        #expect(cache.results["16/0/200"] != nil, "the next budget ran")
+        #expect(search.emc >= 16 && !search.collapsed)
+        // Without the retry the search would have ended below 16.
+        let once = try measureEMC(data, procedure: { var q = p; q.stepCap = nil; return q }(), seeds: [0], plan: plan, workers: 1)
+        #expect(once.searches[0].emc < 16 && once.searches[0].collapsed)
+    }
+
+    /// Dead units stay dead under every budget: the failure runs up to the cap, and the cap's
+    /// collapsed `no-fit` decides it.
+    @Test func deadUnitsAreDecidedAtTheCap() throws {
+        var (data, p, plan) = problem(.gaussian(std: 0))
+        p.stepCap = 1600
+        let report = try measureEMC(data, procedure: p, seeds: [0], plan: plan, workers: 1)
+        let s = report.searches[0]
+        let failure = try #require(s.attempts.first { $0.n == s.firstFailure })
+        #expect(failure.verdict == .noFit && failure.budget == 1600 && s.collapsed && s.status == .measured)
+        #expect(s.attempts.filter { $0.verdict == .noFit }.allSatisfy { $0.budget == 1600 }, "every failure learned nothing")
+    }
+}
+
 /// Attempts kept in memory, keyed as the store keys them.
 final class MemoryCache: AttemptCache, @unchecked Sendable {
     var results = [String: FitResult]()

@@ -116,7 +116,7 @@ import Testing
     }
 
     /// A comparison keeps its verdict where a side's searches ended at a collapse, and says
-    /// which seeds: their EMCs are the learning rate's.
+    /// which seeds: their EMCs are the optimization's.
     @Test func aComparisonNamesTheSeedsACollapseEnded() throws {
         let resnet = report("resnet:7x7x1-w1-b1-s3-10", 400, [300, 310, 320])
         var mlp = report("mlp:49-16-10:relu", 970, [400, 410, 420])
@@ -126,7 +126,7 @@ import Testing
         mlp.searches[2].collapsed = true
         let flagged = try #require(perParameterFinding([resnet, mlp], lead: .resnet, against: [.mlp], samples: "random-label"))
         #expect(flagged.verdict == plain.verdict && flagged.verdict == .held)
-        #expect(flagged.evidence.hasSuffix("; ended at a collapse (learned nothing beyond the class frequencies): 2 of 3 seeds of mlp:49-16-10:relu, EMCs set by the learning rate rather than the model"), "\(flagged.evidence)")
+        #expect(flagged.evidence.hasSuffix("; ended at a collapse (learned nothing beyond the class frequencies): 2 of 3 seeds of mlp:49-16-10:relu, EMCs set by the optimization rather than the capacity"), "\(flagged.evidence)")
     }
 
     /// EMC up and EMC per parameter down from the narrowest to the widest.

@@ -54,4 +54,35 @@ import Testing
         #expect(try outcomes(dir + "/merged.sqlite") == before)
         #expect(throws: (any Error).self) { try Shard("2/2") }
     }
+
+    /// A stored failure that learned nothing, below the cap, is not the end of its attempt: the
+    /// status replays as a run does, so such a seed is not done until the next budgets ran.
+    @Test func statusRetriesACollapsedFailureAsARunDoes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-collapse-status-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func spec(cap: Int) throws -> SweepSpec {
+            var s = try SweepSpec.parse("""
+                instrument: emc
+                fixed: {data: "gaussian:64,4,3,3", arch: "mlp:4-8-3:relu", init: "gaussian:0", optimizer: sgd, lr: 0.1, batch-size: 0, steps: 400, max-steps: \(cap), schedule: constant, start: 8}
+                axes:
+                  momentum: [0.9]
+                seeds: 2
+                output: unused
+                """)
+            s.output = dir + "/out"
+            return s
+        }
+        let store = try ResultStore(path: dir + "/store.sqlite")
+        let once = try runSweep(spec(cap: 400), store: store)
+        #expect(once.rows[0].report.collapsed == 2)
+        #expect(try sweepStatus(spec(cap: 400), store: store).map(\.state) == ["done"])
+        // Under a cap of 1,600 every collapsed failure runs again under 800 and 1,600 steps — the
+        // first attempt (n = 8) already, so nothing of the search is replayed.
+        #expect(try sweepStatus(spec(cap: 1600), store: store).map(\.state) == ["left"])
+        let capped = try runSweep(spec(cap: 1600), store: store)
+        #expect(try sweepStatus(spec(cap: 1600), store: store).map(\.state) == ["done"])
+        #expect(capped.rows[0].report.collapsed == 2 && capped.rows[0].report.perSeed == once.rows[0].report.perSeed)
+    }
 }
