@@ -238,6 +238,7 @@ public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
                      "status": r.report.status, "status_per_seed": r.report.searches.map(\.status.rawValue),
                      "censored": r.report.censored > 0, "budget_bounded": r.report.budgetBounded > 0,
                      "escalated": r.report.escalated, "runs": r.report.runs, "collapsed": r.report.collapsed,
+                     "collapsed_per_seed": r.report.searches.map(\.collapsed),
                      "emc_interval": r.report.interval.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNull()])
     }
     try csv.write(toFile: spec.output + "/results.csv", atomically: true, encoding: .utf8)

@@ -103,7 +103,7 @@ struct MeasureOptions: ParsableArguments {
                     // What the numbers are: where not "measured", emc_mean is only a lower bound.
                     "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
                     "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
-                    "collapsed": report.collapsed,
+                    "collapsed": report.collapsed, "collapsed_per_seed": report.searches.map(\.collapsed),
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
                     "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]

@@ -38,10 +38,10 @@ import Testing
         #expect(text.stdout.contains("collapsed: for 2 of 2 seed(s) the smallest size that did not fit ended having learned nothing"), "\(text.stdout)")
         let json = try overparam(dead + ["--json"])
         let o = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(o["collapsed"] as? Int == 2 && o["status"] as? String == "measured")
+        #expect(o["collapsed"] as? Int == 2 && o["collapsed_per_seed"] as? [Bool] == [true, true] && o["status"] as? String == "measured")
         let live = try overparam(emc("gaussian:40,4,2,6", arch: "mlp:4-32-2:relu", ["--no-store", "--json"]))
         let l = try #require(try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [String: Any])
-        #expect(l["collapsed"] as? Int == 0)
+        #expect(l["collapsed"] as? Int == 0 && l["collapsed_per_seed"] as? [Bool] == [false])
 
         let dir = try scratchFolder("collapsed")
         try """
