@@ -269,8 +269,9 @@ public struct EMCComparison: Sendable, Equatable {
 /// With a cache, finished attempts are read back instead of run, and each new attempt is saved
 /// as soon as it finishes: an interrupted measurement resumes where it stopped. An attempt that
 /// ends undecided, or fails having learned nothing (`FitProcedure.retried`), is run again under
-/// the procedure's next budget (`FitProcedure.budgets`) until it is decided or the cap is reached. `progress` hears of every decided attempt (seed, result,
-/// bracket), and whether it was read back whole (replayed).
+/// the procedure's next budget (`FitProcedure.budgets`) until it is decided or the cap is
+/// reached. `progress` hears of every decided attempt (seed, result, bracket), and whether it was
+/// read back whole (replayed).
 /// Attempts run side by side on `workers` threads (default: one per core). Scheduling is per
 /// attempt, not per seed: a free thread takes the next attempt of whichever idle search is
 /// furthest behind, so three seeds keep two cores busy until the end, and every search sees the

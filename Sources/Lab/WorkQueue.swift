@@ -199,7 +199,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                     _ = try store.release(c, worker: name, attempts: state.attempts.count, next: nil, state: "done")
                     continue
                 }
-                // The size's next budget: the first, or the next after an undecided run.
+                // The size's next budget: the first, or the next after an undecided or collapsed run.
                 guard case let .run(budget) = procedure.budgets.resolve(retrying: retried, { known.cached(n: n, seed: c.seed, budget: $0) }) else {
                     preconditionFailure("replay stops only at a size not yet decided")
                 }
