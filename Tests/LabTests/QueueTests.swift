@@ -74,6 +74,29 @@ func freshSchema(_ name: String) -> String {
         #expect(status.allSatisfy { $0.state == "done" })
     }
 
+    /// Failures that learned nothing run again under the next budgets on the workers as in one
+    /// process: from all-zero weights every failure collapses, and is trained up to the cap.
+    @Test(.enabled(if: testPostgres != nil)) func workersRetryCollapsedFailuresAsOneProcessDoes() throws {
+        var spec = try SweepSpec.parse("""
+            instrument: emc
+            fixed: {data: "gaussian:64,4,3,3", arch: "mlp:4-8-3:relu", optimizer: sgd, lr: 0.1, batch-size: 0, steps: 400, max-steps: 1600, schedule: constant, start: 8}
+            axes:
+              init: ["gaussian:0", torch]
+            seeds: 2
+            output: unused
+            """)
+        spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-collapse-\(getpid())").path
+        let expected = try reference(spec, "collapse")
+        #expect(expected.contains { $0.contains("|no-fit|") }, "the dead net fails")
+        let pg = try PostgresStore(url: freshSchema("collapse"))
+        #expect(try pg.submit(spec) == (4, 0))
+        let summary = try runWorker(store: pg, options: WorkerOptions(name: "test")) { _ in }
+        #expect(summary.searchesFinished == 4 && summary.failed == 0)
+        #expect(try pulled(pg) == expected, "the same attempts, budgets included, as one process")
+        let rows = try runSweep(spec, store: pg).rows
+        #expect(rows.map(\.report.collapsed) == [2, 0])
+    }
+
     @Test(.enabled(if: testPostgres != nil)) func anExpiredLeaseIsTakenOverAndItsAttemptRerun() throws {
         var spec = try SweepSpec.parse(yaml)
         spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-lease-\(getpid())").path
