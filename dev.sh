@@ -31,7 +31,11 @@ test)
     swift build -c release --build-tests
     source Tests/Distributed/postgres.sh
     start_test_postgres
-    swift test -c release --skip-build
+    # The tests' scratch folders go to a folder of this run's own, removed when they pass
+    # (kept after a failure, to look into).
+    scratch=$(mktemp -d /tmp/overparam-tests.XXXXXX)
+    TMPDIR="$scratch" swift test -c release --skip-build
+    rm -rf "$scratch"
     Tests/Distributed/run.sh .build/release/overparam "$OVERPARAM_TEST_POSTGRES"
     python/test.sh
     examples/run-custom-model.sh
