@@ -8,8 +8,8 @@ import Foundation
 extension ReproducePreset {
     /// Stem widths of the ResNet-8s (widths w, 2w, 4w over the three stages) in the width sweep:
     /// 1 and 2, random labels. A ResNet-8 here fits thousands of true-label images from width 2
-    /// on (random-label ones from width 4), and with so few channels an attempt runs at ~15
-    /// GFLOP/s, so at this cap each such search takes hours; `sweeps/fmnist-resnet8-width.yaml`
+    /// on (random-label ones from width 4), and with so few channels an attempt runs at 3–16
+    /// GFLOP/s (widths 1–4), so at this cap each such search takes hours; `sweeps/fmnist-resnet8-width.yaml`
     /// runs widths 1–4 and both conditions at one budget of 1,000 steps instead.
     var resnetWidths: [Int] { [1, 2] }
 
