@@ -34,9 +34,10 @@ public func failedByCollapse(_ r: FitResult, labelEntropy h: Double) -> Bool {
 
 extension FitProcedure {
     /// Whether `r`, an attempt on samples with these `labels`, failed by collapsing
-    /// (`failedByCollapse`); only cross-entropy training is judged.
-    public func collapsed(_ r: FitResult, labels: some Collection<Int>) -> Bool {
-        train.loss == .crossEntropy && r.verdict == .noFit && failedByCollapse(r, labelEntropy: labelEntropy(labels))
+    /// (`failedByCollapse`); only cross-entropy training is judged. The labels are gathered only
+    /// for a cross-entropy `no-fit`: a search asks this of every decided attempt, most of them fits.
+    public func collapsed(_ r: FitResult, labels: @autoclosure () -> [Int]) -> Bool {
+        train.loss == .crossEntropy && r.verdict == .noFit && failedByCollapse(r, labelEntropy: labelEntropy(labels()))
     }
 
     /// Which decided results a search runs again under the next budget (`BudgetSchedule.resolve`):
