@@ -267,8 +267,9 @@ import Testing
 
     // ReLU then a tiling max pool runs fused; a no-op between them (dropout outside training)
     // keeps them apart. The two must agree exactly, ties at zero included (ReLU'd inputs).
-    // Channel counts a multiple of 8 (vectors) and not (2 and 5: channel by channel).
-    @Test(arguments: [8, 2, 5])
+    // Channel counts a multiple of 8 (vectors), of 4 only (4 and 12: half vectors) and neither
+    // (2 and 5: channel by channel).
+    @Test(arguments: [8, 4, 12, 2, 5])
     func fusedReluPoolIsBitIdentical(channels: Int) throws {
         let conv = Layer.conv2d(inChannels: 3, outChannels: channels, kernel: 3, stride: 1, padding: 1, bias: true)
         for pool in [Layer.maxPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 3)] {
