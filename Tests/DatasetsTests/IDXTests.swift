@@ -31,6 +31,9 @@ func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {
         let d: LabeledData<Double> = try readIDXImages(images: images, labels: labels)
         #expect(d.x.shape == [2, 2, 2, 1] && d.labels == [7, 3])
         #expect(d.x.scalars[0] == 0 && d.x.scalars[1] == 1 && abs(d.x.scalars[2] - 0.2) < 1e-15)
+        // Float takes its own specialized entry: every byte as b · (1/255) in Float.
+        let f: LabeledData<Float> = try readIDXImages(images: images, labels: labels)
+        #expect(f.x.scalars == [0, 255, 51, 102, 1, 2, 3, 4].map { Float($0) * (1 / 255 as Float) })
     }
 
     @Test func malformedFilesNameFileAndProblem() throws {

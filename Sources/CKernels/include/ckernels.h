@@ -67,8 +67,9 @@ void ck_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, f
              float decay, int decoupled, float c1, float c2, int portable);
 
 /// 3×3, stride-1 convolution of one-channel images x[B, H, W] (zero padding `pad`) with
-/// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]. Returns 0 (doing nothing)
-/// unless Cout is a multiple of 8. Scratch: ck_conv1_scratch floats.
+/// weights [Cout, 3, 3] and optional bias into y[B, Ho, Wo, Cout]: any Cout ≥ 1, eight channels
+/// per vector and the rest one at a time. Returns 0 (doing nothing) unless the padded image is at
+/// least 3×3. Scratch: ck_conv1_scratch floats.
 size_t ck_conv1_scratch(int height, int width, int pad, int out_channels);
 int ck_conv1_forward(const float *x, const float *w, const float *bias, float *y, int batch, int height, int width,
                      int pad, int out_channels, float *scratch, int portable);
