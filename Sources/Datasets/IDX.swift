@@ -41,9 +41,9 @@ public func readIDX(_ path: String) throws -> IDXArray {
     return IDXArray(shape: shape, bytes: Array(b[start...]))
 }
 
-/// Reads an IDX image file [n, h, w] and label file [n] into NHWC inputs scaled to [0, 1].
 // Specialized (its callers are generic too, so the generic body checks T and jumps here): there
 // each pixel's copy went through value witnesses.
+/// Reads an IDX image file [n, h, w] and label file [n] into NHWC inputs scaled to [0, 1].
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 public func readIDXImages<T: Scalar>(images: String, labels: String, as: T.Type = T.self) throws -> LabeledData<T> {
