@@ -3,6 +3,7 @@ import Capacity
 import Recovery
 import Foundation
 import GRDB
+import Linalg
 
 /// Errors from the result store, each with the file and what to do.
 public enum StoreError: Error, CustomStringConvertible {
@@ -146,12 +147,14 @@ public final class ResultStore: @unchecked Sendable {
     }
 
     /// Registers an experiment (idempotent; not on a read-only store) and returns the cache for
-    /// its results. The key is `config` itself as canonical JSON (sorted keys); `description`
-    /// (how the data set was named, say) is stored beside it for people and exports.
-    public func experiment(instrument: String, config: [String: String], description: [String: String] = [:]) throws -> ExperimentAttempts {
-        let key = try canonicalKey(config)
+    /// its results. The key is `config` as canonical JSON (sorted keys), with the engine revision
+    /// from 2 on (`canonicalKey`); `description` (how the data set was named, say) is stored
+    /// beside it for people and exports.
+    public func experiment(instrument: String, config: [String: String], description: [String: String] = [:],
+                           engine: Int = Engine.revision) throws -> ExperimentAttempts {
+        let key = try canonicalKey(config, engine: engine)
         if !readOnly {
-            let shown = try shownConfig(config, description)
+            let shown = try shownConfig(config, description, engine: engine)
             try db.write { d in
                 try d.execute(sql: "INSERT OR IGNORE INTO experiments (key, instrument, config, created) VALUES (?, ?, ?, ?)",
                               arguments: [key, instrument, shown, ISO8601DateFormatter().string(from: Date())])

@@ -2,6 +2,7 @@ import Adaptivity
 import Capacity
 import Foundation
 import GRDB
+import Linalg
 import Recovery
 
 /// One experiment's results in a store, for every instrument: fit attempts (EMC), recovery
@@ -59,16 +60,34 @@ func looksLikeURL(_ s: String) -> Bool {
     return s[..<r.lowerBound].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0)) }
 }
 
-/// The key of an experiment: its configuration as canonical JSON (sorted keys), the same in
-/// every store, so results move between them unchanged.
-func canonicalKey(_ config: [String: String]) throws -> String {
-    String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
+/// The key of an experiment: its configuration and, from revision 2 on, the engine revision that
+/// computes it (`Engine.revision`: a build whose arithmetic differs never reads another's results
+/// back), as canonical JSON (sorted keys), the same in every store, so results move between them
+/// unchanged. At revision 1 the key is the configuration alone, as stores have always had it.
+func canonicalKey(_ config: [String: String], engine: Int = Engine.revision) throws -> String {
+    try json(withEngine(config, engine))
 }
 
 /// What a store shows beside an experiment's key: the key's settings and the description (how
 /// the data set was named), as canonical JSON.
-func shownConfig(_ config: [String: String], _ description: [String: String]) throws -> String {
-    try canonicalKey(config.merging(description) { key, _ in key })
+func shownConfig(_ config: [String: String], _ description: [String: String], engine: Int = Engine.revision) throws -> String {
+    try json(withEngine(config, engine).merging(description) { key, _ in key })
+}
+
+/// `config` with the `engine` entry a key carries from revision 2 on.
+func withEngine(_ config: [String: String], _ engine: Int) -> [String: String] {
+    engine > 1 ? config.merging(["engine": String(engine)]) { _, revision in revision } : config
+}
+
+/// The engine revision an experiment's key was made by (1 where it has no `engine` entry).
+func engineRevision(ofKey key: String) -> Int? {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(key.utf8)) as? [String: Any] else { return nil }
+    guard let engine = object["engine"] else { return 1 }
+    return (engine as? String).flatMap { Int($0) }
+}
+
+func json(_ object: [String: String]) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
 }
 
 /// The system's text for an errno value, in lower case, as a clause of a sentence.

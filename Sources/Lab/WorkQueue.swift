@@ -1,6 +1,7 @@
 import Capacity
 import Datasets
 import Foundation
+import Linalg
 import PostgresNIO
 
 // The work queue: a sweep's searches — one per (configuration, seed) — as rows of `searches`.
@@ -160,6 +161,9 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
             return d
         }
         guard try canonicalKey(try settings.storeKey(fingerprint: fingerprint)) == claim.experiment else {
+            if let submitted = engineRevision(ofKey: claim.experiment), submitted != Engine.revision {
+                throw ExperimentError("the search was submitted by an overparam of engine revision \(submitted), and this worker computes revision \(Engine.revision): its results would differ in the last bits; run the same overparam build on every worker")
+            }
             throw ExperimentError("data '\(settings["data"])' on this machine differs from the data the search was submitted with (content \(fingerprint)); give every worker the same files")
         }
         return d

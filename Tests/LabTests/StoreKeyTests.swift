@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import GRDB
 import Lab
+import Linalg
 import Recovery
 import Testing
 
@@ -51,6 +52,33 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         #expect(outcomes(first) != outcomes(fresh), "the edit changes the outcome, so a stale answer would show")
         #expect(try storedCounts(path) == (afterFirst.experiments + 1, afterFirst.attempts + fresh.searches[0].attempts.count))
         #expect(first.searches[0].attempts.count >= 2)
+    }
+
+    /// Stores written so far (engine revision 1) keep their keys: the configuration alone, as
+    /// canonical JSON. A later revision adds itself to the key.
+    @Test func theEngineRevisionJoinsTheKeyFromTwoOn() throws {
+        let store = try ResultStore(path: temporaryStore("engine-key.sqlite"))
+        let config = ["arch": "mlp:2-3-2:relu", "lr": "0.05"]
+        #expect(try store.experiment(instrument: "emc", config: config, engine: 1).key == #"{"arch":"mlp:2-3-2:relu","lr":"0.05"}"#)
+        #expect(try store.experiment(instrument: "emc", config: config, engine: 2).key == #"{"arch":"mlp:2-3-2:relu","engine":"2","lr":"0.05"}"#)
+    }
+
+    /// An attempt trained by one engine revision is never read back by another: a build whose
+    /// arithmetic differs trains the attempt again instead of returning numbers it would not make.
+    @Test func anotherEngineRevisionReadsNothingBack() throws {
+        let path = temporaryStore("engine-replay.sqlite")
+        let store = try ResultStore(path: path)
+        let config = ["arch": "mlp:2-3-2:relu", "data": "digits"]
+        let attempt = FitResult(n: 16, seed: 1, verdict: .fit, trainLoss: 0.25, trainAccuracy: 1, gradientNorm: 0.5, steps: 40, seconds: 0.1, budget: 100)
+        try store.experiment(instrument: "emc", config: config, engine: 1).save(attempt)
+        #expect(try store.experiment(instrument: "emc", config: config, engine: 1).cached(n: 16, seed: 1, budget: 100)?.trainLoss == 0.25)
+        #expect(try store.experiment(instrument: "emc", config: config, engine: 2).cached(n: 16, seed: 1, budget: 100) == nil)
+        let later = try store.experiment(instrument: "emc", config: config, engine: 2)
+        try later.save(FitResult(n: 16, seed: 1, verdict: .fit, trainLoss: 0.375, trainAccuracy: 1, gradientNorm: 0.5, steps: 41, seconds: 0.1, budget: 100))
+        // Both revisions' attempts are kept, each under its own experiment.
+        #expect(try store.experiment(instrument: "emc", config: config, engine: 1).cached(n: 16, seed: 1, budget: 100)?.trainLoss == 0.25)
+        #expect(try later.cached(n: 16, seed: 1, budget: 100)?.trainLoss == 0.375)
+        #expect(try storedCounts(path) == (2, 2))
     }
 
     @Test func oneFileAtTwoPathsIsOneExperiment() throws {

@@ -1,0 +1,13 @@
+/// Which arithmetic produced a stored result.
+///
+/// The result store keys an experiment by its configuration, and a re-run reads finished
+/// attempts back instead of training again. That is only right while the same configuration
+/// gives the same bits: a kernel that sums in another order, a new initializer draw or a changed
+/// data transform makes different (equally valid) numbers, and an old store would then hand back
+/// results the current build would not produce. So every change that alters any instrument's
+/// output bits raises `revision`, and the store keys experiments by it too (from 2 on, so that
+/// every store written at revision 1 still matches). Speed-ups that keep the bits — the tests
+/// check bit-identity where a fast path replaces a slow one — leave it as it is.
+public enum Engine {
+    public static let revision = 1
+}
