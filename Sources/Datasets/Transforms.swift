@@ -21,8 +21,13 @@ public enum Condition: String, Sendable, CaseIterable {
 }
 
 extension LabeledData {
+    // The whole-set transforms are specialized (their callers are generic too, so the generic
+    // body checks T and jumps here): generic, every pixel's arithmetic went through witnesses
+    // and metadata lookups — downsampling Fashion-MNIST's 60,000 images took ~0.5 s of each command.
     /// The same data under a condition; deterministic for a seed, and sample i's corruption
     /// depends only on (seed, i), so subsets of a corrupted set are consistent.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func applying(_ condition: Condition, seed: UInt64) -> LabeledData {
         let base = RNG(seed: seed)
         let size = sampleShape.reduce(1, *)
@@ -65,6 +70,8 @@ extension LabeledData {
 
     /// Inputs shifted and scaled to mean 0 and standard deviation 1 with the given statistics
     /// (default: this set's own; pass the training set's to normalize a test set alike).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func standardized(mean: Double? = nil, std: Double? = nil) -> LabeledData {
         let own: (mean: Double, std: Double) = (mean == nil || std == nil) ? meanAndStd : (0, 0)
         let m = T(mean ?? own.mean), s = T(std ?? own.std)
@@ -75,6 +82,8 @@ extension LabeledData {
     }
 
     /// Images [n, H, W, C] averaged over factor × factor blocks (28×28 → 14×14 with 2, 7×7 with 4).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func downsampled(by factor: Int) throws -> LabeledData {
         if factor == 1 { return self }
         let s = sampleShape
@@ -86,10 +95,18 @@ extension LabeledData {
         let (ho, wo) = (h / factor, w / factor)
         var out = [T](repeating: 0, count: count * ho * wo * c)
         let inv = 1 / T(factor * factor)
-        for i in 0..<count {
-            for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
-                out[((i * ho + y / factor) * wo + xx / factor) * c + ch] += x.scalars[((i * h + y) * w + xx) * c + ch] * inv
-            } } }
+        // Each block's terms are summed in raster order (rows, then columns), as stored results were.
+        x.scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<count { for yo in 0..<ho { for xo in 0..<wo { for ch in 0..<c {
+                    var sum: T = 0
+                    for dy in 0..<factor {
+                        let row = ((i * h + yo * factor + dy) * w + xo * factor) * c + ch
+                        for dx in 0..<factor { sum += src[row + dx * c] * inv }
+                    }
+                    dst[((i * ho + yo) * wo + xo) * c + ch] = sum
+                } } } }
+            }
         }
         return LabeledData(x: Tensor(shape: [count, ho, wo, c], scalars: out), labels: labels, classes: classes)
     }

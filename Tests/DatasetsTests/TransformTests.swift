@@ -41,6 +41,29 @@ import Testing
         #expect(Array(pt.x.scalars[0..<16]) != Array(pt.x.scalars[16..<32]))
     }
 
+    /// The Float versions the commands use (specialized bodies): block means of 3-channel images
+    /// against the definition, exact on integer pixels (every sum and product is exact), and the
+    /// other whole-set transforms against the Double ones.
+    @Test func floatTransformsMatchTheirDefinitions() throws {
+        let (n, h, w, c) = (3, 8, 4, 3)
+        let pixels = (0..<(n * h * w * c)).map { ($0 * 37 + 11) % 256 }
+        let img = LabeledData<Float>(x: Tensor(shape: [n, h, w, c], scalars: pixels.map(Float.init)), labels: [0, 1, 2], classes: 3)
+        for f in [2, 4] {
+            let small = try img.downsampled(by: f)
+            #expect(small.x.shape == [n, h / f, w / f, c])
+            for i in 0..<n { for y in 0..<(h / f) { for x in 0..<(w / f) { for ch in 0..<c {
+                var sum = 0
+                for dy in 0..<f { for dx in 0..<f { sum += pixels[((i * h + y * f + dy) * w + x * f + dx) * c + ch] } }
+                #expect(small.x.scalars[((i * (h / f) + y) * (w / f) + x) * c + ch] == Float(sum) / Float(f * f))
+            } } } }
+        }
+        let d = sample(), f = LabeledData<Float>(x: Tensor(shape: d.x.shape, scalars: d.x.scalars.map(Float.init)), labels: d.labels, classes: d.classes)
+        let fromDouble = d.applying(.permutedPixels, seed: 3).x.scalars.map(Float.init)
+        #expect(f.applying(.permutedPixels, seed: 3).x.scalars == fromDouble)
+        let z = f.standardized(mean: 3, std: 2).x.scalars, zd = d.standardized(mean: 3, std: 2).x.scalars
+        #expect(zip(z, zd).allSatisfy { abs(Double($0) - $1) <= 1e-6 * max(1, abs($1)) })
+    }
+
     @Test func downsampleStandardizeMergeAndNest() throws {
         let img = LabeledData<Double>(x: Tensor(shape: [1, 4, 4, 1], scalars: (0..<16).map(Double.init)), labels: [0], classes: 1)
         let small = try img.downsampled(by: 2)
