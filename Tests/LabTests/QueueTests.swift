@@ -2,6 +2,7 @@ import Capacity
 import Foundation
 import GRDB
 import Lab
+import Linalg
 import PostgresNIO
 import Recovery
 import Testing
@@ -179,6 +180,26 @@ func freshSchema(_ name: String) -> String {
         #expect(errors.contains("\(dir)/gone.csv"), "the error names the file: \(errors)")
         // A changed file must not store results under the submitted data's experiment.
         #expect(errors.contains("differs from the data the search was submitted with"), "\(errors)")
+    }
+
+    /// Searches submitted by a build of another engine revision are refused with that reason, and
+    /// nothing is stored under their experiments.
+    @Test(.enabled(if: testPostgres != nil)) func aWorkerOfAnotherEngineRevisionRefusesTheSearches() async throws {
+        let url = freshSchema("engine")
+        let pg = try PostgresStore(url: url)
+        _ = try pg.submit(try SweepSpec.parse(yaml))
+        let schema = String(url.split(separator: "schema=").last!)
+        // As a build of revision 99 would have keyed them.
+        try await rawSQL("""
+            INSERT INTO \(schema).experiments (key, instrument, config, created)
+                SELECT replace(key, '{', '{"engine":"99",'), instrument, config, created FROM \(schema).experiments
+            """)
+        try await rawSQL("UPDATE \(schema).searches SET experiment = replace(experiment, '{', '{\"engine\":\"99\",')")
+        let summary = try runWorker(store: pg, options: WorkerOptions(name: "test")) { _ in }
+        #expect(summary.failed == 4 && summary.searchesFinished == 0)
+        let errors = try pg.queueStatus().failures.map(\.error)
+        #expect(errors.count == 4 && errors.allSatisfy { $0.contains("engine revision 99") && $0.contains("computes revision \(Engine.revision)") }, "\(errors)")
+        #expect(try pulled(pg).isEmpty, "no attempt stored")
     }
 
     @Test(.enabled(if: testPostgres != nil)) func aStoreOfAnotherVersionIsRefusedUntouched() async throws {
