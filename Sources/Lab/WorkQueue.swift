@@ -151,7 +151,8 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
 
     /// The claim's data as this machine has it, checked against the data set the search was
     /// submitted with: a file that differs here (another version at the same path) would store
-    /// results under the wrong experiment.
+    /// results under the wrong experiment. Where the keys differ because the submitting build was
+    /// of another engine revision, the error says that instead.
     func data(_ settings: EMCSettings, for claim: Claim) throws -> LabeledData<Float> {
         // Loading under the lock: two threads never load the same set twice.
         let (d, fingerprint) = try lock.withLock {

@@ -57,10 +57,10 @@ import Testing
                 #expect(small.x.scalars[((i * (h / f) + y) * (w / f) + x) * c + ch] == Float(sum) / Float(f * f))
             } } } }
         }
-        let d = sample(), f = LabeledData<Float>(x: Tensor(shape: d.x.shape, scalars: d.x.scalars.map(Float.init)), labels: d.labels, classes: d.classes)
+        let d = sample(), single = LabeledData<Float>(x: Tensor(shape: d.x.shape, scalars: d.x.scalars.map(Float.init)), labels: d.labels, classes: d.classes)
         let fromDouble = d.applying(.permutedPixels, seed: 3).x.scalars.map(Float.init)
-        #expect(f.applying(.permutedPixels, seed: 3).x.scalars == fromDouble)
-        let z = f.standardized(mean: 3, std: 2).x.scalars, zd = d.standardized(mean: 3, std: 2).x.scalars
+        #expect(single.applying(.permutedPixels, seed: 3).x.scalars == fromDouble)
+        let z = single.standardized(mean: 3, std: 2).x.scalars, zd = d.standardized(mean: 3, std: 2).x.scalars
         #expect(zip(z, zd).allSatisfy { abs(Double($0) - $1) <= 1e-6 * max(1, abs($1)) })
     }
 
