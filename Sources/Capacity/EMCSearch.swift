@@ -41,14 +41,21 @@ public struct EMCSearch: Sendable, Codable {
     public var runs: Int { attempts.map { r in budgets.budgets.filter { $0 <= r.budget }.count }.reduce(0, +) }
 
     /// What this EMC is: a measurement only when the smallest size that did not fit converged
-    /// without fitting (`no-fit`).
+    /// without fitting (`no-fit`); the procedure's own where it diverged there.
     public var status: EMCStatus {
         guard let hi = firstFailure else { return .censored }
-        return attempts.contains { $0.n == hi && $0.verdict == .noFit } ? .measured : .budgetBounded
+        let failure = attempts.first { $0.n == hi }?.verdict
+        return failure == .noFit ? .measured : failure == .diverged ? .diverged : .budgetBounded
     }
 
-    /// The EMC as text that says what it is: "276", or "≥ 1797" for a lower bound.
-    public var text: String { status == .measured ? "\(emc)" : "≥ \(emc)" }
+    /// The EMC as text that says what it is: "276", "≥ 1797" for a lower bound, "276 (diverged)".
+    public var text: String {
+        switch status {
+        case .measured: return "\(emc)"
+        case .diverged: return "\(emc) (diverged)"
+        case .censored, .budgetBounded: return "≥ \(emc)"
+        }
+    }
 
     public init(seed: UInt64, attempts: [FitResult], emc: Int, firstFailure: Int?) {
         self.seed = seed; self.attempts = attempts; self.emc = emc; self.firstFailure = firstFailure
@@ -65,6 +72,10 @@ public enum EMCStatus: String, Sendable, Codable {
     /// The smallest size that did not fit ran out of budget while improving (`undecided`):
     /// the EMC is at least what fit, a bound set by the step budget.
     case budgetBounded = "budget-bounded"
+    /// The smallest size that did not fit diverged (its loss became NaN or infinite): the EMC of
+    /// the procedure as run — it fails there — but ended by the procedure's instability, not by
+    /// a converged failure; a smaller learning rate may fit more.
+    case diverged
 }
 
 /// One seed's search as a state machine: `next` names the size to try, `record` takes its
@@ -208,9 +219,13 @@ public struct EMCReport: Sendable, Codable {
     public var budgetBounded: Int { searches.filter { $0.status == .budgetBounded }.count }
     /// Seeds whose search ended at a collapsed attempt (`EMCSearch.collapsed`).
     public var collapsed: Int { searches.filter(\.collapsed).count }
-    /// Every seed measured: `mean` is a measurement; otherwise it is only a lower bound.
+    /// Seeds whose search ended at a diverged attempt (`EMCStatus.diverged`).
+    public var diverged: Int { searches.filter { $0.status == .diverged }.count }
+    /// Every seed's EMC is its procedure's: measured, or ended by a divergence (which, like a
+    /// collapse, is reported beside it); otherwise `mean` is only a lower bound.
     public var isMeasured: Bool { censored == 0 && budgetBounded == 0 }
-    /// One word for the whole report: measured, censored, budget-bounded, or mixed (seeds differ).
+    /// One word for the whole report: measured, censored, budget-bounded, diverged, or mixed
+    /// (seeds differ).
     public var status: String {
         let kinds = Set(searches.map(\.status))
         return kinds.count == 1 ? kinds.first!.rawValue : kinds.isEmpty ? EMCStatus.measured.rawValue : "mixed"
@@ -234,7 +249,8 @@ public struct EMCReport: Sendable, Codable {
     /// procedure as run — capped at `cap` steps: below it everything fit, above it the capped
     /// run failed. So two EMCs under the same cap are compared as measurements, and the verdict
     /// is about the capped procedures (`atCap`); under different caps a budget-bounded EMC is
-    /// only a lower bound.
+    /// only a lower bound. A diverged EMC is the procedure's own under any cap, compared as a
+    /// measurement; the report says how many seeds diverged (`diverged`).
     public func comparison(with other: EMCReport, scale: Double = 1, otherScale: Double = 1) -> EMCComparison {
         guard let i = differenceInterval(perSeed.map { Double($0) * scale }, other.perSeed.map { Double($0) * otherScale }) else {
             return EMCComparison(larger: nil, interval: nil, atCap: false)

@@ -11,6 +11,11 @@ public enum Verdict: String, Sendable, Codable {
     case noFit = "no-fit"
     /// The step budget ran out while the loss was still falling: no conclusion.
     case undecided
+    /// The training loss became NaN or infinite: the procedure fails at this size through its
+    /// instability, not by converging. Decided — a larger budget is not tried: it runs the same
+    /// steps again (a constant schedule), or keeps a cosine schedule's rate high for longer — so
+    /// it bounds a search as a failure does, and the EMC it ends says so (`EMCStatus.diverged`).
+    case diverged
 }
 
 /// How one fit attempt trains: model, optimizer, budget and the tests for the verdict.
@@ -85,6 +90,8 @@ public struct FitResult: Sendable, Codable, Equatable {
     public var n: Int
     public var seed: UInt64
     public var verdict: Verdict
+    /// The training loss at the end (+∞ where the attempt diverged; its accuracy is then 0, its
+    /// gradient norm +∞, and `steps` the step it diverged at).
     public var trainLoss: Double
     public var trainAccuracy: Double
     public var gradientNorm: Double
@@ -164,7 +171,18 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     let from = state.flatMap { s in
         p.continuesExactly && s.n == data.count && s.seed == seed && s.progress.step < p.train.maxSteps ? s : nil
     }
-    var (net, r, subspace, stopped) = try trainAttempt(data, procedure: p, seed: seed, ws: ws, from: from)
+    let run: (net: Network<Float>, r: TrainResult, subspace: Subspace<Float>?, stopped: TrainProgress<Float>)
+    do {
+        run = try trainAttempt(data, procedure: p, seed: seed, ws: ws, from: from)
+    } catch NetworkError.diverged(let step, _) {
+        // Nothing to measure on a network of NaNs: the loss is +∞ (a NaN could not be stored),
+        // nothing counts as fitted, and the gradient is not computed.
+        state = nil
+        return FitResult(n: data.count, seed: seed, verdict: .diverged, trainLoss: .infinity, trainAccuracy: 0,
+                         gradientNorm: .infinity, steps: step, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                         budget: p.train.maxSteps)
+    }
+    var (net, r, subspace, stopped) = run
     // Kept before the verdict's passes touch the network (they restore it, but the next budget
     // must start from exactly where training stopped).
     let trained = (from?.stepsTrained ?? 0) + stopped.stepsRun

@@ -56,16 +56,20 @@ func activationFinding(_ rows: SweepRows, seeds: Int) -> Finding {
         }
     }
     let text = ["leakyrelu", "tanh", "sigmoid", "linear"].compactMap { o in counts[o].map { "vs \(o): larger \($0.win), smaller \($0.lose), undecided \($0.open)" } }
-    // Seeds a collapse ended, per activation: there the optimization, not the activation's
-    // capacity, decided (dead ReLUs, saturated sigmoids).
-    let collapses = ["relu", "leakyrelu", "tanh", "sigmoid", "linear"].compactMap { a -> String? in
-        let reports = rows.rows.filter { $0.settings["arch"]?.hasSuffix(":" + a) == true }.map(\.report)
-        let k = reports.map(\.collapsed).reduce(0, +)
-        return k == 0 ? nil : "\(a) \(k) of \(reports.map(\.searches.count).reduce(0, +))"
+    // Seeds a collapse or a divergence ended, per activation: there the optimization, not the
+    // activation's capacity, decided (dead ReLUs, saturated sigmoids, a rate too large).
+    func seedsEnded(_ what: String, _ count: (EMCReport) -> Int) -> String {
+        let parts = ["relu", "leakyrelu", "tanh", "sigmoid", "linear"].compactMap { a -> String? in
+            let reports = rows.rows.filter { $0.settings["arch"]?.hasSuffix(":" + a) == true }.map(\.report)
+            let k = reports.map(count).reduce(0, +)
+            return k == 0 ? nil : "\(a) \(k) of \(reports.map(\.searches.count).reduce(0, +))"
+        }
+        return parts.isEmpty ? "" : "; seeds ended at \(what): " + parts.joined(separator: ", ")
     }
-    let collapseText = collapses.isEmpty ? "" : "; seeds ended at a collapse (learned nothing beyond the class frequencies: the optimization's failure): " + collapses.joined(separator: ", ")
+    let ended = seedsEnded("a collapse (learned nothing beyond the class frequencies: the optimization's failure)", \.collapsed)
+        + seedsEnded("a divergence (the loss became NaN or infinite: the procedure's instability)", \.diverged)
     return Finding(instrument: "capacity", claim: "ReLU networks fit more samples than tanh and sigmoid networks, at every width and depth",
-                   held: allHeld(decisive), evidence: "\(bases.count) shape(s) × true and random labels, \(seeds) seeds: " + text.joined(separator: "; ") + collapseText)
+                   held: allHeld(decisive), evidence: "\(bases.count) shape(s) × true and random labels, \(seeds) seeds: " + text.joined(separator: "; ") + ended)
 }
 
 /// The EMC gap against generalization over the configurations of every study, two ways: Kendall's

@@ -16,22 +16,27 @@ public struct SweepRows: Sendable {
 }
 
 /// An EMC as a table cell that says what it is: mean ± s.d. [95% interval], ≥ for a lower bound,
-/// and how many seeds ended at a collapse (`EMCSearch.collapsed`).
+/// and how many seeds ended at a collapse (`EMCSearch.collapsed`) or a divergence.
 func emcCell(_ r: EMCReport, available: Int) -> String {
     if r.censored == r.searches.count { return "≥ \(available) (all, censored)" }
     let value = r.perSeed.count == 1 ? fmt(r.mean) : "\(fmt(r.mean)) ± \(fmt(r.std))"
     let interval = r.interval.map { " [\(fmt($0.lowerBound.rounded())), \(fmt($0.upperBound.rounded()))]" } ?? ""
     let collapsed = r.collapsed == 0 ? "" : " (\(r.collapsed) collapsed)"
-    return (r.isMeasured ? value + interval : "≥ \(fmt(r.mean))\(interval) (\(r.status))") + collapsed
+    let diverged = r.diverged == 0 ? "" : " (\(r.diverged) diverged)"
+    return (r.isMeasured ? value + interval : "≥ \(fmt(r.mean))\(interval) (\(r.status))") + collapsed + diverged
 }
 
 /// How a comparison's verdict is to be read: at the step cap where an EMC was budget-bounded, and
-/// with the seeds that ended at a collapse (`EMCSearch.collapsed`), whose EMCs the optimization set.
+/// with the seeds that ended at a collapse (`EMCSearch.collapsed`) or a divergence, whose EMCs the
+/// optimization set.
 func capScope(_ c: EMCComparison, _ reports: EMCReport...) -> String {
     let cap = c.atCap ? " (at the \(reports.map(\.cap).max() ?? 0)-step cap: a budget-bounded EMC is the capped procedure's)" : ""
     let collapsed = reports.filter { $0.collapsed > 0 }.map { "\($0.collapsed) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
+    let diverged = reports.filter { $0.diverged > 0 }.map { "\($0.diverged) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
     return cap + (collapsed.isEmpty ? "" : "; ended at a collapse (learned nothing beyond the class frequencies): "
                   + collapsed.joined(separator: ", ") + ", EMCs set by the optimization rather than the capacity")
+        + (diverged.isEmpty ? "" : "; ended at a divergence (the loss became NaN or infinite): " + diverged.joined(separator: ", ")
+           + ", EMCs set by the procedure's instability rather than the capacity")
 }
 
 func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any Store)?, _ workers: Int,
@@ -46,8 +51,8 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
         var spec = try SweepSpec.parse(yaml, file: name)
         spec.output = (output as NSString).appendingPathComponent(spec.output)
         log("capacity: \(name), \(spec.configurations.count) configurations")
-        // A configuration that fails (a learning rate at which it diverges) is reported, and
-        // the findings use the rest.
+        // A configuration that fails with an error (its store lost, say; a divergence is a
+        // verdict, not an error) is reported, and the findings use the rest.
         let outcome = try runSweep(spec, store: store, keepGoing: true, log: { log("    " + $0) })
         section.commands.append("overparam emc sweep \(name)   # with this file:\n" + yaml)
         if !outcome.failed.isEmpty {
@@ -73,7 +78,7 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
         pairs.append((arch, t.parameters, t, r))
         table += "<tr><td><code>\(Plot.escape(arch))</code></td><td>\(t.parameters)</td><td>\(cell(t))</td><td>\(cell(r))</td><td>\(r.isMeasured ? "" : "≥ ")\(String(format: "%.3f", r.emcPerParameter))</td></tr>"
     }
-    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so. “k collapsed”: for k seeds the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy) under every budget up to the cap, a failure of the optimization rather than of the model's capacity.</p>")
+    section.tables.append(table + "</table><p>Mean ± s.d. [95% interval] over \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s") per configuration. ≥: a lower bound on what more steps would fit — “censored”: every one of the \(available) samples was fitted; “budget-bounded”: the smallest size that did not fit was still improving at the step cap (\(pairs.first?.t.cap ?? 0) steps), so the value is the EMC of the procedure as capped. Comparisons of budget-bounded EMCs under one cap are about the capped procedures and say so. “k collapsed”: for k seeds the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy) under every budget up to the cap, a failure of the optimization rather than of the model's capacity. “k diverged”: for k seeds the smallest size that did not fit diverged (its training loss became NaN or infinite), so the EMC is the procedure's, ended by its instability; a smaller learning rate may fit more.</p>")
     var tvr = Plot(title: "True vs random labels", xLabel: "EMC with random labels (samples)", yLabel: "EMC with true labels (samples)", logX: true, logY: true)
     let shown = pairs.filter { $0.r.mean > 0 && $0.t.mean > 0 }
     tvr.series.append(.init("both measured", shown.filter { $0.t.isMeasured && $0.r.isMeasured }.map { ($0.r.mean, $0.t.mean) }))

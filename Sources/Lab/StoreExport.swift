@@ -113,7 +113,7 @@ extension ResultStore {
         switch v.storage {
         case .null: return NSNull()
         case let .int64(i): return i
-        case let .double(d): return d
+        case let .double(d): return d.isFinite ? d : NSNull()   // JSON has no ∞: a diverged attempt's loss
         case let .string(s): return s
         case let .blob(b): return b.base64EncodedString()
         }

@@ -25,7 +25,7 @@ public struct SweepOutcome: Sendable {
 /// `finished(k, K)` is called after each of the K configurations this run owns. Each data set
 /// is loaded once (`datasets`: those already loaded, by `EMCSettings.dataKey`, as
 /// `validateConfigurations` returns them). With `keepGoing`, a configuration whose search throws
-/// (a procedure that diverges, say) is logged and listed in `failed` and the sweep goes on, as
+/// (its store failing, say; a divergence is a verdict, not an error) is logged and listed in `failed` and the sweep goes on, as
 /// the work queue does; otherwise the error ends the sweep (what it finished stays stored).
 public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, datasets: [String: LabeledData<Float>] = [:],
                      keepGoing: Bool = false, log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
@@ -42,7 +42,8 @@ public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil
             return nil
         }
         log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it")
-             + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): the optimization's failure, not the capacity's" : ""))
+             + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): the optimization's failure, not the capacity's" : "")
+             + (report.diverged > 0 ? "; \(report.diverged) seed(s) ended at a divergence (the loss became NaN or infinite): the procedure's instability, not the capacity" : ""))
         return SweepRow(settings: c, report: report)
     }.compactMap { $0 }
     // A shard holds a slice: the tables and figures come from the merged store.
@@ -223,7 +224,7 @@ public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
     let axisNames = spec.varying
     // `status` says what each EMC is; where it is not "measured", emc_mean is a lower bound.
     var csv = (axisNames + ["parameters", "emc_mean", "emc_std", "emc_per_seed", "emc_per_parameter", "undecided",
-                            "status", "censored", "budget_bounded", "escalated", "runs", "emc_ci_low", "emc_ci_high", "collapsed"]).joined(separator: ",") + "\n"
+                            "status", "censored", "budget_bounded", "escalated", "runs", "emc_ci_low", "emc_ci_high", "collapsed", "diverged"]).joined(separator: ",") + "\n"
     var json = [[String: Any]]()
     for r in rows {
         let perSeed = r.report.searches.map { $0.text.replacingOccurrences(of: " ", with: "") }.joined(separator: " ")
@@ -232,13 +233,13 @@ public func writeSweepOutputs(_ spec: SweepSpec, _ rows: [SweepRow]) throws {
                 r.report.status, String(r.report.censored > 0), String(r.report.budgetBounded > 0),
                 String(r.report.escalated), String(r.report.runs),
                 r.report.interval.map { String($0.lowerBound) } ?? "", r.report.interval.map { String($0.upperBound) } ?? "",
-                String(r.report.collapsed)]).joined(separator: ",") + "\n"
+                String(r.report.collapsed), String(r.report.diverged)]).joined(separator: ",") + "\n"
         json.append(["settings": r.settings, "parameters": r.report.parameters, "emc_mean": r.report.mean, "emc_std": r.report.std,
                      "emc_per_seed": r.report.perSeed, "emc_per_parameter": r.report.emcPerParameter, "undecided": r.report.undecided,
                      "status": r.report.status, "status_per_seed": r.report.searches.map(\.status.rawValue),
                      "censored": r.report.censored > 0, "budget_bounded": r.report.budgetBounded > 0,
                      "escalated": r.report.escalated, "runs": r.report.runs, "collapsed": r.report.collapsed,
-                     "collapsed_per_seed": r.report.searches.map(\.collapsed),
+                     "collapsed_per_seed": r.report.searches.map(\.collapsed), "diverged": r.report.diverged,
                      "emc_interval": r.report.interval.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNull()])
     }
     try csv.write(toFile: spec.output + "/results.csv", atomically: true, encoding: .utf8)

@@ -103,7 +103,7 @@ struct MeasureOptions: ParsableArguments {
                     // What the numbers are: where not "measured", emc_mean is only a lower bound.
                     "status": report.status, "status_per_seed": report.searches.map(\.status.rawValue),
                     "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
-                    "collapsed": report.collapsed, "collapsed_per_seed": report.searches.map(\.collapsed),
+                    "collapsed": report.collapsed, "collapsed_per_seed": report.searches.map(\.collapsed), "diverged": report.diverged,
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
                     "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]
@@ -123,6 +123,9 @@ struct MeasureOptions: ParsableArguments {
                 }
                 if report.collapsed > 0 {
                     print("collapsed: for \(report.collapsed) of \(seeds) seed(s) the smallest size that did not fit ended having learned nothing beyond the class frequencies (training loss within \(Int(collapseTolerance * 100))% of the labels' entropy) under every budget up to \(cap) steps: the optimization failed there (a learning rate too large, dead or saturated units), not the model's capacity. Another --lr or --initialization may fit more.")
+                }
+                if report.diverged > 0 {
+                    print("diverged: for \(report.diverged) of \(seeds) seed(s) the smallest size that did not fit diverged (the training loss became NaN or infinite), so the EMC is the procedure's, ended by its instability rather than by a converged failure. A smaller --lr may fit more.")
                 }
                 if endRank { printEndRanks(ranks, seeds: seeds) }
             }

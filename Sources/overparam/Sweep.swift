@@ -134,8 +134,8 @@ struct SweepRunOptions: ParsableArguments {
             var failed = [(label: String, error: String)]()
             switch spec.kind {
             case .emc:
-                // A configuration that fails (a learning rate at which it diverges) does not
-                // stop the others; the run names it and exits with an error at the end.
+                // A configuration that fails with an error (a divergence is a verdict, not an
+                // error) does not stop the others; the run names it and exits with an error at the end.
                 var attempts = 0
                 let outcome = try runSweep(spec, store: opened, shard: shard, datasets: datasets, keepGoing: true, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
                     attempts += 1

@@ -98,9 +98,9 @@ import Testing
         #expect(after.count == before.count && !before.isEmpty)
     }
 
-    /// A configuration that diverges fails alone: the others are measured and tabled, and the
-    /// run names it and exits with an error.
-    @Test func aDivergingConfigurationDoesNotStopTheSweep() throws {
+    /// A configuration that diverges is measured, not failed: the sweep tables it with the
+    /// others, its status says it diverged, and the run succeeds.
+    @Test func aDivergingConfigurationIsMeasuredAndSaysSo() throws {
         let dir = try scratchFolder("diverging")
         try """
             instrument: emc
@@ -111,10 +111,10 @@ import Testing
             output: \(dir)/sweep
             """.write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
         let run = try overparam(["sweep", "run", dir + "/sweep.yaml", "--store", dir + "/store.sqlite"])
-        #expect(run.status != 0)
-        #expect(run.stderr.contains("1 of 2 configurations failed") && run.stderr.contains("lr=1e9") && run.stderr.contains("diverged"), "\(run.stderr)")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("1 seed(s) ended at a divergence"), "\(run.stdout)")
         let csv = try String(contentsOfFile: dir + "/sweep/results.csv", encoding: .utf8).split(separator: "\n")
-        #expect(csv.count == 2 && csv[1].hasPrefix("0.05,"), "\(csv)")
+        #expect(csv.count == 3 && csv[1].hasPrefix("1e9,") && csv[1].contains(",diverged,") && csv[2].hasPrefix("0.05,"), "\(csv)")
     }
 
     /// Four processes started together on one new file (three times: the file's creation is

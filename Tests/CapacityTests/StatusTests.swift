@@ -106,6 +106,31 @@ import Testing
         #expect(try #require(small.interval).lowerBound > 250, "a tight interval is left as it is")
     }
 
+    /// A search whose smallest failure diverged: the procedure's EMC, compared as a measurement
+    /// under any cap, and printed without ≥ but with what ended it.
+    @Test func aDivergedEMCIsTheProceduresOwn() {
+        func diverging(_ t: Int, seed: UInt64) -> EMCSearch {
+            var s = searchEMC(plan: SearchPlan(maximum: 1000), seed: seed) { n in
+                var r = fake(n, fits: n <= t)
+                if n > t { r.verdict = .diverged }
+                return r
+            }
+            s.budgets = BudgetSchedule(first: 1, cap: 8)
+            return s
+        }
+        let s = diverging(300, seed: 0)
+        #expect(s.status == .diverged && s.text == "\(s.emc) (diverged)" && s.emc <= 300 && s.firstFailure! > 300)
+        let small = EMCReport(arch: "mlp", parameters: 10, searches: [290, 300, 310].enumerated().map { diverging($1, seed: UInt64($0)) })
+        let big = EMCReport(arch: "mlp", parameters: 10, searches: [590, 600, 610].enumerated().map { i, t in
+            var s = search(t)
+            s.seed = UInt64(i)
+            return s
+        })
+        #expect(small.diverged == 3 && small.isMeasured && small.status == "diverged" && small.cap == 8 && big.cap == 1)
+        #expect(big.comparison(with: small).larger == true && small.comparison(with: big).larger == false)
+        #expect(small.comparison(with: big).atCap == false)
+    }
+
     @Test func labelsBeyondTheModelsOutputsAreRefusedBeforeTraining() throws {
         let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 60, dim: 4, classes: 3, seed: 1)
         var p = FitProcedure(arch: "mlp:4-8-2:relu")

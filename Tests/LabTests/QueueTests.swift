@@ -98,6 +98,26 @@ func freshSchema(_ name: String) -> String {
         #expect(rows.map(\.report.collapsed) == [2, 0])
     }
 
+    /// A diverged attempt is a result, not a failed search: workers store it (loss +∞) and end
+    /// the searches as one process does.
+    @Test(.enabled(if: testPostgres != nil)) func workersStoreDivergedAttemptsAsOneProcessDoes() throws {
+        var spec = try SweepSpec.parse("""
+            instrument: emc
+            fixed: {data: "gaussian:200,4,3,1.5", arch: "mlp:4-16-16-3:linear", optimizer: sgd, lr: 1, batch-size: 0, steps: 100, schedule: constant, start: 8}
+            seeds: 2
+            output: unused
+            """)
+        spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-diverged-\(getpid())").path
+        let expected = try reference(spec, "diverged")
+        #expect(expected.contains { $0.contains("|diverged|Inf|0.0|Inf|") }, "\(expected)")
+        let pg = try PostgresStore(url: freshSchema("diverged"))
+        #expect(try pg.submit(spec) == (2, 0))
+        let summary = try runWorker(store: pg, options: WorkerOptions(name: "test")) { _ in }
+        #expect(summary.searchesFinished == 2 && summary.failed == 0)
+        #expect(try pulled(pg) == expected, "the same attempts, their infinite losses included, as one process")
+        #expect(try runSweep(spec, store: pg).rows.map(\.report.diverged) == [2])
+    }
+
     @Test(.enabled(if: testPostgres != nil)) func anExpiredLeaseIsTakenOverAndItsAttemptRerun() throws {
         var spec = try SweepSpec.parse(yaml)
         spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-lease-\(getpid())").path

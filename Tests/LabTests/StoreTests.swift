@@ -92,6 +92,29 @@ final class Interrupting: AttemptCache {
         #expect(json?.first?["verdict"] as? String == "no-fit")
     }
 
+    /// A diverged attempt (loss +∞) is stored, read back equal, and exported: "inf" in CSV,
+    /// null in JSON (which has no infinity); a resumed search replays it rather than failing.
+    @Test func aDivergedAttemptIsStoredAndExported() throws {
+        let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 200, dim: 4, classes: 3, separation: 1.5, seed: 0)
+        var p = FitProcedure(arch: "mlp:4-16-16-3:linear")
+        p.train.optimizer = .sgd(momentum: 0.9); p.train.learningRate = 1; p.train.batchSize = nil
+        p.train.maxSteps = 100; p.train.schedule = .constant
+        var plan = SearchPlan(maximum: data.count)
+        plan.start = 8
+        let store = try ResultStore(path: temporaryStore("diverged.sqlite"))
+        let cache = Interrupting(try store.experiment(instrument: "emc", config: ["arch": p.arch, "lr": "1"]), limit: .max)
+        let first = try measureEMC(data, procedure: p, seeds: [0], plan: plan, cache: cache)
+        let diverged = try #require(first.searches[0].attempts.first { $0.verdict == .diverged })
+        #expect(try cache.cached(n: diverged.n, seed: 0, budget: 100) == diverged)
+        let again = Interrupting(try store.experiment(instrument: "emc", config: ["arch": p.arch, "lr": "1"]), limit: .max)
+        let replayed = try measureEMC(data, procedure: p, seeds: [0], plan: plan, cache: again)
+        #expect(again.saved == 0 && replayed.searches[0].attempts == first.searches[0].attempts && replayed.diverged == 1)
+        #expect(try store.exportCSV().contains(",0,\(diverged.n),100,diverged,inf,0.0,inf,\(diverged.steps),"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try store.exportJSON().utf8)) as? [[String: Any]])
+        let row = try #require(json.first { $0["verdict"] as? String == "diverged" })
+        #expect(row["train_loss"] is NSNull && row["gradient_norm"] is NSNull && row["train_accuracy"] as? Double == 0)
+    }
+
     /// Several processes (here connections on threads) opening one new file together: each
     /// either creates it or finds it whole — never its tables without their schema version.
     @Test func openingANewStoreTogetherNeverSeesItHalfMade() throws {

@@ -19,32 +19,39 @@ import Testing
         }
     }
 
-    /// A configuration that diverges ends a sweep with its error; with `keepGoing` (as
-    /// `overparam reproduce` runs its sweeps) it is listed as failed and the others are measured.
-    @Test func aDivergingConfigurationFailsAloneWhenTheSweepKeepsGoing() throws {
+    /// A configuration whose search throws — here its store refuses it, as a full disk or a lost
+    /// server would — ends a sweep with its error; with `keepGoing` (as `overparam reproduce` and
+    /// `sweep run` run their sweeps) it is listed as failed and the others are measured. A
+    /// configuration that diverges is no such failure: it is measured, and its row says so.
+    @Test func aFailingConfigurationFailsAloneWhenTheSweepKeepsGoing() throws {
         let yaml = """
         instrument: emc
         fixed: {data: "gaussian:64,4,3,3", arch: "mlp:4-8-3:relu", optimizer: sgd, batch-size: 0, steps: 50, start: 8}
         axes:
-          lr: [0.05, 1e9]
+          lr: [0.05, 1e9, 0.2]
         seeds: 1
         output: \(FileManager.default.temporaryDirectory.path)/overparam-diverge-\(getpid())
         """
         let spec = try SweepSpec.parse(yaml, file: "d.yaml")
+        let store = RefusingStore(try ResultStore(path: temporaryStore("refusing.sqlite")), refusing: ("lr", "0.2"))
         do {
-            _ = try runSweep(spec, store: nil)
-            Issue.record("a sweep with a diverging configuration finished without an error")
+            _ = try runSweep(spec, store: store)
+            Issue.record("a sweep with a failing configuration finished without an error")
         } catch {
-            #expect("\(error)".contains("diverged"), "\(error)")
+            #expect("\(error)".contains("refused"), "\(error)")
         }
-        let outcome = try runSweep(spec, store: nil, keepGoing: true)
-        #expect(outcome.rows.map { $0.settings["lr"] } == ["0.05"] && outcome.rows[0].report.mean > 0)
-        #expect(outcome.failed.count == 1 && outcome.failed[0].label.contains("1e9") && outcome.failed[0].error.contains("diverged"), "\(outcome.failed)")
+        let outcome = try runSweep(spec, store: store, keepGoing: true)
+        #expect(outcome.rows.map { $0.settings["lr"] } == ["0.05", "1e9"] && outcome.rows[0].report.mean > 0)
+        #expect(outcome.failed.count == 1 && outcome.failed[0].label.contains("0.2") && outcome.failed[0].error.contains("refused"), "\(outcome.failed)")
+        let diverging = outcome.rows[1].report
+        #expect(diverging.diverged == 1 && diverging.status == "diverged" && diverging.searches[0].attempts.filter { $0.verdict != .fit }.allSatisfy { $0.verdict == .diverged })
+        let csv = try String(contentsOfFile: spec.output + "/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv[0].hasSuffix(",collapsed,diverged") && csv[2].hasPrefix("1e9,") && csv[2].contains(",diverged,") && csv[2].hasSuffix(",0,1"), "\(csv)")
         // Every configuration failing leaves an empty table, not a crash.
         var all = spec
-        all.axes = [(name: "lr", values: ["1e9", "2e9"])]
-        let none = try runSweep(all, store: nil, keepGoing: true)
-        #expect(none.rows.isEmpty && none.failed.count == 2)
+        all.axes = [(name: "lr", values: ["0.2"])]
+        let none = try runSweep(all, store: store, keepGoing: true)
+        #expect(none.rows.isEmpty && none.failed.count == 1)
     }
 
     @Test func parsesAndExpandsTheProduct() throws {
@@ -216,5 +223,19 @@ import Testing
     @Test func needsBothConditions() {
         let yaml = "instrument: emc\noutput: o\ngeneralization: 10\naxes:\n  condition: [true]\n"
         #expect(throws: ExperimentError.self) { try SweepSpec.parse(yaml) }
+    }
+}
+
+/// A store that refuses the experiments of configurations with one setting, as a full disk or a
+/// lost server fails a search part-way through a sweep.
+final class RefusingStore: Store, @unchecked Sendable {
+    struct Refused: Error, CustomStringConvertible { var description: String { "the store refused the experiment" } }
+    let inner: ResultStore
+    let refusing: (name: String, value: String)
+    init(_ inner: ResultStore, refusing: (String, String)) { self.inner = inner; self.refusing = refusing }
+    var location: String { inner.location }
+    func cache(instrument: String, config: [String: String], description: [String: String]) throws -> any ExperimentCache {
+        if config[refusing.name] == refusing.value { throw Refused() }
+        return try inner.cache(instrument: instrument, config: config, description: description)
     }
 }
