@@ -2,6 +2,7 @@ import Capacity
 import Datasets
 import Foundation
 import Linalg
+import NeuralNets
 
 /// One configuration's outcome in a sweep.
 public struct SweepRow: Sendable {
@@ -163,6 +164,8 @@ public struct GapStudy: Sendable {
     public var kendallGap: Double?
     public var pearsonAccuracy: Double?
     public var kendallAccuracy: Double?
+    /// Configurations left out because their generalization training diverged (no test accuracy).
+    public var diverged: [String] = []
 
     /// The study of `points`, its correlations over the comparable ones.
     public init(points: [GapPoint]) {
@@ -177,7 +180,8 @@ public struct GapStudy: Sendable {
         let left = points.count - correlated.count
         return "EMC gap vs generalization gap over \(correlated.count) configurations"
             + (atCap > 0 ? " (\(atCap) of them budget-bounded: EMCs of the procedure at its step cap)" : "")
-            + (left > 0 ? " (\(left) left out: a censored EMC, or EMCs under different caps, have no gap)" : "") + ": Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
+            + (left > 0 ? " (\(left) left out: a censored EMC, or EMCs under different caps, have no gap)" : "")
+            + (diverged.isEmpty ? "" : " (\(diverged.count) left out: generalization training diverged)") + ": Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
     }
 }
 
@@ -187,23 +191,32 @@ public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], tra
                                       log: ((String) -> Void)? = nil) throws -> GapStudy {
     let others = spec.varying.filter { $0 != "condition" }
     func key(_ r: SweepRow) -> String { others.map { "\($0)=\(r.settings[$0]!)" }.joined(separator: " ") }
-    var points = [GapPoint]()
+    var points = [GapPoint](), diverged = [String]()
     for r in rows where r.settings["condition"] == "true" {
         guard let random = rows.first(where: { $0.settings["condition"] == "random-labels" && key($0) == key(r) }) else { continue }
-        let g = try EMCSettings(r.settings).generalization(trainSize: trainSize, store: store)
+        let g: (testAccuracy: Double, gap: Double)
+        do {
+            g = try EMCSettings(r.settings).generalization(trainSize: trainSize, store: store)
+        } catch NetworkError.diverged(let step, _) {
+            // No test accuracy to relate: the configuration is left out, and the study says so.
+            log?("    generalization of \(key(r)) at n = \(trainSize): training diverged at step \(step); left out")
+            diverged.append(key(r))
+            continue
+        }
         log?(String(format: "    generalization of %@ at n = %d: test accuracy %.2f%%, gap %.3f", key(r), trainSize, 100 * g.testAccuracy, g.gap))
         points.append(GapPoint(label: key(r), emcTrue: r.report.mean, emcRandom: random.report.mean,
                                testAccuracy: g.testAccuracy, generalizationGap: g.gap,
                                measured: r.report.isMeasured && random.report.isMeasured,
                                comparable: r.report.censored == 0 && random.report.censored == 0 && r.report.cap == random.report.cap))
     }
-    let study = GapStudy(points: points)
+    var study = GapStudy(points: points)
+    study.diverged = diverged
     let used = study.correlated, gaps = used.map(\.emcGap)
     var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured,at_cap\n"
     for p in points {
         csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.comparable ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured),\(p.comparable && !p.measured)\n"
     }
-    csv += "# \(study.summary)\n"
+    csv += diverged.map { "# left out, its generalization training diverged: \($0)\n" }.joined() + "# \(study.summary)\n"
     try csv.write(toFile: spec.output + "/generalization.csv", atomically: true, encoding: .utf8)
     if used.count >= 2 {
         var plot = Plot(title: "EMC gap (true − random labels) vs generalization gap", xLabel: "EMC gap (samples)",

@@ -220,6 +220,29 @@ import Testing
         #expect(again.points.allSatisfy { $0.testAccuracy == 0.25 })
     }
 
+    /// A configuration whose EMCs are measured but whose generalization training diverges is
+    /// left out of the study, which says so, rather than ending the sweep after its searches.
+    @Test func aDivergingGeneralizationRunIsLeftOutOfTheStudy() throws {
+        let out = "\(FileManager.default.temporaryDirectory.path)/overparam-gap-diverged-\(getpid())"
+        let spec = try SweepSpec.parse("""
+            instrument: emc
+            fixed: {data: "gaussian:200,4,3,1.5", arch: "mlp:4-16-16-3:linear", optimizer: sgd, batch-size: 0, steps: 100, schedule: constant, start: 8}
+            axes:
+              lr: [0.05, 1]
+              condition: [true, random-labels]
+            seeds: 2
+            generalization: 50
+            output: \(out)
+            """, file: "g.yaml")
+        let outcome = try runSweep(spec, store: nil)
+        #expect(outcome.rows.count == 4 && outcome.rows.filter { $0.settings["lr"] == "1" }.allSatisfy { $0.report.diverged == 2 })
+        let study = try #require(outcome.gap)
+        #expect(study.points.map(\.label) == ["lr=0.05"] && study.diverged == ["lr=1"], "\(study.points.map(\.label)) \(study.diverged)")
+        #expect(study.summary.contains("(1 left out: generalization training diverged)"), "\(study.summary)")
+        let csv = try String(contentsOfFile: out + "/generalization.csv", encoding: .utf8)
+        #expect(csv.contains("# left out, its generalization training diverged: lr=1\n"), "\(csv)")
+    }
+
     @Test func needsBothConditions() {
         let yaml = "instrument: emc\noutput: o\ngeneralization: 10\naxes:\n  condition: [true]\n"
         #expect(throws: ExperimentError.self) { try SweepSpec.parse(yaml) }
