@@ -64,11 +64,17 @@ public struct FitProcedure: Sendable {
 
 extension FitProcedure {
     /// Checks that the model takes `data`'s samples and has an output for each of its classes,
-    /// before anything trains (a subset without the highest label would otherwise train and a
-    /// larger one fail); returns how many parameters are trained: the model's parameter count,
-    /// or the subspace's dimension where there is one.
+    /// and that every input is finite, before anything trains (a subset without the highest
+    /// label would otherwise train and a larger one fail; a NaN input would make every attempt
+    /// that holds it `diverged`, a verdict on the data rather than on the procedure); returns how
+    /// many parameters are trained: the model's parameter count, or the subspace's dimension
+    /// where there is one.
     @discardableResult
     public func check(_ data: LabeledData<Float>) throws -> Int {
+        if let i = data.x.scalars.firstIndex(where: { !$0.isFinite }) {
+            let sample = i / max(1, data.x.scalars.count / max(1, data.count))
+            throw NetworkError.invalidArgument("sample \(sample) of the data has a non-finite input (\(data.x.scalars[i])): every attempt that holds it would diverge. Clean the data or drop that sample")
+        }
         let net = try network(for: data.sampleShape)
         let top = data.labels.max() ?? 0
         guard top < net.outputSize else {

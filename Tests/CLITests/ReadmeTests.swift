@@ -32,7 +32,7 @@ import Testing
     /// A line's form: numbers (and an attempt's verdict) replaced, runs of spaces folded.
     static func form(_ line: String) -> String {
         var s = line.replacingOccurrences(of: #"[-+]?\d+(\.\d+)?(e[-+]?\d+)?"#, with: "#", options: .regularExpression)
-        s = s.replacingOccurrences(of: #"(?<=#  )(fit|no-fit|undecided)(?= )"#, with: "VERDICT", options: .regularExpression)
+        s = s.replacingOccurrences(of: #"(?<=#  )(fit|no-fit|undecided|diverged)(?= )"#, with: "VERDICT", options: .regularExpression)
         return s.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression).trimmingCharacters(in: .whitespaces)
     }
 

@@ -69,4 +69,14 @@ import Testing
             #expect(fresh == r)
         }
     }
+
+    /// A non-finite input is the data's fault, not the procedure's: refused before anything
+    /// trains, naming the sample, rather than measured as attempts that diverge.
+    @Test func nonFiniteInputsAreRefusedNotMeasured() throws {
+        var broken = data
+        broken.x.scalars[7 * 4 + 2] = .nan
+        #expect {
+            try measureEMC(broken, procedure: procedure(lr: 0.01, steps: 100), seeds: [0], plan: plan, workers: 1)
+        } throws: { "\($0)".contains("sample 7 of the data has a non-finite input (nan)") }
+    }
 }
