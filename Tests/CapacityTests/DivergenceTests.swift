@@ -55,19 +55,20 @@ import Testing
         #expect(parallel.perSeed == report.perSeed)
     }
 
-    /// An attempt undecided under its first budgets that diverges under a later one, going on
-    /// from where the last stopped: the run from the start under that budget, step for step.
+    /// An attempt undecided under its first budget that diverges under the next, going on from
+    /// where the first stopped: the run from the start under that budget, step for step.
     @Test func aDivergenceUnderALargerBudgetIsTheLongerRuns() throws {
-        let p = procedure(lr: 0.5, steps: 10, cap: 640)
-        let report = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, workers: 1)
-        let late = report.searches.flatMap { s in s.attempts.filter { $0.verdict == .diverged && $0.budget > 10 }.map { (s.seed, $0) } }
-        try #require(!late.isEmpty, "some attempt diverges only under an escalated budget")
-        for (seed, r) in late {
-            #expect(r.steps > r.budget / 2, "undecided under the budget before: \(r)")
-            var fresh = try searchAttempt(data, order: data.sampleOrder(seed: seed), n: r.n, procedure: p.withBudget(r.budget), seed: seed)
-            fresh.seconds = r.seconds
-            #expect(fresh == r)
-        }
+        let subset = try data.nestedSubset(16, seed: 0)
+        let p = procedure(lr: 1, steps: 100)
+        let direct = try attemptFit(subset, procedure: p, seed: 0)
+        try #require(direct.verdict == .diverged && direct.steps > 2, "\(direct)")
+        var state: AttemptState? = nil
+        let first = try attemptFit(subset, procedure: p.withBudget(direct.steps / 2), seed: 0, continuing: &state)
+        try #require(first.verdict == .undecided && state?.step == direct.steps / 2, "\(first)")
+        var longer = try attemptFit(subset, procedure: p, seed: 0, continuing: &state)
+        #expect(state == nil, "nothing to go on from after a divergence")
+        longer.seconds = direct.seconds
+        #expect(longer == direct)
     }
 
     /// A non-finite input is the data's fault, not the procedure's: refused before anything
