@@ -72,7 +72,7 @@ extension FitProcedure {
     @discardableResult
     public func check(_ data: LabeledData<Float>) throws -> Int {
         if let i = data.x.scalars.firstIndex(where: { !$0.isFinite }) {
-            let sample = i / max(1, data.x.scalars.count / max(1, data.count))
+            let sample = i / max(1, data.sampleShape.reduce(1, *))
             throw NetworkError.invalidArgument("sample \(sample) of the data has a non-finite input (\(data.x.scalars[i])): every attempt that holds it would diverge. Clean the data or drop that sample")
         }
         let net = try network(for: data.sampleShape)

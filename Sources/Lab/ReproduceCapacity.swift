@@ -31,8 +31,10 @@ func emcCell(_ r: EMCReport, available: Int) -> String {
 /// optimization set.
 func capScope(_ c: EMCComparison, _ reports: EMCReport...) -> String {
     let cap = c.atCap ? " (at the \(reports.map(\.cap).max() ?? 0)-step cap: a budget-bounded EMC is the capped procedure's)" : ""
-    let collapsed = reports.filter { $0.collapsed > 0 }.map { "\($0.collapsed) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
-    let diverged = reports.filter { $0.diverged > 0 }.map { "\($0.diverged) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
+    func seeds(_ count: (EMCReport) -> Int) -> [String] {
+        reports.filter { count($0) > 0 }.map { "\(count($0)) of \($0.searches.count) seeds of \(Plot.escape($0.arch))" }
+    }
+    let collapsed = seeds(\.collapsed), diverged = seeds(\.diverged)
     return cap + (collapsed.isEmpty ? "" : "; ended at a collapse (learned nothing beyond the class frequencies): "
                   + collapsed.joined(separator: ", ") + ", EMCs set by the optimization rather than the capacity")
         + (diverged.isEmpty ? "" : "; ended at a divergence (the loss became NaN or infinite): " + diverged.joined(separator: ", ")

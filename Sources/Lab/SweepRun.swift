@@ -26,8 +26,9 @@ public struct SweepOutcome: Sendable {
 /// `finished(k, K)` is called after each of the K configurations this run owns. Each data set
 /// is loaded once (`datasets`: those already loaded, by `EMCSettings.dataKey`, as
 /// `validateConfigurations` returns them). With `keepGoing`, a configuration whose search throws
-/// (its store failing, say; a divergence is a verdict, not an error) is logged and listed in `failed` and the sweep goes on, as
-/// the work queue does; otherwise the error ends the sweep (what it finished stays stored).
+/// (its store failing, say; a divergence is a verdict, not an error) is logged and listed in
+/// `failed` and the sweep goes on, as the work queue does; otherwise the error ends the sweep
+/// (what it finished stays stored).
 public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, datasets: [String: LabeledData<Float>] = [:],
                      keepGoing: Bool = false, log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
                      progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {

@@ -142,7 +142,8 @@ public struct WorkerSummary: Sendable {
 
 /// Claims and runs attempts until no search is waiting (or forever with `wait`). Data sets
 /// are loaded once per process. An attempt that throws (a missing or changed data file; a
-/// divergence is a verdict, not an error) marks its search failed with the message and the worker goes on; a lost database ends it.
+/// divergence is a verdict, not an error) marks its search failed with the message and the
+/// worker goes on; a lost database ends it.
 public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escaping @Sendable (String) -> Void) throws -> WorkerSummary {
     let lock = NSLock()
     var summary = WorkerSummary()

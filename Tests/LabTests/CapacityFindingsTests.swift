@@ -129,6 +129,20 @@ import Testing
         #expect(flagged.evidence.hasSuffix("; ended at a collapse (learned nothing beyond the class frequencies): 2 of 3 seeds of mlp:49-16-10:relu, EMCs set by the optimization rather than the capacity"), "\(flagged.evidence)")
     }
 
+    /// Likewise for seeds whose smallest failure diverged: the EMCs are the procedure's, the
+    /// verdict stands, and the evidence names them beside the collapses.
+    @Test func aComparisonNamesTheSeedsADivergenceEnded() throws {
+        let resnet = report("resnet:7x7x1-w1-b1-s3-10", 400, [300, 310, 320])
+        var mlp = report("mlp:49-16-10:relu", 970, [400, 410, 420])
+        let plain = try #require(perParameterFinding([resnet, mlp], lead: .resnet, against: [.mlp], samples: "random-label"))
+        mlp.searches[1].attempts[1].verdict = .diverged
+        mlp.searches[0].collapsed = true
+        #expect(mlp.diverged == 1 && mlp.isMeasured && mlp.status == "mixed")
+        let flagged = try #require(perParameterFinding([resnet, mlp], lead: .resnet, against: [.mlp], samples: "random-label"))
+        #expect(flagged.verdict == plain.verdict && flagged.verdict == .held && flagged.evidence.hasPrefix(plain.evidence))
+        #expect(flagged.evidence.hasSuffix("; ended at a collapse (learned nothing beyond the class frequencies): 1 of 3 seeds of mlp:49-16-10:relu, EMCs set by the optimization rather than the capacity; ended at a divergence (the loss became NaN or infinite): 1 of 3 seeds of mlp:49-16-10:relu, EMCs set by the procedure's instability rather than the capacity"), "\(flagged.evidence)")
+    }
+
     /// EMC up and EMC per parameter down from the narrowest to the widest.
     @Test func emcAgainstWidth() throws {
         let w1 = (width: 1, report: report("resnet:a-w1", 400, [100, 105, 110]))
