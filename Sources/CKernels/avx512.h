@@ -77,6 +77,8 @@ void ck_gelu512_backward(const float *aux, const float *dy, float *dx, size_t n,
 
 /// Softmax cross-entropy on AVX-512 (loss512.c), classes ≤ 64: the contract of ck_softmax_xent.
 double ck_softmax_xent512(const float *z, const int *labels, float *grad, int batch, int classes, int *correct);
+/// The same on AVX2 + FMA, 8 rows per vector (loss256.c).
+double ck_softmax_xent256(const float *z, const int *labels, float *grad, int batch, int classes, int *correct);
 
 #endif
 #endif

@@ -834,6 +834,10 @@ int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, i
         *loss = ck_softmax_xent512(z, labels, grad, batch, classes, correct);
         return 1;
     }
+    if (batch > 0 && classes > 0 && classes <= 64 && use_avx2(portable)) {
+        *loss = ck_softmax_xent256(z, labels, grad, batch, classes, correct);
+        return 1;
+    }
 #endif
     (void)z; (void)labels; (void)grad; (void)batch; (void)classes; (void)loss; (void)correct; (void)portable;
     return 0;

@@ -1,8 +1,9 @@
 #include "ckernels.h"
+#include "sgemm.h"
 #include <stdlib.h>
 #include <pthread.h>
 
-// Single-precision GEMM for AVX-512 CPUs, for the products the layers make: C has many rows
+// Single-precision GEMM for AVX-512 CPUs (sgemm256.c: the same for AVX2), for the products the layers make: C has many rows
 // (a batch, or a batch of tokens or pixels) and few columns, K is a layer width. OpenBLAS's
 // own micro-kernel is as fast as this one, but on these shapes it spends 15–40% of a call
 // packing both operands (A again for every column block). Here op(A) — the activations, large
@@ -19,7 +20,7 @@
 #if defined(__x86_64__)
 #include "avx512.h"
 
-enum { NC = 1024, MC = 240, KC_WIDE = 128 };  // MC: a multiple of both MR (6 and 12)
+enum { NC = 1024, MC = 240 };  // MC: a multiple of both MR (6 and 12)
 
 // The loops over the tile's rows and vectors must unroll fully (SwiftPM builds C at -O2, which
 // otherwise leaves the 12-row tiles' accumulators in memory: 2.5× slower), hence the pragmas.
@@ -136,24 +137,11 @@ static float *buffers(void) {
     return p;
 }
 
-// Whether op(B)'s rows are read in place: untransposed, with a row stride that spreads a
-// panel's rows over L1's sets (a multiple of 512 bytes maps them onto a few sets, which then
-// evict each other). Under a transposed A (the weight gradients, whose strided reads the
-// prefetchers already follow) where a panel is B's whole rows, so contiguous as packing would
-// make it, or where C has few rows (m ≤ 256): few row tiles share each panel, so packing B costs
-// about as much as reading it in place (64 × 784 × 128, (b)'s first layer: 1.10–1.23×; with more
-// rows, 512 × 784 × 128, packed and in place measured alike, 0.96–1.2 both ways).
-AI int bInPlace(int transA, int transB, long ldb, int NR, int m) {
-    long bytes = ldb * 4, g = 1;
-    while (g < 4096 && bytes % (2 * g) == 0) g *= 2;
-    return (!transA || ldb <= NR || m <= 256) && !transB && g <= 256;
-}
-
 AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k, float alpha, const float *a,
                      long lda, const float *b, long ldb, float beta, float *c, long ldc, const float *bias,
                      int op, const float *e, float *bufB) {
-    const int NR = 16 * NV, KC = KC_WIDE * 4 / NV;  // one B panel = 32 KiB
-    const int direct = bInPlace(transA, transB, ldb, NR, m);
+    const int NR = 16 * NV, KC = ck_sgemm_k_slice(n);  // one B panel = 32 KiB
+    const int direct = ck_sgemm_b_in_place(transA, transB, ldb, NR, m);
     for (int j0 = 0; j0 < n; j0 += NC) {
         int nc = n - j0 < NC ? n - j0 : NC;
         int full = direct ? nc / NR * NR : 0;  // columns read in place; the rest packed
@@ -213,7 +201,20 @@ int ck_avx512_available(void) {
     return v;
 }
 
-int ck_sgemm_available(void) { return ck_avx512_available(); }
+static int avx2 = -1;
+
+// AVX2 and FMA: sgemm256.c's kernel.
+static int avx2_available(void) {
+    int v = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        __atomic_store_n(&avx2, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+int ck_sgemm_available(void) { return ck_avx512_available() || avx2_available(); }
 
 static int enabled = 1;
 
@@ -223,6 +224,7 @@ int ck_sgemm_enabled(void) { return __atomic_load_n(&enabled, __ATOMIC_RELAXED) 
 static int run(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                int ldb, float beta, float *c, int ldc, const float *bias, int op, const float *e, int always) {
     if (!ck_sgemm_available() || m <= 0 || n <= 0 || k <= 0 || alpha == 0) return 0;
+    if (always == 2 && !avx2_available()) return 0;
     if (op < CK_EPILOGUE_NONE || op > CK_EPILOGUE_MULTIPLY || (op >= CK_EPILOGUE_MASK && !e)) return 0;
     if (!always && !__atomic_load_n(&enabled, __ATOMIC_RELAXED)) return 0;
     // Where this kernel beats OpenBLAS, measured shape by shape (BENCHMARKS.md): with op(B)
@@ -233,12 +235,18 @@ static int run(int transA, int transB, int m, int n, int k, float alpha, const f
     // weight gradients of narrow layers (few rows) and products with a short k.
     if (!always) {
         double size = (double)m * n * k;
-        if (transB ? (m < 16 || n < 8 || (m < 64 && size < 65536))
-                   : (m < 64 || size < 524288 || (!transA && k < 64))) return 0;
+        // On AVX2, where OpenBLAS has no small-matrix kernels, also a transposed A of fewer than 16
+        // rows (a classifier's weight gradient, 10 × 32 × 640: 1.5–1.8×) and an untransposed one
+        // with k < 16 (the input gradient below a classifier, whose ReLU mask then rides in the
+        // epilogue): an EMC search of a 64-32-10 MLP 1.1–1.25× faster end to end with these.
+        const int avx2Small = !ck_avx512_available() && !transB && (transA ? m < 16 : k < 16);
+        if (!avx2Small && (transB ? (m < 16 || n < 8 || (m < 64 && size < 65536))
+                                  : (m < 64 || size < 524288 || (!transA && k < 64)))) return 0;
     }
     float *buf = buffers();
     if (!buf) return 0;
-    sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
+    if (ck_avx512_available() && always != 2) sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
+    else ck_sgemm256(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
     return 1;
 }
 

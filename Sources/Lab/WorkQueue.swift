@@ -41,7 +41,9 @@ extension PostgresStore {
             for c in spec.configurations {
                 let settings = try EMCSettings(c)
                 let key = try register(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
-                let text = try canonicalKey(settings.values.filter { $0.key != "seeds" })
+                // The settings alone, as a worker parses them back: the engine revision is the
+                // experiment key's, which the worker checks against its own.
+                let text = try json(settings.values.filter { $0.key != "seeds" })
                 for seed in 0..<(try settings.seeds) {
                     let rows = try query("""
                         INSERT INTO \(unescaped: t("searches")) (experiment, settings, seed, label)

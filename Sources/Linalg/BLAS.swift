@@ -29,17 +29,17 @@ public enum BLAS {
 
     /// Whether Float products run Overparam's own kernel on the shapes where it beats OpenBLAS
     /// (see CKernels/sgemm.c); false sends every product to OpenBLAS. Only ever true on CPUs with
-    /// AVX-512; starts false when `OVERPARAM_SGEMM=openblas`.
+    /// AVX-512 or AVX2 (with FMA); starts false when `OVERPARAM_SGEMM=openblas`.
     public static var ownSgemm: Bool {
         get { ensureConfigured(); return ck_sgemm_enabled() != 0 }
         set { ensureConfigured(); ck_sgemm_enable(newValue ? 1 : 0) }
     }
 
-    /// Whether this CPU can run Overparam's sgemm kernel (AVX-512).
+    /// Whether this CPU can run Overparam's sgemm kernel (AVX-512, or AVX2 with FMA).
     public static var ownSgemmAvailable: Bool { ck_sgemm_available() != 0 }
 
-    /// "avx512" or "openblas": which kernel `ownSgemm` selects, for benchmark records.
-    package static var sgemmName: String { ownSgemm ? "avx512" : "openblas" }
+    /// "avx512", "avx2" or "openblas": which kernel `ownSgemm` selects, for benchmark records.
+    package static var sgemmName: String { ownSgemm ? (ck_isa_level() == 2 ? "avx512" : "avx2") : "openblas" }
 
     private static func getenvInt(_ name: String) -> Int? {
         guard let p = getenv(name) else { return nil }
@@ -112,7 +112,7 @@ package enum GemmEpilogue<T: Scalar> {
 /// `gemm` followed by `epilogue` on every entry of C, applied in registers by Overparam's own
 /// kernel so that C is written once, with the bits of the product followed by the separate pass.
 /// Returns false, having done nothing, where that kernel does not run the product (Double, a CPU
-/// without AVX-512, a shape OpenBLAS runs faster: see `BLAS.ownSgemm`): the caller then runs the
+/// without AVX-512 or AVX2, a shape OpenBLAS runs faster: see `BLAS.ownSgemm`): the caller then runs the
 /// product and the pass apart.
 package func gemm<T: Scalar>(
     then epilogue: GemmEpilogue<T>, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,

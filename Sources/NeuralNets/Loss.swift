@@ -57,7 +57,7 @@ public func softmaxCrossEntropyAndCorrect<T: Scalar>(logits: [T], labels: [Int32
 // With `correct`, also counts the rows whose predicted class (argmaxRows' first largest logit) is
 // the label: the kernel reads it off the pass it makes anyway (a separate argmax pass was ~4% of
 // a small MLP's full-batch step).
-// Float on AVX-512 takes CKernels' ck_softmax_xent (16 rows per vector) unless `path` says otherwise.
+// Float takes CKernels' ck_softmax_xent (16 rows per vector on AVX-512, 8 on AVX2) unless `path` says otherwise.
 func softmaxCrossEntropy<T: Scalar>(
     _ logits: UnsafePointer<T>, _ labels: UnsafeBufferPointer<Int32>,
     _ grad: UnsafeMutablePointer<T>?, batch: Int, classes: Int, path: KernelPath = .best,

@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also measure the single-threaded sgemm rate (1024³), the ceiling for GFLOP/s.")
     var sgemm = false
 
-    @Flag(help: "Compare the layers' sgemm kernels: Overparam's own (AVX-512) against OpenBLAS's, in alternating windows of --seconds within one process; prints medians and their ratio.")
+    @Flag(help: "Compare the layers' sgemm kernels: Overparam's own (AVX-512 or AVX2) against OpenBLAS's, in alternating windows of --seconds within one process; prints medians and their ratio.")
     var abSgemm = false
 
     @Flag(help: "Compare the C kernels: the fastest this CPU runs (the AVX-512 attention core) against the AVX2 + FMA ones, as --ab-sgemm does.")
@@ -114,7 +114,7 @@ struct Bench: ParsableCommand {
             return
         }
         if abSgemm {
-            guard BLAS.ownSgemmAvailable else { fail(ValidationError("--ab-sgemm: this CPU has no AVX-512, so only OpenBLAS runs")) }
+            guard BLAS.ownSgemmAvailable else { fail(ValidationError("--ab-sgemm: this CPU has neither AVX-512 nor AVX2 with FMA, so only OpenBLAS runs")) }
             let initial = BLAS.ownSgemm
             defer { BLAS.ownSgemm = initial }
             try compare(picked, ("own", "OpenBLAS"), setA: { _ in BLAS.ownSgemm = true }, setB: { _ in BLAS.ownSgemm = false })

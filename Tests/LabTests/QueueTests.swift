@@ -209,12 +209,13 @@ func freshSchema(_ name: String) -> String {
         let pg = try PostgresStore(url: url)
         _ = try pg.submit(try SweepSpec.parse(yaml))
         let schema = String(url.split(separator: "schema=").last!)
-        // As a build of revision 99 would have keyed them.
+        // As a build of revision 99 would have keyed them (a revision-1 key has no engine entry).
+        let (from, to) = Engine.revision == 1 ? ("{", #"{"engine":"99","#) : (#""engine":"\#(Engine.revision)""#, #""engine":"99""#)
         try await rawSQL("""
             INSERT INTO \(schema).experiments (key, instrument, config, created)
-                SELECT replace(key, '{', '{"engine":"99",'), instrument, config, created FROM \(schema).experiments
+                SELECT replace(key, '\(from)', '\(to)'), instrument, config, created FROM \(schema).experiments
             """)
-        try await rawSQL("UPDATE \(schema).searches SET experiment = replace(experiment, '{', '{\"engine\":\"99\",')")
+        try await rawSQL("UPDATE \(schema).searches SET experiment = replace(experiment, '\(from)', '\(to)')")
         let summary = try runWorker(store: pg, options: WorkerOptions(name: "test")) { _ in }
         #expect(summary.failed == 4 && summary.searchesFinished == 0)
         let errors = try pg.queueStatus().failures.map(\.error)

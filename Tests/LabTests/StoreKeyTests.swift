@@ -239,14 +239,18 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
             RecoveryRun(n: 4, seed: 2, trainMSE: 1e-6, testMSE: .infinity, steps: 100, seconds: 0.5, diverged: true))
         try store.experiment(instrument: "adaptivity", config: ["problem": "p = 1"]).saveCurves([[1, 2], [3]], n: 100, repetition: 0, seconds: 0.25)
 
+        // The engine revision that computed a row is one of its settings (from revision 2 on).
+        let engine = Engine.revision
+        try #require(engine > 1)
         let emc = try store.exportCSV(.emc).split(separator: "\n")
-        #expect(emc == ["arch,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds,hessian_min,hessian_max",
-                        "mlp:2-2,0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,"])
+        #expect(emc == ["arch,engine,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds,hessian_min,hessian_max",
+                        "mlp:2-2,\(engine),0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,"])
         let recovery = try store.exportCSV(.recovery).split(separator: "\n")
         // A diverged run's infinite test error is stored and exported as empty (NULL).
-        #expect(recovery == ["setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds", "100,mlp:2-4-1,2,4,1e-06,,1,100,0.5"])
+        #expect(recovery == ["engine,setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds",
+                             "\(engine),100,mlp:2-4-1,2,4,1e-06,,1,100,0.5"])
         let general = try store.exportCSV(.generalization).split(separator: "\n")
-        #expect(general.last == "mlp:2-2,0.1,1,50,20,1.0,0.75")
+        #expect(general.last == "mlp:2-2,\(engine),0.1,1,50,20,1.0,0.75")
         let adapt = try JSONSerialization.jsonObject(with: Data(try store.exportJSON(.adapt).utf8)) as? [[String: Any]]
         #expect(adapt?.first?["curves"] as? [[Double]] == [[1, 2], [3]] && adapt?.first?["n"] as? Int == 100)
         #expect(try store.exportCSV(.adapt).hasSuffix("p = 1,100,0,0.25,2\n"))

@@ -160,7 +160,8 @@ final class Interrupting: AttemptCache {
         #expect(try ResultStore(path: old, readOnly: true).version == 2, "reading changes nothing")
         let store = try ResultStore(path: old)
         #expect(store.version == 3)
-        let runs = try store.experiment(instrument: "recovery", config: ["b": "2"])
+        // Written then, by engine revision 1, whose keys are the configuration alone.
+        let runs = try store.experiment(instrument: "recovery", config: ["b": "2"], engine: 1)
         let kept = try #require(try runs.cachedRun(n: 5, seed: 1))
         #expect(kept.testMSE == 2e-3 && kept.steps == 100 && kept.measures == nil)
         let measures = RunMeasures(spectrum: TangentSpectrum(inputs: 3, parameters: 4, singularValues: [2, 0.1 + 0.2, 1e-300]),
@@ -177,7 +178,7 @@ final class Interrupting: AttemptCache {
         let main = try ResultStore(path: temporaryStore("v3-main.sqlite"))
         #expect(try main.merge(from: shard) == MergeSummary(added: 1, duplicates: 0, conflicts: 0))
         #expect(try main.merge(from: old) == MergeSummary(added: 1, duplicates: 1, conflicts: 0))
-        #expect(try main.experiment(instrument: "recovery", config: ["b": "2"]).cachedRun(n: 6, seed: 1) == fresh)
+        #expect(try main.experiment(instrument: "recovery", config: ["b": "2"], engine: 1).cachedRun(n: 6, seed: 1) == fresh)
     }
 
     @Test func incompatibleOrBrokenStoresAreClearErrors() throws {

@@ -69,22 +69,33 @@ func naiveMatmul(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: B
         return out
     }()
 
+    /// On the CPU's best kernel (`always` 1) and on the AVX2 kernel (`always` 2: on an AVX-512
+    /// CPU the other kernel), which give the same bits: each entry is the same FMA chain over the
+    /// same K slices, only in other lanes.
     @Test(arguments: cases)
     func matchesFloat64Reference(_ c: Case) throws {
         var r = RNG(seed: UInt64(c.m * 7919 + c.n * 31 + c.k))
         let (lda, ldb, ldc, a, b, bias, c0) = c.operands(&r)
-        var out = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : c0  // beta 0: C never read
-        let done = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
-            out.withUnsafeMutableBufferPointer { pc in
-                ck_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, pa.baseAddress, Int32(lda),
-                         pb.baseAddress, Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), c.bias ? pbias.baseAddress : nil, 1)
-            }
-        } } }
+        func product(_ always: Int32) -> ([Float], Int32) {
+            var out = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : c0  // beta 0: C never read
+            let done = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
+                out.withUnsafeMutableBufferPointer { pc in
+                    ck_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, pa.baseAddress, Int32(lda),
+                             pb.baseAddress, Int32(ldb), c.beta, pc.baseAddress, Int32(ldc), c.bias ? pbias.baseAddress : nil, always)
+                }
+            } } }
+            return (out, done)
+        }
+        let (out, done) = product(1), (avx2, doneAVX2) = product(2)
         guard ck_sgemm_available() != 0 else {
-            #expect(done == 0)  // no AVX-512: declines, touching nothing
+            #expect(done == 0 && doneAVX2 == 0)  // neither AVX-512 nor AVX2: declines, touching nothing
             return
         }
         try #require(done == 1)
+        if doneAVX2 == 1 {
+            let differ = zip(out, avx2).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differ == 0, "\(c): \(differ) entries differ between the AVX-512 and AVX2 kernels")
+        }
         for i in 0..<c.m {
             for j in 0..<c.n {
                 var s = 0.0, mag = 0.0

@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /// 2 when the CPU has AVX-512 (the attention core, GELU, the loss and ck_sgemm use it) besides AVX2 + FMA, 1 with
-/// AVX2 + FMA only, 0 when only the portable variants run.
+/// AVX2 + FMA only (the loss and ck_sgemm then run their AVX2 kernels), 0 when only the portable variants run.
 int ck_isa_level(void);
 
 /// Floats of scratch the attention kernels need for `tokens` tokens of width `dim` in `heads` heads.
@@ -44,8 +44,9 @@ void ck_gelu_backward(const float *aux, const float *dy, float *dx, size_t n, in
 
 /// Softmax cross-entropy of logits z[batch][classes] against labels (each in [0, classes)):
 /// *loss = mean over rows of log Σ_c e^(z_c) − z_label; grad (unless NULL) = (softmax − onehot)/batch;
-/// a row with a NaN or +∞ logit gets a NaN loss and gradient. Only on AVX-512 (16 rows per vector)
-/// with classes ≤ 64, and not for `portable` 1 or 2; returns 0 (doing nothing) otherwise.
+/// a row with a NaN or +∞ logit gets a NaN loss and gradient. Only with classes ≤ 64, on AVX-512
+/// (16 rows per vector) or, where the CPU lacks it or `portable` is 2, on AVX2 + FMA (8 rows);
+/// returns 0 (doing nothing) otherwise, and for `portable` 1.
 int ck_softmax_xent(const float *z, const int *labels, float *grad, int batch, int classes, double *loss, int *correct, int portable);
 
 /// sums[j] (+)= Σ_r x[r·cols + j] (r < rows, j < cols): a dense layer's bias gradient. Rows in
@@ -157,15 +158,17 @@ void ck_col2im_add_variant(const float *dcol, float *dx, int batch, int height, 
 /// 1 when an image of this size takes the padded copy (allow ≥ 1).
 int ck_im2col_padded(int height, int width, int channels, int pad);
 
-/// 1 when the CPU has AVX-512 (F) and FMA, so that ck_sgemm can run.
+/// 1 when the CPU has AVX-512 (F) and FMA, or AVX2 and FMA, so that ck_sgemm can run.
 int ck_sgemm_available(void);
 /// Process-wide switch (on by default); ck_sgemm_enabled: switched on and available.
 void ck_sgemm_enable(int on);
 int ck_sgemm_enabled(void);
 /// Row-major C[m, n] = alpha·op(A)·op(B) + beta·C + bias (op(A) m × k, op(B) k × n; C not read
-/// when beta is 0; bias, when not NULL, a row of n added to every row), as cblas_sgemm. Returns 1 when done, 0 (nothing done) when the CPU lacks AVX-512,
-/// alpha is 0, or — unless `always` — it is switched off (ck_sgemm_enable(0)) or the shape is one
-/// where OpenBLAS is faster (see sgemm.c). Packing space is per thread.
+/// when beta is 0; bias, when not NULL, a row of n added to every row), as cblas_sgemm. Returns 1
+/// when done, 0 (nothing done) when the CPU lacks both AVX-512 and AVX2 (with FMA), alpha is 0, or
+/// — unless `always` — it is switched off (ck_sgemm_enable(0)) or the shape is one where OpenBLAS
+/// is faster (see sgemm.c). `always` 2: as 1, on the AVX2 kernel even where AVX-512 is available
+/// (0, nothing done, without AVX2), so that tests can compare the two. Packing space is per thread.
 int ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
              int ldb, float beta, float *c, int ldc, const float *bias, int always);
 /// What ck_sgemm_epilogue does to C's final values in registers before they are stored, with
