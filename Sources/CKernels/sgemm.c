@@ -3,14 +3,14 @@
 #include <stdlib.h>
 #include <pthread.h>
 
-// Single-precision GEMM for AVX-512 CPUs (sgemm256.c: the same for AVX2), for the products the layers make: C has many rows
-// (a batch, or a batch of tokens or pixels) and few columns, K is a layer width. OpenBLAS's
-// own micro-kernel is as fast as this one, but on these shapes it spends 15–40% of a call
-// packing both operands (A again for every column block). Here op(A) — the activations, large
-// — is never packed: broadcasts from MR row streams when row-major, from MR adjacent columns
-// stepping by lda when transposed (the weight gradients; copying them into strips first cost
-// those products 25–35% on the ViT's shapes); op(B) — the weights, small — is read in place
-// when its rows are, and packed otherwise (transposed B by 16 × 16 register transposes).
+// Single-precision GEMM for AVX-512 CPUs (sgemm256.c: the same for AVX2), for the products the
+// layers make: C has many rows (a batch, or a batch of tokens or pixels) and few columns, K is a
+// layer width. OpenBLAS's own micro-kernel is as fast as this one, but on these shapes it spends
+// 15–40% of a call packing both operands (A again for every column block). Here op(A) — the
+// activations, large — is never packed: broadcasts from MR row streams when row-major, from MR
+// adjacent columns stepping by lda when transposed (the weight gradients; copying them into strips
+// first cost those products 25–35% on the ViT's shapes); op(B) — the weights, small — is read in
+// place when its rows are, and packed otherwise (transposed B by 16 × 16 register transposes).
 //
 // Blocking (BLIS's loop order): for each NC-column block and KC-deep slice, op(B) as KC × NR
 // panels (one panel, ≤ 32 KiB, stays in L1 across the row tiles); for each MC-row block, the
@@ -230,7 +230,7 @@ static int run(int transA, int transB, int m, int n, int k, float alpha, const f
         // On AVX2, where OpenBLAS has no small-matrix kernels, also a transposed A of fewer than 16
         // rows (a classifier's weight gradient, 10 × 32 × 640: 1.5–1.8×) and an untransposed one
         // with k < 16 (the input gradient below a classifier, whose ReLU mask then rides in the
-        // epilogue): an EMC search of a 64-32-10 MLP 1.1–1.25× faster end to end with these.
+        // epilogue): an EMC search of a 64-32-10 MLP 1.06–1.29× faster end to end with these.
         const int avx2Small = !ck_avx512_available() && !transB && (transA ? m < 16 : k < 16);
         if (!avx2Small && (transB ? (m < 16 || n < 8 || (m < 64 && size < 65536))
                                   : (m < 64 || size < 524288 || (!transA && k < 64)))) return 0;

@@ -5,8 +5,8 @@
 /// gives the same bits: a kernel that sums in another order, a new initializer draw or a changed
 /// data transform makes different (equally valid) numbers, and an old store would then hand back
 /// results the current build would not produce. So every change that alters any instrument's
-/// output bits raises `revision`, and the store keys experiments by it too (from 2 on, so that
-/// every store written at revision 1 still matches). Speed-ups that keep the bits — the tests
+/// output bits raises `revision`, and the store keys experiments by it too (from 2 on: a key of
+/// revision 1 is the configuration alone, as stores had it before). Speed-ups that keep the bits — the tests
 /// check bit-identity where a fast path replaces a slow one — leave it as it is.
 ///
 /// Revisions: 1, the first keyed; 2, products and the softmax cross-entropy on CPUs with AVX2 but
