@@ -228,7 +228,7 @@ static int run(int transA, int transB, int m, int n, int k, float alpha, const f
     if (!always) {
         double size = (double)m * n * k;
         // On AVX2, where OpenBLAS has no small-matrix kernels, also a transposed A of fewer than 16
-        // rows (a classifier's weight gradient, 10 × 32 × 640: 1.5–1.8×) and an untransposed one
+        // rows (a classifier's weight gradient, 10 × 32 × 640: 1.7–2.0×) and an untransposed one
         // with k < 16 (the input gradient below a classifier, whose ReLU mask then rides in the
         // epilogue): an EMC search of a 64-32-10 MLP 1.06–1.29× faster end to end with these.
         const int avx2Small = !ck_avx512_available() && !transB && (transA ? m < 16 : k < 16);
