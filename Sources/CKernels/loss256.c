@@ -1,15 +1,14 @@
 #include "ckernels.h"
+#include "avx2.h"
 #include <math.h>
 
 // loss512.c's softmax cross-entropy for CPUs with AVX2 + FMA, 8 rows (samples) per vector: lane r
-// holds row r's class c, gathered at stride K. On such a CPU the Swift loop it replaces, with its
-// separate argmax pass, was 14% of an EMC search of a 64-32-10 MLP (perf, EPYC).
+// holds row r's class c. On such a CPU the Swift loop it replaces, with its separate argmax pass,
+// was 14% of an EMC search of a 64-32-10 MLP (perf, EPYC). The rows go in and the gradient comes
+// out by 8 × 8 register transposes: gathers (K + 1 per 8 rows) and a scalar scatter had made this
+// kernel a tenth of that search.
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AI static inline __attribute__((always_inline))
-#define T256 __attribute__((target("avx2,fma")))
 
 // e^x for x ≤ 0 (logits less their row's maximum): loss512.c's exp16 (Cephes, x clamped below at
 // −87.3), 2^n built from its exponent bits (n ≥ −126, so the product is what scalef makes).
@@ -55,14 +54,41 @@ AI T256 __m256 log8(__m256 x) {
     return _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), _mm256_add_ps(f, y));
 }
 
+// Rows z[0 : nr] of K → e[c][8] for c < K (the rows past nr zero): 8 × 8 blocks by register
+// transposes, the last block's columns past K by masked loads.
+AI T256 void columns(const float *z, int K, int nr, float *e) {
+    for (int c0 = 0; c0 < K; c0 += 8) {
+        const int w = K - c0 < 8 ? K - c0 : 8;
+        const __m256i m = lanes8(w);
+        __m256 r[8];
+        for (int i = 0; i < 8; i++)
+            r[i] = i >= nr ? _mm256_setzero_ps() : w == 8 ? _mm256_loadu_ps(z + (long)i * K + c0)
+                                                          : _mm256_maskload_ps(z + (long)i * K + c0, m);
+        transpose8(r);
+        for (int j = 0; j < w; j++) _mm256_storeu_ps(e + 8 * (c0 + j), r[j]);
+    }
+}
+
+// columns' inverse: e[c][8] for c < K → rows g[0 : nr] of K.
+AI T256 void rowsOut(const float *e, int K, int nr, float *g) {
+    for (int c0 = 0; c0 < K; c0 += 8) {
+        const int w = K - c0 < 8 ? K - c0 : 8;
+        __m256 r[8];
+        for (int j = 0; j < 8; j++) r[j] = j < w ? _mm256_loadu_ps(e + 8 * (c0 + j)) : _mm256_setzero_ps();
+        transpose8(r);
+        for (int i = 0; i < nr; i++) {
+            if (w == 8) _mm256_storeu_ps(g + (long)i * K + c0, r[i]);
+            else storeFirst8(g + (long)i * K + c0, w, r[i]);
+        }
+    }
+}
+
 // As ck_softmax_xent512 (the loss, the gradient when grad is not NULL, the rows whose first
 // largest logit is the label's when correct is not NULL), 8 rows at a time; e[K][8] holds a
-// block's exponentials (K ≤ 64), and the gradient goes out through it row by row (AVX2 has no
-// scatter).
+// block's logits, then their exponentials, then its gradient (K ≤ 64).
 T256 double ck_softmax_xent256(const float *z, const int *labels, float *grad, int B, int K, int *correct) {
     float e[64 * 8];
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i idx = _mm256_mullo_epi32(lane, _mm256_set1_epi32(K));
     const float invB = 1.0f / (float)B;
     const __m256 zero = _mm256_setzero_ps(), nan = _mm256_set1_ps(NAN);
     __m256 total = zero;
@@ -76,9 +102,12 @@ T256 double ck_softmax_xent256(const float *z, const int *labels, float *grad, i
         __m256 bad = zero;  // rows with a NaN or +∞ logit: their loss and gradient are NaN, as in Swift
         __m256 best = zero;                   // the first largest logit so far (argmaxRows' rule)
         __m256i arg = _mm256_setzero_si256();  // and its class
+        const __m256i lab = _mm256_maskload_epi32(labels + r0, rowsI);
+        __m256 zl = zero;  // the label's logit
+        columns(zb, K, nr, e);
         for (int c = 0; c < K; c++) {
-            const __m256 v = _mm256_mask_i32gather_ps(zero, zb + c, idx, rows, 4);
-            _mm256_storeu_ps(e + 8 * c, v);
+            const __m256 v = _mm256_loadu_ps(e + 8 * c);
+            zl = _mm256_blendv_ps(zl, v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(lab, _mm256_set1_epi32(c))));
             mx = _mm256_max_ps(mx, v);
             bad = _mm256_or_ps(bad, _mm256_cmp_ps(v, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ));
             const __m256 up = c == 0 ? _mm256_castsi256_ps(_mm256_set1_epi32(-1)) : _mm256_cmp_ps(v, best, _CMP_GT_OQ);
@@ -91,10 +120,8 @@ T256 double ck_softmax_xent256(const float *z, const int *labels, float *grad, i
             _mm256_storeu_ps(e + 8 * c, x);
             s = _mm256_add_ps(s, x);
         }
-        const __m256i lab = _mm256_maskload_epi32(labels + r0, rowsI);
         const __m256 hit = _mm256_and_ps(rows, _mm256_castsi256_ps(_mm256_cmpeq_epi32(arg, lab)));
         right += __builtin_popcount((unsigned)_mm256_movemask_ps(hit));
-        const __m256 zl = _mm256_mask_i32gather_ps(zero, zb, _mm256_add_epi32(idx, lab), rows, 4);
         const __m256 l = _mm256_blendv_ps(_mm256_sub_ps(_mm256_add_ps(log8(s), mx), zl), nan, bad);
         total = _mm256_add_ps(total, _mm256_and_ps(rows, l));
         if (!grad) continue;
@@ -106,8 +133,7 @@ T256 double ck_softmax_xent256(const float *z, const int *labels, float *grad, i
             g = _mm256_blendv_ps(g, _mm256_sub_ps(g, vb), at);
             _mm256_storeu_ps(e + 8 * c, _mm256_blendv_ps(g, nan, bad));
         }
-        for (int r = 0; r < nr; r++)
-            for (int c = 0; c < K; c++) gb[r * K + c] = e[8 * c + r];
+        rowsOut(e, K, nr, gb);
     }
     if (correct) *correct = right;
     // Lanes summed by halving, a fixed order.

@@ -1,5 +1,6 @@
 #include "ckernels.h"
 #include "sgemm.h"
+#include "avx2.h"
 
 // sgemm.c's kernel for CPUs with AVX2 + FMA but no AVX-512: the same blocking and the same
 // operand handling (op(A) never packed, op(B) read in place where sgemm.c reads it so), with
@@ -13,28 +14,47 @@
 // operations on each entry as the AVX-512 tile, only the lanes they run in differ.
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AI static inline __attribute__((always_inline))
-#define T256 __attribute__((target("avx2,fma")))
-
 enum { NC = 1024, MC = 240 };
 
-// The first n lanes of 8, as maskload/maskstore's sign-bit mask.
-AI T256 __m256i lanes8(int n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+// Loads and stores of a tile row's vector v: whole ones plainly, since AMD's masked moves are
+// slow (masked loads a little, masked stores microcoded), the last partial one masked or in parts.
+AI T256 __m256 load8(const float *p, int whole, __m256i m) { return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m); }
+AI T256 void store8(float *p, int whole, int n, __m256 v) {
+    if (whole) _mm256_storeu_ps(p, v);
+    else storeFirst8(p, n, v);
 }
 
-// Loads and stores of a tile row's vector v: whole ones plainly, since AMD's masked moves are
-// microcoded (a masked store costs about as much as a dozen FMAs), the last partial one masked.
-AI T256 __m256 load8(const float *p, int whole, __m256i m) { return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m); }
-AI T256 void store8(float *p, int whole, __m256i m, __m256 v) {
-    if (whole) _mm256_storeu_ps(p, v);
-    else _mm256_maskstore_ps(p, m, v);  // an empty mask stores nothing
+// A tile's accumulators → C: alpha (unless A1), the bias (BI), beta·C (unless B0), then the
+// epilogue OP, in that order for every entry — the AVX-512 tile's order.
+AI T256 void rows8(int NV, int MR, int A1, int BI, int B0, int OP, __m256 acc[12][2], float alpha, float beta,
+                   const __m256 brow[2], float *c, long ldc, int mr, int nr, const int whole[2], const __m256i m[2],
+                   const float *e) {
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), zero = _mm256_setzero_ps();
+    _Pragma("unroll")
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) continue;
+        float *p = c + i * ldc;
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            __m256 r = A1 ? acc[i][v] : _mm256_mul_ps(va, acc[i][v]);
+            if (BI) r = _mm256_add_ps(r, brow[v]);
+            if (!B0) r = _mm256_fmadd_ps(vb, load8(p + 8 * v, whole[v], m[v]), r);
+            // max(r, 0) with r first returns the second operand, +0, for a NaN or −0 r: the
+            // layers' ReLU, `r > 0 ? r : 0`.
+            if (OP == CK_EPILOGUE_RELU) r = _mm256_max_ps(r, zero);
+            if (OP >= CK_EPILOGUE_MASK) {
+                const __m256 y = load8(e + i * ldc + 8 * v, whole[v], m[v]);
+                if (OP == CK_EPILOGUE_MASK) r = _mm256_and_ps(r, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));
+                else if (OP == CK_EPILOGUE_ADD) r = _mm256_add_ps(y, r);
+                else r = _mm256_mul_ps(y, r);
+            }
+            store8(p + 8 * v, whole[v], nr - 8 * v, r);
+        }
+    }
 }
 
 // Tile C[mr, nr] over kc steps with NV vectors of 8: as sgemm.c's `tile`.
-AI T256 void tile8(int NV, int MR, int kc, const float *a, long lda, int transA, const float *b, long ldb, float *c,
+AI T256 void tile8(int NV, int MR, int FULL, int kc, const float *a, long lda, int transA, const float *b, long ldb, float *c,
                    long ldc, int mr, int nr, float alpha, float beta, const float *bias, int op, const float *e) {
     __m256 acc[12][2];
     _Pragma("unroll")
@@ -56,56 +76,28 @@ AI T256 void tile8(int NV, int MR, int kc, const float *a, long lda, int transA,
             for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
         }
     }
-    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), zero = _mm256_setzero_ps();
     __m256i m[2];
     __m256 brow[2];
     int whole[2];
     _Pragma("unroll")
     for (int v = 0; v < NV; v++) {
-        whole[v] = nr >= 8 * (v + 1);
+        whole[v] = FULL || nr >= 8 * (v + 1);
         m[v] = lanes8(nr - 8 * v);
-        brow[v] = bias ? load8(bias + 8 * v, whole[v], m[v]) : zero;
+        brow[v] = bias ? load8(bias + 8 * v, whole[v], m[v]) : _mm256_setzero_ps();
     }
-    _Pragma("unroll")
-    for (int i = 0; i < MR; i++) {
-        if (i >= mr) continue;
-        float *p = c + i * ldc;
-        _Pragma("unroll")
-        for (int v = 0; v < NV; v++) {
-            __m256 r = alpha == 1 ? acc[i][v] : _mm256_mul_ps(va, acc[i][v]);
-            if (bias) r = _mm256_add_ps(r, brow[v]);
-            if (beta != 0) r = _mm256_fmadd_ps(vb, load8(p + 8 * v, whole[v], m[v]), r);
-            // max(r, 0) with r first returns the second operand, +0, for a NaN or −0 r: the
-            // layers' ReLU, `r > 0 ? r : 0`.
-            if (op == CK_EPILOGUE_RELU) r = _mm256_max_ps(r, zero);
-            if (op >= CK_EPILOGUE_MASK) {
-                const __m256 y = load8(e + i * ldc + 8 * v, whole[v], m[v]);
-                if (op == CK_EPILOGUE_MASK) r = _mm256_and_ps(r, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));
-                else if (op == CK_EPILOGUE_ADD) r = _mm256_add_ps(y, r);
-                else r = _mm256_mul_ps(y, r);
-            }
-            store8(p + 8 * v, whole[v], m[v], r);
-        }
+    // The layers' products (alpha 1, beta 0; a bias, a ReLU or a mask) with their choices made
+    // once per tile: the general epilogue's branches per vector were a sixth of a small product.
+#define ROWS(A1, BI, B0, OP) rows8(NV, MR, A1, BI, B0, OP, acc, alpha, beta, brow, c, ldc, mr, nr, whole, m, e)
+    if (alpha == 1 && beta == 0 && op == CK_EPILOGUE_RELU) {
+        if (bias) ROWS(1, 1, 1, CK_EPILOGUE_RELU); else ROWS(1, 0, 1, CK_EPILOGUE_RELU);
+    } else if (alpha == 1 && beta == 0 && op == CK_EPILOGUE_NONE) {
+        if (bias) ROWS(1, 1, 1, CK_EPILOGUE_NONE); else ROWS(1, 0, 1, CK_EPILOGUE_NONE);
+    } else if (alpha == 1 && beta == 0 && op == CK_EPILOGUE_MASK && !bias) {
+        ROWS(1, 0, 1, CK_EPILOGUE_MASK);
+    } else {
+        ROWS(alpha == 1, bias != NULL, beta == 0, op);
     }
-}
-
-// r[i] (8 rows of 8) → their transpose, in place.
-AI T256 void transpose8(__m256 r[8]) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
+#undef ROWS
 }
 
 // op(B)[k0 : k0+kc, j0 : j0+nc] → panels [nc/NR][kc][NR], columns past nc zero.
@@ -154,21 +146,26 @@ AI T256 void blocked8(int NV, int MR, int KC, int transA, int transB, int m, int
             if (full < nc) packB8(NR, b, ldb, transB, k0, kc, j0 + full, nc - full, bufB + (long)full * kc);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                for (int jp = 0; jp < nc; jp += NR) {
-                    int nr = nc - jp < NR ? nc - jp : NR;
-                    const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
-                    long ldbp = jp < full ? ldb : NR;
-                    const float *bsp = bs ? bs + jp : NULL;
-                    for (int ip = 0; ip < mc; ip += MR) {
-                        int mr = mc - ip < MR ? mc - ip : MR;
+                // Row tiles outer, panels inner: a tile's rows of A stay in L1 across the panels
+                // (at most 4 here, their packed B under 32 KiB), where panels outer would stream
+                // all of A from L2 once per panel. Each entry of C is computed the same either way.
+                for (int ip = 0; ip < mc; ip += MR) {
+                    int mr = mc - ip < MR ? mc - ip : MR;
+                    for (int jp = 0; jp < nc; jp += NR) {
+                        int nr = nc - jp < NR ? nc - jp : NR;
+                        const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
+                        long ldbp = jp < full ? ldb : NR;
+                        const float *bsp = bs ? bs + jp : NULL;
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
                         const float *et = e ? e + (ct - c) : NULL;
                         const float *ap = transA ? a + (long)k0 * lda + i0 + ip : a + (long)(i0 + ip) * lda + k0;
-#define TILE(W, T) tile8(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, ol, et)
-                        if (NV == 1 || nr > 8) {
-                            if (transA) TILE(NV, 1); else TILE(NV, 0);
+#define TILE(W, F, T) tile8(W, MR, F, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, ol, et)
+                        if (nr == NR) {  // a whole panel: no partial vector to mask
+                            if (transA) TILE(NV, 1, 1); else TILE(NV, 1, 0);
+                        } else if (NV == 1 || nr > 8) {
+                            if (transA) TILE(NV, 0, 1); else TILE(NV, 0, 0);
                         } else {  // a last panel of at most 8 columns: one vector
-                            if (transA) TILE(1, 1); else TILE(1, 0);
+                            if (transA) TILE(1, 0, 1); else TILE(1, 0, 0);
                         }
 #undef TILE
                     }
