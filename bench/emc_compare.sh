@@ -3,15 +3,18 @@
 # 3 seeds, the `overparam emc` defaults (or another batch size), measured by Overparam on one core (--workers 1, pinned),
 # on two (--workers 2) and by the PyTorch script of the same procedure (bench/peers/torch_emc.py,
 # one thread, pinned). Prints JSON lines (also kept in bench/results/emc-<time>.jsonl) and ratios.
+# --torch-reps N runs PyTorch after each of the first N rounds, so both sides meet the same spells
+# of a shared machine; the ratio is then of the two medians.
 #   bench/peers/setup.sh      # once
-#   bench/emc_compare.sh [--reps 3] [--batch 640]     (--batch 64: the small-batch EMC regime)
+#   bench/emc_compare.sh [--reps 3] [--torch-reps 1] [--batch 640]     (--batch 64: the small-batch EMC regime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=3 batch=640
+reps=3 torch_reps=1 batch=640
 while [ $# -gt 0 ]; do
     case "$1" in
         --reps) reps="$2"; shift 2 ;;
         --batch) batch="$2"; shift 2 ;;
+        --torch-reps) torch_reps="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -26,15 +29,17 @@ args=(emc --arch mlp:64-32-10:relu --data digits --condition random-labels --see
         # Alternating, so a slow spell of a shared machine hits both settings.
         taskset -c 0 .build/release/overparam "${args[@]}" --workers 1 | sed "s/^{/{\"framework\":\"overparam\",\"workers\":1,\"batch\":$batch,/"
         .build/release/overparam "${args[@]}" --workers 2 | sed "s/^{/{\"framework\":\"overparam\",\"workers\":2,\"batch\":$batch,/"
+        if [ "$i" -le "$torch_reps" ]; then
+            taskset -c 0 "$PY" bench/peers/torch_emc.py --json --batch "$batch" | sed "s/^{/{\"batch\":$batch,/"
+        fi
     done
-    taskset -c 0 "$PY" bench/peers/torch_emc.py --json --batch "$batch" | sed "s/^{/{\"batch\":$batch,/"
 } | tee "$out"
 python3 - "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 one = statistics.median(r["seconds"] for r in rows if r.get("workers") == 1)
 two = statistics.median(r["seconds"] for r in rows if r.get("workers") == 2)
-torch = [r for r in rows if r["framework"] == "pytorch"][0]
-print(f"median seconds: overparam 1 core {one:.2f}, 2 cores {two:.2f} (x{one / two:.2f}); pytorch 1 core {torch['seconds']:.1f}")
-print(f"pytorch / overparam: x{torch['seconds'] / one:.1f} on one core each, x{torch['seconds'] / two:.1f} against two cores")
+torch = statistics.median(r["seconds"] for r in rows if r["framework"] == "pytorch")
+print(f"median seconds: overparam 1 core {one:.2f}, 2 cores {two:.2f} (x{one / two:.2f}); pytorch 1 core {torch:.1f}")
+print(f"pytorch / overparam: x{torch / one:.1f} on one core each, x{torch / two:.1f} against two cores")
 PY

@@ -53,7 +53,7 @@ public struct ReproducePreset: Sendable {
     public var expectedTime: String {
         switch level {
         case .smoke: return "about 10 seconds"
-        case .quick: return "about 3 minutes on two cores with AVX-512 (138–163 s measured on a 2-core Xeon, 2026-12-04; 137 s on a 2-core AMD EPYC, 2026-12-06), about 4 without (250 s on a 2-core AMD EPYC with AVX2 only, 2026-12-07)"
+        case .quick: return "about 3 minutes on two cores with AVX-512 (138–163 s measured on a 2-core Xeon, 2026-12-04; 137 s on a 2-core AMD EPYC, 2026-12-06), about 4 without (229 s on a 2-core AMD EPYC with AVX2 only, 2026-12-07)"
         case .full: return "about 2 hours 30 minutes on two cores with AVX-512 (141 minutes measured on a 2-core AMD EPYC, 2026-12-06, and up to 11 more to run again the failures that learned nothing), longer without"
         }
     }
