@@ -128,16 +128,21 @@ public struct EMCSettings: Sendable {
     /// What the store shows beside the key: the data set as it was named.
     var storeDescription: [String: String] { ["data-source": self["data"]] }
 
+    /// The measurement as a job for `measureEMCs`, on `data` when it is already loaded; with a
+    /// store, its attempts are kept under this experiment's key.
+    public func job(data preloaded: LabeledData<Float>? = nil, store: (any Store)?) throws -> EMCJob {
+        let d = try preloaded ?? data()
+        return EMCJob(data: d, procedure: try procedure(), seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),
+                      cache: try store?.cache(instrument: "emc", config: try storeKey(), description: storeDescription))
+    }
+
     /// Runs (or resumes, with a store) the measurement, on `data` when it is already loaded.
     /// Seeds run side by side on `workers` threads (default: one per core).
     public func run(data preloaded: LabeledData<Float>? = nil, store: (any Store)?,
                     workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> EMCReport {
-        let d = try preloaded ?? data()
-        let p = try procedure()
-        let cache = try store?.cache(instrument: "emc", config: try storeKey(), description: storeDescription)
-        return try measureEMC(d, procedure: p, seeds: (0..<(try seeds)).map(UInt64.init), plan: try plan(maximum: d.count),
-                              cache: cache, workers: workers, progress: progress)
+        let j = try job(data: preloaded, store: store)
+        return try measureEMC(j.data, procedure: j.procedure, seeds: j.seeds, plan: j.plan, cache: j.cache, workers: workers, progress: progress)
     }
 }
 

@@ -23,37 +23,67 @@ public struct SweepOutcome: Sendable {
 
 /// Runs every configuration of a sweep (resuming from the store), then writes the tables and
 /// the figure into the spec's output folder. The rows come in configuration order.
-/// `finished(k, K)` is called after each of the K configurations this run owns. Each data set
-/// is loaded once (`datasets`: those already loaded, by `EMCSettings.dataKey`, as
-/// `validateConfigurations` returns them). With `keepGoing`, a configuration whose search throws
-/// (its store failing, say; a divergence is a verdict, not an error) is logged and listed in
-/// `failed` and the sweep goes on, as the work queue does; otherwise the error ends the sweep
-/// (what it finished stays stored).
+/// The configurations share one pool of `workers` threads (`measureEMCs`): a core freed by a
+/// configuration's last search takes the next configuration's first, and the answers are those
+/// of the configurations run one by one. The log names a configuration ("[k/K] label") when its
+/// first attempt starts and again with its EMC when it ends; `progress` hears of every attempt
+/// with the configuration's index; `finished(k, K)` is called as each of the K configurations
+/// this run owns ends. Each data set is loaded once (`datasets`: those already loaded, by
+/// `EMCSettings.dataKey`, as `validateConfigurations` returns them). With `keepGoing`, a
+/// configuration whose search throws (its store failing, say; a divergence is a verdict, not an
+/// error) is logged and listed in `failed` and the sweep goes on, as the work queue does;
+/// otherwise the error ends the sweep (what it finished stays stored).
 public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil, datasets: [String: LabeledData<Float>] = [:],
-                     keepGoing: Bool = false, log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
-                     progress: ((UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
+                     keepGoing: Bool = false, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                     log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
+                     progress: ((Int, UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
     var datasets = datasets
-    var failed = [(label: String, error: String)]()
-    let rows = try eachConfiguration(spec, shard, log: log, finished: finished) { _, c -> SweepRow? in
-        let settings = try EMCSettings(c)
+    var failed = [(index: Int, error: String)]()
+    let configs = spec.configurations, mine = spec.owned(by: shard)
+    func label(_ i: Int) -> String { "[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))" }
+    func fail(_ i: Int, _ error: Error) {
+        failed.append((i, plainMessage(error)))
+        log?(label(i) + ": failed, and the sweep goes on without it: \(plainMessage(error))")
+    }
+    // Every configuration's job before the first attempt, so that one pool can run them all.
+    var jobs = [(index: Int, job: EMCJob)]()
+    for i in mine {
+        let settings = try EMCSettings(configs[i])
         if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
-        let report: EMCReport
-        do { report = try settings.run(data: datasets[settings.dataKey], store: store, progress: progress) } catch where keepGoing {
-            failed.append((spec.label(c), plainMessage(error)))
-            log?("    failed, and the sweep goes on without it: \(plainMessage(error))")
-            return nil
+        do { jobs.append((i, try settings.job(data: datasets[settings.dataKey], store: store))) } catch where keepGoing { fail(i, error) }
+    }
+    var ended = failed.count
+    if ended > 0 { finished?(ended, mine.count) }
+    let outcomes = try measureEMCs(jobs.map(\.job), workers: workers, keepGoing: keepGoing, started: { log?(label(jobs[$0].index)) },
+                                   progress: progress.map { p in { j, seed, r, lo, hi, replayed in p(jobs[j].index, seed, r, lo, hi, replayed) } }) { j, outcome in
+        switch outcome {
+        case let .success(report): log?(label(jobs[j].index) + ": " + reportLine(report))
+        case let .failure(error): if keepGoing { fail(jobs[j].index, error) }
         }
-        log?("    EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)" + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it")
-             + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): the optimization's failure, not the capacity's" : "")
-             + (report.diverged > 0 ? "; \(report.diverged) seed(s) ended at a divergence (the loss became NaN or infinite): the procedure's instability, not the capacity" : ""))
-        return SweepRow(settings: c, report: report)
-    }.compactMap { $0 }
+        ended += 1
+        finished?(ended, mine.count)
+    }
+    var rows = [SweepRow]()
+    for (j, outcome) in outcomes.enumerated() {
+        if case let .success(report) = outcome { rows.append(SweepRow(settings: configs[jobs[j].index], report: report)) }
+    }
+    // Failures in configuration order, as the rows.
+    let listed = failed.sorted { $0.index < $1.index }.map { (label: spec.label(configs[$0.index]), error: $0.error) }
     // A shard holds a slice: the tables and figures come from the merged store.
-    guard shard == nil else { return SweepOutcome(rows: rows, failed: failed) }
+    guard shard == nil else { return SweepOutcome(rows: rows, failed: listed) }
     try writeSweepOutputs(spec, rows)
     let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, store: store, log: log) }
     if let gap { log?(gap.summary) }
-    return SweepOutcome(rows: rows, gap: gap, failed: failed)
+    return SweepOutcome(rows: rows, gap: gap, failed: listed)
+}
+
+/// A configuration's EMC as the sweep logs it: what it is, how many attempts needed more budget,
+/// and the collapses and divergences that ended searches.
+func reportLine(_ report: EMCReport) -> String {
+    "EMC \(report.text) (\(report.parameters) parameters; \(report.escalated) attempts decided under a larger budget, \(report.undecided) undecided at the cap)"
+        + (report.isMeasured ? "" : report.censored > 0 ? ": \(report.status), a lower bound" : ": \(report.status), the EMC at the \(report.cap)-step cap, a lower bound beyond it")
+        + (report.collapsed > 0 ? "; \(report.collapsed) seed(s) ended at a collapse (learned nothing beyond the class frequencies): the optimization's failure, not the capacity's" : "")
+        + (report.diverged > 0 ? "; \(report.diverged) seed(s) ended at a divergence (the loss became NaN or infinite): the procedure's instability, not the capacity" : "")
 }
 
 /// Runs `body` on each configuration the run owns (its index and settings), in order, with

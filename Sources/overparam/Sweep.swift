@@ -137,9 +137,11 @@ struct SweepRunOptions: ParsableArguments {
                 // A configuration that fails with an error (a divergence is a verdict, not an
                 // error) does not stop the others; the run names it and exits with an error at the end.
                 var attempts = 0
-                let outcome = try runSweep(spec, store: opened, shard: shard, datasets: datasets, keepGoing: true, log: bar.print, finished: done) { seed, r, lo, hi, replayed in
+                // Configurations overlap (a free core starts the next one), so each attempt line
+                // names its configuration.
+                let outcome = try runSweep(spec, store: opened, shard: shard, datasets: datasets, keepGoing: true, log: bar.print, finished: done) { k, seed, r, lo, hi, replayed in
                     attempts += 1
-                    bar.print(attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
+                    bar.print("[\(k + 1)]" + attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
                     bar.update(detail: "\(attempts) attempts")
                 }
                 rows = outcome.rows.count

@@ -92,7 +92,7 @@ import Testing
             """.write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
         let sweep = try overparam(["sweep", "run", dir + "/sweep.yaml", "--store", store])
         #expect(sweep.status == 0, "\(sweep.stderr)")
-        let attempts = sweep.stdout.split(separator: "\n").filter { $0.hasPrefix("  seed 0  n") }
+        let attempts = sweep.stdout.split(separator: "\n").filter { $0.hasPrefix("[1]  seed 0  n") }
         #expect(!attempts.isEmpty && attempts.allSatisfy { $0.hasSuffix("replayed from the store") }, "no attempt is trained again: \(sweep.stdout)")
         let after = try exportRows(store)
         #expect(after.count == before.count && !before.isEmpty)
