@@ -62,8 +62,8 @@ public func measureEMCs(_ jobs: [EMCJob], workers: Int = ProcessInfo.processInfo
                         progress: ((Int, UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil,
                         finished: ((Int, Result<EMCReport, Error>) -> Void)? = nil) throws -> [Result<EMCReport, Error>] {
     // Per job: each seed's permutation, and the labels its attempts train on (for retries and collapses).
-    let labels = jobs.map { job in job.seeds.map { attemptLabels(job.data, order: job.data.sampleOrder(seed: $0)) } }
     let orders = jobs.map { job in job.seeds.map { job.data.sampleOrder(seed: $0) } }
+    let labels = zip(jobs, orders).map { job, orders in orders.map { attemptLabels(job.data, order: $0) } }
     var states = jobs.map { job in job.seeds.map { SearchState(plan: job.plan, seed: $0) } }
     var busy = jobs.map { [Bool](repeating: false, count: $0.seeds.count) }
     var outcomes = [Result<EMCReport, Error>?](repeating: nil, count: jobs.count)
