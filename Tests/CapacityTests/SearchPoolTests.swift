@@ -39,6 +39,14 @@ import Testing
         for (j, job) in jobs().enumerated() {
             let alone = try measureEMC(job.data, procedure: job.procedure, seeds: job.seeds, plan: job.plan, workers: 1)
             let together = try pooled[j].get()
+            // And without any pool: each seed's search run by hand (one budget, so no escalation).
+            let byHand = try job.seeds.map { seed in
+                try searchEMC(plan: job.plan, seed: seed) { n in
+                    try searchAttempt(job.data, order: job.data.sampleOrder(seed: seed), n: n, procedure: job.procedure, seed: seed)
+                }
+            }
+            #expect(together.perSeed == byHand.map(\.emc))
+            #expect(together.searches.map { $0.attempts.map(\.trainLoss) } == byHand.map { $0.attempts.map(\.trainLoss) })
             #expect(together.perSeed == alone.perSeed && together.parameters == alone.parameters)
             #expect(together.searches.map { $0.attempts.map(\.n) } == alone.searches.map { $0.attempts.map(\.n) })
             #expect(together.searches.map { $0.attempts.map(\.trainLoss) } == alone.searches.map { $0.attempts.map(\.trainLoss) })
