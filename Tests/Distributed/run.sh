@@ -102,7 +102,7 @@ for s in 0 1 2; do
     "$bin" sweep run sweep.yaml --shard "$s/3" --store "s$s.sqlite" >"s$s.log" 2>&1 &
     eval "spid$s=$!"
 done
-wait_for s1.log "^  seed " 1
+wait_for s1.log "^\[[0-9]*\]  seed " 1   # an attempt line: "[k]  seed …"
 kill -9 "$spid1"
 wait "$spid1" 2>/dev/null || true
 wait "$spid0"; wait "$spid2"
