@@ -49,19 +49,29 @@ func capacitySection(_ preset: ReproducePreset, _ output: String, _ store: (any 
                                         + (preset.familyScale.side == preset.scale.side ? preset.scale.label : "\(preset.familyScale.label) for the architecture families, \(preset.scale.label) for the other sweeps")
                                         + " (60,000 training images, so no EMC is censored by the data), full-batch SGD with momentum 0.9 and a cosine schedule unless stated.")
     var failures = [String]()
-    func sweep(_ yaml: String, name: String) throws -> (SweepSpec, SweepOutcome) {
-        var spec = try SweepSpec.parse(yaml, file: name)
+    // Every capacity sweep of the preset on one pool before any table is made: a core freed by
+    // one file's last search takes the next file's first (`runSweeps`).
+    let files = preset.sweepFiles
+    let specs = try files.map { f in
+        var spec = try SweepSpec.parse(f.yaml, file: f.name)
         spec.output = (output as NSString).appendingPathComponent(spec.output)
-        log("capacity: \(name), \(spec.configurations.count) configurations")
-        // A configuration that fails with an error (its store lost, say; a divergence is a
-        // verdict, not an error) is reported, and the findings use the rest.
-        let outcome = try runSweep(spec, store: store, keepGoing: true, log: { log("    " + $0) })
+        log("capacity: \(f.name), \(spec.configurations.count) configurations")
+        return spec
+    }
+    // A configuration that fails with an error (its store lost, say; a divergence is a verdict,
+    // not an error) is reported, and the findings use the rest.
+    let outcomes = try runSweeps(specs, store: store, keepGoing: true, workers: workers, log: { s, line in log("    \(files[s].name) " + line) })
+    func sweep(_ yaml: String, name: String) throws -> (SweepSpec, SweepOutcome) {
+        guard let s = files.firstIndex(where: { $0.name == name && $0.yaml == yaml }) else {
+            throw ExperimentError("\(name) is not among the preset's sweep files")
+        }
+        let outcome = outcomes[s]
         section.commands.append("overparam emc sweep \(name)   # with this file:\n" + yaml)
         if !outcome.failed.isEmpty {
             section.tables.append("<p>\(Plot.escape(name)): " + outcome.failed.map { "<code>\(Plot.escape($0.label))</code> failed — \(Plot.escape($0.error))" }.joined(separator: "; ") + " (left out of the findings).</p>")
             failures += outcome.failed.map { "\(name) \($0.label): \($0.error)" }
         }
-        return (spec, outcome)
+        return (specs[s], outcome)
     }
     let (spec, outcome) = try sweep(preset.capacityYAML, name: "capacity.yaml")
     let rows = SweepRows(rows: outcome.rows)

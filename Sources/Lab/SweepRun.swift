@@ -37,44 +37,80 @@ public func runSweep(_ spec: SweepSpec, store: (any Store)?, shard: Shard? = nil
                      keepGoing: Bool = false, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                      log: ((String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
                      progress: ((Int, UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> SweepOutcome {
+    try runSweeps([spec], store: store, shard: shard, datasets: datasets, keepGoing: keepGoing, workers: workers,
+                  log: log.map { log in { _, line in log(line) } }, finished: finished,
+                  progress: progress.map { p in { _, k, seed, r, lo, hi, replayed in p(k, seed, r, lo, hi, replayed) } })[0]
+}
+
+/// `runSweep` of several sweep files on one pool: every configuration of every file shares the
+/// `workers` threads, so a core freed by one file's last search takes the next file's first
+/// rather than waiting for it (run one file after another, each file's tail left a core idle).
+/// A configuration that two files share (the same settings) is measured once and its row goes
+/// to both. `log(s, line)` and `progress(s, k, …)` name the sweep by its index in `specs`;
+/// `finished(k, K)` counts the configurations of all of them. Each file's tables, figures and
+/// gap study are written once every search has ended. The answers are each file's run alone.
+public func runSweeps(_ specs: [SweepSpec], store: (any Store)?, shard: Shard? = nil, datasets: [String: LabeledData<Float>] = [:],
+                      keepGoing: Bool = false, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                      log: ((Int, String) -> Void)? = nil, finished: ((Int, Int) -> Void)? = nil,
+                      progress: ((Int, Int, UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> [SweepOutcome] {
     var datasets = datasets
-    var failed = [(index: Int, error: String)]()
-    let configs = spec.configurations, mine = spec.owned(by: shard)
-    func label(_ i: Int) -> String { "[\(i + 1)/\(configs.count)] \(spec.label(configs[i]))" }
-    func fail(_ i: Int, _ error: Error) {
-        failed.append((i, plainMessage(error)))
-        log?(label(i) + ": failed, and the sweep goes on without it: \(plainMessage(error))")
+    var failed = specs.map { _ in [(index: Int, error: String)]() }
+    func label(_ s: Int, _ i: Int) -> String {
+        let configs = specs[s].configurations
+        return "[\(i + 1)/\(configs.count)] \(specs[s].label(configs[i]))"
     }
-    // Every configuration's job before the first attempt, so that one pool can run them all.
-    var jobs = [(index: Int, job: EMCJob)]()
-    for i in mine {
-        let settings = try EMCSettings(configs[i])
-        if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
-        do { jobs.append((i, try settings.job(data: datasets[settings.dataKey], store: store))) } catch where keepGoing { fail(i, error) }
+    func fail(_ s: Int, _ i: Int, _ error: Error) {
+        failed[s].append((i, plainMessage(error)))
+        log?(s, label(s, i) + ": failed, and the sweep goes on without it: \(plainMessage(error))")
     }
-    var ended = failed.count
-    if ended > 0 { finished?(ended, mine.count) }
-    let outcomes = try measureEMCs(jobs.map(\.job), workers: workers, keepGoing: keepGoing, started: { log?(label(jobs[$0].index)) },
-                                   progress: progress.map { p in { j, seed, r, lo, hi, replayed in p(jobs[j].index, seed, r, lo, hi, replayed) } }) { j, outcome in
-        switch outcome {
-        case let .success(report): log?(label(jobs[j].index) + ": " + reportLine(report))
-        case let .failure(error): if keepGoing { fail(jobs[j].index, error) }
+    // Every configuration's job before the first attempt, so that one pool can run them all;
+    // one job per distinct configuration, with the (sweep, configuration) pairs it answers.
+    var jobs = [EMCJob](), owners = [[(sweep: Int, index: Int)]](), jobOf = [[String: String]: Int]()
+    let total = specs.map { $0.owned(by: shard).count }.reduce(0, +)
+    for (s, spec) in specs.enumerated() {
+        let configs = spec.configurations
+        for i in spec.owned(by: shard) {
+            let settings = try EMCSettings(configs[i])
+            if let j = jobOf[settings.values] { owners[j].append((s, i)); continue }
+            if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
+            do {
+                jobs.append(try settings.job(data: datasets[settings.dataKey], store: store))
+                jobOf[settings.values] = jobs.count - 1
+                owners.append([(s, i)])
+            } catch where keepGoing { fail(s, i, error) }
         }
-        ended += 1
-        finished?(ended, mine.count)
     }
-    var rows = [SweepRow]()
+    var ended = failed.map(\.count).reduce(0, +)
+    if ended > 0 { finished?(ended, total) }
+    let outcomes = try measureEMCs(jobs, workers: workers, keepGoing: keepGoing,
+                                   started: { j in for o in owners[j] { log?(o.sweep, label(o.sweep, o.index)) } },
+                                   progress: progress.map { p in { j, seed, r, lo, hi, replayed in
+                                       p(owners[j][0].sweep, owners[j][0].index, seed, r, lo, hi, replayed) } }) { j, outcome in
+        for o in owners[j] {
+            switch outcome {
+            case let .success(report): log?(o.sweep, label(o.sweep, o.index) + ": " + reportLine(report))
+            case let .failure(error): if keepGoing { fail(o.sweep, o.index, error) }
+            }
+            ended += 1
+            finished?(ended, total)
+        }
+    }
+    var reports = specs.map { _ in [Int: EMCReport]() }
     for (j, outcome) in outcomes.enumerated() {
-        if case let .success(report) = outcome { rows.append(SweepRow(settings: configs[jobs[j].index], report: report)) }
+        if case let .success(report) = outcome { for o in owners[j] { reports[o.sweep][o.index] = report } }
     }
-    // Failures in configuration order, as the rows.
-    let listed = failed.sorted { $0.index < $1.index }.map { (label: spec.label(configs[$0.index]), error: $0.error) }
-    // A shard holds a slice: the tables and figures come from the merged store.
-    guard shard == nil else { return SweepOutcome(rows: rows, failed: listed) }
-    try writeSweepOutputs(spec, rows)
-    let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, store: store, log: log) }
-    if let gap { log?(gap.summary) }
-    return SweepOutcome(rows: rows, gap: gap, failed: listed)
+    return try specs.indices.map { s in
+        let spec = specs[s], configs = spec.configurations
+        let rows = spec.owned(by: shard).compactMap { i in reports[s][i].map { SweepRow(settings: configs[i], report: $0) } }
+        // Failures in configuration order, as the rows.
+        let listed = failed[s].sorted { $0.index < $1.index }.map { (label: spec.label(configs[$0.index]), error: $0.error) }
+        // A shard holds a slice: the tables and figures come from the merged store.
+        guard shard == nil else { return SweepOutcome(rows: rows, failed: listed) }
+        try writeSweepOutputs(spec, rows)
+        let gap = try spec.generalizationSize.map { try relateGapToGeneralization(spec, rows, trainSize: $0, store: store, log: log.map { log in { log(s, $0) } }) }
+        if let gap { log?(s, gap.summary) }
+        return SweepOutcome(rows: rows, gap: gap, failed: listed)
+    }
 }
 
 /// A configuration's EMC as the sweep logs it: what it is, how many attempts needed more budget,
@@ -160,106 +196,6 @@ public func sweepStatus(_ spec: SweepSpec, store: any Store) throws -> [Configur
         }
         return ConfigurationStatus(label: spec.label(c), done: done, started: started, seeds: try settings.seeds, attempts: attempts)
     }
-}
-
-/// One configuration (all axes but the condition) in the generalization study.
-public struct GapPoint: Sendable {
-    public var label: String
-    public var emcTrue: Double
-    public var emcRandom: Double
-    public var testAccuracy: Double
-    public var generalizationGap: Double
-    /// Both EMCs measured (each search ended on a converged failure).
-    public var measured: Bool = true
-    /// Neither EMC censored by the data, and both under the same step cap: a gap between the
-    /// capped procedure's EMCs, correlated alongside measured ones (a budget-bounded EMC is the
-    /// measured EMC of the procedure as capped; see `EMCReport.comparison`). A censored EMC is
-    /// a lower bound set by the data, and its gap is not a number.
-    public var comparable: Bool = true
-    public var emcGap: Double { emcTrue - emcRandom }
-
-    public init(label: String, emcTrue: Double, emcRandom: Double, testAccuracy: Double, generalizationGap: Double,
-                measured: Bool = true, comparable: Bool = true) {
-        self.label = label; self.emcTrue = emcTrue; self.emcRandom = emcRandom; self.testAccuracy = testAccuracy
-        self.generalizationGap = generalizationGap; self.measured = measured; self.comparable = comparable
-    }
-}
-
-public struct GapStudy: Sendable {
-    /// Every configuration, measured or not; the correlations use `correlated` alone.
-    public var points: [GapPoint]
-    public var correlated: [GapPoint] { points.filter(\.comparable) }
-    /// Correlated points resting on a budget-bounded EMC (the capped procedure's).
-    public var atCap: Int { correlated.filter { !$0.measured }.count }
-    public var pearsonGap: Double?
-    public var kendallGap: Double?
-    public var pearsonAccuracy: Double?
-    public var kendallAccuracy: Double?
-    /// Configurations left out because their generalization training diverged (no test accuracy).
-    public var diverged: [String] = []
-
-    /// The study of `points`, its correlations over the comparable ones.
-    public init(points: [GapPoint]) {
-        self.points = points
-        let used = points.filter(\.comparable), gaps = used.map(\.emcGap)
-        pearsonGap = pearson(gaps, used.map(\.generalizationGap)); kendallGap = kendallTau(gaps, used.map(\.generalizationGap))
-        pearsonAccuracy = pearson(gaps, used.map(\.testAccuracy)); kendallAccuracy = kendallTau(gaps, used.map(\.testAccuracy))
-    }
-
-    public var summary: String {
-        func f(_ v: Double?) -> String { v.map { String(format: "%+.3f", $0) } ?? "undefined" }
-        let left = points.count - correlated.count
-        return "EMC gap vs generalization gap over \(correlated.count) configurations"
-            + (atCap > 0 ? " (\(atCap) of them budget-bounded: EMCs of the procedure at its step cap)" : "")
-            + (left > 0 ? " (\(left) left out: a censored EMC, or EMCs under different caps, have no gap)" : "")
-            + (diverged.isEmpty ? "" : " (\(diverged.count) left out: generalization training diverged)") + ": Pearson r \(f(pearsonGap)), Kendall τ \(f(kendallGap)); vs test accuracy: r \(f(pearsonAccuracy)), τ \(f(kendallAccuracy))"
-    }
-}
-
-/// Pairs each configuration's true- and random-label EMC, measures its generalization at
-/// `trainSize`, and correlates; writes generalization.csv and emc-gap-vs-generalization.svg.
-public func relateGapToGeneralization(_ spec: SweepSpec, _ rows: [SweepRow], trainSize: Int, store: (any Store)? = nil,
-                                      log: ((String) -> Void)? = nil) throws -> GapStudy {
-    let others = spec.varying.filter { $0 != "condition" }
-    func key(_ r: SweepRow) -> String { others.map { "\($0)=\(r.settings[$0]!)" }.joined(separator: " ") }
-    var points = [GapPoint](), diverged = [String]()
-    for r in rows where r.settings["condition"] == "true" {
-        guard let random = rows.first(where: { $0.settings["condition"] == "random-labels" && key($0) == key(r) }) else { continue }
-        let g: (testAccuracy: Double, gap: Double)
-        do {
-            g = try EMCSettings(r.settings).generalization(trainSize: trainSize, store: store)
-        } catch NetworkError.diverged(let step, _) {
-            // No test accuracy to relate: the configuration is left out, and the study says so.
-            log?("    generalization of \(key(r)) at n = \(trainSize): training diverged at step \(step); left out")
-            diverged.append(key(r))
-            continue
-        }
-        log?(String(format: "    generalization of %@ at n = %d: test accuracy %.2f%%, gap %.3f", key(r), trainSize, 100 * g.testAccuracy, g.gap))
-        points.append(GapPoint(label: key(r), emcTrue: r.report.mean, emcRandom: random.report.mean,
-                               testAccuracy: g.testAccuracy, generalizationGap: g.gap,
-                               measured: r.report.isMeasured && random.report.isMeasured,
-                               comparable: r.report.censored == 0 && random.report.censored == 0 && r.report.cap == random.report.cap))
-    }
-    var study = GapStudy(points: points)
-    study.diverged = diverged
-    let used = study.correlated, gaps = used.map(\.emcGap)
-    var csv = "configuration,emc_true,emc_random,emc_gap,test_accuracy,generalization_gap,measured,at_cap\n"
-    for p in points {
-        csv += "\(csvField(p.label)),\(p.emcTrue),\(p.emcRandom),\(p.comparable ? "\(p.emcGap)" : ""),\(p.testAccuracy),\(p.generalizationGap),\(p.measured),\(p.comparable && !p.measured)\n"
-    }
-    csv += diverged.map { "# left out, its generalization training diverged: \($0)\n" }.joined() + "# \(study.summary)\n"
-    try csv.write(toFile: spec.output + "/generalization.csv", atomically: true, encoding: .utf8)
-    if used.count >= 2 {
-        var plot = Plot(title: "EMC gap (true − random labels) vs generalization gap", xLabel: "EMC gap (samples)",
-                        yLabel: "train − test accuracy at n = \(trainSize)")
-        plot.series.append(.init(study.atCap > 0 ? "configurations (EMCs at the step cap where budget-bounded)" : "configurations with both EMCs measured", used.map { ($0.emcGap, $0.generalizationGap) }))
-        if let fit = fitLine(gaps, used.map(\.generalizationGap)), let lo = gaps.min(), let hi = gaps.max() {
-            plot.series.append(.init(String(format: "least squares, r = %.2f", study.pearsonGap ?? .nan),
-                                     [(lo, fit.intercept + fit.slope * lo), (hi, fit.intercept + fit.slope * hi)], style: .dashed))
-        }
-        try plot.svg().write(toFile: spec.output + "/emc-gap-vs-generalization.svg", atomically: true, encoding: .utf8)
-    }
-    return study
 }
 
 /// results.csv, results.json and emc-vs-parameters.svg in the output folder.

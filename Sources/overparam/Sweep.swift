@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capacity
+import Datasets
 import Foundation
 import Lab
 
@@ -95,71 +96,91 @@ func loadSweep(_ file: String) throws -> SweepSpec {
 }
 
 struct SweepRunOptions: ParsableArguments {
-    @Argument(help: "The sweep file (YAML).") var file: String
+    @Argument(help: "The sweep files (YAML). Several EMC sweeps share one pool of workers: a core freed by one file's last search takes the next file's first.")
+    var files: [String]
     @Option(help: "Result store shared by every configuration: a SQLite file, or a postgres:// URL (the sweep is queued there and this process works on it beside any `overparam worker`).")
     var store: String = "overparam-results.sqlite"
     @Option(help: "Run only shard i of N (0 ≤ i < N): configurations k with k mod N = i, e.g. $SLURM_ARRAY_TASK_ID/N; give each shard its own --store and `overparam merge` them.")
     var shard: String?
-    @Flag(help: "Only validate the file and list the configurations.") var dryRun = false
+    @Flag(help: "Only validate the files and list the configurations.") var dryRun = false
 
     func execute() {
         do {
-            let spec = try loadSweep(file)
+            guard !files.isEmpty else { throw ExperimentError("name at least one sweep file") }
+            let specs = try files.map(loadSweep)
             let shard = try self.shard.map(Shard.init)
-            // The whole sweep is checked before anything trains (and by --dry-run): every
+            // Every sweep is checked before anything trains (and by --dry-run): every
             // configuration's settings, data and model.
-            let datasets = try spec.validateConfigurations()
+            var datasets = [String: LabeledData<Float>]()
+            for spec in specs { datasets.merge(try spec.validateConfigurations()) { loaded, _ in loaded } }
+            // With several files, each line names its file.
+            let several = files.count > 1
+            func named(_ f: Int) -> String { several ? files[f] + " " : "" }
             if dryRun {
-                for i in spec.owned(by: shard) { print("\(i + 1): " + spec.label(spec.configurations[i])) }
+                for (f, spec) in specs.enumerated() {
+                    for i in spec.owned(by: shard) { print(named(f) + "\(i + 1): " + spec.label(spec.configurations[i])) }
+                }
                 return
             }
-            if shard == nil { try prepareOutputFolder(spec.output) }
+            if shard == nil { for spec in specs { try prepareOutputFolder(spec.output) } }
             let started = DispatchTime.now().uptimeNanoseconds
             let opened = try openStore(store)
             if let pg = opened as? PostgresStore {
                 guard shard == nil else {
                     throw ExperimentError("--shard slices a sweep into SQLite files; with a PostgreSQL store start `overparam worker` on each machine instead")
                 }
-                let (added, present) = try pg.submit(spec)
-                print("\(added) searches queued, \(present) already in the queue; working on it until every search is finished")
+                for (f, spec) in specs.enumerated() {
+                    let (added, present) = try pg.submit(spec)
+                    print(named(f) + "\(added) searches queued, \(present) already in the queue")
+                }
+                print("working on the queue until every search is finished")
                 var options = WorkerOptions(name: workerName())
                 options.threads = ProcessInfo.processInfo.activeProcessorCount
                 _ = try runWorker(store: pg, options: options) { print($0); fflush(stdout) }
                 let q = try pg.queueStatus()
                 if q.failed > 0 { printQueue(q) }
             }
-            let bar = ProgressBar(total: spec.owned(by: shard).count, unit: "configurations")
-            let done: (Int, Int) -> Void = { k, _ in bar.update(done: k) }
-            let rows: Int
-            var failed = [(label: String, error: String)]()
-            switch spec.kind {
-            case .emc:
-                // A configuration that fails with an error (a divergence is a verdict, not an
-                // error) does not stop the others; the run names it and exits with an error at the end.
-                var attempts = 0
+            let bar = ProgressBar(total: specs.map { $0.owned(by: shard).count }.reduce(0, +), unit: "configurations")
+            var rows = [Int](repeating: 0, count: specs.count), failed = specs.map { _ in [(label: String, error: String)]() }
+            // The EMC sweeps on one pool. A configuration that fails with an error (a divergence
+            // is a verdict, not an error) does not stop the others; the run names it and exits
+            // with an error at the end.
+            let emc = specs.indices.filter { specs[$0].kind == .emc }
+            var attempts = 0, before = 0
+            if !emc.isEmpty {
                 // Configurations overlap (a free core starts the next one), so each attempt line
-                // names its configuration.
-                let outcome = try runSweep(spec, store: opened, shard: shard, datasets: datasets, keepGoing: true, log: bar.print, finished: done) { k, seed, r, lo, hi, replayed in
+                // names its configuration (and its file, when there are several).
+                let outcomes = try runSweeps(emc.map { specs[$0] }, store: opened, shard: shard, datasets: datasets, keepGoing: true,
+                                             log: { s, line in bar.print(named(emc[s]) + line) },
+                                             finished: { k, _ in bar.update(done: k) }) { s, k, seed, r, lo, hi, replayed in
                     attempts += 1
-                    bar.print("[\(k + 1)]" + attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
+                    bar.print("[\(named(emc[s]))\(k + 1)]" + attemptLine(seed, r, lo, hi, since: started, replayed: replayed))
                     bar.update(detail: "\(attempts) attempts")
                 }
-                rows = outcome.rows.count
-                failed = outcome.failed
-            case .recovery, .adapt:
-                rows = spec.kind == .recovery
-                    ? try runRecoverySweep(spec, store: opened, shard: shard, log: bar.print, finished: done).count
-                    : try runRateSweep(spec, store: opened, shard: shard, log: bar.print, finished: done).count
+                for (s, outcome) in outcomes.enumerated() { rows[emc[s]] = outcome.rows.count; failed[emc[s]] = outcome.failed }
+                before = emc.map { specs[$0].owned(by: shard).count }.reduce(0, +)
+            }
+            // Recovery and rate sweeps, one file after another.
+            for (f, spec) in specs.enumerated() where spec.kind != .emc {
+                let done: (Int, Int) -> Void = { k, _ in bar.update(done: before + k) }
+                let log: (String) -> Void = { bar.print(named(f) + $0) }
+                rows[f] = spec.kind == .recovery
+                    ? try runRecoverySweep(spec, store: opened, shard: shard, log: log, finished: done).count
+                    : try runRateSweep(spec, store: opened, shard: shard, log: log, finished: done).count
+                before += spec.owned(by: shard).count
             }
             bar.finish()
-            if let shard {
-                print("shard \(shard.index)/\(shard.count): \(rows) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(file) --store MERGED` writes the tables")
-            } else {
-                print("\(rows) configurations; tables and figures in \(spec.output)/")
+            for (f, spec) in specs.enumerated() {
+                if let shard {
+                    print(named(f) + "shard \(shard.index)/\(shard.count): \(rows[f]) of \(spec.configurations.count) configurations in \(store); merge the shards, then `overparam sweep run \(files[f]) --store MERGED` writes the tables")
+                } else {
+                    print(named(f) + "\(rows[f]) configurations; tables and figures in \(spec.output)/")
+                }
             }
-            if !failed.isEmpty {
-                throw ExperimentError("\(failed.count) of \(spec.owned(by: shard).count) configurations failed and are left out of the tables: "
-                                      + failed.map { "\($0.label): \($0.error)" }.joined(separator: "; "))
+            let failures = specs.indices.flatMap { f in failed[f].map { named(f) + "\($0.label): \($0.error)" } }
+            if !failures.isEmpty {
+                throw ExperimentError("\(failures.count) of \(specs.map { $0.owned(by: shard).count }.reduce(0, +)) configurations failed and are left out of the tables: "
+                                      + failures.joined(separator: "; "))
             }
         } catch { fail(error) }
     }
