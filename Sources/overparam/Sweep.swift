@@ -111,11 +111,15 @@ struct SweepRunOptions: ParsableArguments {
             let shard = try self.shard.map(Shard.init)
             // Every sweep is checked before anything trains (and by --dry-run): every
             // configuration's settings, data and model.
-            var datasets = [String: LabeledData<Float>]()
-            for spec in specs { datasets.merge(try spec.validateConfigurations()) { loaded, _ in loaded } }
-            // With several files, each line names its file.
+            // With several files, each line (and error) names its file.
             let several = files.count > 1
             func named(_ f: Int) -> String { several ? files[f] + " " : "" }
+            var datasets = [String: LabeledData<Float>]()
+            for (f, spec) in specs.enumerated() {
+                do { datasets.merge(try spec.validateConfigurations()) { loaded, _ in loaded } } catch where several {
+                    throw ExperimentError(files[f] + ": " + plainMessage(error))
+                }
+            }
             if dryRun {
                 for (f, spec) in specs.enumerated() {
                     for i in spec.owned(by: shard) { print(named(f) + "\(i + 1): " + spec.label(spec.configurations[i])) }

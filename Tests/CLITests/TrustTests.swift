@@ -199,6 +199,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/store.sqlite"), "configuration 1 was not trained")
     }
 
+    /// Two sweep files in one run: both checked before anything trains (an error names its
+    /// file), then on one pool, each line naming its file, each file's table written, and the
+    /// configuration both share measured once.
+    @Test func severalSweepFilesRunTogether() throws {
+        let dir = try scratchFolder("two-sweeps")
+        func file(_ name: String, _ archs: String) throws -> String {
+            try """
+                instrument: emc
+                fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
+                axes:
+                  arch: [\(archs)]
+                seeds: 2
+                output: \(dir)/\(name)
+                """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
+            return dir + "/\(name).yaml"
+        }
+        let a = try file("a", "mlp:4-6-3:tanh, mlp:4-3-3:relu"), b = try file("b", "mlp:4-3-3:relu, mlp:4-2-3:tanh")
+        let bad = try overparam(["sweep", "run", a, try file("bad", "mlp:3-4-3:relu"), "--store", dir + "/store.sqlite"])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.yaml: configuration 1 (arch=mlp:3-4-3:relu)"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/store.sqlite"), "a.yaml was not trained")
+        let run = try overparam(["sweep", "run", a, b, "--store", dir + "/store.sqlite"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        func emc(_ prefix: String) -> String? { lines.first { $0.hasPrefix(prefix) }?.components(separatedBy: ": EMC").last }
+        let shared = emc("\(a) [2/2] arch=mlp:4-3-3:relu: EMC")
+        #expect(shared != nil && shared == emc("\(b) [1/2] arch=mlp:4-3-3:relu: EMC"), "\(run.stdout)")
+        #expect(lines.contains { $0.hasPrefix("[\(a) 2]  seed 0  n") } && lines.contains { $0.hasPrefix("[\(b) 2]  seed 0  n") })
+        #expect(!lines.contains { $0.hasPrefix("[\(b) 1]  seed") }, "the shared configuration's attempts ran under a.yaml alone")
+        for name in ["a", "b"] {
+            #expect(try String(contentsOfFile: dir + "/\(name)/results.csv", encoding: .utf8).split(separator: "\n").count == 3)
+        }
+    }
+
     @Test func anOutputFolderThatCannotBeMadeStopsTheRunFirst() throws {
         let dir = try scratchFolder("output")
         try "not a folder".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
