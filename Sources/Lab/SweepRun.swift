@@ -55,10 +55,8 @@ public func runSweeps(_ specs: [SweepSpec], store: (any Store)?, shard: Shard? =
                       progress: ((Int, Int, UInt64, FitResult, Int, Int?, Bool) -> Void)? = nil) throws -> [SweepOutcome] {
     var datasets = datasets
     var failed = specs.map { _ in [(index: Int, error: String)]() }
-    func label(_ s: Int, _ i: Int) -> String {
-        let configs = specs[s].configurations
-        return "[\(i + 1)/\(configs.count)] \(specs[s].label(configs[i]))"
-    }
+    let configs = specs.map(\.configurations)   // each sweep's, expanded once
+    func label(_ s: Int, _ i: Int) -> String { "[\(i + 1)/\(configs[s].count)] \(specs[s].label(configs[s][i]))" }
     func fail(_ s: Int, _ i: Int, _ error: Error) {
         failed[s].append((i, plainMessage(error)))
         log?(s, label(s, i) + ": failed, and the sweep goes on without it: \(plainMessage(error))")
@@ -68,9 +66,8 @@ public func runSweeps(_ specs: [SweepSpec], store: (any Store)?, shard: Shard? =
     var jobs = [EMCJob](), owners = [[(sweep: Int, index: Int)]](), jobOf = [[String: String]: Int]()
     let total = specs.map { $0.owned(by: shard).count }.reduce(0, +)
     for (s, spec) in specs.enumerated() {
-        let configs = spec.configurations
         for i in spec.owned(by: shard) {
-            let settings = try EMCSettings(configs[i])
+            let settings = try EMCSettings(configs[s][i])
             if let j = jobOf[settings.values] { owners[j].append((s, i)); continue }
             if datasets[settings.dataKey] == nil { datasets[settings.dataKey] = try settings.data() }
             do {
@@ -100,10 +97,10 @@ public func runSweeps(_ specs: [SweepSpec], store: (any Store)?, shard: Shard? =
         if case let .success(report) = outcome { for o in owners[j] { reports[o.sweep][o.index] = report } }
     }
     return try specs.indices.map { s in
-        let spec = specs[s], configs = spec.configurations
-        let rows = spec.owned(by: shard).compactMap { i in reports[s][i].map { SweepRow(settings: configs[i], report: $0) } }
+        let spec = specs[s]
+        let rows = spec.owned(by: shard).compactMap { i in reports[s][i].map { SweepRow(settings: configs[s][i], report: $0) } }
         // Failures in configuration order, as the rows.
-        let listed = failed[s].sorted { $0.index < $1.index }.map { (label: spec.label(configs[$0.index]), error: $0.error) }
+        let listed = failed[s].sorted { $0.index < $1.index }.map { (label: spec.label(configs[s][$0.index]), error: $0.error) }
         // A shard holds a slice: the tables and figures come from the merged store.
         guard shard == nil else { return SweepOutcome(rows: rows, failed: listed) }
         try writeSweepOutputs(spec, rows)

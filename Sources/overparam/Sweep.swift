@@ -144,7 +144,8 @@ struct SweepRunOptions: ParsableArguments {
                 let q = try pg.queueStatus()
                 if q.failed > 0 { printQueue(q) }
             }
-            let bar = ProgressBar(total: specs.map { $0.owned(by: shard).count }.reduce(0, +), unit: "configurations")
+            let owned = specs.map { $0.owned(by: shard).count }
+            let bar = ProgressBar(total: owned.reduce(0, +), unit: "configurations")
             var rows = [Int](repeating: 0, count: specs.count), failed = specs.map { _ in [(label: String, error: String)]() }
             // The EMC sweeps on one pool. A configuration that fails with an error (a divergence
             // is a verdict, not an error) does not stop the others; the run names it and exits
@@ -162,7 +163,7 @@ struct SweepRunOptions: ParsableArguments {
                     bar.update(detail: "\(attempts) attempts")
                 }
                 for (s, outcome) in outcomes.enumerated() { rows[emc[s]] = outcome.rows.count; failed[emc[s]] = outcome.failed }
-                before = emc.map { specs[$0].owned(by: shard).count }.reduce(0, +)
+                before = emc.map { owned[$0] }.reduce(0, +)
             }
             // Recovery and rate sweeps, one file after another.
             for (f, spec) in specs.enumerated() where spec.kind != .emc {
@@ -171,7 +172,7 @@ struct SweepRunOptions: ParsableArguments {
                 rows[f] = spec.kind == .recovery
                     ? try runRecoverySweep(spec, store: opened, shard: shard, log: log, finished: done).count
                     : try runRateSweep(spec, store: opened, shard: shard, log: log, finished: done).count
-                before += spec.owned(by: shard).count
+                before += owned[f]
             }
             bar.finish()
             for (f, spec) in specs.enumerated() {
@@ -183,7 +184,7 @@ struct SweepRunOptions: ParsableArguments {
             }
             let failures = specs.indices.flatMap { f in failed[f].map { named(f) + "\($0.label): \($0.error)" } }
             if !failures.isEmpty {
-                throw ExperimentError("\(failures.count) of \(specs.map { $0.owned(by: shard).count }.reduce(0, +)) configurations failed and are left out of the tables: "
+                throw ExperimentError("\(failures.count) of \(owned.reduce(0, +)) configurations failed and are left out of the tables: "
                                       + failures.joined(separator: "; "))
             }
         } catch { fail(error) }
