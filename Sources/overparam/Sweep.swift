@@ -18,19 +18,23 @@ struct SweepCommand: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Done / running / left per configuration, from the store alone (nothing is trained).")
-        @Argument(help: "The sweep file (YAML).") var file: String
+        @Argument(help: "The sweep files (YAML).") var files: [String]
         @Option(help: "The result store: a SQLite file or a postgres:// URL.") var store: String = "overparam-results.sqlite"
 
         func run() throws {
             do {
-                let spec = try loadSweep(file)
+                guard !files.isEmpty else { throw ExperimentError("name at least one sweep file") }
+                let specs = try files.map(loadSweep)
                 let opened = try openStore(store, readOnly: true)
-                let rows = try sweepStatus(spec, store: opened)
-                for (i, r) in rows.enumerated() {
-                    print(String(format: "%4d  %-7@ %d/%d seeds done, %d attempts  %@", i + 1, r.state, r.done, r.seeds, r.attempts, r.label))
+                for (file, spec) in zip(files, specs) {
+                    if files.count > 1 { print(file + ":") }
+                    let rows = try sweepStatus(spec, store: opened)
+                    for (i, r) in rows.enumerated() {
+                        print(String(format: "%4d  %-7@ %d/%d seeds done, %d attempts  %@", i + 1, r.state, r.done, r.seeds, r.attempts, r.label))
+                    }
+                    let count = { (s: String) in rows.filter { $0.state == s }.count }
+                    print("\(count("done")) done, \(count("running")) running or interrupted, \(count("left")) left, of \(rows.count) configurations")
                 }
-                let count = { (s: String) in rows.filter { $0.state == s }.count }
-                print("\(count("done")) done, \(count("running")) running or interrupted, \(count("left")) left, of \(rows.count) configurations")
                 if let pg = opened as? PostgresStore { printQueue(try pg.queueStatus()) }
             } catch { fail(error) }
         }

@@ -230,6 +230,9 @@ import Testing
         for name in ["a", "b"] {
             #expect(try String(contentsOfFile: dir + "/\(name)/results.csv", encoding: .utf8).split(separator: "\n").count == 3)
         }
+        let status = try overparam(["sweep", "status", a, b, "--store", dir + "/store.sqlite"])
+        #expect(status.status == 0 && status.stdout.components(separatedBy: "2 done, 0 running or interrupted, 0 left, of 2 configurations").count == 3
+                && status.stdout.hasPrefix(a + ":\n") && status.stdout.contains("\n" + b + ":\n"), "\(status.stdout)")
     }
 
     @Test func anOutputFolderThatCannotBeMadeStopsTheRunFirst() throws {
