@@ -54,7 +54,7 @@ public struct ReproducePreset: Sendable {
         switch level {
         case .smoke: return "about 10 seconds"
         case .quick: return "about 3 minutes on two cores with AVX-512 (138–163 s measured on a 2-core Xeon, 2026-12-04; 137 s on a 2-core AMD EPYC, 2026-12-06), about 4 without (229 s on a 2-core AMD EPYC with AVX2 only, 2026-12-07)"
-        case .full: return "about 2 hours 30 minutes on two cores with AVX-512 (141 minutes measured on a 2-core AMD EPYC, 2026-12-06, and up to 11 more to run again the failures that learned nothing), longer without"
+        case .full: return "about 2 hours 30 minutes on two cores with AVX-512 (141 minutes measured on a 2-core AMD EPYC, 2026-12-06, and up to 11 more to run again the failures that learned nothing); without AVX-512 about 4 hours, estimated (the quick preset takes 1.7× as long on a 2-core AMD EPYC with AVX2 only) — `--sweeps DIR` writes its sweep files to spread over machines"
         }
     }
 
