@@ -31,28 +31,46 @@ public struct QueueStatus: Sendable {
     public var failures: [(label: String, seed: UInt64, error: String)] = []
 }
 
+extension SweepSpec {
+    /// Throws unless the work queue can run this sweep: it runs EMC searches only.
+    public func checkQueueable() throws {
+        guard kind == .emc else {
+            throw ExperimentError("the work queue runs emc sweeps; run a \(kind.rawValue) sweep with `sweep run` (and --shard for many machines)")
+        }
+    }
+}
+
 extension PostgresStore {
     /// Enqueues every (configuration, seed) search of a sweep, in one transaction; a search
     /// already in the queue (done or not) is left as it is.
     public func submit(_ spec: SweepSpec) throws -> (queued: Int, present: Int) {
-        guard spec.kind == .emc else { throw ExperimentError("the work queue runs emc sweeps; run a \(spec.kind.rawValue) sweep with `sweep run` (and --shard for many machines)") }
+        try submit([spec])[0]
+    }
+
+    /// Enqueues the searches of several sweeps in one transaction — all of them or, where one
+    /// fails, none — with each sweep's counts; a configuration two sweeps share is queued by the
+    /// first and found present by the second.
+    public func submit(_ specs: [SweepSpec]) throws -> [(queued: Int, present: Int)] {
+        for spec in specs { try spec.checkQueueable() }
         return try transaction {
-            var added = 0, present = 0
-            for c in spec.configurations {
-                let settings = try EMCSettings(c)
-                let key = try register(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
-                // The settings alone, as a worker parses them back: the engine revision is the
-                // experiment key's, which the worker checks against its own.
-                let text = try json(settings.values.filter { $0.key != "seeds" })
-                for seed in 0..<(try settings.seeds) {
-                    let rows = try query("""
-                        INSERT INTO \(unescaped: t("searches")) (experiment, settings, seed, label)
-                        VALUES (\(key), \(text), \(Int64(seed)), \(spec.label(c))) ON CONFLICT DO NOTHING
-                        """).metadata.rows ?? 0
-                    if rows == 1 { added += 1 } else { present += 1 }
+            try specs.map { spec in
+                var added = 0, present = 0
+                for c in spec.configurations {
+                    let settings = try EMCSettings(c)
+                    let key = try register(instrument: "emc", config: try settings.storeKey(), description: settings.storeDescription)
+                    // The settings alone, as a worker parses them back: the engine revision is the
+                    // experiment key's, which the worker checks against its own.
+                    let text = try json(settings.values.filter { $0.key != "seeds" })
+                    for seed in 0..<(try settings.seeds) {
+                        let rows = try query("""
+                            INSERT INTO \(unescaped: t("searches")) (experiment, settings, seed, label)
+                            VALUES (\(key), \(text), \(Int64(seed)), \(spec.label(c))) ON CONFLICT DO NOTHING
+                            """).metadata.rows ?? 0
+                        if rows == 1 { added += 1 } else { present += 1 }
+                    }
                 }
+                return (added, present)
             }
-            return (added, present)
         }
     }
 

@@ -16,7 +16,7 @@ struct Reproduce: ParsableCommand {
     @Option(help: "The result store (a SQLite file or a postgres:// URL); every finished result is written to it, and a re-run resumes from it.")
     var store: String = "out/results.sqlite"
     @Flag(help: "Keep nothing on disk but the outputs.") var noStore = false
-    @Option(help: "Write the preset's capacity sweep files into this folder and stop (to spread them over machines: `overparam sweep submit` each to a postgres:// store, run workers, then `overparam reproduce --store` the same URL).")
+    @Option(help: "Write the preset's capacity sweep files into this folder and stop (to spread them over machines: `overparam sweep submit` them to a postgres:// store, run workers, then `overparam reproduce --store` the same URL).")
     var sweeps: String?
 
     func run() throws {
@@ -24,11 +24,12 @@ struct Reproduce: ParsableCommand {
             let preset = ReproducePreset(smoke ? .smoke : quick ? .quick : .full)
             if let sweeps {
                 try prepareOutputFolder(sweeps)
-                for f in preset.sweepFiles {
+                let paths = try preset.sweepFiles.map { f in
                     let path = (sweeps as NSString).appendingPathComponent(f.name)
                     try f.yaml.write(toFile: path, atomically: true, encoding: .utf8)
-                    print("overparam sweep submit \(path) --store \(store.hasPrefix("postgres") ? store : "postgres://USER@HOST/DATABASE")")
+                    return path
                 }
+                print("overparam sweep submit \(paths.joined(separator: " ")) --store \(store.hasPrefix("postgres") ? store : "postgres://USER@HOST/DATABASE")")
                 return
             }
             let line = (["overparam"] + CommandLine.arguments.dropFirst()).joined(separator: " ")

@@ -42,19 +42,32 @@ struct SweepCommand: ParsableCommand {
 
     struct Submit: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Queue a sweep's searches in a PostgreSQL store for `overparam worker` on any number of machines.")
-        @Argument(help: "The sweep file (YAML).") var file: String
+            abstract: "Queue sweeps' searches in a PostgreSQL store for `overparam worker` on any number of machines.")
+        @Argument(help: "The sweep files (YAML); every file is checked, and all are queued in one transaction, before any worker can start.")
+        var files: [String]
         @Option(help: "The PostgreSQL store, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME].") var store: String
 
         func run() throws {
             do {
-                let spec = try loadSweep(file)
+                guard !files.isEmpty else { throw ExperimentError("name at least one sweep file") }
+                let specs = try files.map(loadSweep)
+                // Checked as `sweep run` checks them (settings, data, model) before anything is
+                // queued: a bad configuration would otherwise fail on every worker that claims it.
+                for (file, spec) in zip(files, specs) {
+                    do {
+                        try spec.checkQueueable()
+                        _ = try spec.validateConfigurations()
+                    } catch where files.count > 1 { throw ExperimentError(file + ": " + plainMessage(error)) }
+                }
                 guard let pg = try openStore(store) as? PostgresStore else {
                     throw ExperimentError("--store '\(store)': submit needs a postgres:// URL; for a SQLite file use `overparam sweep run`")
                 }
-                let (added, present) = try pg.submit(spec)
-                print("\(added) searches queued, \(present) already in the queue, from \(spec.configurations.count) configurations of \(file)")
-                print("start workers with `overparam worker --store URL`; `overparam sweep run \(file) --store URL` writes the tables once they are done")
+                let counts = try pg.submit(specs)
+                for (f, (added, present)) in counts.enumerated() {
+                    print("\(added) searches queued, \(present) already in the queue, from \(specs[f].configurations.count) configurations of \(files[f])")
+                }
+                let all = files.joined(separator: " ")
+                print("start workers with `overparam worker --store URL`; `overparam sweep run \(all) --store URL` writes the tables once they are done")
             } catch { fail(error) }
         }
     }
@@ -137,8 +150,7 @@ struct SweepRunOptions: ParsableArguments {
                 guard shard == nil else {
                     throw ExperimentError("--shard slices a sweep into SQLite files; with a PostgreSQL store start `overparam worker` on each machine instead")
                 }
-                for (f, spec) in specs.enumerated() {
-                    let (added, present) = try pg.submit(spec)
+                for (f, (added, present)) in try pg.submit(specs).enumerated() {
                     print(named(f) + "\(added) searches queued, \(present) already in the queue")
                 }
                 print("working on the queue until every search is finished")

@@ -235,6 +235,60 @@ import Testing
                 && status.stdout.hasPrefix(a + ":\n") && status.stdout.contains("\n" + b + ":\n"), "\(status.stdout)")
     }
 
+    /// `sweep submit` with several files: a bad configuration in the second queues nothing (the
+    /// first is not left half-queued), and the error names its file; a configuration both files
+    /// share is queued once; workers then drain the queue and `sweep run` writes both tables
+    /// from it.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
+    func severalSweepFilesQueueTogether() throws {
+        let dir = try scratchFolder("two-sweeps-queued")
+        let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
+        let url = server + (server.contains("?") ? "&" : "?") + "schema=cli_submit_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        func file(_ name: String, _ archs: String) throws -> String {
+            try """
+                instrument: emc
+                fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
+                axes:
+                  arch: [\(archs)]
+                seeds: 2
+                output: \(dir)/\(name)
+                """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
+            return dir + "/\(name).yaml"
+        }
+        let a = try file("a", "mlp:4-6-3:tanh, mlp:4-3-3:relu"), b = try file("b", "mlp:4-3-3:relu, mlp:4-2-3:tanh")
+        let bad = try overparam(["sweep", "submit", a, try file("bad", "mlp:3-4-3:relu"), "--store", url])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.yaml: configuration 1 (arch=mlp:3-4-3:relu)"), "\(bad.stderr)")
+        let empty = try overparam(["sweep", "status", a, "--store", url])
+        #expect(empty.stdout.contains("queue: 0 searches waiting or running (0 leased now), 0 done, 0 failed"), "\(empty.stdout)\(empty.stderr)")
+        let submit = try overparam(["sweep", "submit", a, b, "--store", url])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        #expect(submit.stdout.contains("4 searches queued, 0 already in the queue, from 2 configurations of \(a)\n")
+                && submit.stdout.contains("2 searches queued, 2 already in the queue, from 2 configurations of \(b)\n")
+                && submit.stdout.contains("`overparam sweep run \(a) \(b) --store URL`"), "\(submit.stdout)")
+        let worker = try overparam(["worker", "--store", url, "--workers", "2"])
+        #expect(worker.status == 0, "\(worker.stderr)")
+        let tables = try overparam(["sweep", "run", a, b, "--store", url])
+        #expect(tables.status == 0 && tables.stdout.contains("\(a) 0 searches queued, 4 already in the queue")
+                && tables.stdout.contains("\(b) 0 searches queued, 4 already in the queue"), "\(tables.stdout)\(tables.stderr)")
+        for name in ["a", "b"] {
+            #expect(try String(contentsOfFile: dir + "/\(name)/results.csv", encoding: .utf8).split(separator: "\n").count == 3)
+        }
+    }
+
+    /// `reproduce --sweeps DIR` writes the preset's sweep files and prints the one command that
+    /// queues them all.
+    @Test func reproduceSweepsPrintsOneSubmitForEveryFile() throws {
+        let dir = try scratchFolder("reproduce-sweeps")
+        let r = try overparam(["reproduce", "--sweeps", dir + "/sweeps"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: dir + "/sweeps").filter { $0.hasSuffix(".yaml") }.sorted()
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(written.count > 1 && lines.count == 1 && lines[0].hasPrefix("overparam sweep submit ")
+                && lines[0].hasSuffix(" --store postgres://USER@HOST/DATABASE"), "\(r.stdout)")
+        let named = Set(lines[0].split(separator: " ").filter { $0.hasSuffix(".yaml") }.map { ($0 as NSString).lastPathComponent })
+        #expect(named == Set(written), "\(named) against \(written)")
+    }
+
     @Test func anOutputFolderThatCannotBeMadeStopsTheRunFirst() throws {
         let dir = try scratchFolder("output")
         try "not a folder".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
