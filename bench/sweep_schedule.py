@@ -51,8 +51,8 @@ def wall(scope):
     done = [[0] * len(c) for c in jobs]; busy = [[False] * len(c) for c in jobs]
     t, free, events, current = 0.0, a.workers, [], 0   # current: the configuration, or the file
     last = len(jobs) - 1 if scope == "configuration" else files[-1]
-    def allowed(j):
-        return scope == "all" or (j if scope == "configuration" else files[j]) == current
+    def unit(j): return j if scope == "configuration" else files[j]   # what runs one at a time
+    def allowed(j): return scope == "all" or unit(j) == current
     def over(j): return all(d == len(c) for d, c in zip(done[j], jobs[j]))
     def pick():
         for j in range(len(jobs)):
@@ -69,7 +69,7 @@ def wall(scope):
         t, j, s = heapq.heappop(events)
         busy[j][s] = False; done[j][s] += 1; free += 1
         if scope != "all":
-            mine = [i for i in range(len(jobs)) if (i if scope == "configuration" else files[i]) == current]
+            mine = [i for i in range(len(jobs)) if unit(i) == current]
             if all(over(i) for i in mine) and current < last: current += 1
 
 total = sum(sum(map(sum, c)) for c in jobs)
