@@ -11,10 +11,12 @@ import PostgresNIO
 /// Calls block: the instruments run on plain threads, and each call waits for its reply on
 /// the connection's event loop. One connection per store, one statement at a time on it.
 public final class PostgresStore: @unchecked Sendable {
-    /// 3: recovery runs keep their measures (a version-2 schema gains the column on first use).
+    /// 4: each queued search is held to the arithmetic (`Engine.arithmetic`) of the worker that
+    /// first claimed it (a version-2 or 3 schema gains the columns it lacks on first use).
+    /// 3: recovery runs keep their measures.
     /// 2: data sets keyed by their contents, attempts by their step budget, and every
     /// instrument's results (1: EMC attempts alone, keyed by the data's path).
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
     public let location: String
     let schema: String
     let connection: PostgresConnection
@@ -98,8 +100,9 @@ public final class PostgresStore: @unchecked Sendable {
             if meta != nil {
                 let found = try query("SELECT value FROM \(unescaped: t("meta")) WHERE key = 'schema_version'")
                     .rows.first?.decode(String.self)
-                if found == "2" {   // → 3, as ResultStore.migrateFrom2; under the lock, once
+                if found == "2" || found == "3" {   // → 4 (from 2 as ResultStore.migrateFrom2); under the lock, once
                     try execute("ALTER TABLE \(schema).recovery_runs ADD COLUMN IF NOT EXISTS measures TEXT")
+                    try execute("ALTER TABLE \(schema).searches ADD COLUMN IF NOT EXISTS arithmetic TEXT")
                     try execute("UPDATE \(schema).meta SET value = '\(Self.schemaVersion)' WHERE key = 'schema_version'")
                     return
                 }
@@ -132,7 +135,7 @@ public final class PostgresStore: @unchecked Sendable {
                     settings TEXT NOT NULL, seed BIGINT NOT NULL, label TEXT NOT NULL,
                     state TEXT NOT NULL DEFAULT 'queued', attempts BIGINT NOT NULL DEFAULT 0, next_n BIGINT,
                     worker TEXT, lease_until TIMESTAMPTZ, claims BIGINT NOT NULL DEFAULT 0, error TEXT,
-                    submitted TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    submitted TIMESTAMPTZ NOT NULL DEFAULT now(), arithmetic TEXT,
                     UNIQUE (settings, seed))
                 """,
                 "CREATE INDEX ON \(s).searches (state, attempts, id)",

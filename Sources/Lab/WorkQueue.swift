@@ -28,7 +28,14 @@ public struct QueueStatus: Sendable {
     /// Searches waiting or in progress (`queued`, of which `leased` are held now), finished, failed.
     public var queued = 0, leased = 0, done = 0, failed = 0
     public var leases: [(worker: String, label: String, seed: UInt64, secondsLeft: Double)] = []
+    /// The searches waiting or running that are held to an arithmetic (claimed once), per arithmetic.
+    public var held: [(arithmetic: String, searches: Int)] = []
     public var failures: [(label: String, seed: UInt64, error: String)] = []
+
+    /// Searches waiting or running that a worker of `arithmetic` may not run: held to another.
+    public func heldElsewhere(than arithmetic: String) -> Int {
+        held.filter { $0.arithmetic != arithmetic }.map(\.searches).reduce(0, +)
+    }
 }
 
 extension SweepSpec {
@@ -75,14 +82,20 @@ extension PostgresStore {
     }
 
     /// Takes the waiting search with the fewest attempts (so searches advance together), or
-    /// one whose lease has expired, and leases it to `worker` for `lease` seconds.
-    public func claim(worker: String, lease: Double) throws -> Claim? {
+    /// one whose lease has expired, and leases it to `worker` for `lease` seconds — among the
+    /// searches a worker of `arithmetic` may run: those no worker has claimed yet, and those held
+    /// to the same arithmetic. The first claim holds a search to its worker's arithmetic, so
+    /// every attempt of a search rounds alike: a bisection over attempts of two kernel paths
+    /// would end at an EMC that neither machine computes.
+    public func claim(worker: String, lease: Double, arithmetic: String = Engine.arithmetic) throws -> Claim? {
         let s = t("searches")
         guard let row = try query("""
             WITH c AS (SELECT id, worker AS previous FROM \(unescaped: s)
                        WHERE state = 'queued' AND (lease_until IS NULL OR lease_until < now())
+                             AND (arithmetic IS NULL OR arithmetic = \(arithmetic))
                        ORDER BY attempts, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-            UPDATE \(unescaped: s) q SET worker = \(worker), lease_until = now() + make_interval(secs => \(lease)), claims = q.claims + 1
+            UPDATE \(unescaped: s) q SET worker = \(worker), lease_until = now() + make_interval(secs => \(lease)), claims = q.claims + 1,
+                   arithmetic = \(arithmetic)
             FROM c WHERE q.id = c.id
             RETURNING q.id, q.settings, q.seed, q.experiment, q.label, c.previous
             """).rows.first else { return nil }
@@ -130,6 +143,13 @@ extension PostgresStore {
             q.leases.append((w, label, UInt64(bitPattern: seed), left))
         }
         q.leased = q.leases.count
+        for row in try query("""
+            SELECT arithmetic, count(*) FROM \(unescaped: s) WHERE state = 'queued' AND arithmetic IS NOT NULL
+            GROUP BY arithmetic ORDER BY arithmetic
+            """).rows {
+            let (arithmetic, count) = try row.decode((String, Int).self)
+            q.held.append((arithmetic, count))
+        }
         for row in try query("SELECT label, seed, coalesce(error, '') FROM \(unescaped: s) WHERE state = 'failed' ORDER BY id").rows {
             let (label, seed, error) = try row.decode((String, Int64, String).self)
             q.failures.append((label, UInt64(bitPattern: seed), error))
@@ -148,6 +168,9 @@ public struct WorkerOptions: Sendable {
     public var threads: Int = 1
     /// Keep waiting for new work when the queue is empty (otherwise exit).
     public var wait = false
+    /// The arithmetic this process computes (`Engine.arithmetic`); the worker claims only the
+    /// searches not yet held to another. Tests stand in another machine's by naming another.
+    public var arithmetic = Engine.arithmetic
     /// The longest wait between looks at a queue whose searches are all leased to others (the
     /// waits grow from 0.1 s to this while nothing comes free).
     public var poll: Double = 2
@@ -158,6 +181,8 @@ public struct WorkerOptions: Sendable {
 /// What a worker did.
 public struct WorkerSummary: Sendable {
     public var attempts = 0, searchesFinished = 0, takenOver = 0, failed = 0, duplicates = 0
+    /// Searches left waiting when the worker stopped, held to workers of another arithmetic.
+    public var heldElsewhere = 0
 }
 
 /// Claims and runs attempts until no search is waiting (or forever with `wait`). Data sets
@@ -194,8 +219,11 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
     func loop(_ name: String) throws {
         var idle = 0.1
         while lock.withLock({ firstError == nil }) {
-            guard let c = try store.claim(worker: name, lease: options.lease) else {
-                if try store.queueStatus().queued == 0 && !options.wait { return }
+            guard let c = try store.claim(worker: name, lease: options.lease, arithmetic: options.arithmetic) else {
+                // Done when nothing is left that this worker may run; a search held to another
+                // arithmetic waits for a worker of that one.
+                let q = try store.queueStatus()
+                if q.queued - q.heldElsewhere(than: options.arithmetic) == 0 && !options.wait { return }
                 Thread.sleep(forTimeInterval: min(idle, options.poll))
                 idle *= 2
                 continue
@@ -281,6 +309,7 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
         }
     }
     if let firstError { throw firstError }
+    summary.heldElsewhere = try store.queueStatus().heldElsewhere(than: options.arithmetic)
     return summary
 }
 

@@ -3,6 +3,7 @@ import Capacity
 import Datasets
 import Foundation
 import Lab
+import Linalg
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,6 +81,12 @@ func printQueue(_ q: QueueStatus) {
         print(String(format: "  leased to %@ for %.0f s more: %@ seed %llu", l.worker, l.secondsLeft, l.label, l.seed))
     }
     for f in q.failures { print("  FAILED \(f.label) seed \(f.seed): \(f.error)") }
+    // Only where a search waits for a worker unlike this machine's, as the one thing to act on.
+    if q.heldElsewhere(than: Engine.arithmetic) > 0 {
+        for h in q.held {
+            print("  \(h.searches) held to workers computing with \(h.arithmetic)" + (h.arithmetic == Engine.arithmetic ? " (as this machine)" : ""))
+        }
+    }
 }
 
 struct Merge: ParsableCommand {
@@ -156,9 +163,13 @@ struct SweepRunOptions: ParsableArguments {
                 print("working on the queue until every search is finished")
                 var options = WorkerOptions(name: workerName())
                 options.threads = ProcessInfo.processInfo.activeProcessorCount
-                _ = try runWorker(store: pg, options: options) { print($0); fflush(stdout) }
+                let worked = try runWorker(store: pg, options: options) { print($0); fflush(stdout) }
                 let q = try pg.queueStatus()
-                if q.failed > 0 { printQueue(q) }
+                if q.failed > 0 || worked.heldElsewhere > 0 { printQueue(q) }
+                // The tables would otherwise train those searches' next attempts here.
+                if worked.heldElsewhere > 0 {
+                    throw ExperimentError("\(worked.heldElsewhere) searches are held to workers of another arithmetic than this machine's (\(options.arithmetic)): run `overparam worker --store URL` on such a machine, then this command again")
+                }
             }
             let owned = specs.map { $0.owned(by: shard).count }
             let bar = ProgressBar(total: owned.reduce(0, +), unit: "configurations")

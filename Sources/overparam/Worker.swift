@@ -8,7 +8,9 @@ struct Worker: ParsableCommand {
         discussion: """
             Each attempt is claimed under a lease that a heartbeat renews; a worker that dies (SIGKILL, a lost machine) \
             stops renewing, and its attempt is re-run by the next worker once the lease expires. Every result is stored \
-            once. The worker exits when no search is left waiting (unless --wait).
+            once. A search is held to the arithmetic of the worker that first claims it (its CPU's kernels, the sgemm \
+            in use, OpenBLAS's kernel set), so that its attempts round alike; workers of another run the other searches. \
+            The worker exits when no search it may run is left waiting (unless --wait).
             """)
 
     @Option(help: "The PostgreSQL store, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME].") var store: String
@@ -29,12 +31,13 @@ struct Worker: ParsableCommand {
             options.lease = lease
             options.threads = workers
             options.wait = wait
-            print("worker \(options.name) on \(pg.location): \(workers) at a time, lease \(Int(lease)) s")
+            print("worker \(options.name) on \(pg.location): \(workers) at a time, lease \(Int(lease)) s, computing with \(options.arithmetic)")
             fflush(stdout)
             let s = try runWorker(store: pg, options: options) { print($0); fflush(stdout) }
-            print("no search left waiting: \(s.attempts) attempts run, \(s.searchesFinished) searches finished, \(s.takenOver) taken over from expired leases, \(s.failed) failed")
+            print("no search left waiting" + (s.heldElsewhere > 0 ? " that this worker may run" : "")
+                  + ": \(s.attempts) attempts run, \(s.searchesFinished) searches finished, \(s.takenOver) taken over from expired leases, \(s.failed) failed")
             let q = try pg.queueStatus()
-            if q.failed > 0 { printQueue(q) }
+            if q.failed > 0 || s.heldElsewhere > 0 { printQueue(q) }
         } catch { fail(error) }
     }
 }

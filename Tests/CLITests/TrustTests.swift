@@ -275,6 +275,57 @@ import Testing
         }
     }
 
+    /// A worker says which arithmetic it computes with — the one its searches are held to — and
+    /// `OVERPARAM_SGEMM=openblas` changes it where Overparam's own sgemm would run.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
+    func aWorkerSaysWhichArithmeticItComputes() throws {
+        let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
+        let url = server + (server.contains("?") ? "&" : "?") + "schema=cli_arith_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        func line(_ environment: [String: String]) throws -> String {
+            let r = try overparam(["worker", "--store", url, "--workers", "1"], environment: environment)
+            #expect(r.status == 0 && r.stdout.contains("\nno search left waiting: 0 attempts run"), "\(r.stdout)\(r.stderr)")
+            return r.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        }
+        let own = try line([:]), openblas = try line(["OVERPARAM_SGEMM": "openblas"])
+        #expect(openblas.contains(", computing with ") && openblas.contains(" kernels, openblas sgemm, OpenBLAS "), "\(openblas)")
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if flags.contains(" avx2") && flags.contains(" fma") {
+            #expect((own.contains("avx2 sgemm") || own.contains("avx512 sgemm")) && own != openblas, "\(own)")
+        }
+    }
+
+    /// A queued search held to another machine's arithmetic is not trained here: `sweep run
+    /// --store URL` says how many wait for which arithmetic and stops, storing nothing.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
+    func searchesHeldToAnotherArithmeticAreNotTrainedHere() throws {
+        let dir = try scratchFolder("held-elsewhere")
+        let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
+        let schema = "cli_held_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        let url = server + (server.contains("?") ? "&" : "?") + "schema=" + schema
+        try """
+            instrument: emc
+            fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
+            axes:
+              arch: [mlp:4-3-3:relu]
+            seeds: 2
+            output: \(dir)/out
+            """.write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
+        #expect(try overparam(["sweep", "submit", dir + "/s.yaml", "--store", url]).status == 0)
+        // As if a worker of another machine had claimed both searches (psql, as another client).
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        psql.arguments = ["psql", "-q", server.components(separatedBy: "?").first! + "?sslmode=disable",
+                          "-c", "UPDATE \(schema).searches SET arithmetic = 'another machine'"]
+        try psql.run()
+        psql.waitUntilExit()
+        try #require(psql.terminationStatus == 0)
+        let run = try overparam(["sweep", "run", dir + "/s.yaml", "--store", url])
+        #expect(run.status == 1 && run.stderr.contains("2 searches are held to workers of another arithmetic than this machine's"), "\(run.stderr)")
+        #expect(run.stdout.contains("  2 held to workers computing with another machine\n"), "\(run.stdout)")
+        let export = try overparam(["export", "--store", url])
+        #expect(export.status == 0 && export.stdout.split(separator: "\n").count == 1, "only the header: \(export.stdout)")
+    }
+
     /// `reproduce --sweeps DIR` writes the preset's sweep files and prints the one command that
     /// queues them all.
     @Test func reproduceSweepsPrintsOneSubmitForEveryFile() throws {

@@ -223,6 +223,55 @@ func freshSchema(_ name: String) -> String {
         #expect(try pulled(pg).isEmpty, "no attempt stored")
     }
 
+    /// The first claim holds a search to its worker's arithmetic (machines are stood in for by
+    /// naming two; the bits are this machine's either way): a worker of another takes every
+    /// other search, leaves that one waiting and exits, saying so, rather than polling for it;
+    /// a worker of the first arithmetic then finishes it. Each search's attempts come from one
+    /// worker, and the results are the single-process run's.
+    @Test(.enabled(if: testPostgres != nil)) func aSearchStaysWithTheArithmeticThatFirstClaimedIt() async throws {
+        let spec = try SweepSpec.parse(yaml)
+        let url = freshSchema("arithmetic")
+        let pg = try PostgresStore(url: url)
+        _ = try pg.submit(spec)
+        let first = try #require(try pg.claim(worker: "x", lease: 60, arithmetic: "X"))
+        #expect(try pg.release(first, worker: "x", attempts: 0, next: nil, state: "queued"))
+        let other = try #require(try pg.claim(worker: "y", lease: 60, arithmetic: "Y"))
+        #expect(other.id != first.id, "the search held to X is not Y's to take")
+        #expect(try pg.release(other, worker: "y", attempts: 0, next: nil, state: "queued"))
+        #expect(try pg.queueStatus().held.map { "\($0.arithmetic) \($0.searches)" } == ["X 1", "Y 1"])
+        var y = WorkerOptions(name: "y")
+        y.arithmetic = "Y"
+        let ys = try runWorker(store: pg, options: y) { _ in }
+        #expect(ys.searchesFinished == 3 && ys.heldElsewhere == 1)
+        let q = try pg.queueStatus()
+        #expect(q.queued == 1 && q.done == 3 && q.held.map(\.arithmetic) == ["X"] && q.heldElsewhere(than: "Y") == 1)
+        var x = WorkerOptions(name: "x")
+        x.arithmetic = "X"
+        let xs = try runWorker(store: pg, options: x) { _ in }
+        #expect(xs.searchesFinished == 1 && xs.heldElsewhere == 0 && xs.attempts > 0)
+        let schema = String(url.split(separator: "schema=").last!)
+        let workers = try await rawRows("""
+            SELECT experiment, seed::text, string_agg(DISTINCT worker, ',') FROM \(schema).attempts GROUP BY experiment, seed
+            """)
+        #expect(workers.count == 4 && workers.allSatisfy { $0[2] == "x" || $0[2] == "y" }, "\(workers)")
+        #expect(workers.filter { $0[2] == "x" }.map { [$0[0], $0[1]] } == [[first.experiment, String(first.seed)]], "\(workers)")
+        #expect(try pulled(pg) == reference(spec, "arithmetic"))
+    }
+
+    /// A queue of schema version 3 (searches held to no arithmetic) gains the column on first use
+    /// and keeps its searches.
+    @Test(.enabled(if: testPostgres != nil)) func aVersionThreeQueueGainsTheArithmeticColumn() async throws {
+        let url = freshSchema("v3")
+        _ = try PostgresStore(url: url).submit(try SweepSpec.parse(yaml))
+        let schema = String(url.split(separator: "schema=").last!)
+        try await rawSQL("ALTER TABLE \(schema).searches DROP COLUMN arithmetic")
+        try await rawSQL("UPDATE \(schema).meta SET value = '3' WHERE key = 'schema_version'")
+        let again = try PostgresStore(url: url)
+        #expect(try again.queueStatus().queued == 4)
+        _ = try #require(try again.claim(worker: "w", lease: 60, arithmetic: "A"))
+        #expect(try again.queueStatus().held.map { "\($0.arithmetic) \($0.searches)" } == ["A 1"])
+    }
+
     @Test(.enabled(if: testPostgres != nil)) func aStoreOfAnotherVersionIsRefusedUntouched() async throws {
         let url = freshSchema("version")
         let pg = try PostgresStore(url: url)
@@ -232,7 +281,7 @@ func freshSchema(_ name: String) -> String {
         #expect {
             _ = try PostgresStore(url: url)
         } throws: { error in
-            "\(error)".contains("schema version 99, this overparam uses 3") && "\(error)".contains("nothing was changed")
+            "\(error)".contains("schema version 99, this overparam uses 4") && "\(error)".contains("nothing was changed")
         }
         #expect(try pg.queueStatus().queued == 4, "the queue is as it was")
     }
@@ -247,6 +296,7 @@ func freshSchema(_ name: String) -> String {
         try cache.saveRun(old)
         let schema = String(url.split(separator: "schema=").last!)
         try await rawSQL("ALTER TABLE \(schema).recovery_runs DROP COLUMN measures")
+        try await rawSQL("ALTER TABLE \(schema).searches DROP COLUMN arithmetic")
         try await rawSQL("UPDATE \(schema).meta SET value = '2' WHERE key = 'schema_version'")
         let again = try PostgresStore(url: url)
         let runs = try again.cache(instrument: "recovery", config: ["b": "2"], description: [:])
@@ -289,7 +339,10 @@ func freshSchema(_ name: String) -> String {
 }
 
 /// One statement on the test server, as another client (not through the store).
-func rawSQL(_ sql: String) async throws {
+func rawSQL(_ sql: String) async throws { _ = try await rawRows(sql) }
+
+/// The rows of one query on the test server, as another client, every column as text.
+func rawRows(_ sql: String) async throws -> [[String]] {
     let url = URLComponents(string: testPostgres!)!
     var logger = Logger(label: "test")
     logger.logLevel = .critical
@@ -297,6 +350,10 @@ func rawSQL(_ sql: String) async throws {
         configuration: .init(host: url.host!, port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
                              database: String(url.path.dropFirst()), tls: .disable),
         id: 1, logger: logger)
-    try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    var rows = [[String]]()
+    for try await row in try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+        rows.append(try row.map { try $0.decode(String.self) })
+    }
     try await c.close()
+    return rows
 }
