@@ -168,7 +168,7 @@ struct SweepRunOptions: ParsableArguments {
                 if q.failed > 0 || worked.heldElsewhere > 0 { printQueue(q) }
                 // The tables would otherwise train those searches' next attempts here.
                 if worked.heldElsewhere > 0 {
-                    throw ExperimentError("\(worked.heldElsewhere) searches are held to workers of another arithmetic than this machine's (\(options.arithmetic)): run `overparam worker --store URL` on such a machine, then this command again")
+                    throw ExperimentError("\(worked.heldElsewhere) searches are held to workers of another arithmetic than this machine's (\(options.arithmetic)); once workers of theirs have finished them (`overparam worker --store URL` on such a machine; `sweep status` shows the queue), run this command again for the tables")
                 }
             }
             let owned = specs.map { $0.owned(by: shard).count }
