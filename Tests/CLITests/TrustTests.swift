@@ -202,19 +202,23 @@ import Testing
     /// Two sweep files in one run: both checked before anything trains (an error names its
     /// file), then on one pool, each line naming its file, each file's table written, and the
     /// configuration both share measured once.
+    /// DIR/NAME.yaml: an EMC sweep over `archs` on a small Gaussian mixture, 2 seeds, its
+    /// output in DIR/NAME; returns the file's path.
+    func tinySweepFile(_ dir: String, _ name: String, _ archs: String) throws -> String {
+        try """
+            instrument: emc
+            fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
+            axes:
+              arch: [\(archs)]
+            seeds: 2
+            output: \(dir)/\(name)
+            """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
+        return dir + "/\(name).yaml"
+    }
+
     @Test func severalSweepFilesRunTogether() throws {
         let dir = try scratchFolder("two-sweeps")
-        func file(_ name: String, _ archs: String) throws -> String {
-            try """
-                instrument: emc
-                fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
-                axes:
-                  arch: [\(archs)]
-                seeds: 2
-                output: \(dir)/\(name)
-                """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
-            return dir + "/\(name).yaml"
-        }
+        func file(_ name: String, _ archs: String) throws -> String { try tinySweepFile(dir, name, archs) }
         let a = try file("a", "mlp:4-6-3:tanh, mlp:4-3-3:relu"), b = try file("b", "mlp:4-3-3:relu, mlp:4-2-3:tanh")
         let bad = try overparam(["sweep", "run", a, try file("bad", "mlp:3-4-3:relu"), "--store", dir + "/store.sqlite"])
         #expect(bad.status == 1 && bad.stderr.contains("bad.yaml: configuration 1 (arch=mlp:3-4-3:relu)"), "\(bad.stderr)")
@@ -244,17 +248,7 @@ import Testing
         let dir = try scratchFolder("two-sweeps-queued")
         let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
         let url = server + (server.contains("?") ? "&" : "?") + "schema=cli_submit_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        func file(_ name: String, _ archs: String) throws -> String {
-            try """
-                instrument: emc
-                fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
-                axes:
-                  arch: [\(archs)]
-                seeds: 2
-                output: \(dir)/\(name)
-                """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
-            return dir + "/\(name).yaml"
-        }
+        func file(_ name: String, _ archs: String) throws -> String { try tinySweepFile(dir, name, archs) }
         let a = try file("a", "mlp:4-6-3:tanh, mlp:4-3-3:relu"), b = try file("b", "mlp:4-3-3:relu, mlp:4-2-3:tanh")
         let bad = try overparam(["sweep", "submit", a, try file("bad", "mlp:3-4-3:relu"), "--store", url])
         #expect(bad.status == 1 && bad.stderr.contains("bad.yaml: configuration 1 (arch=mlp:3-4-3:relu)"), "\(bad.stderr)")
@@ -302,15 +296,8 @@ import Testing
         let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
         let schema = "cli_held_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         let url = server + (server.contains("?") ? "&" : "?") + "schema=" + schema
-        try """
-            instrument: emc
-            fixed: {data: "gaussian:96,4,3,1", optimizer: adam, lr: 0.03, batch-size: 0, steps: 150, start: 8}
-            axes:
-              arch: [mlp:4-3-3:relu]
-            seeds: 2
-            output: \(dir)/out
-            """.write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
-        #expect(try overparam(["sweep", "submit", dir + "/s.yaml", "--store", url]).status == 0)
+        let file = try tinySweepFile(dir, "s", "mlp:4-3-3:relu")
+        #expect(try overparam(["sweep", "submit", file, "--store", url]).status == 0)
         // As if a worker of another machine had claimed both searches (psql, as another client).
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -319,7 +306,7 @@ import Testing
         try psql.run()
         psql.waitUntilExit()
         try #require(psql.terminationStatus == 0)
-        let run = try overparam(["sweep", "run", dir + "/s.yaml", "--store", url])
+        let run = try overparam(["sweep", "run", file, "--store", url])
         #expect(run.status == 1 && run.stderr.contains("2 searches are held to workers of another arithmetic than this machine's"), "\(run.stderr)")
         #expect(run.stdout.contains("  2 held to workers computing with another machine\n"), "\(run.stdout)")
         let export = try overparam(["export", "--store", url])
