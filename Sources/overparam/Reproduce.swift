@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lab
+import Linalg
 
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,11 @@ struct Reproduce: ParsableCommand {
             let line = (["overparam"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
             let started = Date()
             let opened = try openStore(store, unless: noStore)   // a bad store is the first thing said
+            if let pg = opened as? PostgresStore {
+                // A search a worker of another kind holds would otherwise get its next attempts here.
+                let held = try pg.queueStatus().heldElsewhere(than: Engine.arithmetic)
+                if held > 0 { throw heldElsewhereError(held) }
+            }
             FileHandle.standardError.write(Data("The \(preset.level.rawValue) preset takes \(preset.expectedTime) from an empty store; finished work is kept in the store, so a stopped run resumes where it stopped.\n".utf8))
             let report = try Lab.reproduce(preset, output: output, store: opened,
                                            commandLine: line) { message in

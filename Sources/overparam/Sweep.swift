@@ -74,6 +74,12 @@ struct SweepCommand: ParsableCommand {
     }
 }
 
+/// Searches of a queue held to another arithmetic than this machine's: a command that would
+/// train their next attempts here (mixing two kernel paths in one search) stops with this.
+func heldElsewhereError(_ count: Int) -> ExperimentError {
+    ExperimentError("\(count) searches are held to workers of another arithmetic than this machine's (\(Engine.arithmetic)); once workers of theirs have finished them (`overparam worker --store URL` on such a machine; `sweep status` shows the queue), run this command again")
+}
+
 /// The queue's counts, its live leases and its failures.
 func printQueue(_ q: QueueStatus) {
     print("queue: \(q.queued) searches waiting or running (\(q.leased) leased now), \(q.done) done, \(q.failed) failed")
@@ -167,9 +173,7 @@ struct SweepRunOptions: ParsableArguments {
                 let q = try pg.queueStatus()
                 if q.failed > 0 || worked.heldElsewhere > 0 { printQueue(q) }
                 // The tables would otherwise train those searches' next attempts here.
-                if worked.heldElsewhere > 0 {
-                    throw ExperimentError("\(worked.heldElsewhere) searches are held to workers of another arithmetic than this machine's (\(options.arithmetic)); once workers of theirs have finished them (`overparam worker --store URL` on such a machine; `sweep status` shows the queue), run this command again for the tables")
-                }
+                if worked.heldElsewhere > 0 { throw heldElsewhereError(worked.heldElsewhere) }
             }
             let owned = specs.map { $0.owned(by: shard).count }
             let bar = ProgressBar(total: owned.reduce(0, +), unit: "configurations")

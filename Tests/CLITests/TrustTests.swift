@@ -289,7 +289,8 @@ import Testing
     }
 
     /// A queued search held to another machine's arithmetic is not trained here: `sweep run
-    /// --store URL` says how many wait for which arithmetic and stops, storing nothing.
+    /// --store URL` says how many wait for which arithmetic and stops, and so does `reproduce`,
+    /// storing nothing.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
     func searchesHeldToAnotherArithmeticAreNotTrainedHere() throws {
         let dir = try scratchFolder("held-elsewhere")
@@ -309,6 +310,8 @@ import Testing
         let run = try overparam(["sweep", "run", file, "--store", url])
         #expect(run.status == 1 && run.stderr.contains("2 searches are held to workers of another arithmetic than this machine's"), "\(run.stderr)")
         #expect(run.stdout.contains("  2 held to workers computing with another machine\n"), "\(run.stdout)")
+        let report = try overparam(["reproduce", "--smoke", "--store", url, "--output", dir + "/report"])
+        #expect(report.status == 1 && report.stderr.contains("2 searches are held to workers of another arithmetic than this machine's"), "\(report.stderr)")
         let export = try overparam(["export", "--store", url])
         #expect(export.status == 0 && export.stdout.split(separator: "\n").count == 1, "only the header: \(export.stdout)")
     }
