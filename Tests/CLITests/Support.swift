@@ -48,3 +48,13 @@ func scratchFolder(_ name: String) throws -> String {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
+
+/// The PostgreSQL server `dev.sh test` starts for the tests (Tests/Distributed/postgres.sh), if any.
+let testPostgres = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]
+
+/// The test server's URL with a schema of its own (so that tests never see each other's
+/// queues), and that schema's name.
+func freshQueue(_ name: String) -> (url: String, schema: String) {
+    let schema = "cli_\(name)_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+    return (testPostgres! + (testPostgres!.contains("?") ? "&" : "?") + "schema=" + schema, schema)
+}

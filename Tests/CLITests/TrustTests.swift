@@ -243,11 +243,10 @@ import Testing
     /// first is not left half-queued), and the error names its file; a configuration both files
     /// share is queued once; workers then drain the queue and `sweep run` writes both tables
     /// from it.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
+    @Test(.enabled(if: testPostgres != nil))
     func severalSweepFilesQueueTogether() throws {
         let dir = try scratchFolder("two-sweeps-queued")
-        let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
-        let url = server + (server.contains("?") ? "&" : "?") + "schema=cli_submit_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        let (url, _) = freshQueue("submit")
         func file(_ name: String, _ archs: String) throws -> String { try tinySweepFile(dir, name, archs) }
         let a = try file("a", "mlp:4-6-3:tanh, mlp:4-3-3:relu"), b = try file("b", "mlp:4-3-3:relu, mlp:4-2-3:tanh")
         let bad = try overparam(["sweep", "submit", a, try file("bad", "mlp:3-4-3:relu"), "--store", url])
@@ -271,10 +270,9 @@ import Testing
 
     /// A worker says which arithmetic it computes with — the one its searches are held to — and
     /// `OVERPARAM_SGEMM=openblas` changes it where Overparam's own sgemm would run.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
+    @Test(.enabled(if: testPostgres != nil))
     func aWorkerSaysWhichArithmeticItComputes() throws {
-        let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
-        let url = server + (server.contains("?") ? "&" : "?") + "schema=cli_arith_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        let (url, _) = freshQueue("arith")
         func line(_ environment: [String: String]) throws -> String {
             let r = try overparam(["worker", "--store", url, "--workers", "1"], environment: environment)
             #expect(r.status == 0 && r.stdout.contains("\nno search left waiting: 0 attempts run"), "\(r.stdout)\(r.stderr)")
@@ -291,18 +289,16 @@ import Testing
     /// A queued search held to another machine's arithmetic is not trained here: `sweep run
     /// --store URL` says how many wait for which arithmetic and stops, and so does `reproduce`,
     /// storing nothing.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"] != nil))
+    @Test(.enabled(if: testPostgres != nil))
     func searchesHeldToAnotherArithmeticAreNotTrainedHere() throws {
         let dir = try scratchFolder("held-elsewhere")
-        let server = ProcessInfo.processInfo.environment["OVERPARAM_TEST_POSTGRES"]!
-        let schema = "cli_held_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        let url = server + (server.contains("?") ? "&" : "?") + "schema=" + schema
+        let (url, schema) = freshQueue("held")
         let file = try tinySweepFile(dir, "s", "mlp:4-3-3:relu")
         #expect(try overparam(["sweep", "submit", file, "--store", url]).status == 0)
         // As if a worker of another machine had claimed both searches (psql, as another client).
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        psql.arguments = ["psql", "-q", server.components(separatedBy: "?").first! + "?sslmode=disable",
+        psql.arguments = ["psql", "-q", testPostgres!.components(separatedBy: "?").first! + "?sslmode=disable",
                           "-c", "UPDATE \(schema).searches SET arithmetic = 'another machine'"]
         try psql.run()
         psql.waitUntilExit()
