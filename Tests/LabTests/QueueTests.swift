@@ -229,7 +229,8 @@ func freshSchema(_ name: String) -> String {
     /// a worker of the first arithmetic then finishes it. Each search's attempts come from one
     /// worker, and the results are the single-process run's.
     @Test(.enabled(if: testPostgres != nil)) func aSearchStaysWithTheArithmeticThatFirstClaimedIt() async throws {
-        let spec = try SweepSpec.parse(yaml)
+        var spec = try SweepSpec.parse(yaml)
+        spec.output = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-queue-arithmetic-\(getpid())").path
         let url = freshSchema("arithmetic")
         let pg = try PostgresStore(url: url)
         _ = try pg.submit(spec)
