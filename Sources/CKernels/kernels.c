@@ -717,7 +717,7 @@ static int detected = -1;
 static int detect(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ck_kernels_allow(1);
 #else
     return 0;
 #endif

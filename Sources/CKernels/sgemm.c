@@ -195,7 +195,8 @@ static int probe(int *slot, int wide) {
     int v = __atomic_load_n(slot, __ATOMIC_RELAXED);
     if (v < 0) {
         __builtin_cpu_init();
-        v = (wide ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2")) && __builtin_cpu_supports("fma");
+        v = (wide ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2")) && __builtin_cpu_supports("fma") &&
+            ck_kernels_allow(wide ? 2 : 1);
         __atomic_store_n(slot, v, __ATOMIC_RELAXED);
     }
     return v;

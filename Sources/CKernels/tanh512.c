@@ -94,7 +94,7 @@ static int avx2Available(void) {
     int v = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2");
+        v = __builtin_cpu_supports("avx2") && ck_kernels_allow(1);
         __atomic_store_n(&avx2, v, __ATOMIC_RELAXED);
     }
     return v;

@@ -12,6 +12,12 @@ struct Overparam: ParsableCommand {
         version: "overparam 0.2.0 (result store schema \(ResultStore.schemaVersion))",
         subcommands: [Reproduce.self, SweepCommand.self, Worker.self, Merge.self, Train.self, EMC.self, Rank.self, Recover.self, Adapt.self, Export.self, Bench.self, Info.self]
     )
+
+    /// Refuses an `OVERPARAM_KERNELS` it cannot honour before any command computes or stores.
+    static func main() {
+        if let problem = Engine.kernelsSettingProblem { fail(OptionError(description: problem)) }
+        main(nil)
+    }
 }
 
 /// Prints a user-facing error and exits non-zero: never a crash trace for bad input.

@@ -116,6 +116,8 @@ struct Train: ParsableCommand {
                 "test_loss": testAcc == nil ? NSNull() : testLoss as Any, "test_accuracy": testAcc ?? NSNull(), "seconds": seconds,
                 "stop_reason": result.stopReason.rawValue, "train_size": train.count, "test_size": test.count,
                 "test_source": fullTest == nil ? "held out of the training data" : "the data set's test set",
+                // Which kernels rounded these numbers (another arithmetic gives other last bits).
+                "arithmetic": Engine.arithmetic,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         } else {

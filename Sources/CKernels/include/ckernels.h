@@ -19,6 +19,16 @@ extern "C" {
 /// AVX2 + FMA only (the loss and ck_sgemm then run their AVX2 kernels), 0 when only the portable variants run.
 int ck_isa_level(void);
 
+/// OVERPARAM_KERNELS as read at the first call: 3 unset, 2 "avx512", 1 "avx2", 0 "portable", -1 any
+/// other value. Every kernel probe caps the CPU's level by it (kernelcap.c).
+int ck_kernels_setting(void);
+
+/// Whether OVERPARAM_KERNELS lets kernels of `level` (2 AVX-512, 1 AVX2 + FMA) run.
+int ck_kernels_allow(int level);
+
+/// The CPU's own level, whatever OVERPARAM_KERNELS says: 2 AVX-512 (F) with AVX2 + FMA, 1 AVX2 + FMA, 0 neither.
+int ck_cpu_level(void);
+
 /// Floats of scratch the attention kernels need for `tokens` tokens of width `dim` in `heads` heads.
 size_t ck_attention_scratch(int tokens, int dim, int heads);
 
