@@ -109,13 +109,18 @@ public struct FitResult: Sendable, Codable, Equatable {
     /// curvature check ran (a converged failure, or the saddle it turned out to be).
     public var hessianMin: Double? = nil
     public var hessianMax: Double? = nil
+    /// The kernels that computed it (`Engine.arithmetic`), whose rounding decides an attempt at
+    /// the edge of fitting; nil where a store written before it was recorded does not say.
+    public var arithmetic: String? = nil
 
     public init(n: Int, seed: UInt64, verdict: Verdict, trainLoss: Double, trainAccuracy: Double,
-                gradientNorm: Double, steps: Int, seconds: Double, budget: Int = 0, hessian: (min: Double?, max: Double?) = (nil, nil)) {
+                gradientNorm: Double, steps: Int, seconds: Double, budget: Int = 0, hessian: (min: Double?, max: Double?) = (nil, nil),
+                arithmetic: String? = nil) {
         self.n = n; self.seed = seed; self.verdict = verdict; self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy; self.gradientNorm = gradientNorm; self.steps = steps; self.seconds = seconds
         self.budget = budget
         (hessianMin, hessianMax) = hessian
+        self.arithmetic = arithmetic
     }
 }
 
@@ -186,7 +191,7 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
         state = nil
         return FitResult(n: data.count, seed: seed, verdict: .diverged, trainLoss: .infinity, trainAccuracy: 0,
                          gradientNorm: .infinity, steps: step, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
-                         budget: p.train.maxSteps)
+                         budget: p.train.maxSteps, arithmetic: Engine.arithmetic)
     }
     var (net, r, subspace, stopped) = run
     // Kept before the verdict's passes touch the network (they restore it, but the next budget
@@ -224,7 +229,8 @@ public func attemptFit(_ data: LabeledData<Float>, procedure p: FitProcedure, se
     }
     var result = FitResult(n: data.count, seed: seed, verdict: verdict, trainLoss: r.finalLoss, trainAccuracy: accuracy,
                            gradientNorm: gradientNorm, steps: r.steps,
-                           seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, budget: p.train.maxSteps)
+                           seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, budget: p.train.maxSteps,
+                           arithmetic: Engine.arithmetic)
     (result.hessianMin, result.hessianMax) = (curvature?.smallest, curvature?.largest)
     if verdict != .undecided { state = nil }
     return result

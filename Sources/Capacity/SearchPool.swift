@@ -109,6 +109,7 @@ public func measureEMCs(_ jobs: [EMCJob], workers: Int = ProcessInfo.processInfo
             if !begun[j] { begun[j] = true; started?(j) }
             let job = jobs[j], n = states[j][s].next!, seed = job.seeds[s], budgets = job.procedure.budgets
             let retried = job.procedure.retried(labels: labels[j][s]), order = orders[j][s]
+            var read = states[j][s].attempts   // with the lower budgets read back below: what this search was computed by
             busy[j][s] = true
             condition.unlock()
             let outcome = Result<(FitResult, Bool), Error>(catching: {
@@ -116,11 +117,16 @@ public func measureEMCs(_ jobs: [EMCJob], workers: Int = ProcessInfo.processInfo
                 var stopped: AttemptState? = nil   // where the last budget's run stopped, to go on
                 while true {
                     let known = try budgets.resolve(retrying: retried) { b in
-                        try ran[b] ?? job.cache.flatMap { cache in try storeLock.withLock { try cache.cached(n: n, seed: seed, budget: b) } }
+                        if let r = ran[b] { return r }
+                        let r = try job.cache.flatMap { cache in try storeLock.withLock { try cache.cached(n: n, seed: seed, budget: b) } }
+                        if let r { read.append(r) }
+                        return r
                     }
                     switch known {
                     case let .decided(r): return (r, ran.isEmpty)
                     case let .run(b):
+                        let here = Engine.arithmetic
+                        if let other = foreignArithmetic(read, here: here) { throw SearchBegunElsewhere(seed: seed, arithmetic: other, here: here) }
                         let r = try searchAttempt(job.data, order: order, n: n, procedure: job.procedure.withBudget(b), seed: seed,
                                                   continuing: &stopped)
                         if let cache = job.cache { try storeLock.withLock { try cache.save(r) } }

@@ -7,7 +7,7 @@ extension PostgresStore {
     /// each row at most once, in one transaction, counted as `ResultStore.merge` counts them:
     /// added, already present with the same outcome, or present with another (kept as it was).
     public func merge(from path: String) throws -> MergeSummary {
-        let shard = try ResultStore(path: path, readOnly: true)
+        let shard = try ResultStore.current(path)
         guard shard.version == ResultStore.schemaVersion else {
             throw StoreError.incompatible(path: path, found: shard.version, expected: ResultStore.schemaVersion)
         }

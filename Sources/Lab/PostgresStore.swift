@@ -11,12 +11,14 @@ import PostgresNIO
 /// Calls block: the instruments run on plain threads, and each call waits for its reply on
 /// the connection's event loop. One connection per store, one statement at a time on it.
 public final class PostgresStore: @unchecked Sendable {
+    /// 5: each attempt keeps the arithmetic that computed it, as the SQLite store's do (a
+    /// version-2, 3 or 4 schema gains the columns it lacks on first use).
     /// 4: each queued search is held to the arithmetic (`Engine.arithmetic`) of the worker that
-    /// first claimed it (a version-2 or 3 schema gains the columns it lacks on first use).
+    /// first claimed it.
     /// 3: recovery runs keep their measures.
     /// 2: data sets keyed by their contents, attempts by their step budget, and every
     /// instrument's results (1: EMC attempts alone, keyed by the data's path).
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
     public let location: String
     let schema: String
     let connection: PostgresConnection
@@ -100,9 +102,10 @@ public final class PostgresStore: @unchecked Sendable {
             if meta != nil {
                 let found = try query("SELECT value FROM \(unescaped: t("meta")) WHERE key = 'schema_version'")
                     .rows.first?.decode(String.self)
-                if found == "2" || found == "3" {   // → 4 (from 2 as ResultStore.migrateFrom2); under the lock, once
+                if found == "2" || found == "3" || found == "4" {   // → 5 (as ResultStore.migrate); under the lock, once
                     try execute("ALTER TABLE \(schema).recovery_runs ADD COLUMN IF NOT EXISTS measures TEXT")
                     try execute("ALTER TABLE \(schema).searches ADD COLUMN IF NOT EXISTS arithmetic TEXT")
+                    try execute("ALTER TABLE \(schema).attempts ADD COLUMN IF NOT EXISTS arithmetic TEXT")
                     try execute("UPDATE \(schema).meta SET value = '\(Self.schemaVersion)' WHERE key = 'schema_version'")
                     return
                 }
@@ -127,6 +130,7 @@ public final class PostgresStore: @unchecked Sendable {
                     verdict TEXT NOT NULL, train_loss DOUBLE PRECISION NOT NULL, train_accuracy DOUBLE PRECISION NOT NULL,
                     gradient_norm DOUBLE PRECISION NOT NULL, steps BIGINT NOT NULL, seconds DOUBLE PRECISION NOT NULL,
                     finished TEXT NOT NULL, worker TEXT, hessian_min DOUBLE PRECISION, hessian_max DOUBLE PRECISION,
+                    arithmetic TEXT,
                     PRIMARY KEY (experiment, seed, n, budget))
                 """,
                 """
@@ -197,8 +201,8 @@ public final class PostgresStore: @unchecked Sendable {
             return [r.0, r.1, r.2, r.3]
         })
         let attempts = try rows("attempts").map {
-            let r = try $0.decode((String, Int64, Int, Int, String, Double, Double, Double, Int, Double, String, Double?, Double?).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int64, Int, Int, String, Double, Double, Double, Int, Double, String, Double?, Double?, String?).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13] as [(any DatabaseValueConvertible)?]
         }
         let runs = try rows("recovery_runs").map {
             let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String, String?).self)
@@ -235,7 +239,8 @@ struct PostgresAttempts: ExperimentCache {
 
     func cached(n: Int, seed: UInt64, budget: Int) throws -> FitResult? {
         try store.query("""
-            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget, hessian_min, hessian_max FROM \(unescaped: store.t("attempts"))
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget, hessian_min, hessian_max, arithmetic
+            FROM \(unescaped: store.t("attempts"))
             WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed)) AND n = \(n) AND budget = \(budget)
             """).rows.first.map(Self.result)
     }
@@ -244,7 +249,8 @@ struct PostgresAttempts: ExperimentCache {
     func attempts(seed: UInt64) throws -> KnownAttempts {
         var known = KnownAttempts()
         for row in try store.query("""
-            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget, hessian_min, hessian_max FROM \(unescaped: store.t("attempts"))
+            SELECT n, seed, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, budget, hessian_min, hessian_max, arithmetic
+            FROM \(unescaped: store.t("attempts"))
             WHERE experiment = \(key) AND seed = \(Int64(bitPattern: seed))
             """).rows {
             known.add(try Self.result(row))
@@ -253,10 +259,11 @@ struct PostgresAttempts: ExperimentCache {
     }
 
     static func result(_ row: PostgresRow) throws -> FitResult {
-        let (n, seed, verdict, loss, accuracy, norm, steps, seconds, budget, hmin, hmax) =
-            try row.decode((Int, Int64, String, Double, Double, Double, Int, Double, Int, Double?, Double?).self)
+        let (n, seed, verdict, loss, accuracy, norm, steps, seconds, budget, hmin, hmax, arithmetic) =
+            try row.decode((Int, Int64, String, Double, Double, Double, Int, Double, Int, Double?, Double?, String?).self)
         return FitResult(n: n, seed: UInt64(bitPattern: seed), verdict: Verdict(rawValue: verdict) ?? .undecided, trainLoss: loss,
-                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds, budget: budget, hessian: (hmin, hmax))
+                         trainAccuracy: accuracy, gradientNorm: norm, steps: steps, seconds: seconds, budget: budget, hessian: (hmin, hmax),
+                         arithmetic: arithmetic)
     }
 
     func save(_ r: FitResult) throws { _ = try insert(r) }
@@ -264,9 +271,11 @@ struct PostgresAttempts: ExperimentCache {
     /// Writes the result unless one is already there; returns false when one was.
     func insert(_ r: FitResult) throws -> Bool {
         let written = try store.query("""
-            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker, hessian_min, hessian_max)
+            INSERT INTO \(unescaped: store.t("attempts")) (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished, worker, hessian_min, hessian_max,
+                                                         arithmetic)
             VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(r.budget), \(r.verdict.rawValue), \(r.trainLoss), \(r.trainAccuracy),
-                    \(r.gradientNorm), \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(worker), \(r.hessianMin), \(r.hessianMax))
+                    \(r.gradientNorm), \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(worker), \(r.hessianMin), \(r.hessianMax),
+                    \(r.arithmetic))
             ON CONFLICT DO NOTHING
             """).metadata.rows ?? 0
         return written == 1
@@ -278,6 +287,7 @@ struct KnownAttempts: AttemptCache {
     var results = [[Int]: FitResult]()   // by [n, budget]
     func cached(n: Int, seed: UInt64, budget: Int) -> FitResult? { results[[n, budget]].flatMap { $0.seed == seed ? $0 : nil } }
     mutating func add(_ r: FitResult) { results[[r.n, r.budget]] = r }
+    var all: [FitResult] { Array(results.values) }
     func save(_ result: FitResult) throws { preconditionFailure("read-only") }
 }
 

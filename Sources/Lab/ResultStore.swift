@@ -35,11 +35,13 @@ public enum StoreError: Error, CustomStringConvertible {
 /// wait for the writer) and a process waits up to `busyTimeout` seconds for another's write
 /// to finish instead of failing with "database is locked".
 public final class ResultStore: @unchecked Sendable {
+    /// 4: each attempt keeps the arithmetic that computed it (`attempts.arithmetic`,
+    /// `Engine.arithmetic`), so a search is never continued by another.
     /// 3: a recovery run keeps what was measured on the trained student (`measures`, JSON).
     /// 2: data sets keyed by their contents' fingerprint, and each attempt by its step budget
-    /// (1 keyed data by path, and attempts by the experiment's one budget). A version-2 file is
-    /// brought to 3 when opened for writing (one added column, empty for its runs).
-    public static let schemaVersion = 3
+    /// (1 keyed data by path, and attempts by the experiment's one budget). A version-2 or 3 file
+    /// is brought to 4 when opened for writing (added columns, empty for its rows).
+    public static let schemaVersion = 4
     public static let busyTimeout: TimeInterval = 120
     public let path: String
     /// Opened for reading only: nothing is ever written, not even an experiment's registration.
@@ -82,7 +84,7 @@ public final class ResultStore: @unchecked Sendable {
         }
         let version = hasTables ? found : schemaVersion
         if readOnly { return (db, version) }
-        if hasTables && found == 2 { return (db, try migrateFrom2(db)) }
+        if hasTables && (found == 2 || found == 3) { return (db, try migrate(db)) }
         if hasTables && found != schemaVersion {
             throw StoreError.incompatible(path: path, found: found, expected: schemaVersion)
         }
@@ -98,7 +100,7 @@ public final class ResultStore: @unchecked Sendable {
                     budget INTEGER NOT NULL,
                     verdict TEXT NOT NULL, train_loss REAL NOT NULL, train_accuracy REAL NOT NULL,
                     gradient_norm REAL NOT NULL, steps INTEGER NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
-                    hessian_min REAL, hessian_max REAL,
+                    hessian_min REAL, hessian_max REAL, arithmetic TEXT,
                     PRIMARY KEY (experiment, seed, n, budget));
                 CREATE TABLE IF NOT EXISTS recovery_runs (
                     experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
@@ -119,14 +121,17 @@ public final class ResultStore: @unchecked Sendable {
         return (db, version)
     }
 
-    /// Version 2 → 3: the recovery runs' measures column, added at the end (where a new file
-    /// has it, so the tables' column orders agree for merges). In one immediate transaction that
-    /// reads the version again: processes opening the file together migrate it once.
-    static func migrateFrom2(_ db: DatabaseQueue) throws -> Int {
+    /// Version 2 → 3 → 4: the recovery runs' measures column, then the attempts' arithmetic,
+    /// each added at the end (where a new file has it, so the tables' column orders agree for
+    /// merges). In one immediate transaction that reads the version again: processes opening the
+    /// file together migrate it once.
+    static func migrate(_ db: DatabaseQueue) throws -> Int {
         try db.writeWithoutTransaction { d in
             try d.inTransaction(.immediate) {
-                if try Int.fetchOne(d, sql: "PRAGMA user_version") == 2 {
-                    try d.execute(sql: "ALTER TABLE recovery_runs ADD COLUMN measures TEXT; PRAGMA user_version = \(schemaVersion)")
+                let found = try Int.fetchOne(d, sql: "PRAGMA user_version") ?? 0
+                if found == 2 { try d.execute(sql: "ALTER TABLE recovery_runs ADD COLUMN measures TEXT") }
+                if found == 2 || found == 3 {
+                    try d.execute(sql: "ALTER TABLE attempts ADD COLUMN arithmetic TEXT; PRAGMA user_version = \(schemaVersion)")
                 }
                 return .commit
             }
@@ -177,7 +182,7 @@ public final class ResultStore: @unchecked Sendable {
     static let columns: [String: [String]] = [
         "experiments": ["key", "instrument", "config", "created"],
         "attempts": ["experiment", "seed", "n", "budget", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished",
-                     "hessian_min", "hessian_max"],
+                     "hessian_min", "hessian_max", "arithmetic"],
         "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished", "measures"],
         "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished"],
         "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished"],
@@ -187,7 +192,8 @@ public final class ResultStore: @unchecked Sendable {
         FitResult(n: row["n"], seed: UInt64(bitPattern: row["seed"]), verdict: Verdict(rawValue: row["verdict"]) ?? .undecided,
                   trainLoss: row["train_loss"], trainAccuracy: row["train_accuracy"], gradientNorm: row["gradient_norm"],
                   steps: row["steps"], seconds: row["seconds"], budget: row["budget"],
-                  hessian: row.hasColumn("hessian_min") ? (row["hessian_min"], row["hessian_max"]) : (nil, nil))
+                  hessian: row.hasColumn("hessian_min") ? (row["hessian_min"], row["hessian_max"]) : (nil, nil),
+                  arithmetic: row.hasColumn("arithmetic") ? row["arithmetic"] : nil)
     }
 }
 
@@ -208,10 +214,11 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
         try store.db.write { d in
             try d.execute(sql: """
                 INSERT OR REPLACE INTO attempts (experiment, seed, n, budget, verdict, train_loss, train_accuracy, gradient_norm, steps, seconds, finished,
-                                                 hessian_min, hessian_max)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                 hessian_min, hessian_max, arithmetic)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key, Int64(bitPattern: r.seed), r.n, r.budget, r.verdict.rawValue, r.trainLoss, r.trainAccuracy,
-                                 r.gradientNorm, r.steps, r.seconds, ISO8601DateFormatter().string(from: Date()), r.hessianMin, r.hessianMax])
+                                 r.gradientNorm, r.steps, r.seconds, ISO8601DateFormatter().string(from: Date()), r.hessianMin, r.hessianMax,
+                                 r.arithmetic])
         }
     }
 
@@ -363,12 +370,11 @@ extension ResultStore {
     ]
 
     /// Copies every experiment and result of the store at `path` (a shard's file) into this one,
-    /// each row at most once, in one transaction. A version-2 shard is brought to version 3
-    /// first (as opening it for writing would); a file of another schema version is an error
-    /// and nothing is copied.
+    /// each row at most once, in one transaction. A version-2 or 3 shard is brought to the current
+    /// version first (as opening it for writing would); a file of another schema version is an
+    /// error and nothing is copied.
     public func merge(from path: String) throws -> MergeSummary {
-        var shard = try ResultStore(path: path, readOnly: true)
-        if shard.version == 2 { shard = try ResultStore(path: path) }
+        let shard = try ResultStore.current(path)
         guard shard.version == Self.schemaVersion else {
             throw StoreError.incompatible(path: path, found: shard.version, expected: Self.schemaVersion)
         }
@@ -391,5 +397,14 @@ extension ResultStore {
             }
         }
         return summary
+    }
+}
+
+extension ResultStore {
+    /// The store at `path` for reading, brought to the current schema first where it is at
+    /// version 2 or 3 (as opening it for writing would), for merges.
+    static func current(_ path: String) throws -> ResultStore {
+        let shard = try ResultStore(path: path, readOnly: true)
+        return shard.version == 2 || shard.version == 3 ? try ResultStore(path: path) : shard
     }
 }

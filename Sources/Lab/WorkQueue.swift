@@ -257,6 +257,9 @@ public func runWorker(store: PostgresStore, options: WorkerOptions, log: @escapi
                 guard case let .run(budget) = procedure.budgets.resolve(retrying: retried, { known.cached(n: n, seed: c.seed, budget: $0) }) else {
                     preconditionFailure("replay stops only at a size not yet decided")
                 }
+                // Attempts of another arithmetic (a store merged in from another machine): not continued here.
+                let here = Engine.arithmetic
+                if let other = foreignArithmetic(known.all, here: here) { throw SearchBegunElsewhere(seed: c.seed, arithmetic: other, here: here) }
                 log("\(name): \(c.label) seed \(c.seed): attempt n = \(n), budget \(budget) steps (bracket [\(state.lo), \(state.hi.map(String.init) ?? "–")])")
                 let beat = Heartbeat(every: options.lease / 3) { lost in
                     if !lost, (try? store.renew(c, worker: name, lease: options.lease)) == false {

@@ -105,6 +105,8 @@ struct MeasureOptions: ParsableArguments {
                     "censored": report.censored > 0, "budget_bounded": report.budgetBounded > 0, "data_size": d.count,
                     "collapsed": report.collapsed, "collapsed_per_seed": report.searches.map(\.collapsed), "diverged": report.diverged,
                     "attempts": report.searches.map(\.attempts.count).reduce(0, +),
+                    // What computed the attempts (read back from the store, they may be another machine's).
+                    "arithmetic": Array(Set(report.searches.flatMap { $0.attempts.compactMap(\.arithmetic) })).sorted(),
                     "seconds": Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
                 ]
                 if endRank { out["end_rank"] = ranks.map(endRankObject) }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct FirstContactTests {
     @Test func versionNamesTheStoreSchema() throws {
         let r = try overparam(["--version"])
-        #expect(r.status == 0 && r.stdout.hasPrefix("overparam ") && r.stdout.contains("result store schema 3"), "\(r.stdout)")
+        #expect(r.status == 0 && r.stdout.hasPrefix("overparam ") && r.stdout.contains("result store schema 4"), "\(r.stdout)")
     }
 
     @Test func negativeNumbersParseAndAreJudgedLikeOthers() throws {

@@ -225,14 +225,15 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         try cache.save(checked); try cache.save(unchecked)
         #expect(try cache.cached(n: 10, seed: 1, budget: 400) == checked && cache.cached(n: 10, seed: 1, budget: 200) == unchecked)
         #expect(try cache.cached(n: 10, seed: 1, budget: 800) == nil)
-        #expect(try store.exportCSV(.emc).contains(",400,0.1,-0.001,2.5\n"))
+        #expect(try store.exportCSV(.emc).contains(",400,0.1,-0.001,2.5,\n"))
     }
 
     @Test func everyKindOfResultExportsWithItsSettingsAsColumns() throws {
         let path = temporaryStore("export.sqlite")
         let store = try ResultStore(path: path)
         try store.experiment(instrument: "emc", config: ["arch": "mlp:2-2", "lr": "0.1"]).save(
-            FitResult(n: 10, seed: 3, verdict: .noFit, trainLoss: 0.5, trainAccuracy: 0.8, gradientNorm: 1e-4, steps: 7, seconds: 0.1))
+            FitResult(n: 10, seed: 3, verdict: .noFit, trainLoss: 0.5, trainAccuracy: 0.8, gradientNorm: 1e-4, steps: 7, seconds: 0.1,
+                      arithmetic: "avx2 kernels, avx2 sgemm, OpenBLAS Zen"))
         try store.experiment(instrument: "emc", config: ["arch": "mlp:2-2", "lr": "0.1"]).saveGeneralization(
             GeneralizationResult(trainSize: 50, testSize: 20, trainAccuracy: 1, testAccuracy: 0.75), seed: 1)
         try store.experiment(instrument: "recovery", config: ["student": "mlp:2-4-1", "steps": "100"]).saveRun(
@@ -243,8 +244,8 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
         let engine = Engine.revision
         try #require(engine > 1)
         let emc = try store.exportCSV(.emc).split(separator: "\n")
-        #expect(emc == ["arch,engine,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds,hessian_min,hessian_max",
-                        "mlp:2-2,\(engine),0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,"])
+        #expect(emc == ["arch,engine,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds,hessian_min,hessian_max,arithmetic",
+                        "mlp:2-2,\(engine),0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,,\"avx2 kernels, avx2 sgemm, OpenBLAS Zen\""])
         let recovery = try store.exportCSV(.recovery).split(separator: "\n")
         // A diverged run's infinite test error is stored and exported as empty (NULL).
         #expect(recovery == ["engine,setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds",

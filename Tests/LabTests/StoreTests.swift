@@ -87,7 +87,7 @@ final class Interrupting: AttemptCache {
         #expect(try b.cached(n: 10, seed: 3, budget: 0) == nil)
         #expect(try store.experiment(instrument: "emc", config: ["lr": "0.1", "arch": "mlp:2-2"]).cached(n: 10, seed: 3, budget: 0) == r)
         let csv = try store.exportCSV().split(separator: "\n")
-        #expect(csv.count == 2 && csv[1].hasSuffix(",3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,"))
+        #expect(csv.count == 2 && csv[1].hasSuffix(",3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,,"))
         let json = try JSONSerialization.jsonObject(with: Data(try store.exportJSON().utf8)) as? [[String: Any]]
         #expect(json?.first?["verdict"] as? String == "no-fit")
     }
@@ -159,7 +159,7 @@ final class Interrupting: AttemptCache {
         let old = try versionTwo("v2.sqlite")
         #expect(try ResultStore(path: old, readOnly: true).version == 2, "reading changes nothing")
         let store = try ResultStore(path: old)
-        #expect(store.version == 3)
+        #expect(store.version == ResultStore.schemaVersion)
         // Written then, by engine revision 1, whose keys are the configuration alone.
         let runs = try store.experiment(instrument: "recovery", config: ["b": "2"], engine: 1)
         let kept = try #require(try runs.cachedRun(n: 5, seed: 1))
@@ -169,7 +169,7 @@ final class Interrupting: AttemptCache {
         let fresh = RecoveryRun(n: 6, seed: 1, trainMSE: 1e-10, testMSE: 1e-4, steps: 50, seconds: 0.25, diverged: false, measures: measures)
         try runs.saveRun(fresh)
         #expect(try runs.cachedRun(n: 6, seed: 1) == fresh)
-        #expect(try ResultStore(path: old).version == 3, "a second open finds it current")
+        #expect(try ResultStore(path: old).version == ResultStore.schemaVersion, "a second open finds it current")
         let exported = try JSONSerialization.jsonObject(with: Data(try store.exportJSON(.recovery).utf8)) as? [[String: Any]]
         #expect((exported?.last?["measures"] as? [String: Any])?["condensation"] != nil)
         #expect(!(try store.exportCSV(.recovery)).contains("measures"))

@@ -1,0 +1,105 @@
+import Capacity
+import Datasets
+import Foundation
+import GRDB
+import Lab
+import Linalg
+import Testing
+
+/// Each stored attempt keeps the arithmetic that computed it, and a search begun by one is not
+/// continued by another (a store carried between machines).
+@Suite struct ArithmeticStoreTests {
+    let config = ["arch": "mlp:4-4-3:relu", "data": "gaussian:300,4,3,1.5"]
+
+    func problem() -> (LabeledData<Float>, FitProcedure, SearchPlan) {
+        let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 300, dim: 4, classes: 3, separation: 1.5, seed: 3)
+        var p = FitProcedure(arch: "mlp:4-4-3:relu")
+        p.train.optimizer = .adam(); p.train.learningRate = 0.03; p.train.batchSize = nil; p.train.maxSteps = 300
+        var plan = SearchPlan(maximum: data.count)
+        plan.start = 8
+        plan.precision = 0.05
+        return (data, p, plan)
+    }
+
+    func setArithmetic(_ path: String, _ value: String?) throws {
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE attempts SET arithmetic = ?", arguments: [value]) }
+    }
+
+    /// Killed half-way on "another machine" (one thread: both seeds have begun), then resumed here: refused, storing nothing, with
+    /// the arithmetic it was begun by; from a store that does not say (written before it was
+    /// recorded) it resumes to the uninterrupted answer; and a finished search is read back
+    /// whatever computed it.
+    @Test func aSearchIsContinuedOnlyByTheArithmeticThatBeganIt() throws {
+        let (data, p, plan) = problem()
+        let reference = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, workers: 1)
+        let path = temporaryStore("arithmetic-resume.sqlite")
+        let first = Interrupting(try ResultStore(path: path).experiment(instrument: "emc", config: config), limit: reference.runs / 2)
+        #expect(throws: Interrupting.Killed.self) { try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: first, workers: 1) }
+        let stored = try ResultStore(path: path).experiment(instrument: "emc", config: config).all()
+        #expect(!stored.isEmpty && stored.allSatisfy { $0.arithmetic == Engine.arithmetic }, "\(stored.map(\.arithmetic))")
+
+        try setArithmetic(path, "another machine")
+        let resumed = try ResultStore(path: path).experiment(instrument: "emc", config: config)
+        #expect {
+            _ = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: resumed, workers: 1)
+        } throws: { error in
+            guard let e = error as? SearchBegunElsewhere else { return false }
+            return e.arithmetic == "another machine" && e.here == Engine.arithmetic
+                && "\(e)".contains("was begun by another arithmetic (another machine) than this machine's (\(Engine.arithmetic))")
+        }
+        #expect(try resumed.all().count == stored.count, "nothing of this arithmetic was added")
+
+        try setArithmetic(path, nil)
+        let legacy = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: resumed, workers: 1)
+        #expect(legacy.perSeed == reference.perSeed && legacy.runs == reference.runs)
+
+        try setArithmetic(path, "another machine")
+        let finished = try measureEMC(data, procedure: p, seeds: [0, 1], plan: plan, cache: resumed, workers: 1)
+        #expect(finished.perSeed == reference.perSeed && finished.runs == reference.runs)
+        #expect(try resumed.all().allSatisfy { $0.arithmetic == "another machine" })
+    }
+
+    /// A schema-3 file (attempts without the column) gains it when opened for writing: its
+    /// attempts read back as not saying, and new ones keep theirs; a schema-3 shard merges.
+    @Test func aVersionThreeStoreGainsTheArithmeticColumn() throws {
+        func versionThree(_ name: String) throws -> String {
+            let path = temporaryStore(name)
+            try ResultStore(path: path).experiment(instrument: "emc", config: config).save(
+                FitResult(n: 8, seed: 0, verdict: .fit, trainLoss: 0.25, trainAccuracy: 1, gradientNorm: 0.5, steps: 40, seconds: 0.1,
+                          budget: 300, arithmetic: "dropped"))
+            try DatabaseQueue(path: path).write { try $0.execute(sql: "ALTER TABLE attempts DROP COLUMN arithmetic; PRAGMA user_version = 3") }
+            return path
+        }
+        let path = try versionThree("v3.sqlite")
+        #expect(try ResultStore(path: path, readOnly: true).version == 3, "reading changes nothing")
+        #expect(try ResultStore(path: path, readOnly: true).exportCSV(.emc).hasSuffix(",0.1,,,\n"), "exported without one")
+        let store = try ResultStore(path: path)
+        #expect(store.version == ResultStore.schemaVersion)
+        let attempts = try store.experiment(instrument: "emc", config: config)
+        let old = try #require(try attempts.cached(n: 8, seed: 0, budget: 300))
+        #expect(old.arithmetic == nil && old.trainLoss == 0.25 && old.steps == 40)
+        let fresh = FitResult(n: 16, seed: 0, verdict: .noFit, trainLoss: 0.5, trainAccuracy: 0.9, gradientNorm: 1e-4, steps: 300,
+                              seconds: 0.2, budget: 300, arithmetic: "avx2 kernels, avx2 sgemm, OpenBLAS Zen")
+        try attempts.save(fresh)
+        #expect(try ResultStore(path: path).experiment(instrument: "emc", config: config).cached(n: 16, seed: 0, budget: 300) == fresh)
+
+        let main = try ResultStore(path: temporaryStore("v4-main.sqlite"))
+        #expect(try main.merge(from: try versionThree("v3-shard.sqlite")) == MergeSummary(added: 1, duplicates: 0, conflicts: 0))
+        #expect(try main.merge(from: path) == MergeSummary(added: 1, duplicates: 1, conflicts: 0))
+        #expect(try main.experiment(instrument: "emc", config: config).cached(n: 16, seed: 0, budget: 300) == fresh)
+    }
+
+    /// The settings that compute a printed arithmetic here, for the refusal's advice.
+    @Test func theSettingsForAnArithmetic() {
+        let level = Engine.arithmetic.hasPrefix("avx512") ? 2 : Engine.arithmetic.hasPrefix("avx2") ? 1 : 0
+        #expect(Engine.settings(toCompute: "portable kernels, openblas sgemm, OpenBLAS Haswell")
+                == "OVERPARAM_KERNELS=portable OPENBLAS_CORETYPE=Haswell")
+        #expect(Engine.settings(toCompute: "avx2 kernels, avx2 sgemm, OpenBLAS Zen")
+                == (level >= 1 ? "OVERPARAM_KERNELS=avx2 OPENBLAS_CORETYPE=Zen" : nil))
+        #expect(Engine.settings(toCompute: "avx512 kernels, openblas sgemm, OpenBLAS SkylakeX")
+                == (level == 2 ? "OVERPARAM_KERNELS=avx512 OVERPARAM_SGEMM=openblas OPENBLAS_CORETYPE=SkylakeX" : nil))
+        #expect(Engine.settings(toCompute: "avx2 kernels, avx512 sgemm, OpenBLAS Zen") == nil, "no machine computes that")
+        #expect(Engine.settings(toCompute: "another machine") == nil)
+        #expect(Engine.settings(toCompute: Engine.arithmetic) != nil, "this machine's own")
+    }
+}
