@@ -11,15 +11,8 @@ import Testing
 @Suite struct ArithmeticStoreTests {
     let config = ["arch": "mlp:4-4-3:relu", "data": "gaussian:300,4,3,1.5"]
 
-    func problem() -> (LabeledData<Float>, FitProcedure, SearchPlan) {
-        let data: LabeledData<Float> = Synthetic.gaussianMixture(n: 300, dim: 4, classes: 3, separation: 1.5, seed: 3)
-        var p = FitProcedure(arch: "mlp:4-4-3:relu")
-        p.train.optimizer = .adam(); p.train.learningRate = 0.03; p.train.batchSize = nil; p.train.maxSteps = 300
-        var plan = SearchPlan(maximum: data.count)
-        plan.start = 8
-        plan.precision = 0.05
-        return (data, p, plan)
-    }
+    /// The small search of the store's resumption test.
+    func problem() -> (LabeledData<Float>, FitProcedure, SearchPlan) { StoreTests().problem() }
 
     func setArithmetic(_ path: String, _ value: String?) throws {
         try DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE attempts SET arithmetic = ?", arguments: [value]) }
@@ -60,7 +53,8 @@ import Testing
     }
 
     /// A schema-3 file (attempts without the column) gains it when opened for writing: its
-    /// attempts read back as not saying, and new ones keep theirs; a schema-3 shard merges.
+    /// attempts read back as not saying, and new ones keep theirs; a schema-3 shard merges, and a
+    /// shard's attempt that differs from the one kept is counted as a conflict.
     @Test func aVersionThreeStoreGainsTheArithmeticColumn() throws {
         func versionThree(_ name: String) throws -> String {
             let path = temporaryStore(name)
@@ -86,6 +80,19 @@ import Testing
         let main = try ResultStore(path: temporaryStore("v4-main.sqlite"))
         #expect(try main.merge(from: try versionThree("v3-shard.sqlite")) == MergeSummary(added: 1, duplicates: 0, conflicts: 0))
         #expect(try main.merge(from: path) == MergeSummary(added: 1, duplicates: 1, conflicts: 0))
+        #expect(try main.experiment(instrument: "emc", config: config).cached(n: 16, seed: 0, budget: 300) == fresh)
+
+        // The same attempt from another machine: the same outcome is a duplicate whatever computed
+        // it; another outcome is a conflict, and the first stays.
+        func shard(_ name: String, loss: Double) throws -> String {
+            let other = temporaryStore(name)
+            var r = fresh
+            r.trainLoss = loss; r.arithmetic = "another machine"
+            try ResultStore(path: other).experiment(instrument: "emc", config: config).save(r)
+            return other
+        }
+        #expect(try main.merge(from: try shard("same.sqlite", loss: 0.5)) == MergeSummary(added: 0, duplicates: 1, conflicts: 0))
+        #expect(try main.merge(from: try shard("other.sqlite", loss: 0.625)) == MergeSummary(added: 0, duplicates: 0, conflicts: 1))
         #expect(try main.experiment(instrument: "emc", config: config).cached(n: 16, seed: 0, budget: 300) == fresh)
     }
 
