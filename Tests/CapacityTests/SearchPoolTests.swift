@@ -31,6 +31,24 @@ import Testing
         #expect(nextSearch([]) == nil)
     }
 
+    /// The sets a search tries are nested: every attempt trains on a prefix of its seed's one
+    /// permutation of the data (a new draw per size would compare unrelated sets), so each is
+    /// reproduced bit for bit by a fit of that prefix, and the seeds' permutations differ.
+    @Test func everyAttemptTrainsOnAPrefixOfItsSeedsPermutation() throws {
+        let job = jobs()[0]
+        let report = try measureEMC(job.data, procedure: job.procedure, seeds: job.seeds, plan: job.plan, workers: 2)
+        #expect(Set(job.seeds.map { job.data.sampleOrder(seed: $0) }).count == job.seeds.count)
+        for s in report.searches {
+            let order = job.data.sampleOrder(seed: s.seed)
+            #expect(s.attempts.count >= 4 && Set(s.attempts.map(\.n)).count == s.attempts.count)
+            for a in s.attempts {
+                let again = try attemptFit(job.data.subset(Array(order.prefix(a.n))), procedure: job.procedure.withBudget(a.budget), seed: s.seed)
+                #expect(again.trainLoss.bitPattern == a.trainLoss.bitPattern && again.steps == a.steps && again.verdict == a.verdict,
+                        "seed \(s.seed) n \(a.n): \(again.trainLoss) in \(again.steps) steps vs \(a.trainLoss) in \(a.steps)")
+            }
+        }
+    }
+
     @Test func sharedPoolGivesEachJobItsOwnAnswer() throws {
         var started = [Int](), finished = [Int](), attempts = [Int: Int]()
         let pooled = try measureEMCs(jobs(), workers: 2, started: { started.append($0) },
