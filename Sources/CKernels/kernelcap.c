@@ -2,11 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-// OVERPARAM_KERNELS caps the kernel level below what the CPU has. Which kernels run, and which
-// products go to OpenBLAS, decide a result's last bits (Engine.arithmetic), so "avx2" on an
-// AVX-512 CPU computes what an AVX2 machine computes: a worker there can take up searches that
-// AVX2 workers began, and a result from one machine can be checked on the other. "portable" runs
-// no vector kernel. Read once per process; every CPU probe of this target asks ck_kernels_allow.
+// The one CPU probe of this target, and OVERPARAM_KERNELS, which caps the kernel level below what
+// the CPU has. Which kernels run, and which products go to OpenBLAS, decide a result's last bits
+// (Engine.arithmetic), so "avx2" on an AVX-512 CPU computes what an AVX2 machine computes: a
+// worker there can take up searches that AVX2 workers began, and a result from one machine can
+// be checked on the other. "portable" runs no vector kernel. Both are read once per process;
+// every kernel asks ck_isa_level (blascore.c probes further, for OpenBLAS's choice of its own).
 
 static int setting = -2;  // not read yet
 
@@ -30,12 +31,26 @@ int ck_kernels_allow(int level) {
     return v < 0 || v >= level;
 }
 
+static int cpu = -1;
+
 int ck_cpu_level(void) {
+    int v = __atomic_load_n(&cpu, __ATOMIC_RELAXED);
+    if (v < 0) {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
-    return __builtin_cpu_supports("avx512f") ? 2 : 1;
+        __builtin_cpu_init();
+        v = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 0 : __builtin_cpu_supports("avx512f") ? 2 : 1;
 #else
-    return 0;
+        v = 0;
 #endif
+        __atomic_store_n(&cpu, v, __ATOMIC_RELAXED);
+    }
+    return v;
 }
+
+int ck_isa_level(void) {
+    int level = ck_cpu_level();
+    while (level > 0 && !ck_kernels_allow(level)) level--;
+    return level;
+}
+
+int ck_avx512_available(void) { return ck_isa_level() == 2; }

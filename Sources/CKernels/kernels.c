@@ -712,32 +712,7 @@ VARIANT(void, column_sums, (const float *x, size_t rows, int cols, float *sums, 
 VARIANT(void, gelu_forward, (const float *x, float *y, float *aux, size_t n), (x, y, aux, n))
 VARIANT(void, gelu_backward, (const float *aux, const float *dy, float *dx, size_t n, int add), (aux, dy, dx, n, add))
 
-static int detected = -1;
-
-static int detect(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ck_kernels_allow(1);
-#else
-    return 0;
-#endif
-}
-
-static int avx2_level(void) {
-    int d = __atomic_load_n(&detected, __ATOMIC_RELAXED);
-    if (d < 0) { d = detect(); __atomic_store_n(&detected, d, __ATOMIC_RELAXED); }
-    return d;
-}
-
-int ck_isa_level(void) {
-    if (!avx2_level()) return 0;
-#if defined(__x86_64__)
-    if (ck_avx512_available()) return 2;
-#endif
-    return 1;
-}
-
-AI int use_avx2(int portable) { return portable != 1 && avx2_level(); }
+AI int use_avx2(int portable) { return portable != 1 && ck_isa_level() >= 1; }
 
 // The AVX-512 kernels (attention512.c, gelu512.c, loss512.c), unless a caller asked for AVX2 (2) or
 // portable (1) code.

@@ -264,12 +264,9 @@ static T256 int run(Problem *p) {
     return 0;
 }
 
-static int avx2 = -1;
-
 int ck_opgd_error_curve(const double *z, const double *truth, const double *eigenvalues, long count, double b0, int depth,
                         const double *times, long T, double tolerance, double *curve) {
-    if (avx2 < 0) { __builtin_cpu_init(); avx2 = __builtin_cpu_supports("avx2") && ck_kernels_allow(1) ? 1 : 0; }
-    if (!avx2 || depth < 1 || T < 1) return 0;
+    if (ck_isa_level() < 1 || depth < 1 || T < 1) return 0;
     double *odd = malloc((size_t)T * sizeof(double));
     if (!odd) return 0;
     Problem p = {z, truth, eigenvalues, times, count, T, b0, b0 * b0, (double)depth, tolerance, times[T - 1], depth, T, {curve, odd}};

@@ -189,23 +189,8 @@ static T512 void sgemm512(int transA, int transB, int m, int n, int k, float alp
     else blocked(1, 12, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, op, e, buf);
 }
 
-// cpuid once per process: whether the CPU has AVX-512 (F) and FMA (wide 1), or AVX2 and FMA
-// (wide 0: sgemm256.c's kernel).
-static int probe(int *slot, int wide) {
-    int v = __atomic_load_n(slot, __ATOMIC_RELAXED);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = (wide ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2")) && __builtin_cpu_supports("fma") &&
-            ck_kernels_allow(wide ? 2 : 1);
-        __atomic_store_n(slot, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
-static int avx512 = -1, avx2 = -1;
-
-int ck_avx512_available(void) { return probe(&avx512, 1); }
-static int avx2_available(void) { return probe(&avx2, 0); }
+// ck_isa_level (kernelcap.c): 2 runs this kernel, 1 sgemm256.c's.
+static int avx2_available(void) { return ck_isa_level() >= 1; }
 
 int ck_sgemm_available(void) { return ck_avx512_available() || avx2_available(); }
 

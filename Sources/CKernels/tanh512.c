@@ -88,25 +88,13 @@ static AVX2 void tanh4(const double *x, double *y, size_t n) {
     }
 }
 
-static int avx2 = -1;
-
-static int avx2Available(void) {
-    int v = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") && ck_kernels_allow(1);
-        __atomic_store_n(&avx2, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
 int ck_tanh_f64(const double *x, double *y, size_t n) {
     if (ck_avx512_available()) { tanh8(x, y, n); return 1; }
     return ck_tanh_f64_avx2(x, y, n);
 }
 
 int ck_tanh_f64_avx2(const double *x, double *y, size_t n) {
-    if (!avx2Available()) return 0;
+    if (ck_isa_level() < 1) return 0;
     tanh4(x, y, n);
     return 1;
 }

@@ -15,7 +15,7 @@ public struct SearchBegunElsewhere: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        let how = Engine.settings(toCompute: arithmetic).map { "here with \($0), " } ?? ""
+        let how = Arithmetic(arithmetic)?.settings.map { "here with \($0), " } ?? ""
         return "seed \(seed)'s search was begun by another arithmetic (\(arithmetic)) than this machine's (\(here)), "
             + "and an attempt of this one would round differently: continue it where it began, \(how)or with another --store"
     }

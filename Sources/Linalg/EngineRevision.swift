@@ -24,52 +24,73 @@ public enum Engine {
     public static let revision = 2
 }
 
-extension Engine {
-    /// The kernel paths this process computes with, which decide the last bits beside the
-    /// revision: the CPU's kernel level (AVX-512, AVX2 with FMA, or portable), the sgemm in use
-    /// (Overparam's own or OpenBLAS's, `OVERPARAM_SGEMM`) and OpenBLAS's kernel set. One build
-    /// rounds differently on machines that differ in any of them; the store's keys do not carry
-    /// it, so the work queue keeps each search on workers of one arithmetic. `OVERPARAM_KERNELS`
-    /// (`avx2`, `portable`) caps the level below the CPU's, to compute as a machine of that level.
-    public static var arithmetic: String {
-        let level = ["portable", "avx2", "avx512"][Int(max(0, min(2, ck_isa_level())))]
-        return "\(level) kernels, \(BLAS.sgemmName) sgemm, OpenBLAS \(BLAS.core)"
+/// The kernel paths a process computes with, which decide the last bits beside `Engine.revision`:
+/// the kernel level (AVX-512, AVX2 with FMA, or portable), the sgemm in use (Overparam's own or
+/// OpenBLAS's, `OVERPARAM_SGEMM`) and OpenBLAS's kernel set. One build rounds differently on
+/// machines that differ in any of them; the store's keys do not carry it, so each stored attempt
+/// keeps its arithmetic and the work queue keeps each search on workers of one.
+/// `OVERPARAM_KERNELS` (`avx2`, `portable`) caps the level below the CPU's, to compute as a
+/// machine of that level. Printed as "avx512 kernels, avx512 sgemm, OpenBLAS Cooperlake".
+public struct Arithmetic: Hashable, Sendable, CustomStringConvertible {
+    /// The kernel levels, lowest first; a level's index is its number in CKernels
+    /// (`ck_isa_level`, `ck_cpu_level`, `ck_kernels_setting`).
+    public static let levels = ["portable", "avx2", "avx512"]
+    /// One of `levels`.
+    public var level: String
+    /// "openblas", or the level whose own sgemm runs the products.
+    public var sgemm: String
+    /// OpenBLAS's kernel set ("unknown" where it does not say).
+    public var openblasCore: String
+
+    public init(level: String, sgemm: String, openblasCore: String) {
+        self.level = level; self.sgemm = sgemm; self.openblasCore = openblasCore
+    }
+
+    /// Reads a printed arithmetic back; nil for any other text.
+    public init?(_ text: String) {
+        let parts = text.components(separatedBy: ", ")
+        guard parts.count == 3, parts[0].hasSuffix(" kernels"), parts[1].hasSuffix(" sgemm"), parts[2].hasPrefix("OpenBLAS ") else { return nil }
+        self.init(level: String(parts[0].dropLast(" kernels".count)), sgemm: String(parts[1].dropLast(" sgemm".count)),
+                  openblasCore: String(parts[2].dropFirst("OpenBLAS ".count)))
+    }
+
+    public var description: String { "\(level) kernels, \(sgemm) sgemm, OpenBLAS \(openblasCore)" }
+
+    /// This process's.
+    public static var here: Arithmetic {
+        Arithmetic(level: levels[Int(max(0, min(2, ck_isa_level())))], sgemm: BLAS.sgemmName, openblasCore: BLAS.core)
+    }
+
+    /// The settings under which this machine computes it, as shell assignments
+    /// (`OVERPARAM_KERNELS`, `OVERPARAM_SGEMM`, `OPENBLAS_CORETYPE`); nil where it names kernels this
+    /// CPU lacks or a combination no machine computes (an sgemm of another level than the kernels').
+    public var settings: String? {
+        guard let rank = Self.levels.firstIndex(of: level), rank <= Int(ck_cpu_level()),
+              sgemm == "openblas" || sgemm == level else { return nil }
+        var out = ["OVERPARAM_KERNELS=\(level)"]
+        if sgemm == "openblas" && level != "portable" { out.append("OVERPARAM_SGEMM=openblas") }
+        if openblasCore != "unknown" { out.append("OPENBLAS_CORETYPE=\(openblasCore)") }
+        return out.joined(separator: " ")
     }
 }
 
 extension Engine {
+    /// This process's arithmetic, printed (`Arithmetic.here`): what stored attempts record.
+    public static var arithmetic: String { Arithmetic.here.description }
+
     /// Why `OVERPARAM_KERNELS` cannot be honoured, or nil: a value other than `avx512`, `avx2` and
     /// `portable`, or a level this CPU lacks — computing at another level than asked would store
     /// results under an arithmetic that never ran.
     public static var kernelsSettingProblem: String? {
-        let setting = Int(ck_kernels_setting())
-        let names = ["portable", "avx2", "avx512"]
+        let setting = Int(ck_kernels_setting()), names = Arithmetic.levels
         if setting == -1 {
             let value = getenv("OVERPARAM_KERNELS").map { String(cString: $0) } ?? ""
-            return "OVERPARAM_KERNELS='\(value)': expected avx512, avx2 or portable"
+            return "OVERPARAM_KERNELS='\(value)': expected \(names.reversed().dropLast().joined(separator: ", ")) or \(names[0])"
         }
         let cpu = Int(ck_cpu_level())
         if setting <= 2 && setting > cpu {
             return "OVERPARAM_KERNELS=\(names[setting]): this CPU has \(cpu == 0 ? "neither AVX-512 nor AVX2 with FMA" : "AVX2 with FMA but no AVX-512")"
         }
         return nil
-    }
-}
-
-extension Engine {
-    /// The settings under which this machine computes `arithmetic` (one `Engine.arithmetic`
-    /// printed), as shell assignments: `OVERPARAM_KERNELS`, `OVERPARAM_SGEMM` and
-    /// `OPENBLAS_CORETYPE`; nil where it names kernels this CPU lacks or does not parse.
-    public static func settings(toCompute arithmetic: String) -> String? {
-        let parts = arithmetic.components(separatedBy: ", ")
-        guard parts.count == 3, parts[0].hasSuffix(" kernels"), parts[1].hasSuffix(" sgemm"), parts[2].hasPrefix("OpenBLAS ") else { return nil }
-        let level = String(parts[0].dropLast(" kernels".count)), sgemm = String(parts[1].dropLast(" sgemm".count))
-        let core = String(parts[2].dropFirst("OpenBLAS ".count))
-        guard let rank = ["portable", "avx2", "avx512"].firstIndex(of: level), rank <= Int(ck_cpu_level()),
-              sgemm == "openblas" || sgemm == level else { return nil }
-        var out = ["OVERPARAM_KERNELS=\(level)"]
-        if sgemm == "openblas" && level != "portable" { out.append("OVERPARAM_SGEMM=openblas") }
-        if core != "unknown" { out.append("OPENBLAS_CORETYPE=\(core)") }
-        return out.joined(separator: " ")
     }
 }

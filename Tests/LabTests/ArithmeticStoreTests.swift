@@ -98,15 +98,16 @@ import Testing
 
     /// The settings that compute a printed arithmetic here, for the refusal's advice.
     @Test func theSettingsForAnArithmetic() {
-        let level = Engine.arithmetic.hasPrefix("avx512") ? 2 : Engine.arithmetic.hasPrefix("avx2") ? 1 : 0
-        #expect(Engine.settings(toCompute: "portable kernels, openblas sgemm, OpenBLAS Haswell")
+        let level = Arithmetic.levels.firstIndex(of: Arithmetic.here.level)!
+        #expect(Arithmetic("portable kernels, openblas sgemm, OpenBLAS Haswell")?.settings
                 == "OVERPARAM_KERNELS=portable OPENBLAS_CORETYPE=Haswell")
-        #expect(Engine.settings(toCompute: "avx2 kernels, avx2 sgemm, OpenBLAS Zen")
+        #expect(Arithmetic("avx2 kernels, avx2 sgemm, OpenBLAS Zen")?.settings
                 == (level >= 1 ? "OVERPARAM_KERNELS=avx2 OPENBLAS_CORETYPE=Zen" : nil))
-        #expect(Engine.settings(toCompute: "avx512 kernels, openblas sgemm, OpenBLAS SkylakeX")
+        #expect(Arithmetic("avx512 kernels, openblas sgemm, OpenBLAS SkylakeX")?.settings
                 == (level == 2 ? "OVERPARAM_KERNELS=avx512 OVERPARAM_SGEMM=openblas OPENBLAS_CORETYPE=SkylakeX" : nil))
-        #expect(Engine.settings(toCompute: "avx2 kernels, avx512 sgemm, OpenBLAS Zen") == nil, "no machine computes that")
-        #expect(Engine.settings(toCompute: "another machine") == nil)
-        #expect(Engine.settings(toCompute: Engine.arithmetic) != nil, "this machine's own")
+        #expect(Arithmetic("avx2 kernels, avx512 sgemm, OpenBLAS Zen")?.settings == nil, "no machine computes that")
+        #expect(Arithmetic("another machine")?.settings == nil)
+        #expect(Arithmetic(Engine.arithmetic)?.settings != nil, "this machine's own")
+        #expect(Arithmetic(Engine.arithmetic) == Arithmetic.here, "printed and read back")
     }
 }

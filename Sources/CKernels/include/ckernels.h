@@ -15,12 +15,13 @@
 extern "C" {
 #endif
 
-/// 2 when the CPU has AVX-512 (the attention core, GELU, the loss and ck_sgemm use it) besides AVX2 + FMA, 1 with
+/// The kernel level this process computes at — the CPU's (ck_cpu_level) capped by OVERPARAM_KERNELS: 2 when
+/// AVX-512 kernels run (the attention core, GELU, the loss and ck_sgemm use them) besides AVX2 + FMA, 1 with
 /// AVX2 + FMA only (the loss and ck_sgemm then run their AVX2 kernels), 0 when only the portable variants run.
 int ck_isa_level(void);
 
 /// OVERPARAM_KERNELS as read at the first call: 3 unset, 2 "avx512", 1 "avx2", 0 "portable", -1 any
-/// other value. Every kernel probe caps the CPU's level by it (kernelcap.c).
+/// other value. ck_isa_level caps the CPU's level by it (kernelcap.c).
 int ck_kernels_setting(void);
 
 /// Whether OVERPARAM_KERNELS lets kernels of `level` (2 AVX-512, 1 AVX2 + FMA) run.
