@@ -22,16 +22,53 @@
 
 enum { NC = 1024, MC = 240 };  // MC: a multiple of both MR (6 and 12)
 
+// Loads and stores of a tile row's vector v: whole ones plainly, the last partial one masked
+// (AMD's masked stores cost more than plain ones).
+AI T512 __m512 load16(const float *p, int whole, __mmask16 m) { return whole ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p); }
+AI T512 void store16(float *p, int whole, __mmask16 m, __m512 v) {
+    if (whole) _mm512_storeu_ps(p, v);
+    else _mm512_mask_storeu_ps(p, m, v);  // an empty mask stores nothing
+}
+
+// A tile's accumulators → C: alpha (unless A1), the bias (BI), beta·C (unless B0), then the
+// epilogue OP, in that order for every entry (sgemm256.c's tile does the same).
+AI T512 void rows16(int NV, int MR, int A1, int BI, int B0, int OP, __m512 acc[12][4], float alpha, float beta,
+                    const __m512 brow[4], float *c, long ldc, int mr, const int whole[4], const __mmask16 m[4],
+                    const float *e) {
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), zero = _mm512_setzero_ps();
+    _Pragma("unroll")
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) continue;
+        float *p = c + i * ldc;
+        _Pragma("unroll")
+        for (int v = 0; v < NV; v++) {
+            __m512 r = A1 ? acc[i][v] : _mm512_mul_ps(va, acc[i][v]);
+            if (BI) r = _mm512_add_ps(r, brow[v]);
+            if (!B0) r = _mm512_fmadd_ps(vb, load16(p + 16 * v, whole[v], m[v]), r);
+            // max(r, 0) is `r > 0 ? r : 0` (NaN and −0 give +0), as the layers' ReLU.
+            if (OP == CK_EPILOGUE_RELU) r = _mm512_max_ps(r, zero);
+            if (OP >= CK_EPILOGUE_MASK) {
+                const __m512 y = load16(e + i * ldc + 16 * v, whole[v], m[v]);
+                if (OP == CK_EPILOGUE_MASK) r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), r);
+                else if (OP == CK_EPILOGUE_ADD) r = _mm512_add_ps(y, r);
+                else r = _mm512_mul_ps(y, r);
+            }
+            store16(p + 16 * v, whole[v], m[v], r);
+        }
+    }
+}
+
 // The loops over the tile's rows and vectors must unroll fully (SwiftPM builds C at -O2, which
 // otherwise leaves the 12-row tiles' accumulators in memory: 2.5× slower), hence the pragmas.
 // Tile C[mr, nr] = alpha·Σ_k a_k ⊗ b_k + beta·C (+ bias[j], when given), over kc steps, NV
-// vectors of 16 wide.
+// vectors of 16 wide; FULL: nr is the whole 16·NV (no partial vector). NV, MR and FULL are
+// constants at each call, so each variant compiles apart.
 // b: rows of 16·NV at stride ldb (a packed panel, or op(B) itself). a: op(A)'s rows read in
 // place, row i at a + i·lda with k contiguous, or (transA) column i at a + i with k at stride
 // lda; rows past mr repeat the last valid row (computed, never stored). On the last K slice,
 // epilogue `op` (a CK_EPILOGUE_*, with its C-shaped operand e at ldc) finishes C's values in
 // registers (see ck_sgemm_epilogue).
-AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, const float *b, long ldb,
+AI T512 void tile(int NV, int MR, int FULL, int kc, const float *a, long lda, int transA, const float *b, long ldb,
                   float *c, long ldc, int mr, int nr, float alpha, float beta, const float *bias, int op,
                   const float *e) {
     __m512 acc[12][4];
@@ -55,32 +92,28 @@ AI T512 void tile(int NV, int MR, int kc, const float *a, long lda, int transA, 
             for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
         }
     }
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __mmask16 m[4];
     __m512 brow[4];
+    int whole[4];
     _Pragma("unroll")
-    for (int v = 0; v < NV; v++)
-        brow[v] = bias ? _mm512_maskz_loadu_ps(firstLanes(nr - 16 * v), bias + 16 * v) : _mm512_setzero_ps();
-    _Pragma("unroll")
-    for (int i = 0; i < MR; i++) {
-        if (i >= mr) continue;
-        float *p = c + i * ldc;
-        _Pragma("unroll")
-        for (int v = 0; v < NV; v++) {
-            __mmask16 m = firstLanes(nr - 16 * v);
-            __m512 r = alpha == 1 ? acc[i][v] : _mm512_mul_ps(va, acc[i][v]);
-            if (bias) r = _mm512_add_ps(r, brow[v]);
-            if (beta != 0) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, p + 16 * v), r);
-            // max(r, 0) is `r > 0 ? r : 0` (NaN and −0 give +0), as the layers' ReLU.
-            if (op == CK_EPILOGUE_RELU) r = _mm512_max_ps(r, _mm512_setzero_ps());
-            if (op >= CK_EPILOGUE_MASK) {
-                const __m512 y = _mm512_maskz_loadu_ps(m, e + i * ldc + 16 * v);
-                if (op == CK_EPILOGUE_MASK) r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), r);
-                else if (op == CK_EPILOGUE_ADD) r = _mm512_add_ps(y, r);
-                else r = _mm512_mul_ps(y, r);
-            }
-            _mm512_mask_storeu_ps(p + 16 * v, m, r);  // an empty mask stores nothing
-        }
+    for (int v = 0; v < NV; v++) {
+        whole[v] = FULL || nr >= 16 * (v + 1);
+        m[v] = firstLanes(nr - 16 * v);
+        brow[v] = bias ? load16(bias + 16 * v, whole[v], m[v]) : _mm512_setzero_ps();
     }
+    // The layers' products (alpha 1, beta 0; a bias, a ReLU or a mask) with their choices made
+    // once per tile, not per vector.
+#define ROWS(A1, BI, B0, OP) rows16(NV, MR, A1, BI, B0, OP, acc, alpha, beta, brow, c, ldc, mr, whole, m, e)
+    if (alpha == 1 && beta == 0 && op == CK_EPILOGUE_RELU) {
+        if (bias) ROWS(1, 1, 1, CK_EPILOGUE_RELU); else ROWS(1, 0, 1, CK_EPILOGUE_RELU);
+    } else if (alpha == 1 && beta == 0 && op == CK_EPILOGUE_NONE) {
+        if (bias) ROWS(1, 1, 1, CK_EPILOGUE_NONE); else ROWS(1, 0, 1, CK_EPILOGUE_NONE);
+    } else if (alpha == 1 && beta == 0 && op == CK_EPILOGUE_MASK && !bias) {
+        ROWS(1, 0, 1, CK_EPILOGUE_MASK);
+    } else {
+        ROWS(alpha == 1, bias != NULL, beta == 0, op);
+    }
+#undef ROWS
 }
 
 // op(B)[k0 : k0+kc, j0 : j0+nc] → panels [nc/NR][kc][NR], columns past nc zero.
@@ -154,21 +187,23 @@ AI T512 void blocked(int NV, int MR, int transA, int transB, int m, int n, int k
             if (full < nc) packB(NR, b, ldb, transB, k0, kc, j0 + full, nc - full, bufB + (long)full * kc);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                for (int jp = 0; jp < nc; jp += NR) {
-                    int nr = nc - jp < NR ? nc - jp : NR;
-                    const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
-                    long ldbp = jp < full ? ldb : NR;
-                    const float *bsp = bs ? bs + jp : NULL;
-                    // A narrow last panel (784 = 12·64 + 16) runs a tile only as wide as it is.
-                    int nv = (nr + 15) / 16;
-                    for (int ip = 0; ip < mc; ip += MR) {
-                        int mr = mc - ip < MR ? mc - ip : MR;
+                // Row tiles outer, panels inner (as sgemm256.c): a tile's rows of A stay in L1
+                // across the slice's panels; each entry of C is computed the same either way.
+                for (int ip = 0; ip < mc; ip += MR) {
+                    int mr = mc - ip < MR ? mc - ip : MR;
+                    for (int jp = 0; jp < nc; jp += NR) {
+                        int nr = nc - jp < NR ? nc - jp : NR;
+                        const float *bp = jp < full ? b + (long)k0 * ldb + j0 + jp : bufB + (long)jp * kc;
+                        long ldbp = jp < full ? ldb : NR;
+                        const float *bsp = bs ? bs + jp : NULL;
                         float *ct = c + (long)(i0 + ip) * ldc + j0 + jp;
                         const float *et = e ? e + (ct - c) : NULL;
                         const float *ap = transA ? a + (long)k0 * lda + i0 + ip : a + (long)(i0 + ip) * lda + k0;
-                        // Literal widths and layouts, so that each tile is compiled for its own.
-#define TILE(W, T) tile(W, MR, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, ol, et)
-#define WIDTHS(P) if (nv >= NV) TILE(NV, P); else if (nv == 1) TILE(1, P); else if (nv == 2) TILE(2, P); else TILE(3, P)
+                        // Literal widths and layouts, so that each tile is compiled for its own;
+                        // a narrow last panel (784 = 12·64 + 16) runs a tile only as wide as it is.
+#define TILE(W, F, T) tile(W, MR, F, kc, ap, lda, T, bp, ldbp, ct, ldc, mr, nr, alpha, bt, bsp, ol, et)
+#define WIDTHS(T) if (nr == NR) TILE(NV, 1, T); else if (nr > 16 * (NV - 1)) TILE(NV, 0, T); \
+                  else if (nr <= 16) TILE(1, 0, T); else if (nr <= 32) TILE(2, 0, T); else TILE(3, 0, T)
                         if (transA) { WIDTHS(1); } else { WIDTHS(0); }
 #undef WIDTHS
 #undef TILE

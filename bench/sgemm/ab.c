@@ -1,5 +1,6 @@
 // The AVX2 sgemm and softmax cross-entropy of a git revision ("old": ck_sgemm256 and
-// ck_softmax_xent256 renamed old_…) against the working tree's, in one process: first the bits,
+// ck_softmax_xent256 renamed old_…) against the working tree's — or, built with -DWIDE, the
+// AVX-512 ones (ck_sgemm_epilogue and ck_softmax_xent512) — in one process: first the bits,
 // over a grid of shapes, transpositions and epilogues, and of batch sizes and class counts with
 // NaN, ±∞ and tied logits (a change meant to keep them must pass), then the speed of the EMC
 // search's products and loss, the two alternating window by window (new/old: the median of the
@@ -13,9 +14,35 @@
 
 typedef void Sgemm(int, int, int, int, int, float, const float *, long, const float *, long, float, float *, long,
                    const float *, int, const float *, float *);
-Sgemm ck_sgemm256, old_sgemm256;
 typedef double Loss(const float *, const int *, float *, int, int, int *);
+#ifdef WIDE
+// sgemm.c's entry, forced onto its own kernel (always = 1).
+typedef int Entry(int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int,
+                  const float *, int, const float *, int);
+Entry ck_sgemm_epilogue, old_sgemm_epilogue;
+static void newSgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, long lda, const float *b, long ldb,
+                     float beta, float *c, long ldc, const float *bias, int op, const float *e, float *buf) {
+    (void)buf;
+    ck_sgemm_epilogue(ta, tb, m, n, k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc, bias, op, e, 1);
+}
+static void oldSgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, long lda, const float *b, long ldb,
+                     float beta, float *c, long ldc, const float *bias, int op, const float *e, float *buf) {
+    (void)buf;
+    old_sgemm_epilogue(ta, tb, m, n, k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc, bias, op, e, 1);
+}
+Loss ck_softmax_xent512, old_softmax_xent512;
+#define NEW_SGEMM newSgemm
+#define OLD_SGEMM oldSgemm
+#define NEW_LOSS ck_softmax_xent512
+#define OLD_LOSS old_softmax_xent512
+#else
+Sgemm ck_sgemm256, old_sgemm256;
 Loss ck_softmax_xent256, old_softmax_xent256;
+#define NEW_SGEMM ck_sgemm256
+#define OLD_SGEMM old_sgemm256
+#define NEW_LOSS ck_softmax_xent256
+#define OLD_LOSS old_softmax_xent256
+#endif
 
 typedef struct { int ta, tb, m, n, k; float alpha, beta; int bias, op; } Product;
 static float *A, *B, *E, *bias, *buf;
@@ -56,8 +83,8 @@ int main(int argc, char **argv) {
         if (ep == 6) g.bias = 1;
         long size = (long)g.m * g.n;
         for (long i = 0; i < size; i++) c1[i] = c2[i] = E[i + 7];  // C's old values, for beta
-        run(old_sgemm256, g, c1);
-        run(ck_sgemm256, g, c2);
+        run(OLD_SGEMM, g, c1);
+        run(NEW_SGEMM, g, c2);
         total++;
         if (memcmp(c1, c2, 4 * size) && ++differ <= 10)
             printf("bits differ: %c%c %d × %d × %d, epilogue case %d\n", "nt"[ta], "nt"[tb], g.m, g.n, g.k, ep);
@@ -73,8 +100,8 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nb; i++) labels[i] = rand() % K;
         int r1 = -1, r2 = -2;
         memset(c1, 0x55, 4L * nb * K + 64), memset(c2, 0x55, 4L * nb * K + 64);  // and nothing written past the gradient
-        double l1 = old_softmax_xent256(E, labels, c1, nb, K, &r1), l2 = ck_softmax_xent256(E, labels, c2, nb, K, &r2);
-        double l3 = ck_softmax_xent256(E, labels, NULL, nb, K, NULL);
+        double l1 = OLD_LOSS(E, labels, c1, nb, K, &r1), l2 = NEW_LOSS(E, labels, c2, nb, K, &r2);
+        double l3 = NEW_LOSS(E, labels, NULL, nb, K, NULL);
         lossTotal++;
         if ((memcmp(&l1, &l2, 8) || memcmp(&l1, &l3, 8) || r1 != r2 || memcmp(c1, c2, 4L * nb * K + 64)) && ++lossDiffer <= 10)
             printf("loss bits differ: %d rows of %d classes, case %d\n", nb, K, kind);
@@ -99,7 +126,7 @@ int main(int argc, char **argv) {
             for (int w = 0; w < 2; w++) {
                 int which = rd & 1 ? 1 - w : w;  // the order alternates by round
                 double t0 = now();
-                for (int i = 0; i < reps; i++) run(which ? ck_sgemm256 : old_sgemm256, g, c1);
+                for (int i = 0; i < reps; i++) run(which ? NEW_SGEMM : OLD_SGEMM, g, c1);
                 t[which] = (now() - t0) / reps;
                 if (t[which] < best[which]) best[which] = t[which];
             }
@@ -121,7 +148,7 @@ int main(int argc, char **argv) {
             for (int w = 0; w < 2; w++) {
                 int which = rd & 1 ? 1 - w : w, right;
                 double t0 = now();
-                for (int i = 0; i < reps; i++) (which ? ck_softmax_xent256 : old_softmax_xent256)(E, labels, c1, nb, K, &right);
+                for (int i = 0; i < reps; i++) (which ? NEW_LOSS : OLD_LOSS)(E, labels, c1, nb, K, &right);
                 t[which] = (now() - t0) / reps;
                 if (t[which] < best[which]) best[which] = t[which];
             }

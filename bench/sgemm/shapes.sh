@@ -11,7 +11,8 @@ trap 'rm -rf "$out"' EXIT
 inc=Sources/CKernels/include
 clang -O2 -fno-omit-frame-pointer -I"$inc" -c Sources/CKernels/sgemm.c -o "$out/sgemm.o"
 clang -O2 -fno-omit-frame-pointer -I"$inc" -c Sources/CKernels/sgemm256.c -o "$out/sgemm256.o"
-clang -O2 -I"$inc" bench/sgemm/shapes.c "$out/sgemm.o" "$out/sgemm256.o" -o "$out/shapes" -lopenblas -lm -lpthread
+clang -O2 -fno-omit-frame-pointer -I"$inc" -c Sources/CKernels/kernelcap.c -o "$out/kernelcap.o"
+clang -O2 -I"$inc" bench/sgemm/shapes.c "$out/sgemm.o" "$out/sgemm256.o" "$out/kernelcap.o" -o "$out/shapes" -lopenblas -lm -lpthread
 # OpenBLAS's own choice of kernels, unless the CPU is too new for it (see CKernels/blascore.c):
 # then the AVX-512 set, as the tool selects.
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo && grep -q avx512_bf16 /proc/cpuinfo; then
