@@ -1,6 +1,7 @@
 import Adaptivity
 import Capacity
 import Foundation
+import Linalg
 import PostgresNIO
 import Recovery
 
@@ -23,9 +24,10 @@ extension PostgresAttempts {
         // Non-finite errors (a diverged run) are stored as NULL, as in SQLite.
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
         try store.query("""
-            INSERT INTO \(unescaped: store.t("recovery_runs")) (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished, measures)
+            INSERT INTO \(unescaped: store.t("recovery_runs")) (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished, measures,
+                                                             arithmetic)
             VALUES (\(key), \(Int64(bitPattern: r.seed)), \(r.n), \(finite(r.trainMSE)), \(finite(r.testMSE)), \(r.diverged ? 1 : 0),
-                    \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(try encodeMeasures(r.measures)))
+                    \(r.steps), \(r.seconds), \(ISO8601DateFormatter().string(from: Date())), \(try encodeMeasures(r.measures)), \(Engine.arithmetic))
             ON CONFLICT DO NOTHING
             """)
     }
@@ -38,8 +40,8 @@ extension PostgresAttempts {
 
     func saveCurves(_ curves: [[Double]], n: Int, repetition: Int, seconds: Double) throws {
         try store.query("""
-            INSERT INTO \(unescaped: store.t("rate_units")) (experiment, n, repetition, curves, seconds, finished)
-            VALUES (\(key), \(n), \(repetition), \(encodeCurves(curves)), \(seconds), \(ISO8601DateFormatter().string(from: Date())))
+            INSERT INTO \(unescaped: store.t("rate_units")) (experiment, n, repetition, curves, seconds, finished, arithmetic)
+            VALUES (\(key), \(n), \(repetition), \(encodeCurves(curves)), \(seconds), \(ISO8601DateFormatter().string(from: Date())), \(Engine.arithmetic))
             ON CONFLICT DO NOTHING
             """)
     }
@@ -56,9 +58,10 @@ extension PostgresAttempts {
 
     func saveGeneralization(_ r: GeneralizationResult, seed: UInt64) throws {
         try store.query("""
-            INSERT INTO \(unescaped: store.t("generalization_runs")) (experiment, seed, train_size, test_size, train_accuracy, test_accuracy, finished)
+            INSERT INTO \(unescaped: store.t("generalization_runs")) (experiment, seed, train_size, test_size, train_accuracy, test_accuracy, finished,
+                                                                   arithmetic)
             VALUES (\(key), \(Int64(bitPattern: seed)), \(r.trainSize), \(r.testSize), \(r.trainAccuracy), \(r.testAccuracy),
-                    \(ISO8601DateFormatter().string(from: Date())))
+                    \(ISO8601DateFormatter().string(from: Date())), \(Engine.arithmetic))
             ON CONFLICT DO NOTHING
             """)
     }

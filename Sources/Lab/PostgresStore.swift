@@ -11,14 +11,15 @@ import PostgresNIO
 /// Calls block: the instruments run on plain threads, and each call waits for its reply on
 /// the connection's event loop. One connection per store, one statement at a time on it.
 public final class PostgresStore: @unchecked Sendable {
-    /// 5: each attempt keeps the arithmetic that computed it, as the SQLite store's do (a
-    /// version-2, 3 or 4 schema gains the columns it lacks on first use).
+    /// 6: recovery runs, rate units and generalization runs keep their arithmetic too (SQLite's
+    /// schema 5; a version-2 to 5 schema gains the columns it lacks on first use).
+    /// 5: each attempt keeps the arithmetic that computed it, as the SQLite store's do.
     /// 4: each queued search is held to the arithmetic (`Engine.arithmetic`) of the worker that
     /// first claimed it.
     /// 3: recovery runs keep their measures.
     /// 2: data sets keyed by their contents, attempts by their step budget, and every
     /// instrument's results (1: EMC attempts alone, keyed by the data's path).
-    public static let schemaVersion = 5
+    public static let schemaVersion = 6
     public let location: String
     let schema: String
     let connection: PostgresConnection
@@ -102,10 +103,11 @@ public final class PostgresStore: @unchecked Sendable {
             if meta != nil {
                 let found = try query("SELECT value FROM \(unescaped: t("meta")) WHERE key = 'schema_version'")
                     .rows.first?.decode(String.self)
-                if found == "2" || found == "3" || found == "4" {   // → 5 (as ResultStore.migrate); under the lock, once
+                if ["2", "3", "4", "5"].contains(found) {   // → 6 (as ResultStore.migrate); under the lock, once
                     try execute("ALTER TABLE \(schema).recovery_runs ADD COLUMN IF NOT EXISTS measures TEXT")
-                    try execute("ALTER TABLE \(schema).searches ADD COLUMN IF NOT EXISTS arithmetic TEXT")
-                    try execute("ALTER TABLE \(schema).attempts ADD COLUMN IF NOT EXISTS arithmetic TEXT")
+                    for table in ["searches", "attempts", "recovery_runs", "rate_units", "generalization_runs"] {
+                        try execute("ALTER TABLE \(schema).\(table) ADD COLUMN IF NOT EXISTS arithmetic TEXT")
+                    }
                     try execute("UPDATE \(schema).meta SET value = '\(Self.schemaVersion)' WHERE key = 'schema_version'")
                     return
                 }
@@ -147,20 +149,20 @@ public final class PostgresStore: @unchecked Sendable {
                 CREATE TABLE \(s).recovery_runs (
                     experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, n BIGINT NOT NULL,
                     train_mse DOUBLE PRECISION, test_mse DOUBLE PRECISION, diverged BIGINT NOT NULL, steps BIGINT NOT NULL,
-                    seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL, measures TEXT,
+                    seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL, measures TEXT, arithmetic TEXT,
                     PRIMARY KEY (experiment, seed, n))
                 """,
                 """
                 CREATE TABLE \(s).rate_units (
                     experiment TEXT NOT NULL REFERENCES \(s).experiments(key), n BIGINT NOT NULL, repetition BIGINT NOT NULL,
-                    curves BYTEA NOT NULL, seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL,
+                    curves BYTEA NOT NULL, seconds DOUBLE PRECISION NOT NULL, finished TEXT NOT NULL, arithmetic TEXT,
                     PRIMARY KEY (experiment, n, repetition))
                 """,
                 """
                 CREATE TABLE \(s).generalization_runs (
                     experiment TEXT NOT NULL REFERENCES \(s).experiments(key), seed BIGINT NOT NULL, train_size BIGINT NOT NULL,
                     test_size BIGINT NOT NULL, train_accuracy DOUBLE PRECISION NOT NULL, test_accuracy DOUBLE PRECISION NOT NULL,
-                    finished TEXT NOT NULL,
+                    finished TEXT NOT NULL, arithmetic TEXT,
                     PRIMARY KEY (experiment, seed, train_size))
                 """,
                 "INSERT INTO \(s).meta VALUES ('schema_version', '\(Self.schemaVersion)')",
@@ -205,16 +207,16 @@ public final class PostgresStore: @unchecked Sendable {
             return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13] as [(any DatabaseValueConvertible)?]
         }
         let runs = try rows("recovery_runs").map {
-            let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String, String?).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int64, Int, Double?, Double?, Int, Int, Double, String, String?, String?).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10] as [(any DatabaseValueConvertible)?]
         }
         let units = try rows("rate_units").map {
-            let r = try $0.decode((String, Int, Int, Data, Double, String).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int, Int, Data, Double, String, String?).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6] as [(any DatabaseValueConvertible)?]
         }
         let general = try rows("generalization_runs").map {
-            let r = try $0.decode((String, Int64, Int, Int, Double, Double, String).self)
-            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6] as [(any DatabaseValueConvertible)?]
+            let r = try $0.decode((String, Int64, Int, Int, Double, Double, String, String?).self)
+            return [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7] as [(any DatabaseValueConvertible)?]
         }
         try store.insertRaw("attempts", attempts)
         try store.insertRaw("recovery_runs", runs)

@@ -35,13 +35,15 @@ public enum StoreError: Error, CustomStringConvertible {
 /// wait for the writer) and a process waits up to `busyTimeout` seconds for another's write
 /// to finish instead of failing with "database is locked".
 public final class ResultStore: @unchecked Sendable {
+    /// 5: recovery runs, rate units and generalization runs keep the arithmetic that computed
+    /// them too (`arithmetic`, written by the process that computed and saved each).
     /// 4: each attempt keeps the arithmetic that computed it (`attempts.arithmetic`,
     /// `Engine.arithmetic`), so a search is never continued by another.
     /// 3: a recovery run keeps what was measured on the trained student (`measures`, JSON).
     /// 2: data sets keyed by their contents' fingerprint, and each attempt by its step budget
-    /// (1 keyed data by path, and attempts by the experiment's one budget). A version-2 or 3 file
-    /// is brought to 4 when opened for writing (added columns, empty for its rows).
-    public static let schemaVersion = 4
+    /// (1 keyed data by path, and attempts by the experiment's one budget). A version-2, 3 or 4
+    /// file is brought to 5 when opened for writing (added columns, empty for its rows).
+    public static let schemaVersion = 5
     public static let busyTimeout: TimeInterval = 120
     public let path: String
     /// Opened for reading only: nothing is ever written, not even an experiment's registration.
@@ -84,7 +86,7 @@ public final class ResultStore: @unchecked Sendable {
         }
         let version = hasTables ? found : schemaVersion
         if readOnly { return (db, version) }
-        if hasTables && (found == 2 || found == 3) { return (db, try migrate(db)) }
+        if hasTables && (2...4).contains(found) { return (db, try migrate(db)) }
         if hasTables && found != schemaVersion {
             throw StoreError.incompatible(path: path, found: found, expected: schemaVersion)
         }
@@ -105,15 +107,16 @@ public final class ResultStore: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS recovery_runs (
                     experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, n INTEGER NOT NULL,
                     train_mse REAL, test_mse REAL, diverged INTEGER NOT NULL, steps INTEGER NOT NULL,
-                    seconds REAL NOT NULL, finished TEXT NOT NULL, measures TEXT,
+                    seconds REAL NOT NULL, finished TEXT NOT NULL, measures TEXT, arithmetic TEXT,
                     PRIMARY KEY (experiment, seed, n));
                 CREATE TABLE IF NOT EXISTS rate_units (
                     experiment TEXT NOT NULL REFERENCES experiments(key), n INTEGER NOT NULL, repetition INTEGER NOT NULL,
-                    curves BLOB NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL,
+                    curves BLOB NOT NULL, seconds REAL NOT NULL, finished TEXT NOT NULL, arithmetic TEXT,
                     PRIMARY KEY (experiment, n, repetition));
                 CREATE TABLE IF NOT EXISTS generalization_runs (
                     experiment TEXT NOT NULL REFERENCES experiments(key), seed INTEGER NOT NULL, train_size INTEGER NOT NULL,
                     test_size INTEGER NOT NULL, train_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, finished TEXT NOT NULL,
+                    arithmetic TEXT,
                     PRIMARY KEY (experiment, seed, train_size));
                 PRAGMA user_version = \(schemaVersion);
                 """)
@@ -121,8 +124,8 @@ public final class ResultStore: @unchecked Sendable {
         return (db, version)
     }
 
-    /// Version 2 → 3 → 4: the recovery runs' measures column, then the attempts' arithmetic,
-    /// each added at the end (where a new file has it, so the tables' column orders agree for
+    /// Version 2 → 3 → 4 → 5: the recovery runs' measures column, the attempts' arithmetic, then
+    /// the other results' arithmetic, each added at the end (where a new file has it, so the tables' column orders agree for
     /// merges). In one immediate transaction that reads the version again: processes opening the
     /// file together migrate it once.
     static func migrate(_ db: DatabaseQueue) throws -> Int {
@@ -130,8 +133,12 @@ public final class ResultStore: @unchecked Sendable {
             try d.inTransaction(.immediate) {
                 let found = try Int.fetchOne(d, sql: "PRAGMA user_version") ?? 0
                 if found == 2 { try d.execute(sql: "ALTER TABLE recovery_runs ADD COLUMN measures TEXT") }
-                if found == 2 || found == 3 {
-                    try d.execute(sql: "ALTER TABLE attempts ADD COLUMN arithmetic TEXT; PRAGMA user_version = \(schemaVersion)")
+                if found == 2 || found == 3 { try d.execute(sql: "ALTER TABLE attempts ADD COLUMN arithmetic TEXT") }
+                if (2...4).contains(found) {
+                    for table in ["recovery_runs", "rate_units", "generalization_runs"] {
+                        try d.execute(sql: "ALTER TABLE \(table) ADD COLUMN arithmetic TEXT")
+                    }
+                    try d.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 }
                 return .commit
             }
@@ -183,9 +190,11 @@ public final class ResultStore: @unchecked Sendable {
         "experiments": ["key", "instrument", "config", "created"],
         "attempts": ["experiment", "seed", "n", "budget", "verdict", "train_loss", "train_accuracy", "gradient_norm", "steps", "seconds", "finished",
                      "hessian_min", "hessian_max", "arithmetic"],
-        "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished", "measures"],
-        "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished"],
-        "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished"],
+        "recovery_runs": ["experiment", "seed", "n", "train_mse", "test_mse", "diverged", "steps", "seconds", "finished", "measures",
+                          "arithmetic"],
+        "rate_units": ["experiment", "n", "repetition", "curves", "seconds", "finished", "arithmetic"],
+        "generalization_runs": ["experiment", "seed", "train_size", "test_size", "train_accuracy", "test_accuracy", "finished",
+                                "arithmetic"],
     ]
 
     static func result(_ row: Row) -> FitResult {
@@ -241,10 +250,12 @@ public struct ExperimentAttempts: AttemptCache, RecoveryCache, RateCache {
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
         try store.db.write { d in
             try d.execute(sql: """
-                INSERT OR REPLACE INTO recovery_runs (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished, measures)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO recovery_runs (experiment, seed, n, train_mse, test_mse, diverged, steps, seconds, finished, measures,
+                                                      arithmetic)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key, Int64(bitPattern: r.seed), r.n, finite(r.trainMSE), finite(r.testMSE), r.diverged ? 1 : 0,
-                                 r.steps, r.seconds, ISO8601DateFormatter().string(from: Date()), try encodeMeasures(r.measures)])
+                                 r.steps, r.seconds, ISO8601DateFormatter().string(from: Date()), try encodeMeasures(r.measures),
+                                 Engine.arithmetic])
         }
     }
 
@@ -300,10 +311,11 @@ extension ExperimentAttempts: ExperimentCache {
     public func saveGeneralization(_ r: GeneralizationResult, seed: UInt64) throws {
         try store.db.write { d in
             try d.execute(sql: """
-                INSERT OR REPLACE INTO generalization_runs (experiment, seed, train_size, test_size, train_accuracy, test_accuracy, finished)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO generalization_runs (experiment, seed, train_size, test_size, train_accuracy, test_accuracy, finished,
+                                                            arithmetic)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key, Int64(bitPattern: seed), r.trainSize, r.testSize, r.trainAccuracy, r.testAccuracy,
-                                 ISO8601DateFormatter().string(from: Date())])
+                                 ISO8601DateFormatter().string(from: Date()), Engine.arithmetic])
         }
     }
 }
@@ -320,8 +332,8 @@ extension ExperimentAttempts {
     public func saveCurves(_ curves: [[Double]], n: Int, repetition: Int, seconds: Double) throws {
         try store.db.write { d in
             try d.execute(sql: """
-                INSERT OR REPLACE INTO rate_units (experiment, n, repetition, curves, seconds, finished) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [key, n, repetition, encodeCurves(curves), seconds, ISO8601DateFormatter().string(from: Date())])
+                INSERT OR REPLACE INTO rate_units (experiment, n, repetition, curves, seconds, finished, arithmetic) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, n, repetition, encodeCurves(curves), seconds, ISO8601DateFormatter().string(from: Date()), Engine.arithmetic])
         }
     }
 }
@@ -405,6 +417,6 @@ extension ResultStore {
     /// version 2 or 3 (as opening it for writing would), for merges.
     static func current(_ path: String) throws -> ResultStore {
         let shard = try ResultStore(path: path, readOnly: true)
-        return shard.version == 2 || shard.version == 3 ? try ResultStore(path: path) : shard
+        return (2...4).contains(shard.version) ? try ResultStore(path: path) : shard
     }
 }

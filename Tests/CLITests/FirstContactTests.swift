@@ -5,7 +5,7 @@ import Testing
 @Suite struct FirstContactTests {
     @Test func versionNamesTheStoreSchema() throws {
         let r = try overparam(["--version"])
-        #expect(r.status == 0 && r.stdout.hasPrefix("overparam ") && r.stdout.contains("result store schema 4"), "\(r.stdout)")
+        #expect(r.status == 0 && r.stdout.hasPrefix("overparam ") && r.stdout.contains("result store schema 5"), "\(r.stdout)")
     }
 
     @Test func negativeNumbersParseAndAreJudgedLikeOthers() throws {
@@ -69,7 +69,9 @@ import Testing
         #expect(summary.status == 0 && summary.stdout.contains("recovery            1 experiment(s),       2 recovery runs"), "\(summary.stdout)")
         let csv = try overparam(["export", "--store", store, "--results", "recovery"])
         let lines = csv.stdout.split(separator: "\n")
-        #expect(lines.count == 3 && lines[0].hasSuffix("seed,n,train_mse,test_mse,diverged,steps,seconds") && lines[0].contains("student"), "\(csv.stdout)")
+        #expect(lines.count == 3 && lines[0].hasSuffix("seed,n,train_mse,test_mse,diverged,steps,seconds,arithmetic") && lines[0].contains("student"),
+                "\(csv.stdout)")
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",\"") && $0.contains(" kernels, ") && $0.contains(" sgemm, OpenBLAS ") }, "each run says what computed it: \(csv.stdout)")
         let bad = try overparam(["export", "--store", store, "--results", "nothing"])
         #expect(bad.status == 1 && bad.stderr.contains("use one of emc, generalization, recovery, adapt"))
     }

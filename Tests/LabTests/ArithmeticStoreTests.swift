@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Lab
 import Linalg
+import Recovery
 import Testing
 
 /// Each stored attempt keeps the arithmetic that computed it, and a search begun by one is not
@@ -61,7 +62,12 @@ import Testing
             try ResultStore(path: path).experiment(instrument: "emc", config: config).save(
                 FitResult(n: 8, seed: 0, verdict: .fit, trainLoss: 0.25, trainAccuracy: 1, gradientNorm: 0.5, steps: 40, seconds: 0.1,
                           budget: 300, arithmetic: "dropped"))
-            try DatabaseQueue(path: path).write { try $0.execute(sql: "ALTER TABLE attempts DROP COLUMN arithmetic; PRAGMA user_version = 3") }
+            try DatabaseQueue(path: path).write { d in
+                for table in ["attempts", "recovery_runs", "rate_units", "generalization_runs"] {
+                    try d.execute(sql: "ALTER TABLE \(table) DROP COLUMN arithmetic")
+                }
+                try d.execute(sql: "PRAGMA user_version = 3")
+            }
             return path
         }
         let path = try versionThree("v3.sqlite")
@@ -94,6 +100,56 @@ import Testing
         #expect(try main.merge(from: try shard("same.sqlite", loss: 0.5)) == MergeSummary(added: 0, duplicates: 1, conflicts: 0))
         #expect(try main.merge(from: try shard("other.sqlite", loss: 0.625)) == MergeSummary(added: 0, duplicates: 0, conflicts: 1))
         #expect(try main.experiment(instrument: "emc", config: config).cached(n: 16, seed: 0, budget: 300) == fresh)
+    }
+
+    /// Recovery runs, rate units and generalization runs keep the arithmetic of the process that
+    /// computed and saved them (schema 5). A schema-4 file (only attempts say) gains the columns
+    /// when opened for writing: its old rows export as not saying, new ones say; a schema-4 shard
+    /// merges, and the same outcome from another arithmetic is a duplicate there too.
+    @Test func everyKindOfResultKeepsItsArithmetic() throws {
+        let run = RecoveryRun(n: 4, seed: 2, trainMSE: 1e-6, testMSE: 2e-3, steps: 100, seconds: 0.5, diverged: false)
+        let general = GeneralizationResult(trainSize: 50, testSize: 20, trainAccuracy: 1, testAccuracy: 0.75)
+        func fill(_ store: ResultStore, n: Int) throws {
+            var r = run
+            r.n = n
+            try store.experiment(instrument: "recovery", config: ["student": "mlp:2-4-1"]).saveRun(r)
+            try store.experiment(instrument: "adaptivity", config: ["problem": "p = 1"]).saveCurves([[1, 2]], n: n, repetition: 0, seconds: 0.25)
+            var g = general
+            g.trainSize = n
+            try store.experiment(instrument: "emc", config: config).saveGeneralization(g, seed: 1)
+        }
+        func versionFour(_ name: String) throws -> String {
+            let path = temporaryStore(name)
+            try fill(try ResultStore(path: path), n: 4)
+            try DatabaseQueue(path: path).write { d in
+                for table in ["recovery_runs", "rate_units", "generalization_runs"] { try d.execute(sql: "ALTER TABLE \(table) DROP COLUMN arithmetic") }
+                try d.execute(sql: "PRAGMA user_version = 4")
+            }
+            return path
+        }
+        func arithmetics(_ store: ResultStore, _ table: ResultTable) throws -> [String] {
+            let rows = try JSONSerialization.jsonObject(with: Data(try store.exportJSON(table).utf8)) as? [[String: Any]] ?? []
+            return rows.map { $0["arithmetic"] as? String ?? "-" }
+        }
+        let path = try versionFour("v4.sqlite")
+        #expect(try ResultStore(path: path, readOnly: true).version == 4, "reading changes nothing")
+        #expect(try arithmetics(ResultStore(path: path, readOnly: true), .recovery) == ["-"], "exported without one")
+        let store = try ResultStore(path: path)
+        #expect(store.version == ResultStore.schemaVersion)
+        try fill(store, n: 8)
+        for table in [ResultTable.recovery, .adapt, .generalization] {
+            #expect(try arithmetics(store, table) == ["-", Engine.arithmetic], "\(table): the old row does not say, the new one does")
+        }
+        var read = try #require(try store.experiment(instrument: "recovery", config: ["student": "mlp:2-4-1"]).cachedRun(n: 4, seed: 2))
+        read.n = run.n
+        #expect(read == run, "an old row reads back as it was")
+
+        let main = try ResultStore(path: temporaryStore("v5-main.sqlite"))
+        #expect(try main.merge(from: try versionFour("v4-shard.sqlite")) == MergeSummary(added: 3, duplicates: 0, conflicts: 0))
+        #expect(try main.merge(from: path) == MergeSummary(added: 3, duplicates: 3, conflicts: 0))
+        for table in [ResultTable.recovery, .adapt, .generalization] {
+            #expect(try arithmetics(main, table) == ["-", Engine.arithmetic], "\(table) merged with its arithmetic")
+        }
     }
 
     /// The settings that compute a printed arithmetic here, for the refusal's advice.

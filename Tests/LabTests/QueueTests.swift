@@ -300,6 +300,34 @@ func freshSchema(_ name: String) -> String {
         #expect(try again.queueStatus().held.map { "\($0.arithmetic) \($0.searches)" } == ["A 1"])
     }
 
+    /// A schema-5 database (only attempts say their arithmetic) gains the column for recovery runs,
+    /// rate units and generalization runs on first use; its old rows stay, new ones say, and both
+    /// come across to SQLite as they are.
+    @Test(.enabled(if: testPostgres != nil)) func aVersionFiveSchemaGainsTheResultsArithmetic() async throws {
+        let url = freshSchema("v5")
+        let old = RecoveryRun(n: 5, seed: 1, trainMSE: 1e-9, testMSE: 2e-3, steps: 100, seconds: 0.5, diverged: false)
+        try PostgresStore(url: url).cache(instrument: "recovery", config: ["b": "2"], description: [:]).saveRun(old)
+        let schema = String(url.split(separator: "schema=").last!)
+        for table in ["recovery_runs", "rate_units", "generalization_runs"] {
+            try await rawSQL("ALTER TABLE \(schema).\(table) DROP COLUMN arithmetic")
+        }
+        try await rawSQL("UPDATE \(schema).meta SET value = '5' WHERE key = 'schema_version'")
+        let again = try PostgresStore(url: url)
+        let runs = try again.cache(instrument: "recovery", config: ["b": "2"], description: [:])
+        #expect(try runs.cachedRun(n: 5, seed: 1) == old)
+        var fresh = old
+        fresh.n = 6
+        try runs.saveRun(fresh)
+        try runs.saveCurves([[1, 2]], n: 6, repetition: 0, seconds: 0.25)
+        try runs.saveGeneralization(GeneralizationResult(trainSize: 6, testSize: 2, trainAccuracy: 1, testAccuracy: 0.5), seed: 1)
+        let copy = try ResultStore(path: temporaryStore("v6-copy.sqlite"))
+        #expect(try again.copyResults(into: copy) == 4)
+        for (table, expected) in [(ResultTable.recovery, ["-", Engine.arithmetic]), (.adapt, [Engine.arithmetic]), (.generalization, [Engine.arithmetic])] {
+            let rows = try JSONSerialization.jsonObject(with: Data(try copy.exportJSON(table).utf8)) as? [[String: Any]] ?? []
+            #expect(rows.map { $0["arithmetic"] as? String ?? "-" } == expected, "\(table)")
+        }
+    }
+
     @Test(.enabled(if: testPostgres != nil)) func aStoreOfAnotherVersionIsRefusedUntouched() async throws {
         let url = freshSchema("version")
         let pg = try PostgresStore(url: url)

@@ -240,21 +240,23 @@ func storedCounts(_ path: String) throws -> (experiments: Int, attempts: Int) {
             RecoveryRun(n: 4, seed: 2, trainMSE: 1e-6, testMSE: .infinity, steps: 100, seconds: 0.5, diverged: true))
         try store.experiment(instrument: "adaptivity", config: ["problem": "p = 1"]).saveCurves([[1, 2], [3]], n: 100, repetition: 0, seconds: 0.25)
 
-        // The engine revision that computed a row is one of its settings (from revision 2 on).
-        let engine = Engine.revision
+        // The engine revision that computed a row is one of its settings (from revision 2 on);
+        // each result keeps the arithmetic of the process that computed and saved it.
+        let engine = Engine.revision, here = "\"\(Engine.arithmetic)\""
         try #require(engine > 1)
         let emc = try store.exportCSV(.emc).split(separator: "\n")
         #expect(emc == ["arch,engine,lr,seed,n,budget,verdict,train_loss,train_accuracy,gradient_norm,steps,seconds,hessian_min,hessian_max,arithmetic",
                         "mlp:2-2,\(engine),0.1,3,10,0,no-fit,0.5,0.8,0.0001,7,0.1,,,\"avx2 kernels, avx2 sgemm, OpenBLAS Zen\""])
         let recovery = try store.exportCSV(.recovery).split(separator: "\n")
         // A diverged run's infinite test error is stored and exported as empty (NULL).
-        #expect(recovery == ["engine,setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds",
-                             "\(engine),100,mlp:2-4-1,2,4,1e-06,,1,100,0.5"])
+        #expect(recovery == ["engine,setting:steps,student,seed,n,train_mse,test_mse,diverged,steps,seconds,arithmetic",
+                             "\(engine),100,mlp:2-4-1,2,4,1e-06,,1,100,0.5,\(here)"])
         let general = try store.exportCSV(.generalization).split(separator: "\n")
-        #expect(general.last == "mlp:2-2,\(engine),0.1,1,50,20,1.0,0.75")
+        #expect(general.last == "mlp:2-2,\(engine),0.1,1,50,20,1.0,0.75,\(here)")
         let adapt = try JSONSerialization.jsonObject(with: Data(try store.exportJSON(.adapt).utf8)) as? [[String: Any]]
         #expect(adapt?.first?["curves"] as? [[Double]] == [[1, 2], [3]] && adapt?.first?["n"] as? Int == 100)
-        #expect(try store.exportCSV(.adapt).hasSuffix("p = 1,100,0,0.25,2\n"))
+        #expect(try store.exportCSV(.adapt).hasSuffix("p = 1,100,0,0.25,\(here),2\n"))
+        #expect(adapt?.first?["arithmetic"] as? String == Engine.arithmetic)
         let summary = try ResultStore(path: path, readOnly: true).summary()
         #expect(summary.contains("  emc                 1 experiment(s),       1 EMC training runs"), "\(summary)")
         #expect(summary.contains("  recovery            1 experiment(s),       1 recovery runs"), "\(summary)")
