@@ -36,6 +36,8 @@ public struct ReproduceReport: Sendable {
     public var sections: [ReportSection]
     public var seconds: Double
     public var htmlPath: String
+    /// What computed the numbers (`computedByText`), as the report's header gives it.
+    public var computedBy: String
     public var findings: [Finding] { sections.flatMap(\.findings) }
 }
 
@@ -97,10 +99,11 @@ public func reproduce(_ preset: ReproducePreset, output: String, store: (any Sto
         sections.append(s)
     }
     let seconds = Date().timeIntervalSince(started)
-    let html = reportHTML(sections, preset: preset, commandLine: commandLine, seconds: seconds)
+    let computedBy = computedByText(try store?.arithmetics() ?? [])
+    let html = reportHTML(sections, preset: preset, commandLine: commandLine, seconds: seconds, computedBy: computedBy)
     let path = (output as NSString).appendingPathComponent("report.html")
     try html.write(toFile: path, atomically: true, encoding: .utf8)
-    return ReproduceReport(sections: sections, seconds: seconds, htmlPath: path)
+    return ReproduceReport(sections: sections, seconds: seconds, htmlPath: path, computedBy: computedBy)
 }
 
 // MARK: - Recovery
@@ -199,7 +202,7 @@ public func machineDescription() -> String {
     return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(String(format: "%.0f", memory)) GiB, \(ProcessInfo.processInfo.operatingSystemVersionString)"
 }
 
-func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLine: String, seconds: Double) -> String {
+func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLine: String, seconds: Double, computedBy: String) -> String {
     let findings = sections.flatMap(\.findings)
     var h = """
     <!DOCTYPE html>
@@ -214,6 +217,7 @@ func reportHTML(_ sections: [ReportSection], preset: ReproducePreset, commandLin
     </style></head><body>
     <h1>Overparam reproduction report (\(preset.level.rawValue) preset)</h1>
     <p>Command: <code>\(Plot.escape(commandLine))</code><br/>Machine: \(Plot.escape(machineDescription()))<br/>
+    Computed by: \(Plot.escape(computedBy))<br/>
     Wall time: \(String(format: "%.0f", seconds)) s (\(sections.map { "\(Plot.escape($0.title.components(separatedBy: ":")[0])) \(String(format: "%.0f", $0.seconds)) s" }.joined(separator: ", ")))<br/>
     Generated: \(ISO8601DateFormatter().string(from: Date()))</p>
     <h2>Findings</h2><table><tr><th>instrument</th><th>finding</th><th>result</th><th>evidence</th></tr>

@@ -19,6 +19,8 @@ public protocol Store: AnyObject, Sendable {
     /// Registers an experiment (idempotent) and returns the cache of its results. `config` is
     /// the key; `description` is stored beside it for people (how the data set was named).
     func cache(instrument: String, config: [String: String], description: [String: String]) throws -> any ExperimentCache
+    /// Every stored result's arithmetic, counted (StoreArithmetic.swift).
+    func arithmetics() throws -> [ArithmeticCount]
 }
 
 extension ResultStore: Store {

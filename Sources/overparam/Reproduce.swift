@@ -58,6 +58,7 @@ struct Reproduce: ParsableCommand {
             }
             let count = { (v: Finding.Verdict) in report.findings.filter { $0.verdict == v }.count }
             print("\(count(.held)) of \(report.findings.count) findings held, \(count(.notReproduced)) not reproduced, \(count(.inconclusive)) inconclusive. Report: \(report.htmlPath)")
+            print("Computed by: \(report.computedBy)")
         } catch { fail(error) }
     }
 }

@@ -150,6 +150,22 @@ import Testing
         for table in [ResultTable.recovery, .adapt, .generalization] {
             #expect(try arithmetics(main, table) == ["-", Engine.arithmetic], "\(table) merged with its arithmetic")
         }
+        // Counted over every kind of result, for the report's "Computed by".
+        try main.experiment(instrument: "emc", config: config).save(
+            FitResult(n: 8, seed: 0, verdict: .fit, trainLoss: 0.25, trainAccuracy: 1, gradientNorm: 0.5, steps: 40, seconds: 0.1,
+                      budget: 300, arithmetic: "another machine"))
+        #expect(try main.arithmetics() == [ArithmeticCount(Engine.arithmetic, 3), ArithmeticCount(nil, 3), ArithmeticCount("another machine", 1)])
+        #expect(try ResultStore(path: path, readOnly: true).arithmetics().map(\.results).reduce(0, +) == 6)
+    }
+
+    /// The report's account of what computed its numbers.
+    @Test func computedBySaysWhichArithmeticsTheStoreHolds() {
+        #expect(computedByText([], here: "A") == "A (this process; no stored results)")
+        #expect(computedByText([ArithmeticCount("A", 12)], here: "A") == "A (all 12 stored results)")
+        #expect(computedByText([ArithmeticCount("B", 12)], here: "A") == "B (12 results) — of the store's 12; this process: A",
+                "read back from another machine's store")
+        #expect(computedByText([ArithmeticCount("A", 10), ArithmeticCount(nil, 2)], here: "A")
+                == "A (10 results); not recorded (2 results) — of the store's 12; this process: A")
     }
 
     /// The settings that compute a printed arithmetic here, for the refusal's advice.

@@ -320,6 +320,7 @@ func freshSchema(_ name: String) -> String {
         try runs.saveRun(fresh)
         try runs.saveCurves([[1, 2]], n: 6, repetition: 0, seconds: 0.25)
         try runs.saveGeneralization(GeneralizationResult(trainSize: 6, testSize: 2, trainAccuracy: 1, testAccuracy: 0.5), seed: 1)
+        #expect(try again.arithmetics() == [ArithmeticCount(Engine.arithmetic, 3), ArithmeticCount(nil, 1)])
         let copy = try ResultStore(path: temporaryStore("v6-copy.sqlite"))
         #expect(try again.copyResults(into: copy) == 4)
         for (table, expected) in [(ResultTable.recovery, ["-", Engine.arithmetic]), (.adapt, [Engine.arithmetic]), (.generalization, [Engine.arithmetic])] {

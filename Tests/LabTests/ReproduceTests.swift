@@ -1,6 +1,7 @@
 import Foundation
 import FoundationXML
 import Lab
+import Linalg
 import Testing
 
 @Suite struct ReproduceTests {
@@ -30,6 +31,11 @@ import Testing
         let rank = try #require(report.findings.first { $0.claim.contains("closed form") })
         #expect(rank.held, "\(rank.evidence)")
         #expect(report.sections.map(\.title).count == 3)
+        // Everything was computed here, and the header says so.
+        let stored = try store.arithmetics()
+        #expect(stored.count == 1 && stored[0].arithmetic == Engine.arithmetic && stored[0].results > 0, "\(stored)")
+        #expect(report.computedBy == "\(Engine.arithmetic) (all \(stored[0].results) stored results)")
+        #expect(try String(contentsOfFile: report.htmlPath, encoding: .utf8).contains("Computed by: \(report.computedBy)<br/>"))
         // The smoke preset runs every capacity sweep of the full one at toy budgets: each of the
         // EMC paper's findings gets a verdict, and each comparison its interval or why not.
         let capacity = report.findings.filter { $0.instrument == "capacity" }

@@ -261,4 +261,5 @@ final class RefusingStore: Store, @unchecked Sendable {
         if config[refusing.name] == refusing.value { throw Refused() }
         return try inner.cache(instrument: instrument, config: config, description: description)
     }
+    func arithmetics() throws -> [ArithmeticCount] { try inner.arithmetics() }
 }
