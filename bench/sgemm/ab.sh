@@ -11,35 +11,23 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/old"
 inc=Sources/CKernels/include
+cc() { clang -O2 -fno-omit-frame-pointer -I"$inc" -c "$1" -o "$2"; }
 if [ "$isa" = avx512 ]; then
-    grep -q avx512f /proc/cpuinfo || { echo "ab.sh: the AVX-512 kernels need a CPU with AVX-512" >&2; exit 1; }
-    for f in sgemm.c loss512.c sgemm.h avx512.h; do
-        git show "$rev:Sources/CKernels/$f" > "$out/old/$f" 2>/dev/null || true
-    done
-    for f in sgemm loss512; do
-        clang -O2 -fno-omit-frame-pointer -I"$inc" -c "$out/old/$f.c" -o "$out/old-$f.o"
-    done
-    for f in sgemm sgemm256 loss512 kernelcap; do
-        clang -O2 -fno-omit-frame-pointer -I"$inc" -c "Sources/CKernels/$f.c" -o "$out/new-$f.o"
-    done
-    # Every function the old sgemm.c defines, renamed old_…; what it calls comes from the new objects.
-    for s in $(nm --defined-only -g "$out/old-sgemm.o" | awk '{print $3}'); do
-        objcopy --redefine-sym "$s=old_${s#ck_}" "$out/old-sgemm.o"
-    done
-    objcopy --redefine-sym ck_softmax_xent512=old_softmax_xent512 "$out/old-loss512.o"
-    clang -O2 -DWIDE -I"$inc" bench/sgemm/ab.c "$out"/old-*.o "$out"/new-*.o -o "$out/ab" -lm -lpthread
-    taskset -c 0 "$out/ab" "$rounds"
-    exit
+    sgemm=sgemm loss=loss512 header=avx512.h flag=-DWIDE feature=avx512f
+    new=(sgemm sgemm256 loss512 kernelcap)  # sgemm.c calls sgemm256.c's and kernelcap.c's functions
+else
+    sgemm=sgemm256 loss=loss256 header=avx2.h flag= feature=avx2
+    new=(sgemm256 loss256)
 fi
-grep -q avx2 /proc/cpuinfo || { echo "ab.sh: the AVX2 kernels need a CPU with AVX2" >&2; exit 1; }
-for f in sgemm256.c loss256.c sgemm.h avx2.h; do
+grep -q "$feature" /proc/cpuinfo || { echo "ab.sh: the $isa kernels need a CPU with $isa" >&2; exit 1; }
+for f in $sgemm.c $loss.c sgemm.h $header; do
     git show "$rev:Sources/CKernels/$f" > "$out/old/$f" 2>/dev/null || true
 done
-for f in sgemm256 loss256; do
-    clang -O2 -fno-omit-frame-pointer -I"$inc" -c "$out/old/$f.c" -o "$out/old-$f.o"
-    clang -O2 -fno-omit-frame-pointer -I"$inc" -c "Sources/CKernels/$f.c" -o "$out/new-$f.o"
+for f in $sgemm $loss; do cc "$out/old/$f.c" "$out/old-$f.o"; done
+for f in "${new[@]}"; do cc "Sources/CKernels/$f.c" "$out/new-$f.o"; done
+# Every function the old files define, renamed old_…; what they call comes from the new objects.
+for o in "$out/old-$sgemm.o" "$out/old-$loss.o"; do
+    for s in $(nm --defined-only -g "$o" | awk '{print $3}'); do objcopy --redefine-sym "$s=old_${s#ck_}" "$o"; done
 done
-objcopy --redefine-sym ck_sgemm256=old_sgemm256 "$out/old-sgemm256.o"
-objcopy --redefine-sym ck_softmax_xent256=old_softmax_xent256 "$out/old-loss256.o"
-clang -O2 -I"$inc" bench/sgemm/ab.c "$out"/old-*.o "$out"/new-*.o -o "$out/ab" -lm
+clang -O2 $flag -I"$inc" bench/sgemm/ab.c "$out"/old-*.o "$out"/new-*.o -o "$out/ab" -lm -lpthread
 taskset -c 0 "$out/ab" "$rounds"
