@@ -12,31 +12,31 @@ public struct ArithmeticCount: Sendable, Equatable {
     public init(_ arithmetic: String?, _ results: Int) { self.arithmetic = arithmetic; self.results = results }
 }
 
-/// The result tables whose rows each keep their arithmetic, as one column for counting.
-private func everyResult(_ table: (String) -> String) -> String {
-    ["attempts", "recovery_runs", "rate_units", "generalization_runs"].map { "SELECT arithmetic FROM \(table($0))" }
-        .joined(separator: " UNION ALL ")
+/// Every result's arithmetic counted, the most common first (those not saying last among
+/// equals): one query over the result tables, each named by `table` (a schema may qualify it).
+private func countingQuery(_ table: (String) -> String) -> String {
+    let all = ["attempts", "recovery_runs", "rate_units", "generalization_runs"].map { "SELECT arithmetic FROM \(table($0))" }
+    return "SELECT arithmetic, count(*) AS c FROM (\(all.joined(separator: " UNION ALL "))) r GROUP BY arithmetic "
+        + "ORDER BY c DESC, arithmetic IS NULL, arithmetic"
 }
 
 extension ResultStore {
     /// Every result's arithmetic, counted: attempts, recovery runs, rate units and generalization
-    /// runs, the most common first (those not saying last among equals). Empty for a store of an older schema opened read-only.
+    /// runs. Empty for a store of an older schema opened read-only.
     public func arithmetics() throws -> [ArithmeticCount] {
         guard version == Self.schemaVersion else { return [] }
         return try db.read { d in
-            try Row.fetchAll(d, sql: "SELECT arithmetic, count(*) AS c FROM (\(everyResult { $0 })) GROUP BY arithmetic ORDER BY c DESC, arithmetic IS NULL, arithmetic")
-                .map { ArithmeticCount($0["arithmetic"], $0["c"]) }
+            try Row.fetchAll(d, sql: countingQuery { $0 }).map { ArithmeticCount($0["arithmetic"], $0["c"]) }
         }
     }
 }
 
 extension PostgresStore {
     public func arithmetics() throws -> [ArithmeticCount] {
-        try query(PostgresQuery(unsafeSQL: "SELECT arithmetic, count(*) AS c FROM (\(everyResult(t))) r GROUP BY arithmetic ORDER BY c DESC, arithmetic IS NULL, arithmetic"))
-            .rows.map { row in
-                let (a, c) = try row.decode((String?, Int64).self)
-                return ArithmeticCount(a, Int(c))
-            }
+        try query(PostgresQuery(unsafeSQL: countingQuery(t))).rows.map { row in
+            let (a, c) = try row.decode((String?, Int64).self)
+            return ArithmeticCount(a, Int(c))
+        }
     }
 }
 

@@ -27,7 +27,7 @@ public enum Engine {
 /// The kernel paths a process computes with, which decide the last bits beside `Engine.revision`:
 /// the kernel level (AVX-512, AVX2 with FMA, or portable), the sgemm in use (Overparam's own or
 /// OpenBLAS's, `OVERPARAM_SGEMM`) and OpenBLAS's kernel set. One build rounds differently on
-/// machines that differ in any of them; the store's keys do not carry it, so each stored attempt
+/// machines that differ in any of them; the store's keys do not carry it, so each stored result
 /// keeps its arithmetic and the work queue keeps each search on workers of one.
 /// `OVERPARAM_KERNELS` (`avx2`, `portable`) caps the level below the CPU's, to compute as a
 /// machine of that level. Printed as "avx512 kernels, avx512 sgemm, OpenBLAS Cooperlake".
@@ -75,7 +75,7 @@ public struct Arithmetic: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension Engine {
-    /// This process's arithmetic, printed (`Arithmetic.here`): what stored attempts record.
+    /// This process's arithmetic, printed (`Arithmetic.here`): what stored results record.
     public static var arithmetic: String { Arithmetic.here.description }
 
     /// Why `OVERPARAM_KERNELS` cannot be honoured, or nil: a value other than `avx512`, `avx2` and
